@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/** The `facegate` command: dispatches to src/cli/<name>.ts. Errors are one clear line and a non-zero exit. */
+import { parseArgs } from 'node:util';
+import { commonOptions, type Command, type CommandIO } from './cli/command.js';
+import { isFacegateError } from './util/errors.js';
+import { commands } from './cli/index.js';
+
+const io: CommandIO = {
+  stdout: (line) => process.stdout.write(line + '\n'),
+  stderr: (line) => process.stderr.write(line + '\n'),
+};
+
+function topUsage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: facegate <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `facegate <command> --help` for a command\'s options. Every command accepts --json.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(topUsage());
+    return name ? 0 : 2;
+  }
+  const command: Command | undefined = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`facegate: unknown command "${name}"\n\n${topUsage()}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...commonOptions, ...command.options }, allowPositionals: command.allowPositionals ?? false, strict: true });
+  } catch (e) {
+    io.stderr(`facegate ${name}: ${(e as Error).message}\n\n${command.usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.stdout(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] }, io);
+  } catch (e) {
+    const message = isFacegateError(e) ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+    if (parsed.values.json) io.stdout(JSON.stringify({ error: isFacegateError(e) ? e.code : 'internal', message }));
+    io.stderr(`facegate ${name}: ${message}`);
+    if (!isFacegateError(e) && process.env.FACEGATE_DEBUG) io.stderr(String((e as Error)?.stack));
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`facegate: ${(e as Error)?.message ?? e}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,193 @@
+/**
+ * The one config schema: type, bounds, default and description of every option live here together.
+ * The TypeScript type `Config` is inferred from it. Unknown keys are errors (strict objects).
+ */
+import { z } from 'zod';
+
+const provider = z.enum(['tensorrt', 'cuda', 'cpu']);
+
+const cameraUrl = z
+  .string()
+  .min(1)
+  .refine((s) => /^(rtsp|rtsps|http|https|file):\/\//.test(s) || s.startsWith('/') || s.startsWith('./') || s.startsWith('../'), {
+    message: 'expected rtsp://, http(s)://, file or /dev/video path',
+  });
+
+export const cameraSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32 characters')
+      .describe('Camera name; used in MQTT topics and on the web page.'),
+    url: cameraUrl.describe('rtsp://, http(s):// (MJPEG, HLS), a video file path, or /dev/videoN (V4L2).'),
+    loop: z.boolean().default(false).describe('Files only: start again at the end.'),
+    fps: z.number().positive().max(30).optional().describe('Frames per second to analyse; defaults to pipeline.fps.'),
+    width: z.number().int().min(64).max(3840).optional().describe('Frame width to decode to (height follows the aspect ratio); defaults to pipeline.frameWidth.'),
+    inputOptions: z.array(z.string()).default([]).describe('Extra ffmpeg input options, e.g. ["-rtsp_transport", "tcp"] or ["-hwaccel", "cuda"].'),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const detectorSchema = z
+  .object({
+    kind: z.enum(['mtcnn', 'scrfd', 'yunet', 'retinaface']).default('mtcnn').describe('Detector family. mtcnn is built from npm by `facegate models`; the others are bring-your-own ONNX.'),
+    model: z.string().optional().describe('ONNX file for scrfd/yunet/retinaface (path, relative to the config file or absolute).'),
+    inputSize: z.number().int().min(64).max(2048).default(640).describe('Long side the frame is letterboxed to (single-stage detectors).'),
+    minFaceSize: z.number().int().min(12).max(512).default(20).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
+    scoreThreshold: z.number().min(0).max(1).default(0.5).describe('Minimum detector score.'),
+    nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged.'),
+  })
+  .strict();
+
+export const embedderSchema = z
+  .object({
+    kind: z.enum(['mobilefacenet', 'arcface']).default('mobilefacenet').describe('mobilefacenet is built from npm; arcface is any 112x112 ArcFace-style ONNX you bring.'),
+    model: z.string().optional().describe('ONNX file for kind arcface.'),
+    flip: z.boolean().default(false).describe('Test-time augmentation: also embed the mirrored crop and average (twice the embedder work).'),
+  })
+  .strict();
+
+export const engineSchema = z
+  .object({
+    enginesDir: z.string().default('engines').describe('Folder with the generated ONNX models and manifest.json (relative to the install folder).'),
+    providers: z.array(provider).min(1).default(['cpu']).describe('onnxruntime execution providers, tried in order; cpu is always the last resort.'),
+    threads: z.number().int().min(0).max(64).default(0).describe('Intra-op threads per session; 0 lets onnxruntime choose.'),
+    maxBatch: z.number().int().min(1).max(256).default(32).describe('Largest batch sent to a model in one run.'),
+    trtFp16: z.boolean().default(true).describe('TensorRT: allow FP16 kernels.'),
+    detector: detectorSchema.default(detectorSchema.parse({})),
+    embedder: embedderSchema.default(embedderSchema.parse({})),
+  })
+  .strict();
+
+export const qualitySchema = z
+  .object({
+    minSize: z.number().min(0).default(40).describe('Smallest face (shorter box side, px) that is embedded and matched.'),
+    minScore: z.number().min(0).max(1).default(0.8).describe('Smallest detector score that is embedded and matched.'),
+    minBlur: z.number().min(0).default(20).describe('Smallest variance of the Laplacian on the aligned crop; lower is blurrier.'),
+    maxYaw: z.number().min(0).max(90).default(45).describe('Largest head turn, degrees.'),
+    maxPitch: z.number().min(0).max(90).default(40).describe('Largest head tilt up/down, degrees.'),
+  })
+  .strict();
+
+export const matchSchema = z
+  .object({
+    threshold: z.number().min(-1).max(1).optional().describe('Cosine similarity needed for a name; default: the embedder model\'s threshold at FAR 1e-3 from the LFW evaluation.'),
+    margin: z.number().min(0).max(1).default(0.05).describe('The best person must beat the second best by this much.'),
+    trimFraction: z.number().min(0).max(0.5).default(0.2).describe('Fraction of a person\'s lowest sample similarities dropped before averaging.'),
+    negativeMargin: z.number().min(0).max(1).default(0.0).describe('A face closer to a "not this person" sample than to the person\'s own samples (plus this margin) is not named as them.'),
+  })
+  .strict();
+
+export const trackSchema = z
+  .object({
+    iou: z.number().min(0).max(1).default(0.3).describe('Minimum IoU to continue a track.'),
+    confirmFrames: z.number().int().min(1).max(100).default(3).describe('Agreeing frames needed to name a track.'),
+    unknownFrames: z.number().int().min(1).max(100).default(5).describe('Frames without a confident match before a track is declared unknown.'),
+    endAfterSeconds: z.number().positive().max(600).default(2).describe('A track ends after this long unseen.'),
+  })
+  .strict();
+
+export const pipelineSchema = z
+  .object({
+    fps: z.number().positive().max(30).default(5).describe('Default frames per second analysed per camera.'),
+    frameWidth: z.number().int().min(64).max(3840).default(640).describe('Default decode width.'),
+    staleAfterSeconds: z.number().positive().default(10).describe('Restart a camera when no frame arrives for this long.'),
+    maxBackoffSeconds: z.number().positive().default(30).describe('Cap of the exponential restart backoff.'),
+    quality: qualitySchema.default(qualitySchema.parse({})),
+  })
+  .strict();
+
+export const mqttSchema = z
+  .object({
+    url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'expected mqtt://, mqtts://, ws:// or wss://').optional().describe('Broker URL; omit to start the embedded broker.'),
+    prefix: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').default('facegate').describe('Topic prefix.'),
+    clientId: z.string().optional().describe('Default: facegate-<hostname>.'),
+    username: z.string().optional(),
+    password: z.string().optional().describe('Prefer the FACEGATE_MQTT_PASSWORD environment variable.'),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    queueLimit: z.number().int().min(1).max(1_000_000).default(10000).describe('Events kept while the broker is unreachable; the oldest are dropped beyond this.'),
+    tls: z
+      .object({
+        ca: z.string().optional().describe('CA certificate file.'),
+        cert: z.string().optional().describe('Client certificate file.'),
+        key: z.string().optional().describe('Client key file.'),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    embedded: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(1883),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 1883 })
+      .describe('The embedded broker, used when url is omitted.'),
+    homeAssistant: z
+      .object({
+        enabled: z.boolean().default(false),
+        discoveryPrefix: z.string().default('homeassistant'),
+        expireAfterSeconds: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .default({ enabled: false, discoveryPrefix: 'homeassistant', expireAfterSeconds: 30 }),
+  })
+  .strict();
+
+export const webSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().default('0.0.0.0').describe('Address the admin page binds to.'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    passwordHash: z.string().optional().describe('scrypt hash from `facegate passwd`; or set FACEGATE_ADMIN_PASSWORD_HASH. Without it the first visitor sets the password.'),
+    maxUploadBytes: z.number().int().min(1024).default(10 * 1024 * 1024).describe('Largest accepted photo.'),
+    maxRequestBytes: z.number().int().min(1024).default(50 * 1024 * 1024).describe('Largest accepted request body.'),
+    maxPixels: z.number().int().min(1).default(40_000_000).describe('Largest accepted photo, in pixels.'),
+    sessionHours: z.number().positive().default(12),
+    unknownRetentionHours: z.number().positive().default(72).describe('How long unknown faces are kept for clustering.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    dataDir: z.string().default('/var/lib/facegate').describe('Facebank, samples, events and secrets. Overridden by --data-dir or FACEGATE_DATA_DIR.'),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    ffmpeg: z
+      .object({ path: z.string().optional().describe('ffmpeg binary; default: the one from @ffmpeg-installer/ffmpeg.') })
+      .strict()
+      .default({}),
+    cameras: z.array(cameraSchema).default([]),
+    engine: engineSchema.default(engineSchema.parse({})),
+    pipeline: pipelineSchema.default(pipelineSchema.parse({})),
+    match: matchSchema.default(matchSchema.parse({})),
+    track: trackSchema.default(trackSchema.parse({})),
+    mqtt: mqttSchema.default(mqttSchema.parse({})),
+    web: webSchema.default(webSchema.parse({})),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.cameras.forEach((cam, i) => {
+      if (seen.has(cam.name)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'name'], message: `duplicate camera name "${cam.name}"` });
+      seen.add(cam.name);
+    });
+    const d = c.engine.detector;
+    if (d.kind !== 'mtcnn' && !d.model) ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
+    const e = c.engine.embedder;
+    if (e.kind === 'arcface' && !e.model) ctx.addIssue({ code: 'custom', path: ['engine', 'embedder', 'model'], message: 'required for embedder kind "arcface"' });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type CameraConfig = z.infer<typeof cameraSchema>;
+export type EngineConfig = z.infer<typeof engineSchema>;
+export type QualityConfig = z.infer<typeof qualitySchema>;
+export type MatchConfig = z.infer<typeof matchSchema>;
+export type TrackConfig = z.infer<typeof trackSchema>;
+export type MqttConfig = z.infer<typeof mqttSchema>;
+export type WebConfig = z.infer<typeof webSchema>;
+
+/** The config with every default filled in. */
+export const defaultConfig = (): Config => configSchema.parse({});

@@ -1,0 +1,44 @@
+/** Payloads that leave the pipeline: MQTT, the web page and `facegate scan` all use these shapes. */
+import type { Box, FaceQuality } from '../vision/types.js';
+
+export interface PersonRef {
+  id: string;
+  name: string;
+}
+
+export interface RecognitionEvent {
+  type: 'new' | 'update' | 'end';
+  /** Unique id of this event. */
+  id: string;
+  camera: string;
+  /** Track id, unique per process run: "<camera>-<n>". */
+  track: string;
+  /** The decided person, or null for an unknown face. */
+  person: PersonRef | null;
+  /** Best cosine similarity to the decided person (or to the nearest person for unknowns). */
+  similarity: number | null;
+  /** Quality-weighted share of the track's votes behind the decision, 0..1. */
+  confidence: number;
+  box: [number, number, number, number];
+  quality: FaceQuality;
+  /** ISO time of the frame the decision was made on. */
+  frameTime: string;
+  /** ISO time the event was handed to the publisher. */
+  publishTime: string;
+  /** Snapshot id of the best face crop so far; served as /api/snapshots/<id>.jpg. */
+  snapshot: string | null;
+  /** Seconds from first to last sighting; on "end" events. */
+  duration?: number;
+}
+
+export interface CameraStatus {
+  camera: string;
+  state: 'starting' | 'online' | 'offline';
+  /** Frames per second actually received, over the last few seconds. */
+  fps: number;
+  lastFrameTime: string | null;
+  restarts: number;
+  framesDropped: number;
+  /** The last reason ffmpeg gave for failing, in words. */
+  lastError: string | null;
+}

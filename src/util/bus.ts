@@ -1,0 +1,24 @@
+/** One typed event bus that services publish to and subscribe on; no service calls another's internals. */
+import { EventEmitter } from 'node:events';
+import type { CameraStatus, RecognitionEvent } from '../pipeline/events.js';
+
+export interface BusEvents {
+  recognition: [RecognitionEvent];
+  cameraStatus: [CameraStatus];
+  /** The facebank changed (enrolment, rename, delete): matchers reload. */
+  facebankChanged: [];
+  mqttConnection: [{ connected: boolean }];
+}
+
+export class Bus {
+  private readonly emitter = new EventEmitter().setMaxListeners(50);
+
+  emit<K extends keyof BusEvents>(event: K, ...args: BusEvents[K]): void {
+    this.emitter.emit(event, ...args);
+  }
+
+  on<K extends keyof BusEvents>(event: K, listener: (...args: BusEvents[K]) => void): () => void {
+    this.emitter.on(event, listener as (...a: unknown[]) => void);
+    return () => this.emitter.off(event, listener as (...a: unknown[]) => void);
+  }
+}
