@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { CameraStatus, RecognitionEvent } from '../pipeline/events.js';
 
 export interface BusEvents {
-  recognition: [RecognitionEvent];
+  /** A track decision. The embedding (best face of the track) stays inside the process: never published. */
+  recognition: [RecognitionEvent, { embedding: Float32Array | null }];
   cameraStatus: [CameraStatus];
   /** The facebank changed (enrolment, rename, delete): matchers reload. */
   facebankChanged: [];
