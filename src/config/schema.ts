@@ -24,7 +24,7 @@ export const cameraSchema = z
     fps: z.number().positive().max(30).optional().describe('Frames per second to analyse; defaults to pipeline.fps.'),
     width: z.number().int().min(64).max(3840).optional().describe('Frame width to decode to (height follows the aspect ratio); defaults to pipeline.frameWidth.'),
     inputOptions: z.array(z.string()).default([]).describe('Extra ffmpeg input options, e.g. ["-rtsp_transport", "tcp"] or ["-hwaccel", "cuda"].'),
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe('Set false to keep the camera configured but not opened.'),
   })
   .strict();
 
@@ -54,17 +54,17 @@ export const engineSchema = z
     threads: z.number().int().min(0).max(64).default(0).describe('Intra-op threads per session; 0 lets onnxruntime choose.'),
     maxBatch: z.number().int().min(1).max(256).default(32).describe('Largest batch sent to a model in one run.'),
     trtFp16: z.boolean().default(true).describe('TensorRT: allow FP16 kernels.'),
-    detector: detectorSchema.default(detectorSchema.parse({})),
-    embedder: embedderSchema.default(embedderSchema.parse({})),
+    detector: detectorSchema.default(detectorSchema.parse({})).describe('Face detector.'),
+    embedder: embedderSchema.default(embedderSchema.parse({})).describe('Face embedder (the model that turns a face into a vector).'),
   })
   .strict();
 
 export const qualitySchema = z
   .object({
-    minSize: z.number().min(0).default(40).describe('Smallest face (shorter box side, px) that is embedded and matched.'),
+    minSize: z.number().min(0).default(32).describe('Smallest face (shorter box side, px) that is embedded and matched.'),
     minScore: z.number().min(0).max(1).default(0.8).describe('Smallest detector score that is embedded and matched.'),
     minBlur: z.number().min(0).default(20).describe('Smallest variance of the Laplacian on the aligned crop; lower is blurrier.'),
-    maxYaw: z.number().min(0).max(90).default(45).describe('Largest head turn, degrees.'),
+    maxYaw: z.number().min(0).max(90).default(60).describe('Largest head turn, degrees.'),
     maxPitch: z.number().min(0).max(90).default(40).describe('Largest head tilt up/down, degrees.'),
   })
   .strict();
@@ -93,7 +93,7 @@ export const pipelineSchema = z
     frameWidth: z.number().int().min(64).max(3840).default(640).describe('Default decode width.'),
     staleAfterSeconds: z.number().positive().default(10).describe('Restart a camera when no frame arrives for this long.'),
     maxBackoffSeconds: z.number().positive().default(30).describe('Cap of the exponential restart backoff.'),
-    quality: qualitySchema.default(qualitySchema.parse({})),
+    quality: qualitySchema.default(qualitySchema.parse({})).describe('Faces below these limits are tracked but not embedded or matched.'),
   })
   .strict();
 
@@ -102,48 +102,50 @@ export const mqttSchema = z
     url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'expected mqtt://, mqtts://, ws:// or wss://').optional().describe('Broker URL; omit to start the embedded broker.'),
     prefix: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').default('facegate').describe('Topic prefix.'),
     clientId: z.string().optional().describe('Default: facegate-<hostname>.'),
-    username: z.string().optional(),
+    username: z.string().optional().describe('Broker user name; or set FACEGATE_MQTT_USERNAME.'),
     password: z.string().optional().describe('Prefer the FACEGATE_MQTT_PASSWORD environment variable.'),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1).describe('MQTT quality of service of published events.'),
     queueLimit: z.number().int().min(1).max(1_000_000).default(10000).describe('Events kept while the broker is unreachable; the oldest are dropped beyond this.'),
     tls: z
       .object({
         ca: z.string().optional().describe('CA certificate file.'),
         cert: z.string().optional().describe('Client certificate file.'),
         key: z.string().optional().describe('Client key file.'),
-        rejectUnauthorized: z.boolean().default(true),
+        rejectUnauthorized: z.boolean().default(true).describe('Refuse a broker whose certificate does not verify.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('TLS files for mqtts:// and wss:// brokers (paths relative to the config file or absolute).'),
     embedded: z
       .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(1883),
+        host: z.string().default('127.0.0.1').describe('Address the embedded broker listens on.'),
+        port: z.number().int().min(0).max(65535).default(1883).describe('Port of the embedded broker.'),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 1883 })
       .describe('The embedded broker, used when url is omitted.'),
     homeAssistant: z
       .object({
-        enabled: z.boolean().default(false),
-        discoveryPrefix: z.string().default('homeassistant'),
-        expireAfterSeconds: z.number().int().min(1).default(30),
+        enabled: z.boolean().default(false).describe('Publish Home Assistant MQTT discovery messages.'),
+        discoveryPrefix: z.string().default('homeassistant').describe('Home Assistant discovery topic prefix.'),
+        expireAfterSeconds: z.number().int().min(1).default(30).describe('Home Assistant marks a sensor unavailable after this long without an update.'),
       })
       .strict()
-      .default({ enabled: false, discoveryPrefix: 'homeassistant', expireAfterSeconds: 30 }),
+      .default({ enabled: false, discoveryPrefix: 'homeassistant', expireAfterSeconds: 30 })
+      .describe('Home Assistant integration.'),
   })
   .strict();
 
 export const webSchema = z
   .object({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe('Serve the admin page, API, /healthz, /readyz and /metrics.'),
     host: z.string().default('0.0.0.0').describe('Address the admin page binds to.'),
-    port: z.number().int().min(0).max(65535).default(8080),
+    port: z.number().int().min(0).max(65535).default(8080).describe('Port of the admin page.'),
     passwordHash: z.string().optional().describe('scrypt hash from `facegate passwd`; or set FACEGATE_ADMIN_PASSWORD_HASH. Without it the first visitor sets the password.'),
     maxUploadBytes: z.number().int().min(1024).default(10 * 1024 * 1024).describe('Largest accepted photo.'),
     maxRequestBytes: z.number().int().min(1024).default(50 * 1024 * 1024).describe('Largest accepted request body.'),
     maxPixels: z.number().int().min(1).default(40_000_000).describe('Largest accepted photo, in pixels.'),
-    sessionHours: z.number().positive().default(12),
+    sessionHours: z.number().positive().default(12).describe('Admin login session lifetime.'),
     unknownRetentionHours: z.number().positive().default(72).describe('How long unknown faces are kept for clustering.'),
   })
   .strict();
@@ -152,20 +154,22 @@ export const configSchema = z
   .object({
     dataDir: z.string().default('/var/lib/facegate').describe('Facebank, samples, events and secrets. Overridden by --data-dir or FACEGATE_DATA_DIR.'),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level; or set FACEGATE_LOG_LEVEL.') })
       .strict()
-      .default({ level: 'info' }),
+      .default({ level: 'info' })
+      .describe('Logging (JSON lines on stderr).'),
     ffmpeg: z
       .object({ path: z.string().optional().describe('ffmpeg binary; default: the one from @ffmpeg-installer/ffmpeg.') })
       .strict()
-      .default({}),
-    cameras: z.array(cameraSchema).default([]),
-    engine: engineSchema.default(engineSchema.parse({})),
-    pipeline: pipelineSchema.default(pipelineSchema.parse({})),
-    match: matchSchema.default(matchSchema.parse({})),
-    track: trackSchema.default(trackSchema.parse({})),
-    mqtt: mqttSchema.default(mqttSchema.parse({})),
-    web: webSchema.default(webSchema.parse({})),
+      .default({})
+      .describe('Video decoding.'),
+    cameras: z.array(cameraSchema).default([]).describe('Video sources to watch.'),
+    engine: engineSchema.default(engineSchema.parse({})).describe('Models and the inference runtime.'),
+    pipeline: pipelineSchema.default(pipelineSchema.parse({})).describe('Frame sampling and face quality gates.'),
+    match: matchSchema.default(matchSchema.parse({})).describe('Matching faces to enrolled people.'),
+    track: trackSchema.default(trackSchema.parse({})).describe('Following faces across frames.'),
+    mqtt: mqttSchema.default(mqttSchema.parse({})).describe('Event publishing over MQTT.'),
+    web: webSchema.default(webSchema.parse({})).describe('Admin web page and HTTP API.'),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,0 +1,256 @@
+/**
+ * The composition root: builds every service from the config, starts them in order and stops them in reverse.
+ * Constructors elsewhere do nothing; all I/O starts here. A unit that fails to start is logged; only the ones the
+ * appliance cannot run without (data dir, facebank, engine) stop start-up.
+ */
+import { mkdir, access, constants } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Config } from './config/schema.js';
+import { engineFromConfig } from './engine/setup.js';
+import type { FaceEngine } from './engine/types.js';
+import { Camera } from './ingest/camera.js';
+import { Metrics } from './metrics/metrics.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
+import { MqttPublisher } from './mqtt/publisher.js';
+import { PipelineLoop } from './pipeline/loop.js';
+import { AuthStore } from './store/auth.js';
+import { EventStore } from './store/events.js';
+import { Facebank } from './store/facebank.js';
+import { Snapshots } from './store/snapshots.js';
+import { UnknownStore } from './store/unknowns.js';
+import { Bus } from './util/bus.js';
+import { FacegateError } from './util/errors.js';
+import type { Logger } from './util/log.js';
+import { SdNotifier } from './util/sd-notify.js';
+import { createApp } from './web/app.js';
+import { healthRoutes } from './web/health.js';
+
+/** A loop that has not ticked for this long is hung: the systemd watchdog stops being fed. */
+const LOOP_HUNG_MS = 20_000;
+const SNAPSHOT_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+interface Unit {
+  name: string;
+  stop: () => Promise<void> | void;
+}
+
+export interface Appliance {
+  readonly bus: Bus;
+  readonly engine: FaceEngine;
+  readonly facebank: Facebank;
+  readonly loop: PipelineLoop;
+  readonly metrics: Metrics;
+  readonly publisher: MqttPublisher;
+  /** Broker URL in use (the embedded broker's when none is configured). */
+  readonly mqttUrl: string;
+  /** Address the admin page listens on, or null when disabled or failed. */
+  readonly webAddress: { host: string; port: number } | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  /** Send READY/WATCHDOG/STOPPING to systemd when NOTIFY_SOCKET is set. */
+  notify?: SdNotifier;
+}
+
+async function ensureDataDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new FacegateError('data-dir', `The data directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? e}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
+  }
+}
+
+export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
+  const { log } = opts;
+  const units: Unit[] = [];
+  const bus = new Bus();
+  const stopAll = async () => {
+    for (const u of units.reverse()) {
+      try {
+        await u.stop();
+        log.debug({ unit: u.name }, 'stopped');
+      } catch (e) {
+        log.error({ unit: u.name, err: (e as Error).message }, 'stop failed');
+      }
+    }
+    units.length = 0;
+  };
+
+  try {
+    await ensureDataDir(config.dataDir);
+    const metrics = new Metrics();
+    metrics.attach(bus);
+
+    const facebank = new Facebank(config.dataDir, { bus, log });
+    await facebank.open();
+    units.push({ name: 'facebank', stop: () => facebank.close() });
+
+    const engine = await engineFromConfig(config, log);
+    units.push({ name: 'engine', stop: () => engine.close() });
+    metrics.executionProvider(engine.provider);
+    log.info({ detector: engine.detectorId, embedder: engine.embedderId, provider: engine.provider }, 'models loaded');
+    const re = await facebank.reembed(engine.embedderId, (crops) => engine.embedAligned(crops));
+    if (re.updated || re.failed.length) log.info({ updated: re.updated, failed: re.failed.length }, 'facebank re-embedded for the new embedder');
+
+    const snapshots = new Snapshots(config.dataDir);
+    const events = await EventStore.open(config.dataDir);
+    const detachEvents = events.attach(bus);
+    units.push({ name: 'events', stop: async () => (detachEvents(), await events.close()) });
+    const unknowns = await UnknownStore.open(config.dataDir, { retentionHours: config.web.unknownRetentionHours });
+    const detachUnknowns = unknowns.attach(bus);
+    units.push({ name: 'unknowns', stop: async () => (detachUnknowns(), await unknowns.close()) });
+    const housekeeping = setInterval(() => {
+      unknowns.expire();
+      snapshots.prune({ maxAgeMs: SNAPSHOT_MAX_AGE_MS }).catch((e) => log.warn({ err: (e as Error).message }, 'snapshot prune failed'));
+    }, 10 * 60_000);
+    housekeeping.unref();
+    units.push({ name: 'housekeeping', stop: () => clearInterval(housekeeping) });
+
+    // MQTT: the configured broker, else an embedded one so a fresh install works with no external services.
+    let mqttUrl = config.mqtt.url;
+    if (!mqttUrl) {
+      const broker: EmbeddedBroker = await startEmbeddedBroker(config.mqtt.embedded, log);
+      units.push({ name: 'embedded broker', stop: () => broker.stop() });
+      mqttUrl = broker.url;
+      log.info({ url: mqttUrl }, 'embedded MQTT broker started');
+    }
+    let peopleCache: { id: string; name: string }[] = [];
+    const refreshPeople = async () => {
+      peopleCache = (await facebank.people()).map((p) => ({ id: p.id, name: p.name }));
+    };
+    await refreshPeople();
+    const offPeople = bus.on('facebankChanged', () => void refreshPeople());
+    const publisher = new MqttPublisher({ config: config.mqtt, bus, url: mqttUrl, log, people: () => peopleCache, cameras: () => config.cameras.map((c) => c.name) });
+    publisher.start();
+    metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
+    let counted = { published: 0, dropped: 0 };
+    const countEvents = setInterval(() => {
+      const { published, dropped } = publisher.stats;
+      if (published > counted.published) metrics.eventPublished(published - counted.published);
+      if (dropped > counted.dropped) metrics.eventDropped(dropped - counted.dropped);
+      counted = { published, dropped };
+    }, 1000);
+    countEvents.unref();
+    units.push({ name: 'event counters', stop: () => clearInterval(countEvents) });
+    units.push({ name: 'mqtt', stop: async () => (offPeople(), await publisher.stop()) });
+
+    // Cameras: one ffmpeg each; a camera that cannot start is reported, the others run.
+    const cameras: Camera[] = [];
+    for (const cam of config.cameras.filter((c) => c.enabled)) {
+      const camera = new Camera({
+        camera: cam,
+        defaultFps: config.pipeline.fps,
+        defaultWidth: config.pipeline.frameWidth,
+        staleAfterSeconds: config.pipeline.staleAfterSeconds,
+        maxBackoffSeconds: config.pipeline.maxBackoffSeconds,
+        ffmpegPath: config.ffmpeg.path,
+        bus,
+        log,
+      });
+      try {
+        camera.start();
+        cameras.push(camera);
+      } catch (e) {
+        log.error({ camera: cam.name, err: (e as Error).message }, 'camera not started');
+      }
+    }
+    units.push({ name: 'cameras', stop: async () => void (await Promise.all(cameras.map((c) => c.stop()))) });
+    metrics.setSources({ cameras: () => cameras.map((c) => c.status) });
+
+    // The loop: one batched detect → align → embed → match → track pass over all cameras per tick.
+    let lastTick = Date.now();
+    const loop = new PipelineLoop({
+      sources: cameras,
+      engine,
+      facebank,
+      bus,
+      config,
+      log,
+      observer: metrics,
+      snapshots,
+      onTick: () => {
+        lastTick = Date.now();
+      },
+    });
+    loop.start();
+    units.push({ name: 'pipeline', stop: () => loop.stop() });
+
+    // Admin page, API and probes on one server.
+    let webAddress: Appliance['webAddress'] = null;
+    if (config.web.enabled) {
+      const auth = await AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: config.web.passwordHash });
+      const web = new Hono();
+      web.route(
+        '/',
+        healthRoutes({
+          metrics,
+          ready: () => ({ models: true, broker: publisher.stats.connected, cameras: cameras.map((c) => c.status) }),
+        }),
+      );
+      web.route(
+        '/',
+        createApp({
+          config,
+          bus,
+          log,
+          auth,
+          facebank,
+          engine,
+          events,
+          unknowns,
+          snapshots,
+          cameras: {
+            list: () => cameras.map((c) => c.status),
+            latestFrame: (name) => loop.latestFaces(name)?.image ?? null,
+            latestFaces: (name) => loop.latestFaces(name)?.boxes ?? [],
+          },
+        }),
+      );
+      try {
+        const server = await new Promise<Server>((resolve, reject) => {
+          const s = serve({ fetch: web.fetch, hostname: config.web.host, port: config.web.port }, () => resolve(s as Server));
+          (s as Server).once('error', reject);
+        });
+        const addr = server.address();
+        webAddress = { host: config.web.host, port: typeof addr === 'object' && addr ? addr.port : config.web.port };
+        units.push({ name: 'web', stop: () => new Promise<void>((r) => (server.closeAllConnections?.(), server.close(() => r()))) });
+        units.push({ name: 'auth', stop: () => auth.flush() });
+        log.info({ url: `http://${config.web.host}:${webAddress.port}/` }, 'admin page listening');
+      } catch (e) {
+        log.error({ err: (e as Error).message, host: config.web.host, port: config.web.port }, 'admin page not started');
+      }
+    }
+
+    if (opts.notify) {
+      await opts.notify.ready(`${cameras.length} camera(s), ${engine.provider}`);
+      opts.notify.startWatchdog(() => Date.now() - lastTick < LOOP_HUNG_MS);
+      units.push({
+        name: 'sd-notify',
+        stop: async () => {
+          opts.notify!.stopWatchdog();
+          await opts.notify!.stopping();
+        },
+      });
+    }
+
+    return {
+      bus,
+      engine,
+      facebank,
+      loop,
+      metrics,
+      publisher,
+      mqttUrl,
+      webAddress,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

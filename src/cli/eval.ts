@@ -1,0 +1,81 @@
+/** `facegate eval lfw|detection`: accuracy of the configured (or named) models on standard data sets. */
+import type { Command } from './command.js';
+import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
+import { evalDetection, evalLfw } from '../eval/run.js';
+import { FacegateError } from '../util/errors.js';
+
+const usage = `Usage:
+  facegate eval lfw --data <dir> [--limit-folds N] [--json]
+      LFW verification: <dir> holds pairs.txt and lfw-deepfunneled/. Each image goes through the full
+      pipeline (detect, align, embed; the face nearest the image centre; a centred default box when no
+      face is found). 10-fold accuracy (threshold chosen on 9 folds), TAR at FAR 1e-3.
+  facegate eval detection --data <dir> [--limit N] [--score-threshold S] [--json]
+      Face detection AP at IoU 0.5 (all faces, and faces >= 32 px tall) and recall by face height at the
+      score where precision is 0.9. <dir> holds labels.txt ("# <path> <w> <h>" then "x1 y1 x2 y2" lines).
+      The detector's score threshold is lowered to S (default 0.05) so the whole curve is measured.
+
+--json prints fractions on the last line.
+
+${engineOptionsUsage}`;
+
+const pct = (x: number) => (x * 100).toFixed(2);
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'Measure recognition (LFW) or detection (WIDER-style) accuracy',
+  usage,
+  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' } },
+  allowPositionals: true,
+  async run({ values, positionals }, io) {
+    const [which, ...extra] = positionals;
+    if (extra.length || (which !== 'lfw' && which !== 'detection')) throw new FacegateError('usage', `eval needs "lfw" or "detection"\n\n${usage}`);
+    const data = values.data as string | undefined;
+    if (!data) throw new FacegateError('usage', `eval ${which} needs --data <dir>\n\n${usage}`);
+    const int = (name: string) => {
+      const v = values[name] as string | undefined;
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new FacegateError('usage', `--${name} must be a positive integer`);
+      return n;
+    };
+    const config = configFromArgs(values);
+    const json = Boolean(values.json);
+    const progress = json || !process.stderr.isTTY ? undefined : (d: number, t: number) => process.stderr.write(`\r${d}/${t}`);
+    if (which === 'lfw') {
+      const limitFolds = int('limit-folds');
+      const engine = await engineFromConfig(config);
+      try {
+        const r = await evalLfw(engine, data, { limitFolds, progress });
+        if (progress) process.stderr.write('\n');
+        if (json) io.stdout(JSON.stringify(r));
+        else {
+          io.stdout(`LFW ${r.pairs} pairs, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`);
+          io.stdout(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}`);
+          io.stdout(`  accuracy  ${pct(r.accuracy)} ± ${pct(r.std)} %   (folds: ${r.foldAccuracies.map(pct).join(' ')})`);
+          io.stdout(`  TAR@FAR1e-3  ${pct(r.tarAtFar1e3)} %   threshold at FAR 1e-3 ${r.thresholdAtFar1e3.toFixed(3)}; best-accuracy threshold (mean) ${r.threshold.toFixed(3)}`);
+        }
+      } finally {
+        await engine.close();
+      }
+      return 0;
+    }
+    const s = values['score-threshold'] === undefined ? 0.05 : Number(values['score-threshold']);
+    if (!(s >= 0 && s <= 1)) throw new FacegateError('usage', '--score-threshold must be between 0 and 1');
+    const engine = await engineFromConfig(config, undefined, (e) => void (e.detector.scoreThreshold = s));
+    try {
+      const r = await evalDetection(engine, data, { limit: int('limit'), progress });
+      if (progress) process.stderr.write('\n');
+      const recallBySize = Object.fromEntries(Object.entries(r.recallBySize).map(([k, v]) => [k, v.recall]));
+      if (json) io.stdout(JSON.stringify({ ...r, recallBySize, faceCountBySize: Object.fromEntries(Object.entries(r.recallBySize).map(([k, v]) => [k, v.faces])) }));
+      else {
+        io.stdout(`Detection: ${r.images} images, ${r.faces} faces, ${r.detectorId}, ${r.msPerImage.toFixed(0)} ms/image`);
+        io.stdout(`  AP50 all faces ${pct(r.ap50)} %, faces >= 32 px ${pct(r.ap50Min32)} %`);
+        io.stdout(`  recall by face height at score ${r.scoreAtP90.toFixed(3)} (precision 0.9):`);
+        for (const [k, v] of Object.entries(r.recallBySize)) io.stdout(`    ${k.padEnd(7)} ${Number.isNaN(v.recall) ? '   -  ' : pct(v.recall).padStart(6)} %  (${v.faces} faces)`);
+      }
+    } finally {
+      await engine.close();
+    }
+    return 0;
+  },
+};

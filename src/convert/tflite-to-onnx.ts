@@ -1,0 +1,330 @@
+/**
+ * Converts a float TFLite graph (NHWC) into an ONNX graph that runs NCHW internally.
+ * The ONNX input is uint8 NHWC RGB in natural orientation; the graph casts, normalises ((x - mean) / std)
+ * and, for models trained on transposed images (MTCNN), swaps H and W on the way in.
+ * Callers add the graph outputs themselves from value().
+ */
+import { FacegateError } from '../util/errors.js';
+import { OnnxGraph, type Attrs } from './onnx.js';
+import { findPrelus } from './prelu.js';
+import { tensorFloats, tensorInts, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite.js';
+
+export interface InputSpec {
+  /** ONNX input name. */
+  name: string;
+  mean: number;
+  std: number;
+  /** The model was trained on images with width and height swapped. */
+  transposeHW: boolean;
+  /** Height and width are dynamic (fully convolutional models). */
+  dynamicSpatial: boolean;
+}
+
+/** An ONNX value standing for a TFLite tensor. 4-D activations are held NCHW (`nchw`). */
+export interface Val {
+  name: string;
+  rank: number;
+  nchw: boolean;
+}
+
+export interface Converted {
+  graph: OnnxGraph;
+  /** The ONNX value of a TFLite tensor, by TFLite tensor name. */
+  value(tensorName: string): Val;
+  /** The value in TFLite's own (NHWC) layout. */
+  toNhwc(v: Val): string;
+  /** Natural-orientation input [H, W] (numbers, or 'H'/'W' when dynamic). */
+  inputHW: [number | string, number | string];
+  preluCount: number;
+}
+
+const unsupported = (what: string) => new FacegateError('model_unsupported', `cannot convert this TFLite model: ${what}`);
+
+/** NHWC → NCHW axis. */
+const NCHW_AXIS = [0, 2, 3, 1];
+
+/** TF "SAME" padding for one spatial dim: [begin, end] (the extra pixel goes at the end). */
+export function samePads(inSize: number, k: number, s: number, d = 1): [number, number] {
+  const out = Math.ceil(inSize / s);
+  const total = Math.max((out - 1) * s + (k - 1) * d + 1 - inSize, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** Transposes a const of NHWC-broadcast shape (rank ≤ 4) to NCHW [1|C..] order. */
+function toNchwConst(data: Float32Array, shape: number[]): { data: Float32Array; dims: number[] } {
+  const s = [...Array(4 - shape.length).fill(1), ...shape] as [number, number, number, number];
+  const [n, h, w, c] = s;
+  const out = new Float32Array(data.length);
+  for (let a = 0; a < n; a++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let ch = 0; ch < c; ch++) out[((a * c + ch) * h + y) * w + x] = data[((a * h + y) * w + x) * c + ch]!;
+  return { data: out, dims: [n, c, h, w] };
+}
+
+export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: string): Converted {
+  const g = new OnnxGraph(graphName);
+  const T = model.tensors;
+  const vals = new Map<number, Val>();
+
+  // ---- input: uint8 natural NHWC → float, normalised, NCHW in the model's orientation
+  if (model.inputs.length !== 1) throw unsupported(`${model.inputs.length} inputs (expected 1)`);
+  const inT = T[model.inputs[0]!]!;
+  if (inT.type !== 'float32' || inT.shape.length !== 4 || inT.shape[3] !== 3) throw unsupported(`input "${inT.name}" is ${inT.type} ${JSON.stringify(inT.shape)}, expected float32 [N,H,W,3]`);
+  const [, mh, mw] = inT.shape as [number, number, number, number];
+  const inputHW: [number | string, number | string] = spec.dynamicSpatial ? ['H', 'W'] : spec.transposeHW ? [mw, mh] : [mh, mw];
+  const image = g.input(spec.name, 'uint8', ['N', inputHW[0], inputHW[1], 3]);
+  let x = g.node('Cast', [image], { to: 1 });
+  x = g.node('Sub', [x, g.floats('mean', [spec.mean], [])]);
+  x = g.node('Div', [x, g.floats('std', [spec.std], [])]);
+  x = g.node('Transpose', [x], { perm: spec.transposeHW ? [0, 3, 2, 1] : [0, 3, 1, 2] });
+  vals.set(inT.index, { name: x, rank: 4, nchw: true });
+
+  const prelus = findPrelus(model);
+  const preluAt = new Map(prelus.map((p) => [p.at, p]));
+  const folded = new Set(prelus.flatMap((p) => p.ops));
+
+  const get = (i: number): Val => {
+    const v = vals.get(i);
+    if (!v) throw unsupported(`tensor ${T[i]?.name ?? i} is used before it is computed`);
+    return v;
+  };
+  const isConst = (i: number) => T[i]?.data !== undefined;
+  const toNhwc = (v: Val) => (v.nchw ? g.node('Transpose', [v.name], { perm: [0, 2, 3, 1] }) : v.name);
+  /** A constant operand laid out to broadcast against `like`. */
+  const constLike = (t: TfliteTensor, like: Val, scale = 1): string => {
+    let data = tensorFloats(t);
+    if (scale !== 1) data = data.map((v) => v * scale);
+    if (like.nchw && t.shape.length <= 4) {
+      const c = toNchwConst(data, t.shape);
+      return g.floats(t.name, c.data, c.dims);
+    }
+    return g.floats(t.name, data, t.shape);
+  };
+  const activation = (op: TfliteOperator, v: string): string => {
+    switch (op.options.activation ?? 'NONE') {
+      case 'NONE':
+        return v;
+      case 'RELU':
+        return g.node('Relu', [v]);
+      case 'RELU6':
+        return g.node('Clip', [v, g.floats('zero', [0], []), g.floats('six', [6], [])]);
+      case 'RELU_N1_TO_1':
+        return g.node('Clip', [v, g.floats('m1', [-1], []), g.floats('one', [1], [])]);
+      case 'TANH':
+        return g.node('Tanh', [v]);
+      default:
+        throw unsupported(`fused activation ${op.options.activation} on ${op.op}`);
+    }
+  };
+  const spatialAttrs = (op: TfliteOperator, inShape: number[], kh: number, kw: number): Attrs => {
+    const sh = op.options.strideH ?? 1;
+    const sw = op.options.strideW ?? 1;
+    const dh = op.options.dilationH ?? 1;
+    const dw = op.options.dilationW ?? 1;
+    const a: Attrs = { kernel_shape: [kh, kw], strides: [sh, sw] };
+    if (op.op.endsWith('CONV_2D')) a.dilations = [dh, dw];
+    if (op.options.padding === 'SAME') {
+      if (spec.dynamicSpatial) a.auto_pad = 'SAME_UPPER';
+      else {
+        const [t, b] = samePads(inShape[1]!, kh, sh, dh);
+        const [l, r] = samePads(inShape[2]!, kw, sw, dw);
+        a.pads = [t, l, b, r];
+      }
+    }
+    return a;
+  };
+
+  for (const op of model.operators) {
+    const p = preluAt.get(op.index);
+    if (p) {
+      const xv = get(p.x);
+      const y = g.node('PRelu', [xv.name, constLike(T[p.alpha]!, xv, p.scale)]);
+      vals.set(op.outputs[0]!, { ...xv, name: y });
+      continue;
+    }
+    if (folded.has(op.index)) continue;
+    const outT = T[op.outputs[0]!]!;
+    const set = (name: string, like: Val) => vals.set(outT.index, { name, rank: like.rank, nchw: like.nchw });
+    switch (op.op) {
+      case 'CONV_2D':
+      case 'DEPTHWISE_CONV_2D': {
+        const xv = get(op.inputs[0]!);
+        if (!xv.nchw) throw unsupported(`${op.op} on a non-4-D input`);
+        const wT = T[op.inputs[1]!]!;
+        const [o, kh, kw, i] = wT.shape as [number, number, number, number];
+        const w = tensorFloats(wT);
+        const inShape = T[op.inputs[0]!]!.shape;
+        let wOnnx: Float32Array;
+        let dims: number[];
+        let group = 1;
+        if (op.op === 'CONV_2D') {
+          // [O,kh,kw,I] → [O,I,kh,kw]
+          wOnnx = new Float32Array(w.length);
+          for (let a = 0; a < o; a++)
+            for (let y = 0; y < kh; y++)
+              for (let z = 0; z < kw; z++) for (let c = 0; c < i; c++) wOnnx[((a * i + c) * kh + y) * kw + z] = w[((a * kh + y) * kw + z) * i + c]!;
+          dims = [o, i, kh, kw];
+        } else {
+          // [1,kh,kw,C*M] → [C*M,1,kh,kw], one group per input channel
+          const cm = i;
+          const cin = inShape[3]!;
+          if (o !== 1 || cm % cin !== 0) throw unsupported(`depthwise weights ${JSON.stringify(wT.shape)} for ${cin} channels`);
+          wOnnx = new Float32Array(w.length);
+          for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) wOnnx[(c * kh + y) * kw + z] = w[(y * kw + z) * cm + c]!;
+          dims = [cm, 1, kh, kw];
+          group = cin;
+        }
+        const inputs = [xv.name, g.floats(wT.name, wOnnx, dims)];
+        const bi = op.inputs[2];
+        if (bi !== undefined && bi >= 0) inputs.push(g.floats(T[bi]!.name, tensorFloats(T[bi]!), [dims[0]!]));
+        const attrs = spatialAttrs(op, inShape, kh, kw);
+        if (group > 1) attrs.group = group;
+        set(activation(op, g.node('Conv', inputs, attrs)), xv);
+        break;
+      }
+      case 'MAX_POOL_2D':
+      case 'AVERAGE_POOL_2D': {
+        const xv = get(op.inputs[0]!);
+        if (!xv.nchw) throw unsupported(`${op.op} on a non-4-D input`);
+        const attrs = spatialAttrs(op, T[op.inputs[0]!]!.shape, op.options.filterH ?? 1, op.options.filterW ?? 1);
+        set(activation(op, g.node(op.op === 'MAX_POOL_2D' ? 'MaxPool' : 'AveragePool', [xv.name], attrs)), xv);
+        break;
+      }
+      case 'FULLY_CONNECTED': {
+        const xv = get(op.inputs[0]!);
+        const wT = T[op.inputs[1]!]!;
+        const [outN, inN] = wT.shape as [number, number];
+        let w = tensorFloats(wT);
+        let flat = xv.name;
+        if (xv.nchw) {
+          // TFLite flattens NHWC; permute the weight columns to NCHW order instead of transposing the activation.
+          const [, h, ww, c] = T[op.inputs[0]!]!.shape as [number, number, number, number];
+          if (h * ww * c !== inN) throw unsupported(`FULLY_CONNECTED input ${h}x${ww}x${c} vs weights ${inN}`);
+          const p = new Float32Array(w.length);
+          for (let r = 0; r < outN; r++)
+            for (let y = 0; y < h; y++)
+              for (let z = 0; z < ww; z++) for (let ch = 0; ch < c; ch++) p[r * inN + (ch * h + y) * ww + z] = w[r * inN + (y * ww + z) * c + ch]!;
+          w = p;
+          flat = g.node('Flatten', [xv.name], { axis: 1 });
+        } else if (xv.rank !== 2) {
+          flat = g.node('Reshape', [xv.name, g.int64s('fc_shape', [-1, inN])]);
+        }
+        const inputs = [flat, g.floats(wT.name, w, [outN, inN])];
+        const bi = op.inputs[2];
+        if (bi !== undefined && bi >= 0) inputs.push(g.floats(T[bi]!.name, tensorFloats(T[bi]!), [outN]));
+        const y = g.node('Gemm', inputs, { transB: 1 });
+        vals.set(outT.index, { name: activation(op, y), rank: 2, nchw: false });
+        break;
+      }
+      case 'ADD':
+      case 'SUB':
+      case 'MUL':
+      case 'DIV': {
+        const [a, b] = op.inputs as [number, number];
+        let an: string;
+        let bn: string;
+        let like: Val;
+        if (isConst(a) && isConst(b)) throw unsupported(`${op.op} of two constants`);
+        if (isConst(a)) {
+          like = get(b);
+          an = constLike(T[a]!, like);
+          bn = like.name;
+        } else if (isConst(b)) {
+          like = get(a);
+          an = like.name;
+          bn = constLike(T[b]!, like);
+        } else {
+          const av = get(a);
+          const bv = get(b);
+          if (av.nchw !== bv.nchw || av.rank !== bv.rank) throw unsupported(`${op.op} between tensors of different layouts`);
+          like = av;
+          an = av.name;
+          bn = bv.name;
+        }
+        const onnxOp = { ADD: 'Add', SUB: 'Sub', MUL: 'Mul', DIV: 'Div' }[op.op]!;
+        set(activation(op, g.node(onnxOp, [an, bn])), like);
+        break;
+      }
+      case 'RELU':
+      case 'NEG':
+      case 'ABS':
+      case 'EXP':
+      case 'LOGISTIC': {
+        const xv = get(op.inputs[0]!);
+        const onnxOp = { RELU: 'Relu', NEG: 'Neg', ABS: 'Abs', EXP: 'Exp', LOGISTIC: 'Sigmoid' }[op.op]!;
+        set(g.node(onnxOp, [xv.name]), xv);
+        break;
+      }
+      case 'RELU6': {
+        const xv = get(op.inputs[0]!);
+        set(g.node('Clip', [xv.name, g.floats('zero', [0], []), g.floats('six', [6], [])]), xv);
+        break;
+      }
+      case 'PRELU': {
+        const xv = get(op.inputs[0]!);
+        set(g.node('PRelu', [xv.name, constLike(T[op.inputs[1]!]!, xv)]), xv);
+        break;
+      }
+      case 'SUM':
+      case 'REDUCE_MAX':
+      case 'MEAN': {
+        const xv = get(op.inputs[0]!);
+        const rank = xv.rank;
+        let axes = tensorInts(T[op.inputs[1]!]!).map((a) => (a < 0 ? a + rank : a));
+        const keep = op.options.keepDims ?? false;
+        let input = xv.name;
+        let nchw = false;
+        if (xv.nchw && keep) {
+          axes = axes.map((a) => NCHW_AXIS[a]!);
+          nchw = true;
+        } else if (xv.nchw) input = toNhwc(xv);
+        const onnxOp = { SUM: 'ReduceSum', REDUCE_MAX: 'ReduceMax', MEAN: 'ReduceMean' }[op.op]!;
+        // Opset 13: ReduceSum takes axes as an input, the others as an attribute.
+        const y =
+          onnxOp === 'ReduceSum'
+            ? g.node(onnxOp, [input, g.int64s('axes', axes)], { keepdims: keep ? 1 : 0 })
+            : g.node(onnxOp, [input], { axes, keepdims: keep ? 1 : 0 });
+        vals.set(outT.index, { name: y, rank: keep ? rank : rank - axes.length, nchw });
+        break;
+      }
+      case 'SOFTMAX': {
+        const xv = get(op.inputs[0]!);
+        let v = xv.name;
+        const beta = op.options.beta ?? 1;
+        if (beta !== 1) v = g.node('Mul', [v, g.floats('beta', [beta], [])]);
+        set(g.node('Softmax', [v], { axis: xv.nchw ? 1 : -1 }), xv);
+        break;
+      }
+      case 'RESHAPE': {
+        const xv = get(op.inputs[0]!);
+        const inShape = T[op.inputs[0]!]!.shape;
+        const outShape = [...outT.shape];
+        if (outShape.slice(1).some((d) => d < 0)) throw unsupported(`RESHAPE to ${JSON.stringify(outShape)}`);
+        // Batch stays dynamic: the leading dim becomes -1 (the rest are static).
+        const out4 = outShape.length === 4;
+        // NCHW and NHWC share memory order when H = W = 1, so no transpose is needed then.
+        const trivial = xv.nchw && inShape[1] === 1 && inShape[2] === 1 && !out4;
+        const src = xv.nchw && !trivial ? toNhwc(xv) : xv.name;
+        let y = g.node('Reshape', [src, g.int64s('shape', [-1, ...outShape.slice(1)])]);
+        if (out4) y = g.node('Transpose', [y], { perm: [0, 3, 1, 2] });
+        vals.set(outT.index, { name: y, rank: outShape.length, nchw: out4 });
+        break;
+      }
+      default:
+        throw unsupported(`operator ${op.op} (#${op.index}) is not supported`);
+    }
+  }
+
+  return {
+    graph: g,
+    value(tensorName: string): Val {
+      const t = T.find((tt) => tt.name === tensorName);
+      if (!t) throw unsupported(`no tensor named "${tensorName}"`);
+      return get(t.index);
+    },
+    toNhwc,
+    inputHW,
+    preluCount: prelus.length,
+  };
+}

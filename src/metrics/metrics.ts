@@ -1,0 +1,166 @@
+/**
+ * Prometheus metrics on a registry of our own (never prom-client's global one, so tests and several
+ * instances do not collide). Pipeline timings arrive through PipelineObserver; camera, broker and
+ * event-queue state through setters or through collect-time callbacks.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CameraStatus } from '../pipeline/events.js';
+import type { Bus } from '../util/bus.js';
+import type { PipelineObserver, Stage } from '../pipeline/observer.js';
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Read at scrape time; each returns the current value. */
+export interface MetricsSources {
+  cameras?: () => CameraStatus[];
+  brokerConnected?: () => boolean;
+  eventsQueued?: () => number;
+}
+
+export interface MetricsOptions {
+  /** Add process_* and nodejs_* metrics (default true). */
+  processMetrics?: boolean;
+  sources?: MetricsSources;
+}
+
+export class Metrics implements PipelineObserver {
+  readonly registry = new Registry();
+  private sources: MetricsSources = {};
+
+  private readonly stageSeconds = new Histogram({
+    name: 'facegate_stage_seconds',
+    help: 'Seconds one pipeline stage took in one tick.',
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: 'facegate_batch_size',
+    help: 'Images in one model run.',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+  private readonly facesTotal = new Counter({ name: 'facegate_faces_processed_total', help: 'Faces embedded and matched.', registers: [this.registry] });
+  private readonly framesDroppedTotal = new Counter({
+    name: 'facegate_frames_dropped_total',
+    help: 'Frames decoded but never processed (the pipeline takes the newest frame).',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+  });
+  private readonly eventLatencySeconds = new Histogram({
+    name: 'facegate_event_latency_seconds',
+    help: 'Seconds from frame decode to event handed to the bus.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly cameraFps = new Gauge({
+    name: 'facegate_camera_fps',
+    help: 'Frames per second received from the camera.',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+    collect: () => this.readCameras(),
+  });
+  private readonly cameraRestarts = new Gauge({
+    name: 'facegate_camera_restarts',
+    help: 'Times the camera decoder was restarted since start-up.',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+  });
+  private readonly cameraOnline = new Gauge({ name: 'facegate_camera_online', help: '1 when the camera delivers frames, else 0.', labelNames: ['camera'] as const, registers: [this.registry] });
+  private readonly eventsPublished = new Counter({ name: 'facegate_events_published_total', help: 'Events delivered to the MQTT broker.', registers: [this.registry] });
+  private readonly eventsDropped = new Counter({ name: 'facegate_events_dropped_total', help: 'Events dropped because the offline queue was full.', registers: [this.registry] });
+  private readonly eventsQueued = new Gauge({
+    name: 'facegate_events_queued',
+    help: 'Events waiting for the broker.',
+    registers: [this.registry],
+    collect: () => {
+      if (this.sources.eventsQueued) this.queued(this.sources.eventsQueued());
+    },
+  });
+  private readonly brokerConnected = new Gauge({
+    name: 'facegate_broker_connected',
+    help: '1 when connected to the MQTT broker, else 0.',
+    registers: [this.registry],
+    collect: () => {
+      if (this.sources.brokerConnected) this.broker(this.sources.brokerConnected());
+    },
+  });
+  private readonly provider = new Gauge({
+    name: 'facegate_execution_provider',
+    help: 'The onnxruntime execution provider in use (value 1).',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: MetricsOptions = {}) {
+    this.sources = options.sources ?? {};
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Adds or replaces scrape-time sources (e.g. once the camera manager exists). */
+  setSources(sources: MetricsSources): void {
+    this.sources = { ...this.sources, ...sources };
+  }
+
+  // --- PipelineObserver
+  stage(stage: Stage, seconds: number): void {
+    this.stageSeconds.observe({ stage }, seconds);
+  }
+  batch(model: 'detector' | 'embedder', size: number): void {
+    this.batchSize.observe({ model }, size);
+  }
+  faces(count: number): void {
+    if (count > 0) this.facesTotal.inc(count);
+  }
+  framesDropped(camera: string, count: number): void {
+    if (count > 0) this.framesDroppedTotal.inc({ camera }, count);
+  }
+  eventLatency(seconds: number): void {
+    this.eventLatencySeconds.observe(seconds);
+  }
+
+  // --- state fed by the services
+  camera(status: CameraStatus): void {
+    this.cameraFps.set({ camera: status.camera }, status.fps);
+    this.cameraRestarts.set({ camera: status.camera }, status.restarts);
+    this.cameraOnline.set({ camera: status.camera }, status.state === 'online' ? 1 : 0);
+  }
+  broker(connected: boolean): void {
+    this.brokerConnected.set(connected ? 1 : 0);
+  }
+  eventPublished(count = 1): void {
+    this.eventsPublished.inc(count);
+  }
+  eventDropped(count = 1): void {
+    this.eventsDropped.inc(count);
+  }
+  queued(count: number): void {
+    this.eventsQueued.set(count);
+  }
+  /** Follows camera status and broker connection from the bus; returns the unsubscribe function. */
+  attach(bus: Bus): () => void {
+    const offs = [bus.on('cameraStatus', (s) => this.camera(s)), bus.on('mqttConnection', ({ connected }) => this.broker(connected))];
+    return () => offs.forEach((off) => off());
+  }
+
+  /** Marks `provider` ("tensorrt", "cuda", "cpu") as the one in use: facegate_execution_provider{provider="cpu"} 1. */
+  executionProvider(provider: string): void {
+    this.provider.reset();
+    this.provider.set({ provider }, 1);
+  }
+
+  /** Camera gauges from the scrape-time source; cameras no longer listed are removed. */
+  private readCameras(): void {
+    const source = this.sources.cameras;
+    if (!source) return;
+    const list = source();
+    for (const g of [this.cameraFps, this.cameraRestarts, this.cameraOnline]) g.reset();
+    for (const c of list) this.camera(c);
+  }
+
+  /** The Prometheus text exposition. */
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

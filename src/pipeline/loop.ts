@@ -1,0 +1,286 @@
+/**
+ * The batched recognition loop over all cameras. A tick takes the newest unprocessed frame of every camera,
+ * runs ONE engine.analyze over them, ONE matchMany over all faces, then each camera's tracker, and publishes
+ * the trackers' decisions on the bus ('recognition') with a snapshot of the track's best face.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { FaceEngine } from '../engine/types.js';
+import { LiveMatcher, type SampleSource } from '../match/live.js';
+import { matcherOptions, type MatchResult } from '../match/matcher.js';
+import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
+import type { Bus } from '../util/bus.js';
+import { FacegateError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { Box, RgbImage } from '../vision/types.js';
+import type { RecognitionEvent } from './events.js';
+import { nullObserver, type PipelineObserver } from './observer.js';
+
+export interface FrameSource {
+  name: string;
+  /** The newest frame not taken yet, or null. `time` is the decode time, ms since the epoch. */
+  takeLatest(): { image: RgbImage; seq: number; time: number } | null;
+}
+
+export interface LoopFrame {
+  camera: string;
+  image: RgbImage;
+  /** Frame time, ms since the epoch (for files: start time + position). */
+  time: number;
+  seq?: number;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface LoopOptions {
+  sources: FrameSource[];
+  engine: FaceEngine;
+  facebank: SampleSource;
+  bus: Bus;
+  config: Config;
+  log: Logger;
+  observer?: PipelineObserver;
+  /** Where best-face snapshots go; without it events carry snapshot null. */
+  snapshots?: { save(image: RgbImage): Promise<string> };
+  /** Called after every tick, idle ones included (watchdog). */
+  onTick?: () => void;
+  clock?: Clock;
+  /** Poll interval when no camera has a new frame (ms). */
+  idleMs?: number;
+  /** processFrames: frames per analyze call. */
+  batchFrames?: number;
+}
+
+export interface LatestBox {
+  box: Box;
+  /** Decided person's name; null for unknown or undecided (and for gated-out faces). */
+  name: string | null;
+  /** Same as name (the web page's AnnotatedFace.label). */
+  label: string | null;
+  similarity: number | null;
+  track: string | null;
+}
+
+export interface LatestFaces {
+  time: number;
+  /** The frame these boxes were found on (for the annotated camera view). */
+  image: RgbImage;
+  boxes: LatestBox[];
+}
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+const seconds = (ms: number) => ms / 1000;
+
+export class PipelineLoop {
+  private readonly clock: Clock;
+  private readonly observer: PipelineObserver;
+  private readonly trackers = new Map<string, Tracker>();
+  private readonly latest = new Map<string, LatestFaces>();
+  private readonly lastSeq = new Map<string, number>();
+  /** Track id → snapshot saved for best-face version. */
+  private readonly snaps = new Map<string, { version: number; id: string }>();
+  private matcher: LiveMatcher | null = null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly opts: LoopOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.observer = opts.observer ?? nullObserver;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stop after the current tick and end every open track. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.loop = null;
+    await this.flush(this.clock.now());
+    this.matcher?.close();
+    this.matcher = null;
+  }
+
+  /** Faces of the last processed frame of a camera, for the annotated view. */
+  latestFaces(camera: string): LatestFaces | null {
+    return this.latest.get(camera) ?? null;
+  }
+
+  /** Run frames (in time order) to completion, several per analyze call; returns the events published. */
+  async processFrames(frames: readonly LoopFrame[]): Promise<RecognitionEvent[]> {
+    const size = Math.max(1, this.opts.batchFrames ?? 8);
+    const out: RecognitionEvent[] = [];
+    for (let i = 0; i < frames.length; i += size) out.push(...(await this.processBatch(frames.slice(i, i + size), false)));
+    return out;
+  }
+
+  /** End every open track at `time` (end of a file, shutdown); returns the 'end' events published. */
+  async flush(time: number): Promise<RecognitionEvent[]> {
+    const decisions = [...this.trackers.values()].flatMap((t) => t.flush(time));
+    return this.publish(decisions, false);
+  }
+
+  private async run(): Promise<void> {
+    const idle = this.opts.idleMs ?? 10;
+    while (this.running) {
+      const frames = this.collect();
+      if (frames.length) {
+        try {
+          await this.processBatch(frames, true);
+        } catch (e) {
+          this.opts.log.error({ err: e }, 'pipeline: tick failed');
+        }
+      } else {
+        await this.clock.sleep(idle);
+      }
+      try {
+        // Cameras that went quiet: their tracks still end on time.
+        await this.publish([...this.trackers.values()].flatMap((t) => t.endStale(this.clock.now())), true);
+      } catch (e) {
+        this.opts.log.error({ err: e }, 'pipeline: ending tracks failed');
+      }
+      try {
+        this.opts.onTick?.();
+      } catch (e) {
+        this.opts.log.warn({ err: e }, 'pipeline: onTick failed');
+      }
+    }
+  }
+
+  /** The newest unprocessed frame of every camera; counts frames skipped by seq gaps. */
+  private collect(): LoopFrame[] {
+    const frames: LoopFrame[] = [];
+    for (const s of this.opts.sources) {
+      let f: ReturnType<FrameSource['takeLatest']>;
+      try {
+        f = s.takeLatest();
+      } catch (e) {
+        this.opts.log.warn({ err: e, camera: s.name }, 'pipeline: camera frame unavailable');
+        continue;
+      }
+      if (!f) continue;
+      const prev = this.lastSeq.get(s.name);
+      if (prev !== undefined && f.seq > prev + 1) this.observer.framesDropped(s.name, f.seq - prev - 1);
+      this.lastSeq.set(s.name, f.seq);
+      frames.push({ camera: s.name, image: f.image, time: f.time, seq: f.seq });
+    }
+    return frames;
+  }
+
+  private currentMatcher() {
+    const { engine, facebank, bus, config } = this.opts;
+    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, matcherOptions(config.match, engine.defaultThreshold));
+    return this.matcher.current();
+  }
+
+  private tracker(camera: string): Tracker {
+    let t = this.trackers.get(camera);
+    if (!t) this.trackers.set(camera, (t = new Tracker(camera, this.opts.config.track)));
+    return t;
+  }
+
+  /** analyze → match → track → publish, for frames in time order (a camera may appear more than once). */
+  private async processBatch(frames: readonly LoopFrame[], live: boolean): Promise<RecognitionEvent[]> {
+    if (!frames.length) return [];
+    for (const f of frames) {
+      if (!Number.isFinite(f.time)) throw new FacegateError('invalid', `Frame of camera ${f.camera} has no valid time.`);
+    }
+    const { engine, config } = this.opts;
+    const t0 = performance.now();
+    const matcher = await this.currentMatcher();
+    const analyzed = await engine.analyze(
+      frames.map((f) => f.image),
+      config.pipeline.quality,
+    );
+    const t1 = performance.now();
+    // analyze() covers detect + align + embed; the engine does not report them apart.
+    this.observer.stage('detect', seconds(t1 - t0));
+    this.observer.batch('detector', frames.length);
+    const embeddings = analyzed.flatMap((r) => r.faces.map((f) => f.embedding));
+    if (embeddings.length) this.observer.batch('embedder', embeddings.length);
+    this.observer.faces(embeddings.length);
+    const matches: MatchResult[] = matcher.matchMany(embeddings);
+    const t2 = performance.now();
+    this.observer.stage('match', seconds(t2 - t1));
+
+    const decisions: TrackDecision[] = [];
+    let k = 0;
+    frames.forEach((f, i) => {
+      const r = analyzed[i] ?? { faces: [], rejected: [] };
+      const inputs: TrackInput[] = [
+        ...r.faces.map((face) => ({ box: face.box, quality: face.quality, face: { aligned: face.aligned, embedding: face.embedding }, match: matches[k++]! })),
+        ...r.rejected.map((rj) => ({ box: rj.box, quality: rj.quality })),
+      ];
+      const u = this.tracker(f.camera).update(f.time, inputs);
+      decisions.push(...u.decisions);
+      this.latest.set(f.camera, {
+        time: f.time,
+        image: f.image,
+        boxes: inputs.map((inp, j) => ({
+          box: inp.box,
+          name: u.names[j] ?? null,
+          label: u.names[j] ?? null,
+          similarity: inp.match ? inp.match.similarity : null,
+          track: u.tracks[j] ?? null,
+        })),
+      });
+    });
+    this.observer.stage('track', seconds(performance.now() - t2));
+    const events = await this.publish(decisions, live);
+    this.observer.stage('tick', seconds(performance.now() - t0));
+    return events;
+  }
+
+  private async snapshotFor(d: TrackDecision): Promise<string | null> {
+    const had = this.snaps.get(d.track);
+    if (!this.opts.snapshots) return null;
+    if (!d.best) return had?.id ?? null;
+    if (had && had.version === d.best.version) return had.id;
+    try {
+      const id = await this.opts.snapshots.save(d.best.aligned);
+      this.snaps.set(d.track, { version: d.best.version, id });
+      return id;
+    } catch (e) {
+      this.opts.log.warn({ err: e, track: d.track }, 'pipeline: snapshot not saved');
+      return had?.id ?? null;
+    }
+  }
+
+  private async publish(decisions: readonly TrackDecision[], live: boolean): Promise<RecognitionEvent[]> {
+    const out: RecognitionEvent[] = [];
+    for (const d of decisions) {
+      const snapshot = await this.snapshotFor(d);
+      if (d.type === 'end') this.snaps.delete(d.track);
+      const publish = this.clock.now();
+      const ev: RecognitionEvent = {
+        type: d.type,
+        id: randomUUID(),
+        camera: d.camera,
+        track: d.track,
+        person: d.person ? { id: d.person.id, name: d.person.name } : null,
+        similarity: d.similarity,
+        confidence: d.confidence,
+        box: [d.box[0], d.box[1], d.box[2], d.box[3]],
+        quality: { ...d.quality },
+        frameTime: new Date(d.time).toISOString(),
+        publishTime: new Date(publish).toISOString(),
+        snapshot,
+        ...(d.duration !== undefined ? { duration: d.duration } : {}),
+      };
+      this.opts.bus.emit('recognition', ev, { embedding: d.best?.embedding ?? null });
+      if (live && d.type !== 'end') this.observer.eventLatency(Math.max(0, seconds(publish - d.time)));
+      out.push(ev);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The facebank: people and their face samples in <dataDir>/facebank.json (lowdb, atomic writes),
+ * aligned crops as <dataDir>/samples/<sampleId>.jpg. All changes go through one queue, so they never
+ * interleave; a crop is on disk before the JSON that names it, and files nobody names are removed at open.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import sharp from 'sharp';
+import type { Bus } from '../util/bus.js';
+import { FacegateError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { FaceQuality, RgbImage } from '../vision/types.js';
+import { AtomicJsonFile, TEMP_FILE, writeFileAtomic } from './atomic.js';
+import type { Person, Sample, SampleSource } from './types.js';
+
+export const FACEBANK_VERSION = 1;
+
+export interface FacebankData {
+  version: number;
+  people: Person[];
+  samples: Sample[];
+}
+
+export interface NewSample {
+  /** Any scale; stored L2-normalised. */
+  embedding: Float32Array | readonly number[];
+  modelId: string;
+  quality: FaceQuality;
+  source: SampleSource;
+  crop: RgbImage;
+  negative?: boolean;
+}
+
+export interface FacebankOptions {
+  bus?: Bus;
+  log?: Logger;
+  /** Called after every committed change (besides the bus event). */
+  onChange?: () => void;
+}
+
+export interface ReembedResult {
+  updated: number;
+  /** Samples whose crop could not be read; they keep their old model id (the matcher ignores them). */
+  failed: string[];
+}
+
+const ID = /^[a-zA-Z0-9-]{1,64}$/;
+const SOURCES: readonly SampleSource[] = ['upload', 'camera', 'event', 'unknown', 'cli'];
+
+/** Trim and check a person's name. */
+export function cleanName(name: unknown): string {
+  if (typeof name !== 'string') throw new FacegateError('invalid', 'A name must be text.');
+  const n = name.trim().replace(/\s+/g, ' ');
+  if (!n) throw new FacegateError('invalid', 'A name must not be empty.');
+  if (n.length > 64) throw new FacegateError('invalid', 'A name must be at most 64 characters.');
+  if (/[\u0000-\u001f\u007f]/.test(n)) throw new FacegateError('invalid', 'A name must not contain control characters.');
+  return n;
+}
+
+/** L2-normalised copy as plain numbers, rounded to 9 significant digits (exact for float32). */
+function storeEmbedding(e: Float32Array | readonly number[]): number[] {
+  if (!(e instanceof Float32Array || Array.isArray(e)) || e.length === 0) throw new FacegateError('invalid', 'The embedding must be a non-empty list of numbers.');
+  let n = 0;
+  for (let i = 0; i < e.length; i++) n += e[i]! * e[i]!;
+  if (!Number.isFinite(n) || n === 0) throw new FacegateError('invalid', 'The embedding must be finite and not all zero.');
+  const inv = 1 / Math.sqrt(n);
+  return Array.from(e, (v: number) => Number((v * inv).toPrecision(9)));
+}
+
+function checkCrop(img: RgbImage): void {
+  const ok = img && Number.isInteger(img.width) && Number.isInteger(img.height) && img.width > 0 && img.height > 0 && img.data?.length === img.width * img.height * 3;
+  if (!ok) throw new FacegateError('invalid', 'The crop must be an RGB image whose data length is width × height × 3.');
+}
+
+const freezeSample = (s: Sample): Sample => {
+  Object.freeze(s.embedding);
+  Object.freeze(s.quality);
+  return Object.freeze(s);
+};
+
+export class Facebank {
+  readonly file: string;
+  readonly samplesDir: string;
+  private db: Low<FacebankData> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly dataDir: string,
+    private readonly options: FacebankOptions = {},
+  ) {
+    this.file = path.join(dataDir, 'facebank.json');
+    this.samplesDir = path.join(dataDir, 'samples');
+  }
+
+  /** Read the file (or start empty), drop samples of missing people, delete orphan crops and temp files. */
+  async open(): Promise<void> {
+    if (this.db) return;
+    this.closed = false;
+    await mkdir(this.samplesDir, { recursive: true });
+    const db = new Low<FacebankData>(new AtomicJsonFile<FacebankData>(this.file), { version: FACEBANK_VERSION, people: [], samples: [] });
+    try {
+      await db.read();
+    } catch (e) {
+      throw new FacegateError('facebank-corrupt', `The facebank ${this.file} cannot be read: ${(e as Error).message}`, { cause: e });
+    }
+    const d = db.data;
+    if (!d || typeof d !== 'object' || !Array.isArray(d.people) || !Array.isArray(d.samples)) {
+      throw new FacegateError('facebank-corrupt', `The facebank ${this.file} does not hold {version, people, samples}.`);
+    }
+    if (d.version > FACEBANK_VERSION) {
+      throw new FacegateError('facebank-version', `The facebank ${this.file} is version ${d.version}; this facegate reads up to ${FACEBANK_VERSION}.`);
+    }
+    const ids = new Set(d.people.map((p) => p.id));
+    const kept = d.samples.filter((s) => ids.has(s.personId));
+    const dropped = d.samples.length - kept.length;
+    db.data = { version: FACEBANK_VERSION, people: d.people.map((p) => Object.freeze(p)), samples: kept.map(freezeSample) };
+    this.db = db;
+    if (dropped > 0) {
+      this.options.log?.warn({ dropped }, 'facebank: dropped samples of missing people');
+      await db.write();
+    }
+    await this.cleanOrphans();
+  }
+
+  private async cleanOrphans(): Promise<void> {
+    const referenced = new Set(this.data().samples.map((s) => `${s.id}.jpg`));
+    let removed = 0;
+    for (const name of await readdir(this.samplesDir)) {
+      if (!referenced.has(name)) {
+        await rm(path.join(this.samplesDir, name), { force: true, recursive: true });
+        removed++;
+      }
+    }
+    for (const name of await readdir(this.dataDir)) {
+      if (TEMP_FILE.test(name) && name.startsWith('.facebank.json.')) await rm(path.join(this.dataDir, name), { force: true });
+    }
+    if (removed > 0) this.options.log?.info({ removed }, 'facebank: removed orphan crop files');
+  }
+
+  /** Wait for pending changes, then refuse further calls. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => {});
+    this.db = null;
+  }
+
+  private data(): FacebankData {
+    if (!this.db) throw new FacegateError('facebank-closed', this.closed ? 'The facebank is closed.' : 'The facebank is not open yet.');
+    return this.db.data;
+  }
+
+  /** Run fn alone (after every earlier change); fn returns the next state, or null for no change. */
+  private change<R>(fn: (d: FacebankData) => Promise<{ next: FacebankData | null; result: R }> | { next: FacebankData | null; result: R }): Promise<R> {
+    if (this.closed) return Promise.reject(new FacegateError('facebank-closed', 'The facebank is closed.'));
+    const run = async (): Promise<R> => {
+      const db = this.db;
+      if (!db) throw new FacegateError('facebank-closed', 'The facebank is not open.');
+      const { next, result } = await fn(db.data);
+      if (next) {
+        const prev = db.data;
+        db.data = next;
+        try {
+          await db.write();
+        } catch (e) {
+          db.data = prev;
+          throw new FacegateError('facebank-write', `The facebank could not be saved: ${(e as Error).message}`, { cause: e });
+        }
+        this.options.onChange?.();
+        this.options.bus?.emit('facebankChanged');
+      }
+      return result;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  async people(): Promise<Person[]> {
+    return this.data().people.slice();
+  }
+
+  async person(id: string): Promise<Person | null> {
+    return this.data().people.find((p) => p.id === id) ?? null;
+  }
+
+  async findByName(name: string): Promise<Person | null> {
+    const key = String(name).trim().replace(/\s+/g, ' ').toLowerCase();
+    return this.data().people.find((p) => p.name.toLowerCase() === key) ?? null;
+  }
+
+  async samples(personId?: string): Promise<Sample[]> {
+    const all = this.data().samples;
+    return personId === undefined ? all.slice() : all.filter((s) => s.personId === personId);
+  }
+
+  /** Path of a sample's crop; rejects ids that are not [a-zA-Z0-9-]. */
+  cropPath(sampleId: string): string {
+    if (typeof sampleId !== 'string' || !ID.test(sampleId)) throw new FacegateError('invalid', 'A sample id is letters, digits and "-" only.');
+    return path.join(this.samplesDir, `${sampleId}.jpg`);
+  }
+
+  private static nameTaken(d: FacebankData, name: string, except?: string): boolean {
+    const key = name.toLowerCase();
+    return d.people.some((p) => p.id !== except && p.name.toLowerCase() === key);
+  }
+
+  async createPerson(name: string, notes = ''): Promise<Person> {
+    const n = cleanName(name);
+    if (typeof notes !== 'string' || notes.length > 2000) throw new FacegateError('invalid', 'Notes must be text of at most 2000 characters.');
+    return this.change((d) => {
+      if (Facebank.nameTaken(d, n)) throw new FacegateError('conflict', `A person named "${n}" already exists.`);
+      const p: Person = Object.freeze({ id: randomUUID(), name: n, created: new Date().toISOString(), notes });
+      return { next: { ...d, people: [...d.people, p] }, result: p };
+    });
+  }
+
+  async renamePerson(id: string, name: string): Promise<Person> {
+    const n = cleanName(name);
+    return this.change((d) => {
+      const old = d.people.find((p) => p.id === id);
+      if (!old) throw new FacegateError('not-found', `No person with id ${id}.`);
+      if (Facebank.nameTaken(d, n, id)) throw new FacegateError('conflict', `A person named "${n}" already exists.`);
+      if (old.name === n) return { next: null, result: old };
+      const p: Person = Object.freeze({ ...old, name: n });
+      return { next: { ...d, people: d.people.map((x) => (x.id === id ? p : x)) }, result: p };
+    });
+  }
+
+  /** Remove a person, their samples and crops (crops after the JSON commit; leftovers are orphans). */
+  async deletePerson(id: string): Promise<void> {
+    const gone = await this.change((d) => {
+      if (!d.people.some((p) => p.id === id)) throw new FacegateError('not-found', `No person with id ${id}.`);
+      const gone = d.samples.filter((s) => s.personId === id).map((s) => s.id);
+      return { next: { ...d, people: d.people.filter((p) => p.id !== id), samples: d.samples.filter((s) => s.personId !== id) }, result: gone };
+    });
+    await Promise.all(gone.map((sid) => rm(this.cropPath(sid), { force: true })));
+  }
+
+  /** Save the crop (JPEG, before the JSON names it), then add the sample. */
+  async addSample(personId: string, s: NewSample): Promise<Sample> {
+    this.data();
+    const embedding = storeEmbedding(s.embedding);
+    checkCrop(s.crop);
+    if (typeof s.modelId !== 'string' || !s.modelId) throw new FacegateError('invalid', 'A sample needs the embedder model id.');
+    if (!SOURCES.includes(s.source)) throw new FacegateError('invalid', `A sample source is one of ${SOURCES.join(', ')}.`);
+    if (!(await this.person(personId))) throw new FacegateError('not-found', `No person with id ${personId}.`);
+    const id = randomUUID();
+    const jpeg = await sharp(s.crop.data, { raw: { width: s.crop.width, height: s.crop.height, channels: 3 } })
+      .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
+      .toBuffer();
+    const crop = this.cropPath(id);
+    await writeFileAtomic(crop, jpeg);
+    const sample: Sample = freezeSample({
+      id,
+      personId,
+      embedding,
+      modelId: s.modelId,
+      quality: { ...s.quality },
+      source: s.source,
+      created: new Date().toISOString(),
+      negative: s.negative === true,
+    });
+    try {
+      return await this.change((d) => {
+        if (!d.people.some((p) => p.id === personId)) throw new FacegateError('not-found', `No person with id ${personId}.`);
+        return { next: { ...d, samples: [...d.samples, sample] }, result: sample };
+      });
+    } catch (e) {
+      await rm(crop, { force: true });
+      throw e;
+    }
+  }
+
+  async deleteSample(id: string): Promise<void> {
+    await this.change((d) => {
+      if (!d.samples.some((s) => s.id === id)) throw new FacegateError('not-found', `No sample with id ${id}.`);
+      return { next: { ...d, samples: d.samples.filter((s) => s.id !== id) }, result: undefined };
+    });
+    await rm(this.cropPath(id), { force: true });
+  }
+
+  /** Decode a stored crop back to RGB. */
+  async readCrop(sampleId: string): Promise<RgbImage> {
+    const { data, info } = await sharp(this.cropPath(sampleId)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  }
+
+  /**
+   * Re-embed, from the stored crops, every sample made by another model, in batches; one atomic save at the end.
+   * Enrolment goes on meanwhile; samples deleted meanwhile are skipped.
+   */
+  async reembed(modelId: string, embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>, batchSize = 32): Promise<ReembedResult> {
+    if (!modelId) throw new FacegateError('invalid', 'reembed needs the new model id.');
+    const todo = this.data().samples.filter((s) => s.modelId !== modelId);
+    const fresh = new Map<string, { old: string; embedding: number[] }>();
+    const failed: string[] = [];
+    for (let i = 0; i < todo.length; i += batchSize) {
+      const batch = todo.slice(i, i + batchSize);
+      const crops: RgbImage[] = [];
+      const ok: Sample[] = [];
+      for (const s of batch) {
+        try {
+          crops.push(await this.readCrop(s.id));
+          ok.push(s);
+        } catch {
+          failed.push(s.id);
+        }
+      }
+      if (!ok.length) continue;
+      const out = await embedAligned(crops);
+      if (out.length !== ok.length) throw new FacegateError('reembed', `The embedder returned ${out.length} embeddings for ${ok.length} crops.`);
+      ok.forEach((s, k) => fresh.set(s.id, { old: s.modelId, embedding: storeEmbedding(out[k]!) }));
+    }
+    if (failed.length) this.options.log?.warn({ failed: failed.length }, 'facebank: crops missing or unreadable, samples not re-embedded');
+    return this.change((d) => {
+      let updated = 0;
+      const samples = d.samples.map((s) => {
+        const f = fresh.get(s.id);
+        if (!f || s.modelId !== f.old) return s;
+        updated++;
+        return freezeSample({ ...s, embedding: f.embedding, modelId });
+      });
+      return { next: updated ? { ...d, samples } : null, result: { updated, failed } };
+    });
+  }
+}

@@ -1,0 +1,42 @@
+/** Conversion of NHWC uint8 RGB batch slots into the float NCHW tensors that third-party detectors take. */
+import { FacegateError } from '../util/errors.js';
+import { checkDst } from './image.js';
+
+/** How a model wants its float input: value = (pixel - mean[c]) / std[c], channels in `channelOrder`. */
+export interface Normalisation {
+  channelOrder: 'rgb' | 'bgr';
+  /** Per channel, in the model's channel order. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/**
+ * Reads one `w`x`h` RGB NHWC uint8 image from `src` at `srcOffset` and writes it normalised, planar (CHW),
+ * into `dst` at `dstOffset`.
+ */
+export function nhwcToNchw(
+  src: Uint8Array,
+  srcOffset: number,
+  w: number,
+  h: number,
+  dst: Float32Array,
+  dstOffset: number,
+  norm: Normalisation,
+): void {
+  const n = w * h;
+  if (srcOffset < 0 || srcOffset + n * 3 > src.length) {
+    throw new FacegateError('BAD_BUFFER', `Source buffer of ${src.length} bytes has no ${w}x${h} image at ${srcOffset}.`);
+  }
+  checkDst(dst, dstOffset, n * 3);
+  // Plane k of the output holds source channel ch[k].
+  const bgr = norm.channelOrder === 'bgr';
+  const p0 = dstOffset + (bgr ? 2 : 0) * n, p1 = dstOffset + n, p2 = dstOffset + (bgr ? 0 : 2) * n;
+  // mean/std are given in model channel order; re-key them by source (RGB) channel.
+  const m0 = norm.mean[bgr ? 2 : 0], m1 = norm.mean[1], m2 = norm.mean[bgr ? 0 : 2];
+  const s0 = 1 / norm.std[bgr ? 2 : 0], s1 = 1 / norm.std[1], s2 = 1 / norm.std[bgr ? 0 : 2];
+  for (let i = 0, p = srcOffset; i < n; i++, p += 3) {
+    dst[p0 + i] = (src[p] - m0) * s0;
+    dst[p1 + i] = (src[p + 1] - m1) * s1;
+    dst[p2 + i] = (src[p + 2] - m2) * s2;
+  }
+}

@@ -1,0 +1,64 @@
+/** createApp(deps): the admin page and its JSON API as one Hono app (serve it with @hono/node-server). */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppDeps } from './ports.js';
+import type { AppEnv } from './env.js';
+import { errorResponse } from './http.js';
+import { authGate, securityHeaders } from './security.js';
+import { serveStatic } from './static.js';
+import { openapi } from './openapi.js';
+import { sessionRoutes } from './routes/session.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { Captures, peopleRoutes } from './routes/people.js';
+import { liveRoutes } from './routes/live.js';
+
+export type { AppDeps } from './ports.js';
+
+const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+
+/** The socket's remote address under @hono/node-server; "local" without one (app.request in tests). */
+function defaultClientIp(_req: Request, env: unknown): string {
+  const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'local';
+}
+
+export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const webDir = deps.webDir ?? DEFAULT_WEB_DIR;
+  const ip = (c: Context) => (deps.clientIp ?? defaultClientIp)(c.req.raw, c.env);
+  const captures = new Captures();
+  const clusterThreshold = deps.clusterThreshold ?? deps.config.match.threshold ?? deps.engine.defaultThreshold;
+
+  app.use('*', securityHeaders);
+  app.onError((err, c) => {
+    const r = errorResponse(c, err);
+    if (r) return r;
+    deps.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack }, path: c.req.path }, 'web request failed');
+    return c.json({ error: 'internal', message: 'Something went wrong on the appliance; see its log.' }, 500);
+  });
+  app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: 'no_route', message: 'There is no such API route.' }, 404) : c.text('Not found', 404)));
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.config.web.maxRequestBytes,
+      onError: (c) => c.json({ error: 'too_large', message: `The request is larger than ${deps.config.web.maxRequestBytes} bytes.` }, 413),
+    }),
+  );
+  app.use('/api/*', authGate(deps.auth));
+
+  const api = new Hono<AppEnv>();
+  api.route('/', sessionRoutes(deps, ip));
+  api.route('/', tokenRoutes(deps));
+  api.route('/', peopleRoutes(deps, captures));
+  api.route('/', liveRoutes(deps, captures, clusterThreshold));
+  api.get('/openapi.json', (c) => c.json(openapi));
+  app.route('/api', api);
+
+  // Explicit fallbacks: they also hold when this app is mounted inside another (whose notFound would apply).
+  app.all('/api/*', (c) => c.json({ error: 'no_route', message: 'There is no such API route.' }, 404));
+  app.get('*', (c) => serveStatic(c, webDir));
+  return app;
+}

@@ -1,0 +1,85 @@
+/** A hand-written OpenAPI 3 description of the admin API, served at GET /api/openapi.json. */
+
+type Op = [method: string, path: string, summary: string, extra?: { body?: string; public?: boolean; query?: string[] }];
+
+const ROUTES: Op[] = [
+  ['get', '/api/session-status', 'Whether setup is needed and whether this browser is signed in (returns the CSRF token).', { public: true }],
+  ['post', '/api/setup', 'First run only: set the admin password (>= 10 characters) and sign in.', { body: 'password', public: true }],
+  ['post', '/api/login', 'Sign in with the admin password; sets the session cookie and returns csrfToken. 5 attempts a minute per address.', { body: 'password', public: true }],
+  ['post', '/api/logout', 'Sign out.'],
+  ['get', '/api/people', 'People with sample counts and avatar sample id.'],
+  ['post', '/api/people', 'Create a person (409 when the name exists).', { body: 'name' }],
+  ['get', '/api/people/{id}', 'One person.'],
+  ['patch', '/api/people/{id}', 'Rename a person.', { body: 'name' }],
+  ['delete', '/api/people/{id}', 'Delete a person and their samples.'],
+  ['get', '/api/people/{id}/samples', "A person's samples (quality, source, thumbnail url)."],
+  ['post', '/api/people/{id}/photos', 'Upload photos (multipart, several files); each file is accepted or rejected with a reason. ?face=<index> picks a face in a group photo.', { query: ['face'] }],
+  ['post', '/api/people/{id}/capture', 'Enrol a face picked from a camera capture.', { body: 'camera, captureId, face' }],
+  ['delete', '/api/samples/{id}', 'Delete a sample.'],
+  ['get', '/api/samples/{id}/crop.jpg', "A sample's face crop (JPEG)."],
+  ['get', '/api/cameras', 'Camera statuses.'],
+  ['get', '/api/cameras/{name}/frame.jpg', 'The latest frame with face boxes and names drawn (JPEG).'],
+  ['post', '/api/cameras/{name}/capture', "Faces in the camera's latest frame, to pick one for enrolment."],
+  ['get', '/api/events', 'Recent recognition decisions, newest first (one per track). person=<id> or person=unknown; limit 1..1000 (default 100).', { query: ['person', 'camera', 'limit'] }],
+  ['post', '/api/events/{id}/reassign', "Add the event's face as a sample of another person.", { body: 'personId' }],
+  ['post', '/api/events/{id}/not-person', "Store the event's face as a negative sample of the person it was matched to."],
+  ['get', '/api/snapshots/{id}.jpg', 'A face snapshot (JPEG).'],
+  ['get', '/api/unknowns', 'Unknown faces of the retention window, clustered.'],
+  ['post', '/api/unknowns/{id}/name', 'Enrol every face of a cluster as a new or existing person.', { body: 'name | personId' }],
+  ['post', '/api/unknowns/{id}/dismiss', 'Forget a cluster of unknown faces.'],
+  ['get', '/api/tokens', 'API tokens (never the secrets).'],
+  ['post', '/api/tokens', 'Create an API token; the token is shown only in this answer.', { body: 'name' }],
+  ['delete', '/api/tokens/{id}', 'Revoke an API token.'],
+  ['get', '/api/openapi.json', 'This document.'],
+];
+
+const errorRef = { $ref: '#/components/schemas/Error' };
+const errors = Object.fromEntries(
+  [
+    ['400', 'Bad input'],
+    ['401', 'Not signed in / bad token'],
+    ['403', 'CSRF token or Origin missing or wrong'],
+    ['404', 'Not found'],
+    ['409', 'Conflict'],
+    ['413', 'Request too large'],
+    ['415', 'Wrong content type'],
+    ['422', 'Cannot be processed'],
+    ['429', 'Too many sign-in attempts (see Retry-After)'],
+  ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorRef } } }]),
+);
+
+function buildPaths() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [method, p, summary, extra = {}] of ROUTES) {
+    const params = [...p.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const q of extra.query ?? []) params.push({ name: q, in: 'query', required: false, schema: { type: 'string' } });
+    const op: Record<string, unknown> = { summary, parameters: params, responses: { '200': { description: 'OK' }, ...errors } };
+    if (extra.public) op.security = [];
+    if (extra.body) {
+      const props = Object.fromEntries(extra.body.split(/[,|]/).map((k) => [k.trim(), { type: k.trim() === 'face' ? 'integer' : 'string' }]));
+      op.requestBody = { content: { 'application/json': { schema: { type: 'object', properties: props } } } };
+    }
+    if (p.endsWith('/photos'))
+      op.requestBody = { content: { 'multipart/form-data': { schema: { type: 'object', properties: { photos: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } };
+    (paths[p] ??= {})[method] = op;
+  }
+  return paths;
+}
+
+export const openapi = {
+  openapi: '3.0.3',
+  info: {
+    title: 'facegate admin API',
+    version: '1',
+    description:
+      'Browser sessions use the fg_session cookie and must send X-CSRF-Token (from login or session-status) on POST/PATCH/DELETE. Automation uses Authorization: Bearer <token> and needs no CSRF header. Errors are {error, message}.',
+  },
+  components: {
+    securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fg_session' }, bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: { Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } } },
+  },
+  security: [{ session: [] }, { bearer: [] }],
+  paths: buildPaths(),
+};
+
+export const ROUTE_LIST = ROUTES.map(([m, p]) => [m.toUpperCase(), p] as const);

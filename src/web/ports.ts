@@ -1,0 +1,83 @@
+/**
+ * What the web app needs from the rest of the appliance. Narrow on purpose: the lead wires the real
+ * facebank, engine, cameras, snapshots and stores into createApp(deps); tests pass their own.
+ * Methods may answer synchronously or with a promise; the app always awaits.
+ */
+import type { FaceEngine } from '../engine/types.js';
+import type { CameraStatus } from '../pipeline/events.js';
+import type { Person, Sample, SampleSource } from '../store/types.js';
+import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
+import type { Config } from '../config/schema.js';
+import type { Bus } from '../util/bus.js';
+import type { Logger } from '../util/log.js';
+import type { AuthStore } from '../store/auth.js';
+import type { EventStore } from '../store/events.js';
+import type { UnknownStore } from '../store/unknowns.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface NewSample {
+  embedding: Float32Array | number[];
+  modelId: string;
+  quality: FaceQuality;
+  source: SampleSource;
+  /** The face crop kept beside the sample (served as its thumbnail). */
+  crop: RgbImage;
+  negative?: boolean;
+}
+
+/** Shaped like src/store/facebank.ts (class Facebank). */
+export interface FacebankPort {
+  people(): MaybePromise<Person[]>;
+  person(id: string): MaybePromise<Person | undefined | null>;
+  findByName(name: string): MaybePromise<Person | undefined | null>;
+  createPerson(name: string): MaybePromise<Person>;
+  renamePerson(id: string, name: string): MaybePromise<Person | unknown>;
+  deletePerson(id: string): MaybePromise<unknown>;
+  addSample(personId: string, sample: NewSample): MaybePromise<Sample>;
+  deleteSample(id: string): MaybePromise<unknown>;
+  samples(personId?: string): MaybePromise<Sample[]>;
+  /** Absolute path of the sample's crop JPEG. */
+  cropPath(sampleId: string): string;
+}
+
+/** The part of FaceEngine the app uses. */
+export type EnginePort = Pick<FaceEngine, 'embedderId' | 'defaultThreshold' | 'analyze'>;
+
+/** A face the live loop drew a conclusion about, for the annotated camera frame. */
+export interface AnnotatedFace {
+  box: Box;
+  /** Person name, or null for unknown / undecided. */
+  label: string | null;
+  similarity?: number | null;
+}
+
+export interface CamerasPort {
+  list(): MaybePromise<CameraStatus[]>;
+  /** The newest decoded frame, or null when the camera has none yet. */
+  latestFrame(camera: string): MaybePromise<RgbImage | null>;
+  /** The faces the pipeline saw in that frame: a list, or PipelineLoop.latestFaces' {boxes} as it is. */
+  latestFaces(camera: string): MaybePromise<AnnotatedFace[] | { boxes: AnnotatedFace[] } | null>;
+}
+
+export interface SnapshotsPort {
+  /** Absolute path of snapshot `id` (a JPEG), or null when there is none. The app validates the id first. */
+  path(id: string): MaybePromise<string | null>;
+}
+
+export interface AppDeps {
+  config: Config;
+  bus: Bus;
+  log: Logger;
+  auth: AuthStore;
+  facebank: FacebankPort;
+  engine: EnginePort;
+  cameras: CamerasPort;
+  snapshots: SnapshotsPort;
+  events: EventStore;
+  unknowns: UnknownStore;
+  /** Folder with index.html, app.js, style.css; default: <install>/web. */
+  webDir?: string;
+  /** The client address used for sign-in rate limiting; default: the socket's remote address. */
+  clientIp?: (req: Request, env: unknown) => string;
+}

@@ -1,0 +1,199 @@
+/** People and their samples; photo uploads and enrolment from a camera capture. */
+import { Hono } from 'hono';
+import { randomBytes } from 'node:crypto';
+import type { Sample } from '../../store/types.js';
+import type { Face, RgbImage } from '../../vision/types.js';
+import type { AppDeps } from '../ports.js';
+import type { AppEnv } from '../env.js';
+import { fail, jsonBody, personName, validId } from '../http.js';
+import { ImageReject, decodeImage, thumbDataUrl } from '../images.js';
+import { chooseFace, sampleScore, type Candidate } from '../faces.js';
+import { jpeg, readInside } from '../files.js';
+
+export const sampleJson = (s: Sample) => ({
+  id: s.id,
+  personId: s.personId,
+  modelId: s.modelId,
+  quality: s.quality,
+  source: s.source,
+  created: s.created,
+  negative: s.negative,
+  url: `/api/samples/${s.id}/crop.jpg`,
+});
+
+/** Camera captures waiting for the user to pick a face: id → faces, kept a few minutes. */
+export class Captures {
+  private readonly map = new Map<string, { camera: string; faces: Candidate[]; frame: RgbImage; expires: number }>();
+  put(camera: string, faces: Candidate[], frame: RgbImage): string {
+    const now = Date.now();
+    for (const [k, v] of this.map) if (v.expires < now) this.map.delete(k);
+    while (this.map.size >= 20) this.map.delete(this.map.keys().next().value!);
+    const id = randomBytes(9).toString('base64url');
+    this.map.set(id, { camera, faces, frame, expires: now + 5 * 60_000 });
+    return id;
+  }
+  get(id: string) {
+    const v = this.map.get(id);
+    return v && v.expires >= Date.now() ? v : null;
+  }
+}
+
+export async function candidateJson(frame: RgbImage, faces: Candidate[]) {
+  return Promise.all(
+    faces.map(async (f, index) => ({
+      index,
+      box: f.box.map((v) => Math.round(v)),
+      ok: f.ok,
+      reason: f.ok ? null : f.reason,
+      quality: f.quality,
+      thumbnail: await thumbDataUrl(frame, f.box),
+    })),
+  );
+}
+
+export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { facebank, engine, config } = deps;
+  const gate = config.pipeline.quality;
+
+  const mustPerson = async (id: string | undefined) => {
+    const p = await facebank.person(validId(id, 'person'));
+    if (!p) fail(404, 'not_found', 'There is no such person.');
+    return p!;
+  };
+
+  const enrol = (personId: string, face: Face, source: 'upload' | 'camera') =>
+    facebank.addSample(personId, { embedding: face.embedding, modelId: engine.embedderId, quality: face.quality, source, crop: face.aligned });
+
+  app.get('/people', async (c) => {
+    const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
+    const best = new Map<string, { id: string; score: number }>();
+    const counts = new Map<string, number>();
+    for (const s of samples) {
+      if (s.negative) continue;
+      counts.set(s.personId, (counts.get(s.personId) ?? 0) + 1);
+      const score = sampleScore(s.quality);
+      const b = best.get(s.personId);
+      if (!b || score > b.score) best.set(s.personId, { id: s.id, score });
+    }
+    return c.json({
+      people: people
+        .map((p) => {
+          const avatar = best.get(p.id)?.id ?? null;
+          return { ...p, samples: counts.get(p.id) ?? 0, avatar, avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    });
+  });
+
+  app.post('/people', async (c) => {
+    const name = personName((await jsonBody(c)).name);
+    if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
+    const p = await facebank.createPerson(name);
+    return c.json(p, 201);
+  });
+
+  app.get('/people/:id', async (c) => c.json(await mustPerson(c.req.param('id'))));
+
+  app.patch('/people/:id', async (c) => {
+    const p = await mustPerson(c.req.param('id'));
+    const name = personName((await jsonBody(c)).name);
+    const other = await facebank.findByName(name);
+    if (other && other.id !== p.id) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
+    await facebank.renamePerson(p.id, name);
+    return c.json(await facebank.person(p.id));
+  });
+
+  app.delete('/people/:id', async (c) => {
+    const p = await mustPerson(c.req.param('id'));
+    await facebank.deletePerson(p.id);
+    return c.json({ ok: true });
+  });
+
+  app.get('/people/:id/samples', async (c) => {
+    const p = await mustPerson(c.req.param('id'));
+    return c.json({ samples: (await facebank.samples(p.id)).map(sampleJson) });
+  });
+
+  app.delete('/samples/:id', async (c) => {
+    const id = validId(c.req.param('id'), 'sample');
+    if (!(await facebank.samples()).some((s) => s.id === id)) fail(404, 'not_found', 'There is no such sample.');
+    await facebank.deleteSample(id);
+    return c.json({ ok: true });
+  });
+
+  app.get('/samples/:id/crop.jpg', async (c) => {
+    const id = validId(c.req.param('id'), 'sample');
+    if (!(await facebank.samples()).some((s) => s.id === id)) fail(404, 'not_found', 'There is no such sample.');
+    return jpeg(await readInside(config.dataDir, facebank.cropPath(id)));
+  });
+
+  app.post('/people/:id/photos', async (c) => {
+    const p = await mustPerson(c.req.param('id'));
+    const faceParam = c.req.query('face');
+    let faceIndex: number | undefined;
+    if (faceParam !== undefined) {
+      if (!/^\d{1,3}$/.test(faceParam)) fail(400, 'bad_face_index', 'face must be a face number from the photo.');
+      faceIndex = Number(faceParam);
+    }
+    if (!/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) fail(415, 'unsupported_media_type', 'Send the photos as multipart/form-data.');
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody({ all: true });
+    } catch {
+      fail(400, 'bad_multipart', 'The upload could not be read.');
+    }
+    const files: File[] = Object.values(form!)
+      .flat()
+      .filter((v): v is File => typeof v === 'object' && v !== null && typeof (v as File).arrayBuffer === 'function');
+    if (files.length === 0) fail(400, 'no_files', 'Attach one or more photos.');
+    if (files.length > 50) fail(400, 'too_many_files', 'Send at most 50 photos at once.');
+    const results = [];
+    for (const file of files) {
+      const name = file.name || 'photo';
+      const reject = (reason: string, message: string, extra: object = {}) => ({ file: name, status: 'rejected' as const, reason, message, ...extra });
+      if (file.size > config.web.maxUploadBytes) {
+        results.push(reject('too_large', `The file has ${file.size} bytes; at most ${config.web.maxUploadBytes} are accepted.`, { bytes: file.size }));
+        continue;
+      }
+      let img: RgbImage;
+      try {
+        img = await decodeImage(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels);
+      } catch (e) {
+        if (e instanceof ImageReject) {
+          results.push(reject(e.reason, e.message));
+          continue;
+        }
+        throw e;
+      }
+      const [analysed] = await engine.analyze([img], gate);
+      const choice = chooseFace(analysed, faceIndex);
+      if (choice.kind === 'reject') {
+        const extra = choice.candidates ? { faces: await candidateJson(img, choice.candidates) } : {};
+        results.push(reject(choice.reason, choice.message, extra));
+        continue;
+      }
+      const s = await enrol(p.id, choice.face, 'upload');
+      results.push({ file: name, status: 'accepted' as const, sampleId: s.id, thumbnail: `/api/samples/${s.id}/crop.jpg`, quality: s.quality });
+    }
+    const accepted = results.filter((r) => r.status === 'accepted').length;
+    deps.log.info({ person: p.id, accepted, rejected: results.length - accepted }, 'photos uploaded');
+    return c.json({ accepted, rejected: results.length - accepted, results });
+  });
+
+  app.post('/people/:id/capture', async (c) => {
+    const p = await mustPerson(c.req.param('id'));
+    const body = await jsonBody(c);
+    const cap = typeof body.captureId === 'string' ? captures.get(body.captureId) : null;
+    if (!cap) fail(404, 'not_found', 'That capture has expired; capture again.');
+    if (typeof body.camera === 'string' && body.camera !== cap!.camera) fail(400, 'bad_camera', 'The capture came from another camera.');
+    const i = body.face;
+    if (typeof i !== 'number' || !Number.isInteger(i) || !cap!.faces[i]) fail(400, 'bad_face_index', 'Pick one of the captured faces.');
+    const f = cap!.faces[i as number];
+    if (!f.ok) fail(422, `face_${f.reason}`, `That face cannot be enrolled: ${f.reason === 'small' ? 'too small' : f.reason === 'blur' ? 'too blurry' : f.reason === 'pose' ? 'head turned too far' : 'not clear enough'}.`);
+    const s = await enrol(p.id, f as Face, 'camera');
+    return c.json({ sampleId: s.id, thumbnail: `/api/samples/${s.id}/crop.jpg`, quality: s.quality }, 201);
+  });
+
+  return app;
+}

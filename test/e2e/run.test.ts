@@ -1,0 +1,108 @@
+/**
+ * `facegate run` as systemd runs it: a real process with a config file, a file camera and mosquitto. Checks the
+ * probes and metrics after a short run, then SIGTERM: exit 0, `offline` retained, ffmpeg children gone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
+import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
+
+const ready = hasTestData && hasMosquitto;
+const cli = path.join(repoRoot, 'dist', 'cli.js');
+
+describe.skipIf(!ready)('facegate run (process)', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  let child: ChildProcess;
+  let port: number;
+  let logs = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'facegate-run-'));
+    broker = new Mosquitto();
+    await broker.start();
+    port = await freePort();
+    const config = [
+      `dataDir: ${path.join(dir, 'data')}`,
+      'cameras:',
+      `  - name: door`,
+      `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`,
+      '    loop: true',
+      'mqtt:',
+      `  url: ${broker.url}`,
+      '  prefix: fgrun',
+      'web:',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, 'config.yaml'), config);
+    const enrol = spawnSync(process.execPath, [cli, 'enroll', 'Lin-Manuel Miranda', dataPath('video', 'hamilton', 'lin-manuel-miranda.png'), '--data-dir', path.join(dir, 'data')]);
+    if (enrol.status !== 0) throw new Error(`enroll failed: ${enrol.stderr}`);
+    child = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+    child.stderr!.on('data', (d) => (logs += d));
+    child.stdout!.on('data', (d) => (logs += d));
+    const end = Date.now() + 120_000;
+    while (!logs.includes('facegate running')) {
+      if (child.exitCode !== null) throw new Error(`facegate run exited early:\n${logs}`);
+      if (Date.now() > end) throw new Error(`facegate run did not start:\n${logs}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await broker?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers the probes and exports metrics after a short run on a file camera', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // Give the camera and the loop a few seconds of frames.
+    let text = '';
+    const end = Date.now() + 60_000;
+    while (Date.now() < end) {
+      text = await (await fetch(`${base}/metrics`)).text();
+      if (/facegate_stage_seconds_count\{stage="tick"\} [1-9]/.test(text)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(text).toMatch(/facegate_stage_seconds_count\{stage="tick"\} [1-9]/);
+    expect(text).toMatch(/facegate_camera_fps\{camera="door"\}/);
+    expect(text).toMatch(/facegate_execution_provider\{provider="cpu"\} 1/);
+    expect(text).toMatch(/facegate_broker_connected 1/);
+    const readyz = await fetch(`${base}/readyz`);
+    expect(readyz.status).toBe(200);
+    expect((await readyz.json()).cameras[0].camera).toBe('door');
+    // The API is closed without a session or token.
+    expect((await fetch(`${base}/api/people`)).status).toBe(401);
+    // No secret or embedding in the logs.
+    expect(logs).not.toMatch(/embedding":\s*\[/);
+  }, 90_000);
+
+  it('stops on SIGTERM: exit 0, offline retained, ffmpeg children killed, facebank intact', async () => {
+    const pid = child.pid!;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const orphans = spawnSync('pgrep', ['-P', String(pid)]).stdout.toString().trim();
+    expect(orphans).toBe('');
+    const stillDecoding = spawnSync('pgrep', ['-f', `short_hamilton_clip.mp4.*rawvideo`]).stdout.toString().trim();
+    expect(stillDecoding).toBe('');
+    const client = await mqtt.connectAsync(broker.url);
+    const got = await new Promise<{ payload: string; retain: boolean }>((resolve) => {
+      client.on('message', (_t, p, packet) => resolve({ payload: p.toString(), retain: packet.retain }));
+      void client.subscribeAsync('fgrun/available');
+    });
+    await client.endAsync();
+    expect(got).toEqual({ payload: 'offline', retain: true });
+    const fb = JSON.parse(await readFile(path.join(dir, 'data', 'facebank.json'), 'utf8'));
+    expect(fb.people.map((p: { name: string }) => p.name)).toEqual(['Lin-Manuel Miranda']);
+    expect(fb.samples).toHaveLength(1);
+  }, 60_000);
+});

@@ -1,0 +1,70 @@
+/** A real mosquitto broker (Debian's /usr/sbin/mosquitto) on a free local port, for MQTT tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitForPort } from './ports.js';
+
+const BIN = '/usr/sbin/mosquitto';
+export const hasMosquitto = existsSync(BIN);
+
+export class Mosquitto {
+  private child: ChildProcess | null = null;
+  private dir: string | null = null;
+  private stderr = '';
+  port = 0;
+
+  /** @param opts.persistence keep sessions and retained messages across a graceful restart (default false). */
+  constructor(private readonly opts: { persistence?: boolean } = {}) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    if (!this.dir) {
+      this.dir = mkdtempSync(path.join(os.tmpdir(), 'facegate-mosquitto-'));
+      writeFileSync(
+        path.join(this.dir, 'mosquitto.conf'),
+        [
+          `listener ${this.port} 127.0.0.1`,
+          'allow_anonymous true',
+          `persistence ${this.opts.persistence ? 'true' : 'false'}`,
+          ...(this.opts.persistence ? [`persistence_location ${this.dir}/`] : []),
+          'log_dest stderr',
+          '',
+        ].join('\n'),
+      );
+    }
+    this.stderr = '';
+    const child = spawn(BIN, ['-c', path.join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
+    const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${this.stderr}`))));
+    died.catch(() => {});
+    await Promise.race([waitForPort(this.port), died]);
+  }
+
+  /** Stops the broker and waits for it to exit: SIGKILL (abrupt death) unless graceful (SIGTERM: it saves its state). */
+  async stop(graceful = false): Promise<void> {
+    const c = this.child;
+    this.child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+    await gone;
+  }
+
+  /** Back on the same port. Without persistence, sessions and retained messages are gone. */
+  async restart(graceful = false): Promise<void> {
+    await this.stop(graceful);
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
+  }
+}

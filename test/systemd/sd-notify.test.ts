@@ -1,0 +1,152 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SdNotifier, watchdogInfo } from '../../src/util/sd-notify.js';
+
+const PYTHON = '/usr/bin/python3';
+const hasPython = existsSync(PYTHON);
+if (!hasPython) console.warn('[facegate tests] /usr/bin/python3 not found: sd-notify socket tests are SKIPPED');
+
+// A real AF_UNIX datagram socket (Node cannot create one): prints "ready", then one JSON line per datagram.
+const LISTENER = `
+import json, socket, sys
+addr = sys.argv[1]
+bind = '\\0' + addr[1:] if addr.startswith('@') else addr
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(bind)
+print('ready', flush=True)
+while True:
+    data = s.recv(65536)
+    print(json.dumps(data.decode('utf-8')), flush=True)
+`;
+
+interface Listener {
+  proc: ChildProcessWithoutNullStreams;
+  next: (n: number, timeoutMs?: number) => Promise<string[]>;
+  /** Everything received and not yet taken. */
+  drain: () => string[];
+}
+
+const listeners: ChildProcessWithoutNullStreams[] = [];
+const notifiers: SdNotifier[] = [];
+
+async function listen(addr: string): Promise<Listener> {
+  const proc = spawn(PYTHON, ['-c', LISTENER, addr]);
+  listeners.push(proc);
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: proc.stdout }).on('line', (l) => {
+    lines.push(l);
+    waiters.splice(0).forEach((w) => w());
+  });
+  const waitFor = (count: number, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${count} lines, got ${JSON.stringify(lines)}`)), timeoutMs);
+      const check = () => (lines.length >= count ? (clearTimeout(t), resolve()) : waiters.push(check));
+      check();
+    });
+  await waitFor(1, 5000);
+  expect(lines.shift()).toBe('ready');
+  return {
+    proc,
+    next: async (n, timeoutMs = 5000) => {
+      await waitFor(n, timeoutMs);
+      return lines.splice(0, n).map((l) => JSON.parse(l) as string);
+    },
+    drain: () => lines.splice(0).map((l) => JSON.parse(l) as string),
+  };
+}
+
+const notifier = (env: NodeJS.ProcessEnv, mechanism?: 'python3' | 'systemd-notify') => {
+  const errors: string[] = [];
+  const n = new SdNotifier({ env, mechanism, onError: (m) => errors.push(m) });
+  notifiers.push(n);
+  return Object.assign(n, { errors });
+};
+
+afterEach(async () => {
+  await Promise.all(notifiers.splice(0).map((n) => n.close()));
+  listeners.splice(0).forEach((p) => p.kill());
+});
+
+describe('watchdogInfo', () => {
+  it('reads WATCHDOG_USEC and pings at half the period', () => {
+    expect(watchdogInfo({ WATCHDOG_USEC: '30000000' }, 42)).toEqual({ usec: 30_000_000, intervalMs: 15_000 });
+    expect(watchdogInfo({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '42' }, 42)).toEqual({ usec: 30_000_000, intervalMs: 15_000 });
+  });
+  it('ignores a watchdog meant for another process, or none', () => {
+    expect(watchdogInfo({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '7' }, 42)).toBeNull();
+    expect(watchdogInfo({}, 42)).toBeNull();
+    expect(watchdogInfo({ WATCHDOG_USEC: 'abc' }, 42)).toBeNull();
+  });
+});
+
+describe('SdNotifier without NOTIFY_SOCKET', () => {
+  it('is a silent no-op', async () => {
+    const n = notifier({ WATCHDOG_USEC: '1000000' });
+    expect(n.enabled).toBe(false);
+    expect(await n.ready('up')).toBe(false);
+    expect(await n.watchdog()).toBe(false);
+    expect(n.startWatchdog()).toBeNull();
+    expect(n.errors).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasPython)('SdNotifier against a real AF_UNIX datagram socket', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'facegate-notify-'));
+
+  it('sends READY, STATUS, WATCHDOG and STOPPING to a filesystem socket', async () => {
+    const sock = path.join(dir, 'notify.sock');
+    const l = await listen(sock);
+    const n = notifier({ NOTIFY_SOCKET: sock });
+    expect(n.mechanism).toBe('python3');
+    expect(await n.ready('2 cameras online')).toBe(true);
+    expect(await n.status('line one\nline two')).toBe(true);
+    expect(await n.watchdog()).toBe(true);
+    expect(await n.stopping()).toBe(true);
+    expect(await l.next(4)).toEqual(['READY=1\nSTATUS=2 cameras online', 'STATUS=line one line two', 'WATCHDOG=1', 'STOPPING=1']);
+    expect(n.errors).toEqual([]);
+  });
+
+  it('sends to an abstract socket (@name)', async () => {
+    const name = `@facegate-test-${process.pid}-${Date.now()}`;
+    const l = await listen(name);
+    const n = notifier({ NOTIFY_SOCKET: name });
+    expect(await n.ready()).toBe(true);
+    expect(await n.notify('STATUS=ünïcode ok', 'EXTEND_TIMEOUT_USEC=5000000')).toBe(true);
+    expect(await l.next(2)).toEqual(['READY=1', 'STATUS=ünïcode ok\nEXTEND_TIMEOUT_USEC=5000000']);
+  });
+
+  it('pings the watchdog at half of WATCHDOG_USEC while healthy', async () => {
+    const sock = path.join(dir, 'wd.sock');
+    const l = await listen(sock);
+    let healthy = true;
+    const n = notifier({ NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid) });
+    expect(n.startWatchdog(() => healthy)).toEqual({ usec: 200_000, intervalMs: 100 });
+    expect(await l.next(3, 3000)).toEqual(['WATCHDOG=1', 'WATCHDOG=1', 'WATCHDOG=1']);
+    healthy = false;
+    await new Promise((r) => setTimeout(r, 150)); // a ping already in flight may still land
+    l.drain();
+    await new Promise((r) => setTimeout(r, 400)); // four periods without a ping
+    expect(await n.status('marker')).toBe(true);
+    expect(await l.next(1)).toEqual(['STATUS=marker']);
+    expect(l.drain()).toEqual([]);
+  });
+
+  it('reports (never throws) when nobody listens', async () => {
+    const n = notifier({ NOTIFY_SOCKET: path.join(dir, 'nobody.sock') });
+    expect(await n.ready()).toBe(false);
+    expect(n.errors.join('\n')).toMatch(/sd_notify failed: .*(No such file|Connection refused)/);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/systemd-notify'))('falls back to systemd-notify', async () => {
+    const sock = path.join(dir, 'sn.sock');
+    const l = await listen(sock);
+    const n = notifier({ NOTIFY_SOCKET: sock }, 'systemd-notify');
+    expect(await n.notify('STATUS=via systemd-notify')).toBe(true);
+    expect(await l.next(1)).toEqual(['STATUS=via systemd-notify']);
+  });
+});

@@ -1,0 +1,273 @@
+/** The admin page in a real chromium (playwright-core): the enrolment flow, cameras, events, unknowns, tokens. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startWebServer, type WebServer } from '../../src/web/server.js';
+import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
+import { buildDeps, readRgb, type TestDeps } from './deps.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(repoRoot, 'test-results', 'web');
+const PASSWORD = 'a long admin password';
+const bbt = (...p: string[]) => dataPath('identity', 'bbt', ...p);
+
+function event(over: Partial<RecognitionEvent>): RecognitionEvent {
+  const now = new Date().toISOString();
+  return {
+    type: 'new',
+    id: `ev-${Math.random().toString(36).slice(2)}`,
+    camera: 'door',
+    track: `door-${Math.floor(Math.random() * 1e9)}`,
+    person: null,
+    similarity: 0.32,
+    confidence: 1,
+    box: [10, 10, 60, 60],
+    quality: { size: 80, score: 0.9, blur: 120, yaw: 0, pitch: 0, roll: 0 },
+    frameTime: now,
+    publishTime: now,
+    snapshot: null,
+    ...over,
+  };
+}
+const unit = (k: number, j = -1) => {
+  const v = new Float32Array(32);
+  v[k] = 1;
+  if (j >= 0) v[j] = 0.2;
+  return v;
+};
+
+describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page in chromium', () => {
+  let d: TestDeps;
+  let server: WebServer;
+  let base: string;
+  let browser: Browser;
+  let box: [number, number, number, number];
+  const errors: string[] = [];
+
+  const watch = (page: Page) => {
+    // Failed requests are judged by their responses below (a wrong password's 401 is expected).
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+    });
+    page.on('response', (r) => {
+      const expected = r.status() === 401 && r.url().endsWith('/api/login');
+      if (r.status() >= 400 && !expected) errors.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('dialog', (dlg) => void dlg.accept());
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    d = await buildDeps({ web: { host: '127.0.0.1', port: 0 } });
+    // The still camera: mark its faces as the pipeline would (first one named).
+    const [r] = await d.engine.analyze([d.cameras.frame]);
+    const faces = [...r.faces, ...r.rejected];
+    box = faces[0].box.map(Math.round) as typeof box;
+    d.cameras.faces = faces.map((f, i) => ({ box: f.box, label: i === 0 ? 'Leonard' : null, similarity: i === 0 ? 0.68 : null }));
+    // Events and unknowns come through the bus, as from the pipeline.
+    const leonard = await d.facebank.createPerson('Leonard');
+    const snap = async (file: string) => d.snapshots.save(await readRgb(file));
+    d.bus.emit('recognition', event({ person: { id: leonard.id, name: 'Leonard' }, similarity: 0.58, snapshot: await snap(bbt('raj', 'raj1.png')) }), { embedding: unit(3) });
+    d.bus.emit('recognition', event({ person: { id: leonard.id, name: 'Leonard' }, similarity: 0.71, snapshot: await snap(bbt('leonard', 'leonard1.png')) }), { embedding: unit(4) });
+    d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('howard', 'howard1.png')) }), { embedding: unit(0) });
+    d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('howard', 'howard2.png')) }), { embedding: unit(0, 7) });
+    d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('stuart', 'stuart1.png')) }), { embedding: unit(9) });
+    server = await startWebServer(d);
+    base = server.url;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await d?.cleanup();
+  });
+
+  it('runs the enrolment flow end to end (desktop)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    watch(page);
+    await page.goto(base + '/');
+
+    // First run: set the password.
+    await page.getByRole('heading', { name: 'Set the admin password' }).waitFor();
+    expect(await page.getByRole('navigation').isVisible()).toBe(false);
+    await shot(page, 'setup');
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+
+    // Sign out, then sign in with the keyboard only.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Password').fill('not the password');
+    await page.keyboard.press('Enter');
+    await page.getByText('That password is not right.').waitFor();
+    expect(await page.getByRole('navigation').isVisible()).toBe(false);
+    await shot(page, 'login');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+
+    // Create a person and upload two photos with the file picker.
+    await page.getByLabel('New person').fill('Sheldon Cooper');
+    await page.getByRole('button', { name: 'Add person' }).click();
+    await page.getByRole('heading', { name: 'Sheldon Cooper' }).waitFor();
+    await page.locator('#pick').setInputFiles([bbt('sheldon', 'sheldon1.png'), bbt('sheldon', 'sheldon2.png')]);
+    await expect.poll(() => page.locator('.results .ok').count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => page.locator('.samples img').count()).toBe(2);
+    // A group photo asks which face; picking one adds it.
+    await page.locator('#pick').setInputFiles([bbt('bbt1.jpg')]);
+    await page.getByRole('group', { name: 'Pick the face to add' }).waitFor({ timeout: 30_000 });
+    await shot(page, 'person');
+    await page.getByRole('button', { name: 'Use face 1', exact: true }).click();
+    await expect.poll(() => page.locator('.samples img').count(), { timeout: 30_000 }).toBe(3);
+
+    // The people list shows the person with an avatar picture.
+    await page.getByRole('link', { name: 'People', exact: true }).click();
+    const card = page.getByRole('link', { name: /Sheldon Cooper/ });
+    await card.waitFor();
+    await expect.poll(() => card.locator('img.avatar').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBeGreaterThan(0);
+    await shot(page, 'people');
+
+    // Cameras: the frame arrives with the box drawn in the named colour.
+    await page.getByRole('link', { name: 'Cameras' }).click();
+    const frame = page.locator('img.frame');
+    await expect.poll(() => frame.evaluate((i: HTMLImageElement) => i.naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+    const px = await frame.evaluate((i: HTMLImageElement, b: number[]) => {
+      const c = document.createElement('canvas');
+      c.width = i.naturalWidth;
+      c.height = i.naturalHeight;
+      const g = c.getContext('2d')!;
+      g.drawImage(i, 0, 0);
+      return Array.from(g.getImageData(b[0] + 1, Math.round((b[1] + b[3]) / 2), 1, 1).data);
+    }, box);
+    expect(px[1]).toBeGreaterThan(150);
+    expect(px[0]).toBeLessThan(110);
+    expect(await page.locator('.camera .tag').first().textContent()).toBe('online');
+    await shot(page, 'cameras');
+    // Capture from the camera, pick a face, add it to Sheldon.
+    await page.getByRole('button', { name: 'Capture from camera' }).click();
+    await page.getByRole('group', { name: 'Faces in the frame' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('group', { name: 'Faces in the frame' }).getByRole('button').first().click();
+    await page.getByLabel('Add to').selectOption({ label: 'Sheldon Cooper' });
+    await shot(page, 'capture');
+    await page.getByRole('button', { name: 'Add face' }).click();
+    await page.getByText('Face added.').waitFor();
+
+    // Events: mark a wrong decision; reassign it.
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('heading', { name: 'Recent decisions' }).waitFor();
+    await expect.poll(() => page.locator('.event').count()).toBe(5);
+    const leoEvent = page.locator('.event', { hasText: '0.58' });
+    await leoEvent.getByRole('button', { name: 'Wrong person' }).click();
+    await leoEvent.getByLabel('This is').selectOption({ label: 'Sheldon Cooper' });
+    await shot(page, 'events');
+    await leoEvent.getByRole('button', { name: 'Reassign' }).click();
+    await page.locator('.event', { hasText: '0.58' }).getByText('given to Sheldon Cooper').waitFor();
+    const other = page.locator('.event', { hasText: '0.71' });
+    await other.getByRole('button', { name: 'Wrong person' }).click();
+    await other.getByRole('button', { name: 'Not Leonard' }).click();
+    await page.locator('.event', { hasText: '0.71' }).getByText('marked not this person').waitFor();
+    const leoSamples = await d.facebank.samples((await d.facebank.findByName('Leonard'))!.id);
+    expect(leoSamples.map((s) => s.negative)).toEqual([true]);
+
+    // Unknowns: name the bigger cluster.
+    await page.getByRole('link', { name: 'Unknowns' }).click();
+    await expect.poll(() => page.locator('.clusters article').count()).toBe(2);
+    await shot(page, 'unknowns');
+    const big = page.locator('.clusters article', { hasText: '2 sightings' });
+    await big.getByLabel('Who is this?').fill('Howard');
+    await big.getByRole('button', { name: 'Name' }).click();
+    await expect.poll(() => page.locator('.clusters article').count()).toBe(1);
+    const howard = await d.facebank.findByName('Howard');
+    expect((await d.facebank.samples(howard!.id)).length).toBe(2);
+
+    // Tokens: the secret is shown once.
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await page.getByLabel('New token for').fill('home-assistant');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('code.secret').waitFor();
+    expect(await page.locator('code.secret').textContent()).toMatch(/^fgt_/);
+    await shot(page, 'tokens');
+
+    // Delete the person (the confirm dialog is accepted).
+    await page.getByRole('link', { name: 'People', exact: true }).click();
+    await page.getByRole('link', { name: /Sheldon Cooper/ }).click();
+    await page.getByRole('button', { name: 'Delete person' }).click();
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+    await expect.poll(() => page.getByRole('link', { name: /Sheldon Cooper/ }).count()).toBe(0);
+    expect(await d.facebank.findByName('Sheldon Cooper')).toBeNull();
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('fits a 390 px phone screen on every page and works with the keyboard', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await ctx.newPage();
+    watch(page);
+    await page.goto(base + '/');
+    if (await page.getByLabel('Repeat the password').count()) {
+      await page.getByLabel('New password').fill(PASSWORD);
+      await page.getByLabel('Repeat the password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Set password' }).click();
+    } else {
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+    // A person with photos for the person page.
+    await page.getByLabel('New person').fill('Amy');
+    await page.getByRole('button', { name: 'Add person' }).click();
+    await page.getByRole('heading', { name: 'Amy' }).waitFor();
+    await page.locator('#pick').setInputFiles([bbt('amy', 'amy1.png'), bbt('amy', 'amy2.png')]);
+    await expect.poll(() => page.locator('.samples img').count(), { timeout: 30_000 }).toBe(2);
+    // The camera picker is there for phones.
+    expect(await page.locator('input[type=file][capture=user]').getAttribute('accept')).toBe('image/*');
+    for (const [hash, name, ready] of [
+      ['', 'm-person', '.samples img'],
+      ['#/people', 'm-people', '.person'],
+      ['#/cameras', 'm-cameras', 'img.frame'],
+      ['#/events', 'm-events', '.event'],
+      ['#/unknowns', 'm-unknowns', 'h1'],
+      ['#/tokens', 'm-tokens', 'table'],
+    ] as const) {
+      if (hash) await page.evaluate((h) => (location.hash = h), hash);
+      await page.locator(ready).first().waitFor();
+      if (hash === '#/cameras') {
+        await expect.poll(() => page.locator('img.frame').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(0);
+      }
+      await page.waitForTimeout(150);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `${name} is wider than the screen`).toBeLessThanOrEqual(0);
+      await shot(page, name);
+    }
+    // Keyboard: Tab reaches the nav links with a visible focus ring.
+    await page.evaluate(() => (location.hash = '#/people'));
+    await page.getByRole('heading', { name: 'People' }).waitFor();
+    await page.locator('a.skip').focus();
+    let reached = false;
+    for (let i = 0; i < 8 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.textContent === 'Cameras');
+    }
+    expect(reached).toBe(true);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Cameras' }).waitFor();
+    // Every button has a name.
+    const nameless = await page.evaluate(() => Array.from(document.querySelectorAll('button')).filter((b) => !(b.textContent?.trim() || b.getAttribute('aria-label'))).length);
+    expect(nameless).toBe(0);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  }, 120_000);
+});

@@ -1,0 +1,167 @@
+/** The web's own stores (auth, events, unknowns) and the unknown-face clustering, without the HTTP layer. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AuthStore, hashPassword, verifyPassword } from '../../src/store/auth.js';
+import { EventStore } from '../../src/store/events.js';
+import { UnknownStore } from '../../src/store/unknowns.js';
+import { clusterEmbeddings } from '../../src/match/cluster.js';
+import { Bus } from '../../src/util/bus.js';
+import { openAuth } from '../../src/web/server.js';
+import { configSchema } from '../../src/config/schema.js';
+import type { RecognitionEvent } from '../../src/pipeline/events.js';
+
+const dirs: string[] = [];
+const tmp = async () => {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'facegate-stores-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+let n = 0;
+const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => ({
+  type: 'new',
+  id: `e${++n}`,
+  camera: 'door',
+  track: `door-${n}`,
+  person: null,
+  similarity: null,
+  confidence: 1,
+  box: [0, 0, 10, 10],
+  quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
+  frameTime: new Date().toISOString(),
+  publishTime: new Date().toISOString(),
+  snapshot: null,
+  ...over,
+});
+
+describe('password hashing', () => {
+  it('uses scrypt with a random salt and verifies only the right password', async () => {
+    const a = await hashPassword('the password one');
+    const b = await hashPassword('the password one');
+    expect(a).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('the password one', a)).toBe(true);
+    expect(await verifyPassword('the password one ', a)).toBe(false);
+    expect(await verifyPassword('the password one', 'scrypt$1$1$1$x$y')).toBe(false);
+    expect(await verifyPassword('the password one', 'plain')).toBe(false);
+  });
+});
+
+describe('AuthStore', () => {
+  it('persists the password, tokens (hashed) and sessions; sessions expire', async () => {
+    const dir = await tmp();
+    const a = await AuthStore.open({ dataDir: dir, sessionHours: 1 });
+    expect(a.hasPassword()).toBe(false);
+    await expect(a.setInitialPassword('short')).rejects.toThrow(/at least 10/);
+    await a.setInitialPassword('long enough password');
+    await expect(a.setInitialPassword('another long password')).rejects.toThrow(/already/);
+    const { token, info } = await a.createToken('bot');
+    const { id } = await a.createSession();
+    await a.flush();
+    const file = await readFile(path.join(dir, 'auth.json'), 'utf8');
+    expect(file).not.toContain(token);
+    expect(file).not.toContain(id);
+    expect((await stat(path.join(dir, 'auth.json'))).mode & 0o777).toBe(0o600);
+
+    const b = await AuthStore.open({ dataDir: dir, sessionHours: 1 });
+    expect(await b.checkPassword('long enough password')).toBe(true);
+    expect(await b.checkPassword('wrong password!!')).toBe(false);
+    expect(b.checkToken(token)?.id).toBe(info.id);
+    expect(b.checkToken(token + 'x')).toBeNull();
+    expect(b.session(id)).not.toBeNull();
+    await b.endSession(id);
+    expect(b.session(id)).toBeNull();
+
+    const short = await AuthStore.open({ dataDir: await tmp(), sessionHours: 0.000001 });
+    const s = await short.createSession();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(short.session(s.id)).toBeNull();
+  });
+
+  it('takes the admin hash from config, else from FACEGATE_ADMIN_PASSWORD_HASH', async () => {
+    const fromEnv = await hashPassword('environment password');
+    const fromConfig = await hashPassword('config file password');
+    const dataDir = await tmp();
+    const none = await openAuth(configSchema.parse({ dataDir }), {});
+    expect(none.hasPassword()).toBe(false);
+    const env = await openAuth(configSchema.parse({ dataDir }), { FACEGATE_ADMIN_PASSWORD_HASH: fromEnv });
+    expect(await env.checkPassword('environment password')).toBe(true);
+    const cfg = await openAuth(configSchema.parse({ dataDir, web: { passwordHash: fromConfig } }), { FACEGATE_ADMIN_PASSWORD_HASH: fromEnv });
+    expect(await cfg.checkPassword('config file password')).toBe(true);
+    expect(await cfg.checkPassword('environment password')).toBe(false);
+  });
+
+  it('a configured hash wins and disables first-run setup', async () => {
+    const hash = await hashPassword('configured password');
+    const a = await AuthStore.open({ dataDir: await tmp(), sessionHours: 1, fixedPasswordHash: hash });
+    expect(a.hasPassword()).toBe(true);
+    expect(await a.checkPassword('configured password')).toBe(true);
+    await expect(a.setInitialPassword('some other password')).rejects.toThrow();
+  });
+});
+
+describe('EventStore', () => {
+  it('keeps one entry per track, a bounded ring, and survives a restart', async () => {
+    const dir = await tmp();
+    const bus = new Bus();
+    const s = await EventStore.open(dir, { capacity: 3 });
+    s.attach(bus);
+    const first = ev({ track: 't1' });
+    bus.emit('recognition', first, { embedding: new Float32Array([1, 0]) });
+    const update = ev({ track: 't1', type: 'update', person: { id: 'p', name: 'P' } });
+    bus.emit('recognition', update, { embedding: null });
+    expect(s.list().map((e) => e.id)).toEqual([update.id]);
+    expect(s.get(update.id)?.embedding).toEqual(new Float32Array([1, 0]));
+    for (let i = 0; i < 4; i++) bus.emit('recognition', ev(), { embedding: null });
+    expect(s.list()).toHaveLength(3);
+    expect(s.list({ limit: 2 })).toHaveLength(2);
+    const kept = s.list().map((e) => e.id);
+    await s.close();
+    const again = await EventStore.open(dir, { capacity: 3 });
+    expect(again.list().map((e) => e.id)).toEqual(kept);
+    await again.close();
+  });
+});
+
+describe('UnknownStore', () => {
+  it('keeps unknown faces per track, drops tracks that got a name, expires old faces', async () => {
+    const dir = await tmp();
+    const s = await UnknownStore.open(dir, { retentionHours: 1 });
+    const a = ev({ track: 'a' });
+    s.add(a, new Float32Array([1, 0]));
+    s.add(ev({ track: 'b' }), new Float32Array([0, 1]));
+    s.add(ev({ track: 'c' }), null); // no embedding: nothing to cluster
+    expect(s.list().map((f) => f.track)).toEqual(['a', 'b']);
+    s.add(ev({ track: 'b', person: { id: 'p', name: 'P' } }), null);
+    expect(s.list().map((f) => f.track)).toEqual(['a']);
+    s.add(ev({ track: 'old', frameTime: new Date(Date.now() - 2 * 3600_000).toISOString() }), new Float32Array([1, 1]));
+    expect(s.list().map((f) => f.track)).toEqual(['a']);
+    await s.close();
+    expect((await UnknownStore.open(dir, { retentionHours: 1 })).list().map((f) => f.id)).toEqual([a.id]);
+  });
+});
+
+describe('clusterEmbeddings (average linkage, cosine)', () => {
+  const v = (...x: number[]) => Float32Array.from(x);
+  it('groups by average similarity above the threshold', () => {
+    const faces = [v(1, 0, 0), v(0, 1, 0), v(0.95, 0.05, 0), v(0, 0.9, 0.1), v(0, 0, 1)];
+    expect(clusterEmbeddings(faces, { threshold: 0.8 })).toEqual([[0, 2], [1, 3], [4]]);
+    expect(clusterEmbeddings(faces, { threshold: 1.01 })).toEqual([[0], [1], [2], [3], [4]]);
+    expect(clusterEmbeddings(faces, { threshold: -1 })).toEqual([[0, 1, 2, 3, 4]]);
+    expect(clusterEmbeddings([], { threshold: 0.5 })).toEqual([]);
+  });
+  it('uses the average, not the single closest pair', () => {
+    // a–b 0.87, b–c 0.75, a–c 0.32: single linkage at 0.7 would chain all three; the average {a,b}–c is 0.53.
+    const a = v(1, 0);
+    const b = v(Math.cos(Math.PI / 6), Math.sin(Math.PI / 6));
+    const c = v(Math.cos(Math.PI / 3 + 0.2), Math.sin(Math.PI / 3 + 0.2));
+    expect(clusterEmbeddings([a, b, c], { threshold: 0.7 })).toEqual([[0, 1], [2]]);
+    expect(clusterEmbeddings([a, b, c], { threshold: 0.5 })).toEqual([[0, 1, 2]]);
+    expect(() => clusterEmbeddings([v(1, 0), v(1, 0, 0)], { threshold: 0.5 })).toThrow(RangeError);
+  });
+});
