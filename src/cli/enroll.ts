@@ -2,7 +2,7 @@
 import { engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { decodeImage } from '../ingest/still.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
-import { chooseFace } from '../web/faces.js';
+import { chooseFace } from '../engine/choose-face.js';
 import type { Command } from './command.js';
 import { configWithDataDir, withFacebank } from './context.js';
 

@@ -12,5 +12,6 @@ import { runCommand } from './run.js';
 import { scanCommand } from './scan.js';
 import { enrollCommand } from './enroll.js';
 import { peopleCommand } from './people.js';
+import { passwdCommand } from './passwd.js';
 
-export const commands: Command[] = [runCommand, scanCommand, enrollCommand, peopleCommand, modelsCommand, detectCommand, embedCommand, compareCommand, evalCommand, configCommand, backupCommand, restoreCommand, installServiceCommand];
+export const commands: Command[] = [runCommand, scanCommand, enrollCommand, peopleCommand, modelsCommand, detectCommand, embedCommand, compareCommand, evalCommand, configCommand, backupCommand, restoreCommand, installServiceCommand, passwdCommand];

@@ -82,7 +82,7 @@ export const trackSchema = z
   .object({
     iou: z.number().min(0).max(1).default(0.3).describe('Minimum IoU to continue a track.'),
     confirmFrames: z.number().int().min(1).max(100).default(3).describe('Agreeing frames needed to name a track.'),
-    unknownFrames: z.number().int().min(1).max(100).default(5).describe('Frames without a confident match before a track is declared unknown.'),
+    unknownFrames: z.number().int().min(1).max(100).default(3).describe('Frames without a confident match before a track is declared unknown.'),
     endAfterSeconds: z.number().positive().max(600).default(2).describe('A track ends after this long unseen.'),
   })
   .strict();

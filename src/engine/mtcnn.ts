@@ -7,9 +7,8 @@ import type { EngineConfig } from '../config/schema.js';
 import { createSession, type FloatTensor, type Session, type SessionOptions } from '../runtime/session.js';
 import { FacegateError } from '../util/errors.js';
 import { loadManifest, manifestModel } from '../runtime/manifest.js';
-import { cropResizeInto } from '../vision/image.js';
+import { Halvings } from './halving.js';
 import {
-  cropBatch,
   MTCNN_DEFAULTS,
   MTCNN_LAYOUT,
   ONET_SIZE,
@@ -35,15 +34,22 @@ export interface MtcnnTuning {
   /** Re-run O-Net on the square around each final box and take its landmarks (better alignment). */
   refineLandmarks: boolean;
   layout: MtcnnLayout;
+  /** Downscale through 2x2-box halvings before bilinear resampling (P-Net levels, R-Net/O-Net crops). */
+  antiAlias: boolean;
 }
 
+/**
+ * Tuned on WIDER-val-200 (AP50 faces >= 32 px): the classic 0.6 / 0.7 gave 80.3, 0.5 / 0.6 81.3, and
+ * with anti-aliased downscaling 82.0.
+ */
 export const MTCNN_TUNING: MtcnnTuning = {
   factor: MTCNN_DEFAULTS.factor,
-  pnetThreshold: MTCNN_DEFAULTS.thresholds[0],
-  rnetThreshold: MTCNN_DEFAULTS.thresholds[1],
+  pnetThreshold: 0.5,
+  rnetThreshold: 0.6,
   refineLandmarks: true,
   // As documented in the manifest: reg [dx1, dy1, dx2, dy2], landmarks [x0..x4, y0..y4].
   layout: MTCNN_LAYOUT,
+  antiAlias: true,
 };
 
 /** Largest crop batch for R-Net/O-Net (24/48-px inputs are small, so this is above engine.maxBatch). */
@@ -109,7 +115,7 @@ export async function createMtcnnDetector(
       for (let s = 0; s < frames.length; s += chunkP) {
         const group = frames.slice(s, s + chunkP);
         const buf = new Uint8Array(group.length * slot);
-        group.forEach((f, i) => cropResizeInto(f, { x: 0, y: 0, w: W, h: H }, level.width, level.height, buf, i * slot));
+        group.forEach((f, i) => halvings(f).cropInto({ x: 0, y: 0, w: W, h: H }, level.width, level.height, buf, i * slot));
         const out = await pnet.runFloat({ [pIn]: { data: buf, dims: [group.length, level.height, level.width, 3] } });
         let { prob, reg } = out;
         if (pnetTransposed) (prob = transposeMaps(prob, 1)), (reg = transposeMaps(reg, 4));
@@ -131,7 +137,10 @@ export async function createMtcnnDetector(
     for (let s = 0; s < total; s += CROP_BATCH) {
       const part = flat.slice(s, s + CROP_BATCH);
       const buf = new Uint8Array(part.length * slot);
-      part.forEach(({ f, d }, i) => cropBatch(frames[f], [d], size, buf.subarray(i * slot, (i + 1) * slot)));
+      part.forEach(({ f, d }, i) => {
+        const [x1, y1, x2, y2] = d.box;
+        halvings(frames[f]).cropInto({ x: x1, y: y1, w: x2 - x1, h: y2 - y1 }, size, size, buf, i * slot);
+      });
       const out = await net.runFloat({ [input]: { data: buf, dims: [part.length, size, size, 3] } });
       for (const n of names) {
         const w = out[n].data.length / part.length;
@@ -150,7 +159,16 @@ export async function createMtcnnDetector(
     return res;
   }
 
+  // Per-call cache of each frame's halvings (anti-aliased sources for strong downscales).
+  let cache = new Map<RgbImage, Halvings>();
+  const halvings = (f: RgbImage) => {
+    let h = cache.get(f);
+    if (!h) cache.set(f, (h = t.antiAlias ? new Halvings(f) : new Halvings(f, true)));
+    return h;
+  };
+
   async function detect(frames: RgbImage[]): Promise<Detection[][]> {
+    cache = new Map();
     // Stage 1: frames grouped by size.
     const s1: Detection[][] = new Array(frames.length);
     const groups = new Map<string, number[]>();
@@ -174,6 +192,7 @@ export async function createMtcnnDetector(
       const r4 = await cropStage(onet, oIn, ONET_SIZE, frames, sq, ['landmarks']);
       s3 = s3.map((ds, i) => ds.map((d, k) => ({ ...d, landmarks: onetLandmarks(sq[i][k].box, r4[i].landmarks, k, t.layout) })));
     }
+    cache = new Map();
     return s3;
   }
 

@@ -1,5 +1,7 @@
 /** Image helpers for the web API (sharp): type sniffing, decoding uploads, crops, annotated frames. */
-import sharp, { type Metadata } from 'sharp';
+import sharp from 'sharp';
+import { decodeImage as decodeStill, encodeJpeg as encodeStillJpeg } from '../ingest/still.js';
+import { isFacegateError } from '../util/errors.js';
 import type { Box, RgbImage } from '../vision/types.js';
 import type { AnnotatedFace } from './ports.js';
 
@@ -35,21 +37,12 @@ export class ImageReject extends Error {
 export async function decodeImage(buf: Uint8Array, maxPixels: number): Promise<RgbImage> {
   const type = sniffImageType(buf);
   if (!type) throw new ImageReject('not_image', 'This file is not a photo (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF).');
-  let meta: Metadata;
   try {
-    meta = await sharp(buf, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new ImageReject('not_image', `This ${type.toUpperCase()} file could not be read; it may be damaged.`);
-  }
-  const w = meta.width ?? 0;
-  const h = meta.height ?? 0;
-  if (w * h > maxPixels) throw new ImageReject('too_many_pixels', `The photo has ${w}x${h} pixels; at most ${maxPixels} are accepted.`);
-  try {
-    const { data, info } = await sharp(buf, { limitInputPixels: maxPixels, pages: 1 }).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error('unexpected channel count');
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-  } catch {
-    throw new ImageReject('not_image', `This ${type.toUpperCase()} file could not be decoded; it may be damaged.`);
+    return await decodeStill(buf, { maxBytes: Number.MAX_SAFE_INTEGER, maxPixels });
+  } catch (e) {
+    if (isFacegateError(e) && e.code === 'too_many_pixels') throw new ImageReject('too_many_pixels', `The photo has more than ${maxPixels} pixels.`);
+    if (isFacegateError(e)) throw new ImageReject('not_image', `This ${type.toUpperCase()} file could not be decoded; it may be damaged.`);
+    throw e;
   }
 }
 
@@ -60,7 +53,7 @@ export async function decodeFile(file: string): Promise<RgbImage> {
 
 const raw = (img: RgbImage) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 
-export const encodeJpeg = (img: RgbImage, quality = 85) => raw(img).jpeg({ quality }).toBuffer();
+export const encodeJpeg = (img: RgbImage, quality = 85) => encodeStillJpeg(img, quality);
 
 /** A square crop around `box` with a margin, as RGB (for samples) . */
 export async function cropFace(img: RgbImage, box: Box, size = 112, margin = 0.25): Promise<RgbImage> {

@@ -13,7 +13,7 @@ import { decodeImage } from '../../src/ingest/still.js';
 import { engineFromConfig } from '../../src/engine/setup.js';
 import { Facebank } from '../../src/store/facebank.js';
 import { silentLogger } from '../../src/util/log.js';
-import { chooseFace } from '../../src/web/faces.js';
+import { chooseFace } from '../../src/engine/choose-face.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { hasRtspServer, RtspServer } from '../helpers/rtsp.js';

@@ -21,7 +21,7 @@ describe.skipIf(!hasTestData)('accuracy of the default models', { timeout: 900_0
   afterAll(() => Promise.all([engine?.close(), lowScore?.close()]));
 
   it('LFW fold 1 (600 pairs): accuracy >= 0.98', async () => {
-    // Measured fold 1 (its own best threshold): MEASURED_LFW1.
+    // Measured 2026-11-23: fold 1 0.993-0.995 (10-fold run: 99.28 ± 0.38 overall).
     const r = await evalLfw(engine, dataPath('lfw'), { limitFolds: 1 });
     expect(r.pairs).toBe(600);
     expect(r.accuracy).toBeGreaterThanOrEqual(0.98);
@@ -29,10 +29,10 @@ describe.skipIf(!hasTestData)('accuracy of the default models', { timeout: 900_0
   });
 
   it('detection AP50 on the first 30 WIDER-val images', async () => {
-    // Measured on these 30 images: MEASURED_DET30.
+    // Measured 2026-11-23 on these 30 images: AP50 0.570 all, 0.866 faces >= 32 px.
     const r = await evalDetection(lowScore, dataPath('detection/wider-val-200'), { limit: 30 });
     expect(r.images).toBe(30);
-    expect(r.ap50Min32).toBeGreaterThanOrEqual(FLOOR_MIN32);
-    expect(r.ap50).toBeGreaterThanOrEqual(FLOOR_ALL);
+    expect(r.ap50Min32).toBeGreaterThanOrEqual(0.8);
+    expect(r.ap50).toBeGreaterThanOrEqual(0.5);
   });
 });

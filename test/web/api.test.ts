@@ -297,7 +297,7 @@ describe.skipIf(!hasTestData)('web API', () => {
     it('answers every uploaded file on its own, with the reason for each rejection', async () => {
       const id = await createPerson('Sheldon Cooper');
       const sheldon = await readFile(bbt('sheldon', 'sheldon1.png'));
-      const tiny = await sharp(sheldon).resize(45, 45).png().toBuffer();
+      const tiny = await sharp(sheldon).resize(36, 36).png().toBuffer();
       // Blurred on a grey canvas so the aligned crop has no hard image border.
       const onGrey = await sharp({ create: { width: 350, height: 350, channels: 3, background: { r: 128, g: 128, b: 128 } } })
         .composite([{ input: sheldon, top: 100, left: 100 }])

@@ -5,7 +5,7 @@ import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, personName, validId } from '../http.js';
 import { annotatedJpeg, decodeFile } from '../images.js';
-import { candidates } from '../faces.js';
+import { candidates } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
 import { candidateJson, type Captures } from './people.js';
 import { clusterEmbeddings } from '../../match/cluster.js';

@@ -7,7 +7,7 @@ import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, personName, validId } from '../http.js';
 import { ImageReject, decodeImage, thumbDataUrl } from '../images.js';
-import { chooseFace, sampleScore, type Candidate } from '../faces.js';
+import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
 
 export const sampleJson = (s: Sample) => ({

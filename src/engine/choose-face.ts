@@ -1,6 +1,6 @@
 /** Picks the face to enrol from an engine result and says in words why a photo is refused. */
 import type { Face } from '../vision/types.js';
-import type { FrameFaces, RejectedFace, RejectReason } from '../engine/types.js';
+import type { FrameFaces, RejectedFace, RejectReason } from './types.js';
 
 export type UploadRejectReason =
   | 'not_image'

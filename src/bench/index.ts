@@ -1,0 +1,184 @@
+/**
+ * `npm run bench`: speed of the face engine and the live loop on this machine, with every figure also given as a
+ * ratio to a baseline measured in the same run (these machines are noisy; absolute times are only indicative).
+ * Baselines: @vladmandic/human on tfjs-wasm for the engine, one-frame-at-a-time for the loop's batching.
+ * `--json` prints one JSON object on the last line.
+ */
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+
+import { configFromArgs, engineFromConfig } from '../engine/setup.js';
+import { OPEN_GATE } from '../engine/largest.js';
+import type { FaceEngine } from '../engine/types.js';
+import { modelMacs } from '../models/build.js';
+import { PipelineLoop, type LoopFrame } from '../pipeline/loop.js';
+import type { PipelineObserver } from '../pipeline/observer.js';
+import { Bus } from '../util/bus.js';
+import { silentLogger } from '../util/log.js';
+import type { RgbImage } from '../vision/types.js';
+import { pyramid } from '../vision/mtcnn.js';
+import { hamiltonFrames, widerImages } from './frames.js';
+import { runHumanBaseline } from './human-baseline.js';
+import { benchMatch } from './match.js';
+import { nowMs, summarize } from './stats.js';
+
+const json = process.argv.includes('--json');
+const say = (s: string) => {
+  if (!json) process.stdout.write(s + '\n');
+};
+
+/** Peak fp32 FLOP/s of this CPU from its flags: cores × GHz × FLOPs per cycle (FMA units × lanes × 2). */
+function cpuPeak(): { model: string; cores: number; ghz: number; flopsPerCycle: number; peakGflops: number } {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.+)/.exec(info)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const flags = /flags\s*:\s*(.+)/.exec(info)?.[1] ?? '';
+  const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(info)?.[1] ?? os.cpus()[0]?.speed ?? 2000);
+  const ghz = mhz / 1000;
+  const flopsPerCycle = /\bavx512f\b/.test(flags) ? 64 : /\bfma\b/.test(flags) && /\bavx2\b/.test(flags) ? 32 : /\basimd\b/.test(flags) ? 16 : 8;
+  const cores = os.availableParallelism();
+  return { model, cores, ghz, flopsPerCycle, peakGflops: cores * ghz * flopsPerCycle };
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = nowMs();
+  const r = await fn();
+  return [r, nowMs() - t];
+}
+
+/** The engine over frames one call per `batch` frames; faces/s and frames/s. */
+async function throughput(engine: FaceEngine, frames: RgbImage[], batch = 1) {
+  await engine.analyze(frames.slice(0, 1), OPEN_GATE);
+  let faces = 0;
+  const t = nowMs();
+  for (let i = 0; i < frames.length; i += batch) {
+    const r = await engine.analyze(frames.slice(i, i + batch), OPEN_GATE);
+    faces += r.reduce((n, f) => n + f.faces.length, 0);
+  }
+  const s = (nowMs() - t) / 1000;
+  return { frames: frames.length, faces, seconds: s, facesPerSecond: faces / s, framesPerSecond: frames.length / s };
+}
+
+async function main() {
+  const config = configFromArgs({});
+  const engine = await engineFromConfig(config);
+  const cpu = cpuPeak();
+  say(`facegate bench on ${cpu.model}, ${cpu.cores} cores (peak ≈ ${cpu.peakGflops.toFixed(0)} GFLOP/s fp32), provider ${engine.provider}`);
+  say(`detector ${engine.detectorId}, embedder ${engine.embedderId}\n`);
+
+  const clip = await hamiltonFrames({ fps: 6 });
+  const wider = await widerImages(30);
+  say(`inputs: ${clip.length} frames of the Hamilton clip (${clip[0]!.width}x${clip[0]!.height}), ${wider.length} WIDER images`);
+
+  // Detector at batch 1 and batch 4 (frames per run).
+  await engine.detect(clip.slice(0, 4));
+  const [, d1] = await time(async () => {
+    for (const f of clip.slice(0, 24)) await engine.detect([f]);
+  });
+  const [, d4] = await time(async () => {
+    for (let i = 0; i < 24; i += 4) await engine.detect(clip.slice(i, i + 4));
+  });
+  const detector = { msPerFrameBatch1: d1 / 24, msPerFrameBatch4: d4 / 24 };
+  say(`detector: ${detector.msPerFrameBatch1.toFixed(1)} ms/frame at batch 1, ${detector.msPerFrameBatch4.toFixed(1)} ms/frame at batch 4 (×${(detector.msPerFrameBatch1 / detector.msPerFrameBatch4).toFixed(2)})`);
+
+  // Embedder at batch 1 and 32 on real aligned crops.
+  const crops = (await engine.analyze(clip, OPEN_GATE)).flatMap((r) => r.faces.map((f) => f.aligned));
+  while (crops.length < 32) crops.push(...crops.slice(0, 32 - crops.length));
+  await engine.embedAligned(crops.slice(0, 32));
+  const [, e1] = await time(async () => {
+    for (const c of crops.slice(0, 32)) await engine.embedAligned([c]);
+  });
+  const [, e32] = await time(async () => {
+    for (let k = 0; k < 3; k++) await engine.embedAligned(crops.slice(0, 32));
+  });
+  const embedder = { msPerFaceBatch1: e1 / 32, msPerFaceBatch32: e32 / 96 };
+  say(`embedder: ${embedder.msPerFaceBatch1.toFixed(2)} ms/face at batch 1, ${embedder.msPerFaceBatch32.toFixed(2)} ms/face at batch 32 (×${(embedder.msPerFaceBatch1 / embedder.msPerFaceBatch32).toFixed(2)})`);
+
+  // Share of peak: MACs per second actually run by the embedder at batch 32 and the detector at batch 4.
+  const embedMacs = modelMacs('mobilefacenet').macs;
+  const pnetMacs = pyramid(clip[0]!.width, clip[0]!.height, config.engine.detector.minFaceSize, 0.709).reduce((s, l) => s + modelMacs('mtcnn-pnet', [l.height, l.width]).macs, 0);
+  const embedGflops = (2 * embedMacs) / (embedder.msPerFaceBatch32 / 1000) / 1e9;
+  const pnetGflops = (2 * pnetMacs) / (detector.msPerFrameBatch4 / 1000) / 1e9;
+  const flops = {
+    mobilefacenetMacs: embedMacs,
+    pnetPyramidMacsPerFrame: pnetMacs,
+    embedderGflops: embedGflops,
+    embedderFractionOfPeak: embedGflops / cpu.peakGflops,
+    detectorPnetGflops: pnetGflops,
+    detectorFractionOfPeak: pnetGflops / cpu.peakGflops,
+  };
+  say(`compute: MobileFaceNet ${(embedMacs / 1e6).toFixed(0)} M MACs/face → ${embedGflops.toFixed(1)} GFLOP/s = ${(100 * flops.embedderFractionOfPeak).toFixed(1)}% of peak; P-Net pyramid ${(pnetMacs / 1e6).toFixed(0)} M MACs/frame → ${(100 * flops.detectorFractionOfPeak).toFixed(1)}% of peak (R/O-Net and JS work excluded)`);
+
+  // The whole detect → align → embed path against Human/WASM on the same frames.
+  say('\nwhole pipeline (detect → align → embed), same decoded frames:');
+  const oursClip = await throughput(engine, clip);
+  const oursWider = await throughput(engine, wider);
+  const humanClip = await runHumanBaseline(clip);
+  const humanWider = await runHumanBaseline(wider);
+  const speedupVsBaseline = oursClip.facesPerSecond / humanClip.facesPerSecond;
+  const row = (name: string, o: { facesPerSecond: number; framesPerSecond: number; faces: number }, h: { facesPerSecond: number; framesPerSecond: number; faces: number }) =>
+    say(`  ${name.padEnd(14)} facegate ${o.facesPerSecond.toFixed(1)} faces/s ${o.framesPerSecond.toFixed(1)} frames/s (${o.faces} faces) | Human/WASM ${h.facesPerSecond.toFixed(1)} faces/s ${h.framesPerSecond.toFixed(1)} frames/s (${h.faces} faces) | ×${(o.facesPerSecond / h.facesPerSecond).toFixed(1)} faces/s, ×${(o.framesPerSecond / h.framesPerSecond).toFixed(1)} frames/s`);
+  row('Hamilton clip', oursClip, humanClip);
+  row('WIDER x30', oursWider, humanWider);
+
+  // The live loop: batching across 4 cameras vs one frame at a time, and latency at 5 fps with one camera.
+  say('\nlive loop (same clip as every camera):');
+  const loopRun = async (cameras: number, batchFrames: number) => {
+    const loop = new PipelineLoop({ sources: [], engine, facebank: { people: async () => [], samples: async () => [] }, bus: new Bus(), config, log: silentLogger(), batchFrames });
+    const frames: LoopFrame[] = [];
+    const n = Math.min(clip.length, 40);
+    for (let i = 0; i < n; i++) for (let c = 0; c < cameras; c++) frames.push({ camera: `cam${c}`, image: clip[i]!, time: i * 200 });
+    const [, ms] = await time(() => loop.processFrames(frames));
+    return frames.length / (ms / 1000);
+  };
+  const loop1 = await loopRun(1, 1);
+  const loop4off = await loopRun(4, 1);
+  const loop4on = await loopRun(4, 4);
+  say(`  1 camera: ${loop1.toFixed(1)} frames/s; 4 cameras: ${loop4on.toFixed(1)} frames/s batched vs ${loop4off.toFixed(1)} one at a time (×${(loop4on / loop4off).toFixed(2)})`);
+
+  const latencies: number[] = [];
+  const ticks: number[] = [];
+  const observer: PipelineObserver = { stage: (s, sec) => s === 'tick' && ticks.push(sec * 1000), batch() {}, faces() {}, framesDropped() {}, eventLatency: (sec) => latencies.push(sec * 1000) };
+  let i = 0;
+  let next = Date.now();
+  const source = {
+    name: 'door',
+    takeLatest() {
+      if (Date.now() < next || i >= clip.length) return null;
+      next += 200;
+      return { image: clip[i]!, seq: i++, time: Date.now() };
+    },
+  };
+  const live = new PipelineLoop({ sources: [source], engine, facebank: { people: async () => [], samples: async () => [] }, bus: new Bus(), config, log: silentLogger(), observer });
+  live.start();
+  while (i < clip.length) await new Promise((r) => setTimeout(r, 50));
+  await live.stop();
+  const tick = summarize(ticks);
+  const ev = summarize(latencies);
+  say(`  one camera at 5 fps: frame → processed p50 ${tick.p50.toFixed(0)} ms, p95 ${tick.p95.toFixed(0)} ms; frame → event handed to MQTT p50 ${ev.p50.toFixed(0)} ms, p95 ${ev.p95.toFixed(0)} ms (${ev.n} events)`);
+
+  const match = benchMatch({ queries: 500 });
+  say(`\nmatching one face against ${match.samples} samples (${match.backend}): p50 ${match.us.p50.toFixed(0)} µs, mean ${match.us.mean.toFixed(0)} µs`);
+  await engine.close();
+
+  const result = {
+    speedupVsBaseline,
+    machine: cpu,
+    provider: engine.provider,
+    detector,
+    embedder,
+    flops,
+    pipeline: { hamilton: oursClip, wider: oursWider },
+    baseline: { name: '@vladmandic/human 3.3.6 on tfjs-backend-wasm (SIMD)', hamilton: humanClip, wider: humanWider },
+    speedupWider: oursWider.facesPerSecond / humanWider.facesPerSecond,
+    loop: { oneCameraFps: loop1, fourCamerasBatchedFps: loop4on, fourCamerasUnbatchedFps: loop4off, batchingGain: loop4on / loop4off, tickMs: tick, eventLatencyMs: ev },
+    match: { samples: match.samples, backend: match.backend, usP50: match.us.p50, usMean: match.us.mean },
+  };
+  say(`\nspeedupVsBaseline (faces/s on the Hamilton clip vs Human/WASM): ×${speedupVsBaseline.toFixed(1)}`);
+  if (json) process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});
+
