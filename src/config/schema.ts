@@ -33,7 +33,7 @@ export const detectorSchema = z
     kind: z.enum(['mtcnn', 'scrfd', 'yunet', 'retinaface']).default('mtcnn').describe('Detector family. mtcnn is built from npm by `facegate models`; the others are bring-your-own ONNX.'),
     model: z.string().optional().describe('ONNX file for scrfd/yunet/retinaface (path, relative to the config file or absolute).'),
     inputSize: z.number().int().min(64).max(2048).default(640).describe('Long side the frame is letterboxed to (single-stage detectors).'),
-    minFaceSize: z.number().int().min(12).max(512).default(20).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
+    minFaceSize: z.number().int().min(12).max(512).default(32).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
     scoreThreshold: z.number().min(0).max(1).default(0.5).describe('Minimum detector score.'),
     nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged.'),
   })
