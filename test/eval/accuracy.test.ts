@@ -29,10 +29,11 @@ describe.skipIf(!hasTestData)('accuracy of the default models', { timeout: 900_0
   });
 
   it('detection AP50 on the first 30 WIDER-val images', async () => {
-    // Measured 2026-11-23 on these 30 images: AP50 0.570 all, 0.866 faces >= 32 px.
+    // Measured 2026-11-23 on these 30 images with the default 32 px minimum face: AP50 0.481 all (faces under
+    // 32 px are not looked for), >= 0.8 on faces >= 32 px; from 20 px: 0.570 / 0.866.
     const r = await evalDetection(lowScore, dataPath('detection/wider-val-200'), { limit: 30 });
     expect(r.images).toBe(30);
     expect(r.ap50Min32).toBeGreaterThanOrEqual(0.8);
-    expect(r.ap50).toBeGreaterThanOrEqual(0.5);
+    expect(r.ap50).toBeGreaterThanOrEqual(0.45);
   });
 });
