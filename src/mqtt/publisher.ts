@@ -71,7 +71,7 @@ export class MqttPublisher {
 
   constructor(private readonly opts: PublisherOptions) {
     this.queue = new BoundedQueue(opts.config.queueLimit);
-    this.log = (opts.log ?? silentLogger()).child({ service: 'mqtt' });
+    this.log = (opts.log ?? silentLogger()).child({ unit: 'mqtt' });
     this.prefix = opts.config.prefix;
     this.qos = opts.config.qos;
   }

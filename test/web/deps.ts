@@ -1,11 +1,10 @@
 /** Builds createApp deps for the web tests: a real face engine, test stand-ins for the other ports. */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { configSchema, type Config } from '../../src/config/schema.js';
+import { configSchema } from '../../src/config/schema.js';
 import { Bus } from '../../src/util/bus.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 import { AuthStore } from '../../src/store/auth.js';
@@ -16,7 +15,7 @@ import type { AppDeps } from '../../src/web/ports.js';
 import type { RgbImage } from '../../src/vision/types.js';
 import { dataPath } from '../helpers/data.js';
 import { StillCameras } from './fakes.js';
-import { TempScrfdEngine } from './temp-engine.js';
+import { createFaceEngine } from '../../src/engine/index.js';
 import { Facebank } from '../../src/store/facebank.js';
 import { Snapshots } from '../../src/store/snapshots.js';
 
@@ -24,22 +23,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 let enginePromise: Promise<FaceEngine> | null = null;
 
-/** The project's engine when it exists (and its models are built); else the temporary SCRFD stand-in. */
+/** The project's real engine (default MTCNN + MobileFaceNet from engines/), shared by the web tests. */
 export function testEngine(): Promise<FaceEngine> {
-  enginePromise ??= (async () => {
-    const modPath = path.resolve(here, '../../src/engine/index.ts');
-    if (existsSync(modPath)) {
-      try {
-        const mod = (await import('../../src/engine/index.js' as string)) as {
-          createFaceEngine: (c: Config['engine'], o: { log: unknown }) => Promise<FaceEngine>;
-        };
-        return await mod.createFaceEngine(configSchema.parse({}).engine, { log: silentLogger() });
-      } catch (e) {
-        console.warn(`[web tests] project engine not usable yet (${(e as Error).message}); using the temporary SCRFD engine`);
-      }
-    }
-    return TempScrfdEngine.create(dataPath('models/scrfd/scrfd_500m_bnkps.onnx'));
-  })();
+  enginePromise ??= createFaceEngine({ ...configSchema.parse({}).engine, enginesDir: path.resolve(here, '../../engines') }, { log: silentLogger() });
   return enginePromise;
 }
 
@@ -64,9 +50,7 @@ export interface DepsOptions {
 export async function buildDeps(overrides: DepsOptions = {}): Promise<TestDeps> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'facegate-web-'));
   const engine = await testEngine();
-  // The temporary SCRFD stand-in scores tight 150x150 portrait crops about 0.75: it needs a lower score gate.
-  const quality = engine instanceof TempScrfdEngine ? { minScore: 0.6 } : {};
-  const config = configSchema.parse({ dataDir, web: { ...overrides.web }, pipeline: { quality } });
+  const config = configSchema.parse({ dataDir, web: { ...overrides.web } });
   const bus = new Bus();
   const auth = await AuthStore.open({ dataDir, sessionHours: config.web.sessionHours });
   if (overrides.password) await auth.setInitialPassword(overrides.password);
