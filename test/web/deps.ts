@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/util/bus.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 import { AuthStore } from '../../src/store/auth.js';
