@@ -1,6 +1,6 @@
 /** Crash-safe file writes: temp file in the same folder, fsync, rename, fsync the folder. */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Temp files left by a crash match this; owners delete them when they open their folder. */
@@ -55,5 +55,46 @@ export class AtomicJsonFile<T> {
 
   write(data: T): Promise<void> {
     return writeFileAtomic(this.file, JSON.stringify(data));
+  }
+}
+
+/**
+ * A JSON file written at most once per `delayMs` after changes (schedule()), always atomically and one write at a
+ * time; save() writes now and close() flushes. `snapshot` gives the value to write.
+ */
+export class DebouncedJsonFile {
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly delayMs: number,
+    private readonly snapshot: () => unknown,
+  ) {}
+
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.save();
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  save(): Promise<void> {
+    const text = JSON.stringify(this.snapshot());
+    this.writing = this.writing
+      .catch(() => {})
+      .then(async () => {
+        await mkdir(path.dirname(this.file), { recursive: true });
+        await writeFileAtomic(this.file, text);
+      });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.save();
   }
 }

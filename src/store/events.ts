@@ -5,7 +5,8 @@
 import path from 'node:path';
 import type { RecognitionEvent } from '../pipeline/events.js';
 import type { Bus } from '../util/bus.js';
-import { readJson, writeJsonAtomic } from './auth.js';
+import { readJson } from './auth.js';
+import { DebouncedJsonFile } from './atomic.js';
 
 export interface StoredEvent extends RecognitionEvent {
   /** Set once someone corrected this decision on the page. */
@@ -24,12 +25,12 @@ export interface EventQuery {
 
 export class EventStore {
   private entries: Entry[] = [];
-  private writing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
   private readonly file: string;
+  private readonly store: DebouncedJsonFile;
 
-  private constructor(dataDir: string, private readonly capacity: number, private readonly saveDelayMs: number) {
+  private constructor(dataDir: string, private readonly capacity: number, saveDelayMs: number) {
     this.file = path.join(dataDir, 'events.json');
+    this.store = new DebouncedJsonFile(this.file, saveDelayMs, () => this.entries);
   }
 
   static async open(dataDir: string, opts: { capacity?: number; saveDelayMs?: number } = {}): Promise<EventStore> {
@@ -82,23 +83,14 @@ export class EventStore {
   }
 
   private scheduleSave(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.save();
-    }, this.saveDelayMs);
-    this.timer.unref();
+    this.store.schedule();
   }
 
   save(): Promise<void> {
-    const data = this.entries.slice();
-    this.writing = this.writing.catch(() => {}).then(() => writeJsonAtomic(this.file, data));
-    return this.writing;
+    return this.store.save();
   }
 
-  async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.save();
+  close(): Promise<void> {
+    return this.store.close();
   }
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { RecognitionEvent } from '../pipeline/events.js';
 import type { Bus } from '../util/bus.js';
 import type { FaceQuality } from '../vision/types.js';
-import { readJson, writeJsonAtomic } from './auth.js';
+import { readJson } from './auth.js';
+import { DebouncedJsonFile } from './atomic.js';
 
 export interface UnknownFace {
   /** The id of the event that last described this face's track. */
@@ -21,12 +22,12 @@ export interface UnknownFace {
 
 export class UnknownStore {
   private faces: UnknownFace[] = [];
-  private writing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
   private readonly file: string;
+  private readonly store: DebouncedJsonFile;
 
   private constructor(dataDir: string, private readonly retentionMs: number, private readonly capacity: number) {
     this.file = path.join(dataDir, 'unknowns.json');
+    this.store = new DebouncedJsonFile(this.file, 1000, () => this.faces);
   }
 
   static async open(dataDir: string, opts: { retentionHours: number; capacity?: number }): Promise<UnknownStore> {
@@ -83,23 +84,14 @@ export class UnknownStore {
   }
 
   private scheduleSave(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.save();
-    }, 1000);
-    this.timer.unref();
+    this.store.schedule();
   }
 
   save(): Promise<void> {
-    const data = this.faces.slice();
-    this.writing = this.writing.catch(() => {}).then(() => writeJsonAtomic(this.file, data));
-    return this.writing;
+    return this.store.save();
   }
 
-  async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.save();
+  close(): Promise<void> {
+    return this.store.close();
   }
 }
