@@ -178,6 +178,9 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
     executionMode: 'sequential',
     ...(opts.threads && opts.threads > 0 ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     logSeverityLevel: 3,
+    // The engine alternates between several sessions (P/R/O-Net, embedder), each with its own thread pool: a pool
+    // that spin-waits after its run steals the cores from the next session, so idle threads sleep instead.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
 
   let session: ort.InferenceSession | null = null;
