@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { qualitySchema, type EngineConfig, type QualityConfig } from '../config/schema.js';
-import type { FaceEngine, FrameFaces, RejectReason } from './types.js';
+import type { FaceEngine, FrameFaces, RejectReason, StageTimes } from './types.js';
 import type { Detection, Face, FaceQuality, RgbImage } from '../vision/types.js';
 import { alignFaceInto } from '../vision/align.js';
 import { faceQuality } from '../vision/quality.js';
@@ -100,10 +100,12 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
       check();
       return frames.length ? detector.detect(frames) : [];
     },
-    async analyze(frames: RgbImage[], gate?: Partial<QualityConfig>): Promise<FrameFaces[]> {
+    async analyze(frames: RgbImage[], gate?: Partial<QualityConfig>, times?: StageTimes): Promise<FrameFaces[]> {
       check();
       const g = { ...baseGate, ...(gate ?? {}) };
+      const t0 = performance.now();
       const dets = frames.length ? await detector.detect(frames) : [];
+      const t1 = performance.now();
       const all: { frame: number; det: Detection }[] = [];
       dets.forEach((ds, f) => ds.forEach((det) => all.push({ frame: f, det })));
       const crops = new Uint8Array(all.length * per);
@@ -120,7 +122,13 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
       // Survivors packed contiguously for one embedder run.
       const batch = new Uint8Array(keep.length * per);
       keep.forEach((k, j) => batch.set(crops.subarray(k.slot * per, (k.slot + 1) * per), j * per));
+      const t2 = performance.now();
       const emb = await embedCrops(batch, keep.length);
+      if (times) {
+        times.detect = (t1 - t0) / 1000;
+        times.align = (t2 - t1) / 1000;
+        times.embed = (performance.now() - t2) / 1000;
+      }
       keep.forEach((k, j) => {
         const face: Face = { ...k.det, quality: k.quality, aligned: { width: size, height: size, data: batch.slice(j * per, (j + 1) * per) }, embedding: emb[j] };
         results[k.frame].faces.push(face);

@@ -15,6 +15,13 @@ export interface FrameFaces {
   rejected: RejectedFace[];
 }
 
+/** Seconds spent in each stage of one analyze() call, filled in when the caller passes it. */
+export interface StageTimes {
+  detect: number;
+  align: number;
+  embed: number;
+}
+
 export interface FaceEngine {
   /** Stable id of the embedder model (e.g. "mobilefacenet-v1@sha256:abcd"): samples store it. */
   readonly embedderId: string;
@@ -26,7 +33,7 @@ export interface FaceEngine {
   /** One batched detector pass over N frames. */
   detect(frames: RgbImage[]): Promise<Detection[][]>;
   /** Detect, align, gate by quality (all figures computed even for rejects), and embed survivors in one batch. */
-  analyze(frames: RgbImage[], gate?: Partial<QualityConfig>): Promise<FrameFaces[]>;
+  analyze(frames: RgbImage[], gate?: Partial<QualityConfig>, times?: StageTimes): Promise<FrameFaces[]>;
   /** Embed already aligned crops (embedder input size), e.g. to re-embed stored samples. */
   embedAligned(crops: RgbImage[]): Promise<Float32Array[]>;
   close(): Promise<void>;

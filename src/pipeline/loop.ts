@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { FaceEngine } from '../engine/types.js';
+import type { FaceEngine, StageTimes } from '../engine/types.js';
 import { LiveMatcher, type SampleSource } from '../match/live.js';
 import { matcherOptions, type MatchResult } from '../match/matcher.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
@@ -198,13 +198,16 @@ export class PipelineLoop {
     const { engine, config } = this.opts;
     const t0 = performance.now();
     const matcher = await this.currentMatcher();
+    const times: StageTimes = { detect: 0, align: 0, embed: 0 };
     const analyzed = await engine.analyze(
       frames.map((f) => f.image),
       config.pipeline.quality,
+      times,
     );
     const t1 = performance.now();
-    // analyze() covers detect + align + embed; the engine does not report them apart.
-    this.observer.stage('detect', seconds(t1 - t0));
+    this.observer.stage('detect', times.detect);
+    this.observer.stage('align', times.align);
+    this.observer.stage('embed', times.embed);
     this.observer.batch('detector', frames.length);
     const embeddings = analyzed.flatMap((r) => r.faces.map((f) => f.embedding));
     if (embeddings.length) this.observer.batch('embedder', embeddings.length);

@@ -73,6 +73,7 @@ describe.skipIf(!ready)('facegate run (process)', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(text).toMatch(/facegate_stage_seconds_count\{stage="tick"\} [1-9]/);
+    for (const stage of ['detect', 'align', 'embed', 'match', 'track']) expect(text).toMatch(new RegExp(`facegate_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
     expect(text).toMatch(/facegate_camera_fps\{camera="door"\}/);
     expect(text).toMatch(/facegate_execution_provider\{provider="cpu"\} 1/);
     expect(text).toMatch(/facegate_broker_connected 1/);
