@@ -3,9 +3,6 @@ import { FacegateError } from '../util/errors.js';
 import type { Command } from './command.js';
 import { configWithDataDir, withFacebank } from './context.js';
 
-
-
-
 const usage = `Usage: facegate people list [--json]
        facegate people rename <name|id> <new name>
        facegate people rm <name|id>

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { createApp } from '../../src/web/app.js';
 import { ROUTE_LIST } from '../../src/web/openapi.js';
 import { createLogger } from '../../src/util/log.js';
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { buildDeps, readRgb, type TestDeps } from './deps.js';
 import { TestClient, testClientIp } from './client.js';
@@ -23,24 +23,7 @@ const form = (files: { name: string; data: Uint8Array; type?: string }[]) => {
 const file = async (p: string) => ({ name: path.basename(p), data: new Uint8Array(await readFile(p)) });
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
-function event(over: Partial<RecognitionEvent>): RecognitionEvent {
-  const now = new Date().toISOString();
-  return {
-    type: 'new',
-    id: `ev-${Math.random().toString(36).slice(2)}`,
-    camera: 'door',
-    track: `door-${Math.floor(Math.random() * 1e9)}`,
-    person: null,
-    similarity: 0.3,
-    confidence: 1,
-    box: [10, 10, 60, 60],
-    quality: { size: 50, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 },
-    frameTime: now,
-    publishTime: now,
-    snapshot: null,
-    ...over,
-  };
-}
+const event = recognitionEvent;
 
 describe.skipIf(!hasTestData)('web API', () => {
   let d: TestDeps;

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { buildDeps, readRgb, type TestDeps } from './deps.js';
 
@@ -14,24 +14,8 @@ const SHOTS = path.join(repoRoot, 'test-results', 'web');
 const PASSWORD = 'a long admin password';
 const bbt = (...p: string[]) => dataPath('identity', 'bbt', ...p);
 
-function event(over: Partial<RecognitionEvent>): RecognitionEvent {
-  const now = new Date().toISOString();
-  return {
-    type: 'new',
-    id: `ev-${Math.random().toString(36).slice(2)}`,
-    camera: 'door',
-    track: `door-${Math.floor(Math.random() * 1e9)}`,
-    person: null,
-    similarity: 0.32,
-    confidence: 1,
-    box: [10, 10, 60, 60],
-    quality: { size: 80, score: 0.9, blur: 120, yaw: 0, pitch: 0, roll: 0 },
-    frameTime: now,
-    publishTime: now,
-    snapshot: null,
-    ...over,
-  };
-}
+const event: typeof recognitionEvent = (over) =>
+  recognitionEvent({ similarity: 0.32, quality: { size: 80, score: 0.9, blur: 120, yaw: 0, pitch: 0, roll: 0 }, ...over });
 const unit = (k: number, j = -1) => {
   const v = new Float32Array(32);
   v[k] = 1;

@@ -1,0 +1,21 @@
+import type { RecognitionEvent } from '../../src/pipeline/events.js';
+
+/** A recognition event as the pipeline would emit it, with `over` applied; ids are random per call. */
+export function recognitionEvent(over: Partial<RecognitionEvent> = {}): RecognitionEvent {
+  const now = new Date().toISOString();
+  return {
+    type: 'new',
+    id: `ev-${Math.random().toString(36).slice(2)}`,
+    camera: 'door',
+    track: `door-${Math.floor(Math.random() * 1e9)}`,
+    person: null,
+    similarity: 0.3,
+    confidence: 1,
+    box: [10, 10, 60, 60],
+    quality: { size: 50, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 },
+    frameTime: now,
+    publishTime: now,
+    snapshot: null,
+    ...over,
+  };
+}
