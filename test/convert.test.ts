@@ -139,6 +139,23 @@ describe('unsupported models', () => {
   });
 });
 
+describe('PReLU forms', () => {
+  it('the lowered a*x + (1-a)*relu(x) form computes what one PRelu node does, for every model', async () => {
+    for (const [id, h, w] of [['mobilefacenet', 112, 112], ['mtcnn-pnet', 40, 56], ['mtcnn-rnet', 24, 24], ['mtcnn-onet', 48, 48]] as const) {
+      const s = spec(id);
+      const build = (prelu: 'op' | 'relu-sum') => tfliteToOnnx(tfliteBytes(id), s.input, s.id, (c) => s.outputs(c), { producer: 'x', version: '0' }, { prelu }).onnx;
+      const op = build('op');
+      const lowered = build('relu-sum');
+      const has = (bytes: Uint8Array, name: string) => Buffer.from(bytes).includes(name);
+      expect(has(op, 'PRelu'), id).toBe(true);
+      expect(has(lowered, 'PRelu'), id).toBe(false);
+      const feed = { image: new ort.Tensor('uint8', noise(3 * h * w * 3, 11), [3, h, w, 3]) };
+      const [a, b] = await Promise.all([op, lowered].map(async (m) => (await ort.InferenceSession.create(m, { intraOpNumThreads: 1 })).run(feed)));
+      for (const k of Object.keys(a!)) expectClose(b![k]!.data as Float32Array, a![k]!.data as Float32Array, `${id} ${k}`);
+    }
+  });
+});
+
 describe('MAC counts', () => {
   it('match the layer arithmetic of the MTCNN architectures', () => {
     // P-Net on 12x12: conv1 3x3x3→10 on 10x10, pool to 5x5, conv2 3x3x10→16 on 3x3, conv3 3x3x16→32 on 1x1, heads 32→2+4.

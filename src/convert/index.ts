@@ -1,6 +1,6 @@
 /** TFLite → ONNX conversion entry point for one model spec. */
 import { readTflite } from './tflite.js';
-import { convertTflite, type InputSpec } from './tflite-to-onnx.js';
+import { convertTflite, type ConvertOptions, type InputSpec } from './tflite-to-onnx.js';
 
 export interface ConvertResult {
   onnx: Uint8Array;
@@ -18,9 +18,10 @@ export function tfliteToOnnx(
   name: string,
   addOutputs: (c: ReturnType<typeof convertTflite>) => void,
   meta: { producer: string; version: string; doc?: string },
+  opts: ConvertOptions = {},
 ): ConvertResult {
   const model = readTflite(bytes);
-  const c = convertTflite(model, input, name);
+  const c = convertTflite(model, input, name, opts);
   addOutputs(c);
   return { onnx: c.graph.encode(meta), nodes: c.graph.nodeCount, prelus: c.preluCount, inputHW: c.inputHW };
 }

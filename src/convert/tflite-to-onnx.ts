@@ -38,6 +38,16 @@ export interface Converted {
   preluCount: number;
 }
 
+export interface ConvertOptions {
+  /**
+   * How PReLU is written. 'op': one ONNX PRelu node. 'relu-sum' (default): a * x + (1 - a) * relu(x), the same
+   * function in ops onnxruntime's CPU provider keeps in its blocked (NCHWc) conv layout; its PRelu kernel is
+   * neither vectorised per channel nor layout-aware, and the lowered form ran R-Net, O-Net and MobileFaceNet
+   * 1.5-1.9x faster (single thread).
+   */
+  prelu?: 'op' | 'relu-sum';
+}
+
 const unsupported = (what: string) => new FacegateError('model_unsupported', `cannot convert this TFLite model: ${what}`);
 
 /** NHWC → NCHW axis. */
@@ -62,7 +72,7 @@ function toNchwConst(data: Float32Array, shape: number[]): { data: Float32Array;
   return { data: out, dims: [n, c, h, w] };
 }
 
-export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: string): Converted {
+export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: string, opts: ConvertOptions = {}): Converted {
   const g = new OnnxGraph(graphName);
   const T = model.tensors;
   const vals = new Map<number, Val>();
@@ -74,10 +84,11 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   const [, mh, mw] = inT.shape as [number, number, number, number];
   const inputHW: [number | string, number | string] = spec.dynamicSpatial ? ['H', 'W'] : spec.transposeHW ? [mw, mh] : [mh, mw];
   const image = g.input(spec.name, 'uint8', ['N', inputHW[0], inputHW[1], 3]);
-  let x = g.node('Cast', [image], { to: 1 });
+  // Transposed while still uint8 (a quarter of the bytes of float).
+  let x = g.node('Transpose', [image], { perm: spec.transposeHW ? [0, 3, 2, 1] : [0, 3, 1, 2] });
+  x = g.node('Cast', [x], { to: 1 });
   x = g.node('Sub', [x, g.floats('mean', [spec.mean], [])]);
   x = g.node('Div', [x, g.floats('std', [spec.std], [])]);
-  x = g.node('Transpose', [x], { perm: spec.transposeHW ? [0, 3, 2, 1] : [0, 3, 1, 2] });
   vals.set(inT.index, { name: x, rank: 4, nchw: true });
 
   const prelus = findPrelus(model);
@@ -100,6 +111,14 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
       return g.floats(t.name, c.data, c.dims);
     }
     return g.floats(t.name, data, t.shape);
+  };
+  /** PReLU of `xv` with slopes `alpha` (times `scale`), written as opts.prelu says. */
+  const prelu = (xv: Val, alpha: TfliteTensor, scale = 1): string => {
+    if (opts.prelu === 'op') return g.node('PRelu', [xv.name, constLike(alpha, xv, scale)]);
+    const a = tensorFloats(alpha).map((v) => v * scale);
+    const complement = { ...alpha, name: `${alpha.name}_complement`, data: new Uint8Array(a.map((v) => 1 - v).buffer) };
+    const ax = g.node('Mul', [xv.name, constLike({ ...alpha, data: new Uint8Array(a.buffer) }, xv)]);
+    return g.node('Add', [ax, g.node('Mul', [g.node('Relu', [xv.name]), constLike(complement, xv)])]);
   };
   const activation = (op: TfliteOperator, v: string): string => {
     switch (op.options.activation ?? 'NONE') {
@@ -139,7 +158,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     const p = preluAt.get(op.index);
     if (p) {
       const xv = get(p.x);
-      const y = g.node('PRelu', [xv.name, constLike(T[p.alpha]!, xv, p.scale)]);
+      const y = prelu(xv, T[p.alpha]!, p.scale);
       vals.set(op.outputs[0]!, { ...xv, name: y });
       continue;
     }
@@ -263,7 +282,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
       }
       case 'PRELU': {
         const xv = get(op.inputs[0]!);
-        set(g.node('PRelu', [xv.name, constLike(T[op.inputs[1]!]!, xv)]), xv);
+        set(prelu(xv, T[op.inputs[1]!]!), xv);
         break;
       }
       case 'SUM':

@@ -36,6 +36,8 @@ export interface MtcnnTuning {
   layout: MtcnnLayout;
   /** Downscale through 2x2-box halvings before bilinear resampling (P-Net levels, R-Net/O-Net crops). */
   antiAlias: boolean;
+  /** IoU thresholds of the NMS passes (within a level, across levels, after R-Net, after O-Net). */
+  nms: { level: number; pnet: number; rnet: number; onet: number };
 }
 
 /**
@@ -50,6 +52,7 @@ export const MTCNN_TUNING: MtcnnTuning = {
   // As documented in the manifest: reg [dx1, dy1, dx2, dy2], landmarks [x0..x4, y0..y4].
   layout: MTCNN_LAYOUT,
   antiAlias: true,
+  nms: MTCNN_DEFAULTS.nms,
 };
 
 /** Largest crop batch for R-Net/O-Net (24/48-px inputs are small, so this is above engine.maxBatch). */
@@ -123,7 +126,7 @@ export async function createMtcnnDetector(
         group.forEach((_, i) => per[s + i].push(pnetCandidates(prob.data, reg.data, ow, oh, level, W, H, t.pnetThreshold, i, t.layout)));
       }
     }
-    return per.map((levels) => pnetMerge(levels, W, H));
+    return per.map((levels) => pnetMerge(levels, W, H, t.nms));
   }
 
   /** Runs a crop net over every frame's boxes in shared batches; returns outputs per frame (sliced). */
@@ -182,10 +185,10 @@ export async function createMtcnnDetector(
     }
     // Stage 2: R-Net over all candidates of all frames.
     const r2 = await cropStage(rnet, rIn, RNET_SIZE, frames, s1, ['prob', 'reg']);
-    const s2 = frames.map((f, i) => rnetRefine(s1[i], r2[i].prob, r2[i].reg, f.width, f.height, t.rnetThreshold, MTCNN_DEFAULTS.nms.rnet, t.layout));
+    const s2 = frames.map((f, i) => rnetRefine(s1[i], r2[i].prob, r2[i].reg, f.width, f.height, t.rnetThreshold, t.nms.rnet, t.layout));
     // Stage 3: O-Net.
     const r3 = await cropStage(onet, oIn, ONET_SIZE, frames, s2, ['prob', 'reg', 'landmarks']);
-    let s3 = frames.map((_, i) => onetFinish(s2[i], r3[i].prob, r3[i].reg, r3[i].landmarks, cfg.scoreThreshold, MTCNN_DEFAULTS.nms.onet, t.layout));
+    let s3 = frames.map((_, i) => onetFinish(s2[i], r3[i].prob, r3[i].reg, r3[i].landmarks, cfg.scoreThreshold, t.nms.onet, t.layout));
     if (t.refineLandmarks) {
       // O-Net again on the square around each regressed box: its landmarks are more precise there.
       const sq = s3.map((ds) => ds.map((d) => ({ ...d, box: squareBox(d.box) })));
