@@ -140,7 +140,7 @@ describe('unsupported models', () => {
 });
 
 describe('PReLU forms', () => {
-  it('the lowered a*x + (1-a)*relu(x) form computes what one PRelu node does, for every model', async () => {
+  it('the lowered x + (1-a)*relu(-x) form computes what one PRelu node does, for every model', async () => {
     for (const [id, h, w] of [['mobilefacenet', 112, 112], ['mtcnn-pnet', 40, 56], ['mtcnn-rnet', 24, 24], ['mtcnn-onet', 48, 48]] as const) {
       const s = spec(id);
       const build = (prelu: 'op' | 'relu-sum') => tfliteToOnnx(tfliteBytes(id), s.input, s.id, (c) => s.outputs(c), { producer: 'x', version: '0' }, { prelu }).onnx;

@@ -29,6 +29,11 @@ class FakeEngine implements FaceEngine {
   readonly provider = 'cpu';
   readonly calls: { frames: number; gate: unknown }[] = [];
   failNext = false;
+  /** Engine workers; with `delays`, call k takes delays[k] ms (so calls can finish out of order). */
+  parallelism = 1;
+  delays: number[] = [];
+  running = 0;
+  maxRunning = 0;
   private readonly script = new WeakMap<RgbImage, FrameFaces>();
 
   /** A frame whose analysis yields these faces. */
@@ -45,7 +50,11 @@ class FakeEngine implements FaceEngine {
     throw new Error('not used');
   }
   async analyze(frames: RgbImage[], gate?: unknown): Promise<FrameFaces[]> {
+    const delay = this.delays[this.calls.length] ?? 0;
     this.calls.push({ frames: frames.length, gate });
+    this.maxRunning = Math.max(this.maxRunning, ++this.running);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    this.running--;
     if (this.failNext) {
       this.failNext = false;
       throw new Error('engine hiccup');
@@ -138,6 +147,23 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(loop.latestFaces('yard')!.boxes).toEqual([{ box: S, name: null, label: null, similarity: null, track: 'yard-1' }]);
   });
 
+  it('keeps one analysis per engine worker in flight and still tracks in time order', async () => {
+    const t = setup((c) => (c.track.confirmFrames = 2));
+    t.engine.parallelism = 2;
+    // Later batches finish first: 60, 5, 40, 5 ms.
+    t.engine.delays = [60, 5, 40, 5];
+    const loop = new PipelineLoop({ ...t, sources: [], log: silentLogger(), batchFrames: 1 });
+    const face = () => [{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }];
+    const frames = [0, 1, 2, 3].map((i): LoopFrame => ({ camera: 'door', image: t.engine.frame(i < 3 ? face() : []), time: 1000 + 200 * i }));
+    await loop.processFrames(frames);
+    expect(t.engine.maxRunning).toBe(2);
+    expect(t.engine.calls).toHaveLength(4);
+    // Named on the 2nd frame; the last frame (no face) was tracked last, so the box list is empty.
+    expect(seq(t.events)).toEqual(['door:new:alice']);
+    expect(t.events[0]![0].frameTime).toBe(new Date(1200).toISOString());
+    expect(loop.latestFaces('door')).toMatchObject({ time: 1600, boxes: [] });
+  });
+
   it('rebuilds the matcher when the facebank changes', async () => {
     const t = setup((c) => (c.track.confirmFrames = 1));
     const loop = new PipelineLoop({ ...t, sources: [], log: silentLogger() });
@@ -227,6 +253,27 @@ describe('PipelineLoop live', () => {
     queues.get('door')!.push({ image: t.engine.frame([]), seq: 99, time: Date.now() });
     await new Promise((r) => setTimeout(r, 50));
     expect(tickCalls()).toBe(calls);
+  });
+
+  it('analyses the next frames of a camera while the previous ones are still in the engine', async () => {
+    const t = setup((c) => (c.track.confirmFrames = 2));
+    t.engine.parallelism = 2;
+    t.engine.delays = [80, 10, 10, 10, 10, 10];
+    let n = 0;
+    const src: FrameSource = {
+      name: 'door',
+      takeLatest: () => (n < 6 ? { image: t.engine.frame([{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }]), seq: ++n, time: 1000 + 100 * n } : null),
+    };
+    const loop = new PipelineLoop({ ...t, sources: [src], log: silentLogger(), idleMs: 5 });
+    loop.start();
+    for (let i = 0; i < 200 && t.engine.calls.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
+    await loop.stop();
+    expect(t.engine.maxRunning).toBe(2);
+    expect(t.engine.calls).toHaveLength(6);
+    // Frames 1 and 2 confirm alice: one 'new' at frame 2's time despite frame 2 finishing first, then her 'end'.
+    expect(seq(t.events)).toEqual(['door:new:alice', 'door:end:alice']);
+    expect(t.events[0]![0].frameTime).toBe(new Date(1200).toISOString());
+    expect(loop.latestFaces('door')!.time).toBe(1600);
   });
 
   it('ends open tracks on stop', async () => {

@@ -1,7 +1,9 @@
 /**
  * Converts a float TFLite graph (NHWC) into an ONNX graph that runs NCHW internally.
- * The ONNX input is uint8 NHWC RGB in natural orientation; the graph casts, normalises ((x - mean) / std)
- * and, for models trained on transposed images (MTCNN), swaps H and W on the way in.
+ * The ONNX input is uint8 NHWC RGB in natural orientation; the graph casts and normalises ((x - mean) / std).
+ * For models trained on transposed images (MTCNN) the swap of H and W is folded into the graph instead of applied
+ * to the input: activations stay in natural orientation and every spatial operator (conv kernels, strides, pads,
+ * pools, reductions, flattening) is transposed to match, which computes the same values.
  * Callers add the graph outputs themselves from value().
  */
 import { FacegateError } from '../util/errors.js';
@@ -20,7 +22,10 @@ export interface InputSpec {
   dynamicSpatial: boolean;
 }
 
-/** An ONNX value standing for a TFLite tensor. 4-D activations are held NCHW (`nchw`). */
+/**
+ * An ONNX value standing for a TFLite tensor. 4-D activations are held NCHW (`nchw`), in natural orientation: for a
+ * transposeHW model the ONNX H axis is the TFLite tensor's W axis and the other way round.
+ */
 export interface Val {
   name: string;
   rank: number;
@@ -31,7 +36,7 @@ export interface Converted {
   graph: OnnxGraph;
   /** The ONNX value of a TFLite tensor, by TFLite tensor name. */
   value(tensorName: string): Val;
-  /** The value in TFLite's own (NHWC) layout. */
+  /** The value in TFLite's own (NHWC, for transposeHW models transposed) layout. */
   toNhwc(v: Val): string;
   /** Natural-orientation input [H, W] (numbers, or 'H'/'W' when dynamic). */
   inputHW: [number | string, number | string];
@@ -40,18 +45,20 @@ export interface Converted {
 
 export interface ConvertOptions {
   /**
-   * How PReLU is written. 'op': one ONNX PRelu node. 'relu-sum' (default): a * x + (1 - a) * relu(x), the same
-   * function in ops onnxruntime's CPU provider keeps in its blocked (NCHWc) conv layout; its PRelu kernel is
-   * neither vectorised per channel nor layout-aware, and the lowered form ran R-Net, O-Net and MobileFaceNet
-   * 1.5-1.9x faster (single thread).
+   * How PReLU is written. 'op': one ONNX PRelu node. 'relu-sum' (default): x + (1 - a) * relu(-x), the same
+   * function in two ops that onnxruntime's CPU provider runs in its blocked (NCHWc) conv layout, the Relu fused
+   * into the negation: its PRelu kernel is neither vectorised per channel nor layout-aware. Against one PRelu
+   * node this ran R-Net, O-Net and MobileFaceNet 1.5-1.9x faster (single thread), and against the three-op
+   * a * x + (1 - a) * relu(x) MobileFaceNet another 6%.
    */
   prelu?: 'op' | 'relu-sum';
 }
 
 const unsupported = (what: string) => new FacegateError('model_unsupported', `cannot convert this TFLite model: ${what}`);
 
-/** NHWC → NCHW axis. */
+/** TFLite NHWC axis → ONNX NCHW axis, without and with the H/W swap. */
 const NCHW_AXIS = [0, 2, 3, 1];
+const SWAPPED_NCHW_AXIS = [0, 3, 2, 1];
 
 /** TF "SAME" padding for one spatial dim: [begin, end] (the extra pixel goes at the end). */
 export function samePads(inSize: number, k: number, s: number, d = 1): [number, number] {
@@ -60,16 +67,16 @@ export function samePads(inSize: number, k: number, s: number, d = 1): [number, 
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-/** Transposes a const of NHWC-broadcast shape (rank ≤ 4) to NCHW [1|C..] order. */
-function toNchwConst(data: Float32Array, shape: number[]): { data: Float32Array; dims: number[] } {
+/** Transposes a const of NHWC-broadcast shape (rank ≤ 4) to NCHW [1|C..] order (with H and W swapped if `swap`). */
+function toNchwConst(data: Float32Array, shape: number[], swap: boolean): { data: Float32Array; dims: number[] } {
   const s = [...Array(4 - shape.length).fill(1), ...shape] as [number, number, number, number];
   const [n, h, w, c] = s;
   const out = new Float32Array(data.length);
   for (let a = 0; a < n; a++)
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++)
-        for (let ch = 0; ch < c; ch++) out[((a * c + ch) * h + y) * w + x] = data[((a * h + y) * w + x) * c + ch]!;
-  return { data: out, dims: [n, c, h, w] };
+        for (let ch = 0; ch < c; ch++) out[swap ? ((a * c + ch) * w + x) * h + y : ((a * c + ch) * h + y) * w + x] = data[((a * h + y) * w + x) * c + ch]!;
+  return { data: out, dims: swap ? [n, c, w, h] : [n, c, h, w] };
 }
 
 export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: string, opts: ConvertOptions = {}): Converted {
@@ -84,8 +91,9 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   const [, mh, mw] = inT.shape as [number, number, number, number];
   const inputHW: [number | string, number | string] = spec.dynamicSpatial ? ['H', 'W'] : spec.transposeHW ? [mw, mh] : [mh, mw];
   const image = g.input(spec.name, 'uint8', ['N', inputHW[0], inputHW[1], 3]);
-  // Transposed while still uint8 (a quarter of the bytes of float).
-  let x = g.node('Transpose', [image], { perm: spec.transposeHW ? [0, 3, 2, 1] : [0, 3, 1, 2] });
+  // NHWC → NCHW while still uint8 (a quarter of the bytes of float; onnxruntime has a fast path for this move).
+  const swap = spec.transposeHW;
+  let x = g.node('Transpose', [image], { perm: [0, 3, 1, 2] });
   x = g.node('Cast', [x], { to: 1 });
   x = g.node('Sub', [x, g.floats('mean', [spec.mean], [])]);
   x = g.node('Div', [x, g.floats('std', [spec.std], [])]);
@@ -101,13 +109,13 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     return v;
   };
   const isConst = (i: number) => T[i]?.data !== undefined;
-  const toNhwc = (v: Val) => (v.nchw ? g.node('Transpose', [v.name], { perm: [0, 2, 3, 1] }) : v.name);
+  const toNhwc = (v: Val) => (v.nchw ? g.node('Transpose', [v.name], { perm: swap ? [0, 3, 2, 1] : [0, 2, 3, 1] }) : v.name);
   /** A constant operand laid out to broadcast against `like`. */
   const constLike = (t: TfliteTensor, like: Val, scale = 1): string => {
     let data = tensorFloats(t);
     if (scale !== 1) data = data.map((v) => v * scale);
     if (like.nchw && t.shape.length <= 4) {
-      const c = toNchwConst(data, t.shape);
+      const c = toNchwConst(data, t.shape, swap);
       return g.floats(t.name, c.data, c.dims);
     }
     return g.floats(t.name, data, t.shape);
@@ -116,9 +124,10 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   const prelu = (xv: Val, alpha: TfliteTensor, scale = 1): string => {
     if (opts.prelu === 'op') return g.node('PRelu', [xv.name, constLike(alpha, xv, scale)]);
     const a = tensorFloats(alpha).map((v) => v * scale);
-    const complement = { ...alpha, name: `${alpha.name}_complement`, data: new Uint8Array(a.map((v) => 1 - v).buffer) };
-    const ax = g.node('Mul', [xv.name, constLike({ ...alpha, data: new Uint8Array(a.buffer) }, xv)]);
-    return g.node('Add', [ax, g.node('Mul', [g.node('Relu', [xv.name]), constLike(complement, xv)])]);
+    const perChannel = (suffix: string, values: Float32Array) => constLike({ ...alpha, name: `${alpha.name}_${suffix}`, data: new Uint8Array(values.buffer) }, xv);
+    // prelu(x) = x for x >= 0 and a * x below: x + (1 - a) * relu(-x).
+    const negRelu = g.node('Relu', [g.node('Mul', [xv.name, perChannel('minus_one', a.map(() => -1))])]);
+    return g.node('Add', [xv.name, g.node('Mul', [negRelu, perChannel('complement', a.map((v) => 1 - v))])]);
   };
   const activation = (op: TfliteOperator, v: string): string => {
     switch (op.options.activation ?? 'NONE') {
@@ -141,14 +150,16 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     const sw = op.options.strideW ?? 1;
     const dh = op.options.dilationH ?? 1;
     const dw = op.options.dilationW ?? 1;
-    const a: Attrs = { kernel_shape: [kh, kw], strides: [sh, sw] };
-    if (op.op.endsWith('CONV_2D')) a.dilations = [dh, dw];
+    // In the TFLite model's own axes; swapped into natural orientation at the end.
+    const hw = (h: number, w: number) => (swap ? [w, h] : [h, w]);
+    const a: Attrs = { kernel_shape: hw(kh, kw), strides: hw(sh, sw) };
+    if (op.op.endsWith('CONV_2D')) a.dilations = hw(dh, dw);
     if (op.options.padding === 'SAME') {
       if (spec.dynamicSpatial) a.auto_pad = 'SAME_UPPER';
       else {
         const [t, b] = samePads(inShape[1]!, kh, sh, dh);
         const [l, r] = samePads(inShape[2]!, kw, sw, dw);
-        a.pads = [t, l, b, r];
+        a.pads = [...hw(t, l), ...hw(b, r)];
       }
     }
     return a;
@@ -178,20 +189,22 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
         let dims: number[];
         let group = 1;
         if (op.op === 'CONV_2D') {
-          // [O,kh,kw,I] → [O,I,kh,kw]
+          // [O,kh,kw,I] → [O,I,kh,kw] ([O,I,kw,kh] when swapped)
           wOnnx = new Float32Array(w.length);
           for (let a = 0; a < o; a++)
             for (let y = 0; y < kh; y++)
-              for (let z = 0; z < kw; z++) for (let c = 0; c < i; c++) wOnnx[((a * i + c) * kh + y) * kw + z] = w[((a * kh + y) * kw + z) * i + c]!;
-          dims = [o, i, kh, kw];
+              for (let z = 0; z < kw; z++)
+                for (let c = 0; c < i; c++) wOnnx[swap ? ((a * i + c) * kw + z) * kh + y : ((a * i + c) * kh + y) * kw + z] = w[((a * kh + y) * kw + z) * i + c]!;
+          dims = swap ? [o, i, kw, kh] : [o, i, kh, kw];
         } else {
-          // [1,kh,kw,C*M] → [C*M,1,kh,kw], one group per input channel
+          // [1,kh,kw,C*M] → [C*M,1,kh,kw] ([C*M,1,kw,kh] when swapped), one group per input channel
           const cm = i;
           const cin = inShape[3]!;
           if (o !== 1 || cm % cin !== 0) throw unsupported(`depthwise weights ${JSON.stringify(wT.shape)} for ${cin} channels`);
           wOnnx = new Float32Array(w.length);
-          for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) wOnnx[(c * kh + y) * kw + z] = w[(y * kw + z) * cm + c]!;
-          dims = [cm, 1, kh, kw];
+          for (let y = 0; y < kh; y++)
+            for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) wOnnx[swap ? (c * kw + z) * kh + y : (c * kh + y) * kw + z] = w[(y * kw + z) * cm + c]!;
+          dims = swap ? [cm, 1, kw, kh] : [cm, 1, kh, kw];
           group = cin;
         }
         const inputs = [xv.name, g.floats(wT.name, wOnnx, dims)];
@@ -217,13 +230,15 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
         let w = tensorFloats(wT);
         let flat = xv.name;
         if (xv.nchw) {
-          // TFLite flattens NHWC; permute the weight columns to NCHW order instead of transposing the activation.
+          // TFLite flattens NHWC; permute the weight columns to the ONNX NCHW order (with H and W swapped if so held)
+          // instead of transposing the activation.
           const [, h, ww, c] = T[op.inputs[0]!]!.shape as [number, number, number, number];
           if (h * ww * c !== inN) throw unsupported(`FULLY_CONNECTED input ${h}x${ww}x${c} vs weights ${inN}`);
           const p = new Float32Array(w.length);
           for (let r = 0; r < outN; r++)
             for (let y = 0; y < h; y++)
-              for (let z = 0; z < ww; z++) for (let ch = 0; ch < c; ch++) p[r * inN + (ch * h + y) * ww + z] = w[r * inN + (y * ww + z) * c + ch]!;
+              for (let z = 0; z < ww; z++)
+                for (let ch = 0; ch < c; ch++) p[r * inN + (swap ? (ch * ww + z) * h + y : (ch * h + y) * ww + z)] = w[r * inN + (y * ww + z) * c + ch]!;
           w = p;
           flat = g.node('Flatten', [xv.name], { axis: 1 });
         } else if (xv.rank !== 2) {
@@ -295,7 +310,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
         let input = xv.name;
         let nchw = false;
         if (xv.nchw && keep) {
-          axes = axes.map((a) => NCHW_AXIS[a]!);
+          axes = axes.map((a) => (swap ? SWAPPED_NCHW_AXIS : NCHW_AXIS)[a]!);
           nchw = true;
         } else if (xv.nchw) input = toNhwc(xv);
         const onnxOp = { SUM: 'ReduceSum', REDUCE_MAX: 'ReduceMax', MEAN: 'ReduceMean' }[op.op]!;
@@ -326,7 +341,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
         const trivial = xv.nchw && inShape[1] === 1 && inShape[2] === 1 && !out4;
         const src = xv.nchw && !trivial ? toNhwc(xv) : xv.name;
         let y = g.node('Reshape', [src, g.int64s('shape', [-1, ...outShape.slice(1)])]);
-        if (out4) y = g.node('Transpose', [y], { perm: [0, 3, 1, 2] });
+        if (out4) y = g.node('Transpose', [y], { perm: swap ? [0, 3, 2, 1] : [0, 3, 1, 2] });
         vals.set(outT.index, { name: y, rank: outShape.length, nchw: out4 });
         break;
       }

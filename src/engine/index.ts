@@ -96,6 +96,7 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
     detectorId: detector.id,
     defaultThreshold: thresholdFor(embedder.modelId),
     provider: detector.provider === embedder.provider ? embedder.provider : `${detector.provider}+${embedder.provider}`,
+    parallelism: 1,
     async detect(frames: RgbImage[]) {
       check();
       return frames.length ? detector.detect(frames) : [];

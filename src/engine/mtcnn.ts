@@ -55,8 +55,12 @@ export const MTCNN_TUNING: MtcnnTuning = {
   nms: MTCNN_DEFAULTS.nms,
 };
 
-/** Largest crop batch for R-Net/O-Net (24/48-px inputs are small, so this is above engine.maxBatch). */
-const CROP_BATCH = 256;
+/**
+ * Largest crop batch per R-Net/O-Net run (24/48-px inputs are small, so this is above engine.maxBatch). On the
+ * CPU smaller runs keep the activations in cache: single-thread R-Net took 0.137 ms/crop at 64 vs 0.157 at 256,
+ * O-Net 0.57 at 16-32 vs 0.60 at 64.
+ */
+const CROP_BATCH = { gpu: { rnet: 256, onet: 256 }, cpu: { rnet: 64, onet: 32 } };
 
 /** Output map size P-Net gives for an input side: (side - 2) / 2 rounded up, minus 4. */
 const pnetOut = (side: number) => Math.ceil((side - 2) / 2) - 4;
@@ -108,6 +112,7 @@ export async function createMtcnnDetector(
   const oIn = onet.inputs[0].name;
   const chunkP = opts.maxBatch;
   const pnetTransposed = await probePnetOrientation(pnet, pIn);
+  const cropBatch = CROP_BATCH[pnet.provider === 'cpu' ? 'cpu' : 'gpu'];
 
   /** Stage 1 for frames of one size: one P-Net run per pyramid level (chunked at maxBatch). */
   async function stage1(frames: RgbImage[]): Promise<Detection[][]> {
@@ -131,14 +136,15 @@ export async function createMtcnnDetector(
 
   /** Runs a crop net over every frame's boxes in shared batches; returns outputs per frame (sliced). */
   async function cropStage(net: Session, input: string, size: number, frames: RgbImage[], boxes: Detection[][], names: string[]): Promise<Record<string, Float32Array>[]> {
+    const step = size === RNET_SIZE ? cropBatch.rnet : cropBatch.onet;
     const slot = size * size * 3;
     const flat: { f: number; d: Detection }[] = [];
     boxes.forEach((bs, f) => bs.forEach((d) => flat.push({ f, d })));
     const total = flat.length;
     const acc: Record<string, Float32Array> = {};
     const widths: Record<string, number> = {};
-    for (let s = 0; s < total; s += CROP_BATCH) {
-      const part = flat.slice(s, s + CROP_BATCH);
+    for (let s = 0; s < total; s += step) {
+      const part = flat.slice(s, s + step);
       const buf = new Uint8Array(part.length * slot);
       part.forEach(({ f, d }, i) => {
         const [x1, y1, x2, y2] = d.box;

