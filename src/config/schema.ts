@@ -51,7 +51,7 @@ export const engineSchema = z
   .object({
     enginesDir: z.string().default('engines').describe('Folder with the generated ONNX models and manifest.json (relative to the install folder).'),
     providers: z.array(provider).min(1).default(['cpu']).describe('onnxruntime execution providers, tried in order; cpu is always the last resort.'),
-    workers: z.number().int().min(0).max(16).default(0).describe('Engine worker threads, each with its own models; the frames of one batch are split between them. 0: one per CPU core (at most 4) when the first provider is cpu, else 1.'),
+    workers: z.number().int().min(0).max(16).default(0).describe('Engine worker threads, each with its own models; a batch is cut into one job per frame and a free worker takes the next. 0: one per CPU core (at most 4) when the first provider is cpu, else 1.'),
     threads: z.number().int().min(0).max(64).default(0).describe('Intra-op threads per session; 0: the cores divided by the workers (onnxruntime chooses when there is one worker).'),
     maxBatch: z.number().int().min(1).max(256).default(32).describe('Largest batch sent to a model in one run.'),
     trtFp16: z.boolean().default(true).describe('TensorRT: allow FP16 kernels.'),

@@ -136,11 +136,14 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
     await until('new events after restart', () => emitted.length > 0 && app.publisher.stats.connected, 60_000);
     await new Promise((r) => setTimeout(r, 8000));
     await until('queue drained', () => app.publisher.stats.queued === 0 && app.publisher.stats.connected, 60_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    const got = new Set(events().map((e) => e.id));
+    // Every event emitted up to now must arrive; recognition goes on meanwhile, so later ones are not counted.
     const stageEmitted = emitted.filter((e) => e.camera === 'stage');
-    const missing = stageEmitted.filter((e) => !got.has(e.id));
+    const missing = () => {
+      const got = new Set(events().map((e) => e.id));
+      return stageEmitted.filter((e) => !got.has(e.id));
+    };
+    await until('every emitted event delivered', () => missing().length === 0, 10_000).catch(() => {});
     expect(stageEmitted.length).toBeGreaterThan(0);
-    expect(missing).toEqual([]);
+    expect(missing()).toEqual([]);
   }, 150_000);
 });
