@@ -20,6 +20,11 @@ export interface InputSpec {
   transposeHW: boolean;
   /** Height and width are dynamic (fully convolutional models). */
   dynamicSpatial: boolean;
+  /**
+   * ONNX input type: 'uint8-nhwc' (default, the engines facegate builds) or 'float-nchw', the layout of
+   * insightface-style models (e.g. to test the bring-your-own embedder path with a known network).
+   */
+  layout?: 'uint8-nhwc' | 'float-nchw';
 }
 
 /**
@@ -90,11 +95,14 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   if (inT.type !== 'float32' || inT.shape.length !== 4 || inT.shape[3] !== 3) throw unsupported(`input "${inT.name}" is ${inT.type} ${JSON.stringify(inT.shape)}, expected float32 [N,H,W,3]`);
   const [, mh, mw] = inT.shape as [number, number, number, number];
   const inputHW: [number | string, number | string] = spec.dynamicSpatial ? ['H', 'W'] : spec.transposeHW ? [mw, mh] : [mh, mw];
-  const image = g.input(spec.name, 'uint8', ['N', inputHW[0], inputHW[1], 3]);
-  // NHWC → NCHW while still uint8 (a quarter of the bytes of float; onnxruntime has a fast path for this move).
   const swap = spec.transposeHW;
-  let x = g.node('Transpose', [image], { perm: [0, 3, 1, 2] });
-  x = g.node('Cast', [x], { to: 1 });
+  let x: string;
+  if (spec.layout === 'float-nchw') x = g.input(spec.name, 'float', ['N', 3, inputHW[0], inputHW[1]]);
+  else {
+    const image = g.input(spec.name, 'uint8', ['N', inputHW[0], inputHW[1], 3]);
+    // NHWC → NCHW while still uint8 (a quarter of the bytes of float; onnxruntime has a fast path for this move).
+    x = g.node('Cast', [g.node('Transpose', [image], { perm: [0, 3, 1, 2] })], { to: 1 });
+  }
   x = g.node('Sub', [x, g.floats('mean', [spec.mean], [])]);
   x = g.node('Div', [x, g.floats('std', [spec.std], [])]);
   vals.set(inT.index, { name: x, rank: 4, nchw: true });

