@@ -39,6 +39,20 @@ function cpuPeak(): { model: string; cores: number; ghz: number; flopsPerCycle: 
   return { model, cores, ghz, flopsPerCycle, peakGflops: cores * ghz * flopsPerCycle };
 }
 
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+
+/** The result of `fn` and the peak resident set size (MB) of this process while it ran, sampled every 10 ms. */
+async function peakRss<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  let peak = rssMb();
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb())), 10);
+  try {
+    const r = await fn();
+    return [r, Math.max(peak, rssMb())];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = nowMs();
   const r = await fn();
@@ -71,7 +85,8 @@ const THROUGHPUT_BATCH = 4;
 
 async function main() {
   const config = configFromArgs({});
-  const engine = await engineFromConfig(config);
+  const rssStart = rssMb();
+  const [engine, rssLoad] = await peakRss(() => engineFromConfig(config));
   const cpu = cpuPeak();
   const workers = engine.parallelism ?? 1;
   say(`facegate bench on ${cpu.model}, ${cpu.cores} cores (peak ≈ ${cpu.peakGflops.toFixed(0)} GFLOP/s fp32), provider ${engine.provider}, ${workers} engine worker(s)`);
@@ -122,11 +137,13 @@ async function main() {
 
   // The whole detect → align → embed path against Human/WASM on the same frames.
   say(`\nwhole pipeline (detect → align → embed), same decoded frames, ${THROUGHPUT_BATCH} frames per call, ${workers} call(s) in flight as in the live loop:`);
-  const oursClip = await throughput(engine, clip, THROUGHPUT_BATCH, workers);
+  const rssBefore = rssMb();
+  const [oursClip, rssOurs] = await peakRss(() => throughput(engine, clip, THROUGHPUT_BATCH, workers));
   const oursWider = await throughput(engine, wider, THROUGHPUT_BATCH, workers);
   // The same without overlap: one frame per call, one call at a time (a single camera without pipelining).
   const oursClip1 = await throughput(engine, clip, 1, 1);
-  const humanClip = await runHumanBaseline(clip);
+  const rssBeforeHuman = rssMb();
+  const [humanClip, rssHuman] = await peakRss(() => runHumanBaseline(clip));
   const humanWider = await runHumanBaseline(wider);
   const speedupVsBaseline = oursClip.facesPerSecond / humanClip.facesPerSecond;
   const row = (name: string, o: { facesPerSecond: number; framesPerSecond: number; faces: number }, h: { facesPerSecond: number; framesPerSecond: number; faces: number }) =>
@@ -134,6 +151,15 @@ async function main() {
   row('Hamilton clip', oursClip, humanClip);
   row('WIDER x30', oursWider, humanWider);
   row('clip 1 at a time', oursClip1, humanClip);
+  // Memory: what loading and running each adds to this process (the frames are already in memory for both).
+  const memory = {
+    engineLoadMb: rssLoad - rssStart,
+    facegateRunMb: rssOurs - rssBefore,
+    facegatePeakMb: rssLoad - rssStart + (rssOurs - rssBefore),
+    humanPeakMb: rssHuman - rssBeforeHuman,
+    processPeakMb: Math.max(rssOurs, rssHuman),
+  };
+  say(`  memory added to the process (RSS): facegate ${memory.facegatePeakMb.toFixed(0)} MB (${memory.engineLoadMb.toFixed(0)} to load its ${workers} engine(s), ${memory.facegateRunMb.toFixed(0)} more while running the clip) | Human/WASM ${memory.humanPeakMb.toFixed(0)} MB to load and run | ×${(memory.facegatePeakMb / memory.humanPeakMb).toFixed(2)}`);
 
   // The live loop: batching across 4 cameras vs one frame at a time, and latency at 5 fps with one camera.
   say('\nlive loop (same clip as every camera):');
@@ -188,6 +214,7 @@ async function main() {
     speedupOnePerCall: oursClip1.facesPerSecond / humanClip.facesPerSecond,
     baseline: { name: '@vladmandic/human 3.3.6 on tfjs-backend-wasm (SIMD)', hamilton: humanClip, wider: humanWider },
     speedupWider: oursWider.facesPerSecond / humanWider.facesPerSecond,
+    memory: { ...memory, ratioVsBaseline: memory.facegatePeakMb / memory.humanPeakMb },
     loop: { oneCameraFps: loop1, fourCamerasBatchedFps: loop4on, fourCamerasUnbatchedFps: loop4off, batchingGain: loop4on / loop4off, tickMs: tick, eventLatencyMs: ev },
     match: { samples: match.samples, backend: match.backend, usP50: match.us.p50, usMean: match.us.mean },
   };
