@@ -32,6 +32,8 @@ class FakeEngine implements FaceEngine {
   /** Engine workers; with `delays`, call k takes delays[k] ms (so calls can finish out of order). */
   parallelism = 1;
   delays: number[] = [];
+  /** Calls (by index) that throw after their delay. */
+  failing = new Set<number>();
   running = 0;
   maxRunning = 0;
   private readonly script = new WeakMap<RgbImage, FrameFaces>();
@@ -50,11 +52,13 @@ class FakeEngine implements FaceEngine {
     throw new Error('not used');
   }
   async analyze(frames: RgbImage[], gate?: unknown): Promise<FrameFaces[]> {
-    const delay = this.delays[this.calls.length] ?? 0;
+    const k = this.calls.length;
+    const delay = this.delays[k] ?? 0;
     this.calls.push({ frames: frames.length, gate });
     this.maxRunning = Math.max(this.maxRunning, ++this.running);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     this.running--;
+    if (this.failing.has(k)) throw new Error(`engine failed on call ${k}`);
     if (this.failNext) {
       this.failNext = false;
       throw new Error('engine hiccup');
@@ -162,6 +166,18 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(seq(t.events)).toEqual(['door:new:alice']);
     expect(t.events[0]![0].frameTime).toBe(new Date(1200).toISOString());
     expect(loop.latestFaces('door')).toMatchObject({ time: 1600, boxes: [] });
+  });
+
+  it('fails with the first failed batch, and a later failure in flight is handled too', async () => {
+    const t = setup();
+    t.engine.parallelism = 2;
+    t.engine.delays = [30, 5];
+    t.engine.failing = new Set([0, 1]);
+    const loop = new PipelineLoop({ ...t, sources: [], log: silentLogger(), batchFrames: 1 });
+    const frames = [0, 1].map((i): LoopFrame => ({ camera: 'door', image: t.engine.frame([]), time: 1000 + 200 * i }));
+    await expect(loop.processFrames(frames)).rejects.toThrow('engine failed on call 0');
+    // Give the second rejection time to surface: vitest fails the run on an unhandled rejection.
+    await new Promise((r) => setTimeout(r, 50));
   });
 
   it('rebuilds the matcher when the facebank changes', async () => {

@@ -136,7 +136,10 @@ export class PipelineLoop {
       if (i < frames.length && inFlight.length < this.depth) {
         const batch = frames.slice(i, i + size);
         i += size;
-        inFlight.push(this.analyzeBatch(batch));
+        const analysis = this.analyzeBatch(batch);
+        // Awaited below; the no-op handler keeps a later batch's failure from going unhandled once an earlier one threw.
+        analysis.catch(() => {});
+        inFlight.push(analysis);
         continue;
       }
       out.push(...(await this.finishBatch(await inFlight.shift()!, false)));
