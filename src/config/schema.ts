@@ -53,7 +53,7 @@ export const engineSchema = z
     providers: z.array(provider).min(1).default(['cpu']).describe('onnxruntime execution providers, tried in order; cpu is always the last resort.'),
     workers: z.number().int().min(0).max(16).default(0).describe('Engine worker threads, each with its own models; a batch is cut into one job per frame and a free worker takes the next. 0: one per CPU core (at most 4) when the first provider is cpu, else 1.'),
     threads: z.number().int().min(0).max(64).default(0).describe('Intra-op threads per session; 0: the cores divided by the workers (onnxruntime chooses when there is one worker).'),
-    maxBatch: z.number().int().min(1).max(256).default(32).describe('Largest batch sent to a model in one run.'),
+    maxBatch: z.number().int().min(1).max(256).default(32).describe('Largest batch sent to a model in one run. On the cpu provider runs are smaller still (embedder 4 faces, R-Net 64 and O-Net 32 crops), which keeps them in cache.'),
     trtFp16: z.boolean().default(true).describe('TensorRT: allow FP16 kernels.'),
     detector: detectorSchema.default(detectorSchema.parse({})).describe('Face detector.'),
     embedder: embedderSchema.default(embedderSchema.parse({})).describe('Face embedder (the model that turns a face into a vector).'),
