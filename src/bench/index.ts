@@ -138,17 +138,27 @@ async function main() {
   // The whole detect → align → embed path against Human/WASM on the same frames.
   say(`\nwhole pipeline (detect → align → embed), same decoded frames, ${THROUGHPUT_BATCH} frames per call, ${workers} call(s) in flight as in the live loop:`);
   const rssBefore = rssMb();
-  const [oursClip, rssOurs] = await peakRss(() => throughput(engine, clip, THROUGHPUT_BATCH, workers));
+  const [oursClipFirst, rssOurs] = await peakRss(() => throughput(engine, clip, THROUGHPUT_BATCH, workers));
   const oursWider = await throughput(engine, wider, THROUGHPUT_BATCH, workers);
   // The same without overlap: one frame per call, one call at a time (a single camera without pipelining).
   const oursClip1 = await throughput(engine, clip, 1, 1);
   const rssBeforeHuman = rssMb();
-  const [humanClip, rssHuman] = await peakRss(() => runHumanBaseline(clip));
+  const [humanClip1, rssHuman] = await peakRss(() => runHumanBaseline(clip));
   const humanWider = await runHumanBaseline(wider);
+  // The clip once more on each side, alternating; each side's faster round counts (the machine is noisy).
+  const oursClip2 = await throughput(engine, clip, THROUGHPUT_BATCH, workers);
+  const humanClip2 = await runHumanBaseline(clip);
+  const rounds = [
+    { facegate: oursClipFirst.facesPerSecond, human: humanClip1.facesPerSecond },
+    { facegate: oursClip2.facesPerSecond, human: humanClip2.facesPerSecond },
+  ].map((r) => ({ ...r, ratio: r.facegate / r.human }));
+  const oursClip = oursClip2.facesPerSecond > oursClipFirst.facesPerSecond ? oursClip2 : oursClipFirst;
+  const humanClip = humanClip2.facesPerSecond > humanClip1.facesPerSecond ? humanClip2 : humanClip1;
   const speedupVsBaseline = oursClip.facesPerSecond / humanClip.facesPerSecond;
   const row = (name: string, o: { facesPerSecond: number; framesPerSecond: number; faces: number }, h: { facesPerSecond: number; framesPerSecond: number; faces: number }) =>
     say(`  ${name.padEnd(14)} facegate ${o.facesPerSecond.toFixed(1)} faces/s ${o.framesPerSecond.toFixed(1)} frames/s (${o.faces} faces) | Human/WASM ${h.facesPerSecond.toFixed(1)} faces/s ${h.framesPerSecond.toFixed(1)} frames/s (${h.faces} faces) | ×${(o.facesPerSecond / h.facesPerSecond).toFixed(1)} faces/s, ×${(o.framesPerSecond / h.framesPerSecond).toFixed(1)} frames/s`);
   row('Hamilton clip', oursClip, humanClip);
+  say(`  (the faster of two alternating rounds on each side; the rounds alone: ${rounds.map((r) => `×${r.ratio.toFixed(1)}`).join(', ')})`);
   row('WIDER x30', oursWider, humanWider);
   row('clip 1 at a time', oursClip1, humanClip);
   // Memory: what loading and running each adds to this process (the frames are already in memory for both).
@@ -212,6 +222,7 @@ async function main() {
     flops,
     pipeline: { hamilton: oursClip, wider: oursWider, hamiltonOnePerCall: oursClip1 },
     speedupOnePerCall: oursClip1.facesPerSecond / humanClip.facesPerSecond,
+    rounds,
     baseline: { name: '@vladmandic/human 3.3.6 on tfjs-backend-wasm (SIMD)', hamilton: humanClip, wider: humanWider },
     speedupWider: oursWider.facesPerSecond / humanWider.facesPerSecond,
     memory: { ...memory, ratioVsBaseline: memory.facegatePeakMb / memory.humanPeakMb },
