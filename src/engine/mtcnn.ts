@@ -134,9 +134,8 @@ export async function createMtcnnDetector(
     return per.map((levels) => pnetMerge(levels, W, H, t.nms));
   }
 
-  /** Runs a crop net over every frame's boxes in shared batches; returns outputs per frame (sliced). */
-  async function cropStage(net: Session, input: string, size: number, frames: RgbImage[], boxes: Detection[][], names: string[]): Promise<Record<string, Float32Array>[]> {
-    const step = size === RNET_SIZE ? cropBatch.rnet : cropBatch.onet;
+  /** Runs a crop net over every frame's boxes in shared batches of at most `step`; returns outputs per frame (sliced). */
+  async function cropStage(net: Session, input: string, size: number, step: number, frames: RgbImage[], boxes: Detection[][], names: string[]): Promise<Record<string, Float32Array>[]> {
     const slot = size * size * 3;
     const flat: { f: number; d: Detection }[] = [];
     boxes.forEach((bs, f) => bs.forEach((d) => flat.push({ f, d })));
@@ -190,15 +189,15 @@ export async function createMtcnnDetector(
       idx.forEach((i, j) => (s1[i] = r[j]));
     }
     // Stage 2: R-Net over all candidates of all frames.
-    const r2 = await cropStage(rnet, rIn, RNET_SIZE, frames, s1, ['prob', 'reg']);
+    const r2 = await cropStage(rnet, rIn, RNET_SIZE, cropBatch.rnet, frames, s1, ['prob', 'reg']);
     const s2 = frames.map((f, i) => rnetRefine(s1[i], r2[i].prob, r2[i].reg, f.width, f.height, t.rnetThreshold, t.nms.rnet, t.layout));
     // Stage 3: O-Net.
-    const r3 = await cropStage(onet, oIn, ONET_SIZE, frames, s2, ['prob', 'reg', 'landmarks']);
+    const r3 = await cropStage(onet, oIn, ONET_SIZE, cropBatch.onet, frames, s2, ['prob', 'reg', 'landmarks']);
     let s3 = frames.map((_, i) => onetFinish(s2[i], r3[i].prob, r3[i].reg, r3[i].landmarks, cfg.scoreThreshold, t.nms.onet, t.layout));
     if (t.refineLandmarks) {
       // O-Net again on the square around each regressed box: its landmarks are more precise there.
       const sq = s3.map((ds) => ds.map((d) => ({ ...d, box: squareBox(d.box) })));
-      const r4 = await cropStage(onet, oIn, ONET_SIZE, frames, sq, ['landmarks']);
+      const r4 = await cropStage(onet, oIn, ONET_SIZE, cropBatch.onet, frames, sq, ['landmarks']);
       s3 = s3.map((ds, i) => ds.map((d, k) => ({ ...d, landmarks: onetLandmarks(sq[i][k].box, r4[i].landmarks, k, t.layout) })));
     }
     cache = new Map();

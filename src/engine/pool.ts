@@ -42,7 +42,7 @@ type Ready = Extract<WorkerMessage, { kind: 'ready' }>;
 
 const PINO_LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
-/** One worker thread and the calls it holds. */
+/** One worker thread and the job (plus a close request) it holds. */
 class EngineWorker {
   private worker: Worker | null = null;
   private starting: Promise<Ready> | null = null;
@@ -76,7 +76,7 @@ class EngineWorker {
         this.worker = null;
         this.starting = null;
         if (!ready) reject(new FacegateError('engine_worker', `face engine worker ${this.index} failed to start: ${why}`));
-        if (!this.stopping && ready) this.log.error({ worker: this.index, why }, 'face engine worker stopped; it restarts on the next call');
+        if (!this.stopping && ready) this.log.error({ worker: this.index, why }, 'face engine worker stopped; it restarts for the next job');
         for (const p of this.pending.values()) p.reject(new FacegateError('engine_worker', `face engine worker ${this.index} stopped: ${why}`));
         this.pending.clear();
       };

