@@ -9,7 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { tfliteToOnnx } from '../src/convert/index.js';
+import { channelPadding } from '../src/convert/channel-pad.js';
 import { findPrelus } from '../src/convert/prelu.js';
+import { convertTflite } from '../src/convert/tflite-to-onnx.js';
 import { readTflite, withInputShape } from '../src/convert/tflite.js';
 import { buildEngines, modelMacs } from '../src/models/build.js';
 import { readManifest } from '../src/models/manifest.js';
@@ -150,6 +152,29 @@ describe('PReLU forms', () => {
       const [a, b] = await Promise.all([op, lowered].map(async (m) => (await ort.InferenceSession.create(m, { intraOpNumThreads: 1 })).run(feed)));
       for (const k of Object.keys(a!)) expectClose(b![k]!.data as Float32Array, a![k]!.data as Float32Array, `${id} ${k}`);
     }
+  });
+});
+
+describe('rewrites for onnxruntime\'s blocked CPU layout (the fidelity tests below check they keep the function)', () => {
+  it('widens the convolutions whose channels miss the 8-channel block only where the zero channels reach PReLU, pools and convolutions', () => {
+    const widened = (id: ModelId) => {
+      const m = readTflite(tfliteBytes(id));
+      return Object.fromEntries([...channelPadding(m, findPrelus(m))].map(([op, c]) => [m.tensors[m.operators[op]!.inputs[1]!]!.shape[0]!, c]));
+    };
+    // P-Net's and R-Net's first convolutions; not P-Net's 2- and 4-channel heads, which are outputs.
+    expect(widened('mtcnn-pnet')).toEqual({ 10: 16 });
+    expect(widened('mtcnn-rnet')).toEqual({ 28: 32 });
+    expect(widened('mtcnn-onet')).toEqual({});
+    expect(widened('mobilefacenet')).toEqual({});
+  });
+
+  it('the MTCNN nets take the input normalisation into their first (unpadded) convolution; MobileFaceNet (SAME padding) keeps it', () => {
+    const head = (id: ModelId) => {
+      const ops = convertTflite(readTflite(tfliteBytes(id)), modelSpec(id).input, id).graph.opTypes;
+      return ops.slice(0, ops.indexOf('Conv'));
+    };
+    for (const id of ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'] as const) expect(head(id), id).toEqual(['Transpose', 'Cast']);
+    expect(head('mobilefacenet')).toEqual(['Transpose', 'Cast', 'Sub', 'Div']);
   });
 });
 

@@ -145,6 +145,11 @@ export class OnnxGraph {
     return this.nodes.length;
   }
 
+  /** The op type of each node, in order. */
+  get opTypes(): string[] {
+    return this.nodes.map((n) => (n as { op_type: string }).op_type);
+  }
+
   /** Serialises to a ModelProto (ir_version 8, opset 13). */
   encode(meta: { producer: string; version: string; doc?: string; props?: Record<string, string> }): Uint8Array {
     const T = getModelType();

@@ -8,6 +8,7 @@
  */
 import { FacegateError } from '../util/errors.js';
 import { OnnxGraph, type Attrs } from './onnx.js';
+import { channelPadding } from './channel-pad.js';
 import { findPrelus } from './prelu.js';
 import { tensorFloats, tensorInts, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite.js';
 
@@ -35,6 +36,8 @@ export interface Val {
   name: string;
   rank: number;
   nchw: boolean;
+  /** Channels held when a convolution was widened with zero channels (channel-pad.ts); only convolutions read it. */
+  channels?: number;
 }
 
 export interface Converted {
@@ -114,30 +117,50 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     // NHWC → NCHW while still uint8 (a quarter of the bytes of float; onnxruntime has a fast path for this move).
     x = g.node('Cast', [g.node('Transpose', [image], { perm: [0, 3, 1, 2] })], { to: 1 });
   }
-  x = g.node('Sub', [x, g.floats('mean', [spec.mean], [])]);
-  x = g.node('Div', [x, g.floats('std', [spec.std], [])]);
-  vals.set(inT.index, { name: x, rank: 4, nchw: true });
+  // (x - mean) / std, written only if something other than a VALID convolution (which takes it into its
+  // weights) reads the input.
+  const raw = x;
+  let normalised: string | undefined;
+  const normalise = () => (normalised ??= g.node('Div', [g.node('Sub', [raw, g.floats('mean', [spec.mean], [])]), g.floats('std', [spec.std], [])]));
+  const inputUse = model.operators.filter((op) => op.inputs.includes(inT.index));
 
   const prelus = findPrelus(model);
   const preluAt = new Map(prelus.map((p) => [p.at, p]));
   const folded = new Set(prelus.flatMap((p) => p.ops));
+  const widen = channelPadding(model, prelus);
+  /** The one CONV_2D reading the input with VALID padding takes the normalisation into its weights. */
+  const foldsInput = (op: TfliteOperator) => op.op === 'CONV_2D' && inputUse.length === 1 && inputUse[0] === op && op.options.padding !== 'SAME';
 
   const get = (i: number): Val => {
+    if (i === inT.index) return { name: normalise(), rank: 4, nchw: true };
     const v = vals.get(i);
     if (!v) throw unsupported(`tensor ${T[i]?.name ?? i} is used before it is computed`);
     return v;
   };
   const isConst = (i: number) => T[i]?.data !== undefined;
-  const toNhwc = (v: Val) => (v.nchw ? g.node('Transpose', [v.name], { perm: perm.toNhwc }) : v.name);
+  const toNhwc = (v: Val) => {
+    if (v.channels !== undefined) throw unsupported(`a widened tensor (${v.name}) reached a layout change`);
+    return v.nchw ? g.node('Transpose', [v.name], { perm: perm.toNhwc }) : v.name;
+  };
   /** A constant operand laid out to broadcast against `like`. */
   const constLike = (t: TfliteTensor, like: Val, scale = 1): string => {
     let data = tensorFloats(t);
+    let shape = t.shape;
     if (scale !== 1) data = data.map((v) => v * scale);
-    if (like.nchw && t.shape.length <= 4) {
-      const c = toNchwConst(data, t.shape, swap);
-      return g.floats(t.name, c.data, c.dims);
+    const c = shape[shape.length - 1]!;
+    if (like.channels !== undefined && like.channels !== c) {
+      // Per-channel constant of a widened tensor: zeros for the added channels.
+      if (data.length !== c) throw unsupported(`constant ${t.name} ${JSON.stringify(shape)} on a widened tensor`);
+      const wide = new Float32Array(like.channels);
+      wide.set(data);
+      data = wide;
+      shape = [...shape.slice(0, -1), like.channels];
     }
-    return g.floats(t.name, data, t.shape);
+    if (like.nchw && shape.length <= 4) {
+      const nc = toNchwConst(data, shape, swap);
+      return g.floats(t.name, nc.data, nc.dims);
+    }
+    return g.floats(t.name, data, shape);
   };
   /** PReLU of `xv` with slopes `alpha` (times `scale`), written as opts.prelu says. */
   const prelu = (xv: Val, alpha: TfliteTensor, scale = 1): string => {
@@ -193,44 +216,62 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     }
     if (folded.has(op.index)) continue;
     const outT = T[op.outputs[0]!]!;
-    const set = (name: string, like: Val) => vals.set(outT.index, { name, rank: like.rank, nchw: like.nchw });
+    const set = (name: string, like: Val) => vals.set(outT.index, { name, rank: like.rank, nchw: like.nchw, channels: like.channels });
     switch (op.op) {
       case 'CONV_2D':
       case 'DEPTHWISE_CONV_2D': {
-        const xv = get(op.inputs[0]!);
+        const fold = foldsInput(op);
+        const xv = fold ? { name: raw, rank: 4, nchw: true } : get(op.inputs[0]!);
         if (!xv.nchw) throw unsupported(`${op.op} on a non-4-D input`);
         const wT = T[op.inputs[1]!]!;
         const [o, kh, kw, i] = wT.shape as [number, number, number, number];
         const w = tensorFloats(wT);
         const inShape = T[op.inputs[0]!]!.shape;
+        const bi = op.inputs[2];
         let wOnnx: Float32Array;
         let dims: number[];
         let group = 1;
+        let outChannels: number | undefined;
         if (op.op === 'CONV_2D') {
-          // [O,kh,kw,I] → [O,I,kh,kw] ([O,I,kw,kh] when swapped)
-          wOnnx = new Float32Array(w.length);
+          // [O,kh,kw,I] → [O',I',kh,kw] ([O',I',kw,kh] when swapped); O' and I' include zero channels added by
+          // widening this convolution or the one before (the added weights stay 0).
+          const oo = widen.get(op.index) ?? o;
+          const ii = xv.channels ?? i;
+          if (ii < i) throw unsupported(`CONV_2D weights for ${i} channels on a ${ii}-channel input`);
+          wOnnx = new Float32Array(oo * ii * kh * kw);
           for (let a = 0; a < o; a++)
             for (let y = 0; y < kh; y++)
               for (let z = 0; z < kw; z++)
-                for (let c = 0; c < i; c++) wOnnx[(a * i + c) * kh * kw + at(y, z, kh, kw)] = w[((a * kh + y) * kw + z) * i + c]!;
-          dims = [o, i, ...hw(kh, kw)];
+                for (let c = 0; c < i; c++) wOnnx[(a * ii + c) * kh * kw + at(y, z, kh, kw)] = w[((a * kh + y) * kw + z) * i + c]!;
+          dims = [oo, ii, ...hw(kh, kw)];
+          if (oo !== o) outChannels = oo;
         } else {
           // [1,kh,kw,C*M] → [C*M,1,kh,kw] ([C*M,1,kw,kh] when swapped), one group per input channel
           const cm = i;
           const cin = inShape[3]!;
-          if (o !== 1 || cm % cin !== 0) throw unsupported(`depthwise weights ${JSON.stringify(wT.shape)} for ${cin} channels`);
+          if (o !== 1 || cm % cin !== 0 || xv.channels !== undefined) throw unsupported(`depthwise weights ${JSON.stringify(wT.shape)} for ${cin} channels`);
           wOnnx = new Float32Array(w.length);
           for (let y = 0; y < kh; y++)
             for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) wOnnx[c * kh * kw + at(y, z, kh, kw)] = w[(y * kw + z) * cm + c]!;
           dims = [cm, 1, ...hw(kh, kw)];
           group = cin;
         }
-        const inputs = [xv.name, g.floats(wT.name, wOnnx, dims)];
-        const bi = op.inputs[2];
-        if (bi !== undefined && bi >= 0) inputs.push(g.floats(T[bi]!.name, tensorFloats(T[bi]!), [dims[0]!]));
+        const bias = new Float32Array(dims[0]!);
+        if (bi !== undefined && bi >= 0) bias.set(tensorFloats(T[bi]!));
+        if (fold) {
+          // conv(W, (x - m) / s) + b = conv(W / s, x) + b - (m / s) * sum(W), exact without padding.
+          const per = wOnnx.length / dims[0]!;
+          for (let a = 0; a < dims[0]!; a++) {
+            let sum = 0;
+            for (let k = a * per; k < (a + 1) * per; k++) sum += wOnnx[k]!;
+            bias[a] = bias[a]! - (spec.mean / spec.std) * sum;
+          }
+          for (let k = 0; k < wOnnx.length; k++) wOnnx[k] = wOnnx[k]! / spec.std;
+        }
+        const inputs = [xv.name, g.floats(wT.name, wOnnx, dims), g.floats(`${wT.name}_bias`, bias, [dims[0]!])];
         const attrs = spatialAttrs(op, inShape, kh, kw);
         if (group > 1) attrs.group = group;
-        set(activation(op, g.node('Conv', inputs, attrs)), xv);
+        vals.set(outT.index, { name: activation(op, g.node('Conv', inputs, attrs)), rank: 4, nchw: true, channels: outChannels });
         break;
       }
       case 'MAX_POOL_2D':
@@ -373,7 +414,9 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
     value(tensorName: string): Val {
       const t = T.find((tt) => tt.name === tensorName);
       if (!t) throw unsupported(`no tensor named "${tensorName}"`);
-      return get(t.index);
+      const v = get(t.index);
+      if (v.channels !== undefined) throw unsupported(`tensor "${tensorName}" is held widened`);
+      return v;
     },
     toNhwc,
     inputHW,

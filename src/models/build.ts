@@ -15,7 +15,7 @@ import { ASSET_DIR, MODEL_SPECS, SOURCE_PACKAGE, type ManifestTensor, type Model
 import { readManifest, type Manifest, type ManifestModel } from './manifest.js';
 
 /** Bump when the converter's output changes, so existing engines are rebuilt. */
-export const CONVERTER_VERSION = 3;
+export const CONVERTER_VERSION = 4;
 
 /** The package root: two levels up from src/models or dist/models. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
