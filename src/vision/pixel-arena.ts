@@ -1,5 +1,5 @@
 /**
- * The detector's pixel work in WebAssembly SIMD: kernels in wasm/pixels.ts, built by `npm run build` into
+ * The detector's pixel work in WebAssembly SIMD: kernels in src/wasm/pixels.ts, built by `npm run build` into
  * dist/wasm/pixels.wasm. On this project's 2-core x86 VM they crop R-Net's 24x24 inputs about 5x faster than
  * the JavaScript cropResizeInto (image.ts), which stays the reference they are tested against. (The alignment
  * warp stays in JavaScript: the same kernel in WebAssembly was no faster.)
@@ -7,25 +7,13 @@
  * A PixelArena holds images copied into one kernel instance's memory for the length of one call
  * (`withPixelArena`); concurrent calls take different instances, so they never see each other's memory.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FacegateError } from '../util/errors.js';
+import { instantiateWasm, type WasmMemory } from '../util/wasm.js';
 import { checkDst, checkImage, type Rect } from './image.js';
 import type { RgbImage } from './types.js';
 
-/** src/vision or dist/vision are both two levels below the repo root. */
-export const PIXELS_WASM = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/wasm/pixels.wasm');
-
-/** The part of the WebAssembly API used here (tsconfig's lib has no WebAssembly types). */
-interface Wasm {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
-
 interface Kernels {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   crop(src: number, w: number, h: number, rx: number, ry: number, rw: number, rh: number, outW: number, outH: number, dst: number, fill: number, tab: number): void;
   halve(src: number, w: number, h: number, dst: number): void;
   heapBase(): number;
@@ -38,16 +26,7 @@ const KEEP_BYTES = 64 << 20;
 const PAGE = 65536;
 const align16 = (n: number) => (n + 15) & ~15;
 
-let compiled: object | undefined;
 const idle: Kernels[] = [];
-
-function instantiate(): Kernels {
-  if (!compiled) {
-    if (!existsSync(PIXELS_WASM)) throw new FacegateError('build_missing', `${PIXELS_WASM} is missing; run \`npm run build\``);
-    compiled = new wasm.Module(readFileSync(PIXELS_WASM));
-  }
-  return new wasm.Instance(compiled, {}).exports as Kernels;
-}
 
 /** An image held in an arena (valid until the arena's call ends). */
 export interface StagedImage {
@@ -126,7 +105,7 @@ export class PixelArena {
 
 /** Runs `fn` with an arena of its own, released (and its kernel instance reused) when `fn` settles. */
 export async function withPixelArena<T>(fn: (arena: PixelArena) => Promise<T>): Promise<T> {
-  const k = idle.pop() ?? instantiate();
+  const k = idle.pop() ?? instantiateWasm<Kernels>('pixels');
   const arena = new PixelArena(k);
   try {
     return await fn(arena);

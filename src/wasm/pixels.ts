@@ -1,6 +1,6 @@
 /**
  * WebAssembly SIMD pixel kernels for the detector's hot path (AssemblyScript, built by `npm run build` into
- * dist/wasm/pixels.wasm; the loader and memory handling are in ../pixel-arena.ts). Images are interleaved RGB
+ * dist/wasm/pixels.wasm; the loader and memory handling are in ../vision/pixel-arena.ts). Images are interleaved RGB
  * uint8 in this module's memory; each staged image is followed by at least 16 bytes of slack, since a pixel is
  * read as one 4-byte load.
  */

@@ -1,0 +1,36 @@
+/**
+ * Loads the WebAssembly modules that `npm run build` compiles from src/wasm (AssemblyScript) into dist/wasm.
+ * The compiler's lib (ES2023 + node) has no WebAssembly types: the little used here is declared.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FacegateError } from './errors.js';
+
+export interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** src/util or dist/util are both two levels below the repo root. */
+export const WASM_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/wasm');
+
+const compiled = new Map<string, object>();
+
+/** A new instance of dist/wasm/<name>.wasm (compiled once per thread); its exports typed as `T`. */
+export function instantiateWasm<T>(name: string): T {
+  if (!api) throw new FacegateError('wasm_unavailable', 'This Node.js has no WebAssembly support.');
+  let mod = compiled.get(name);
+  if (!mod) {
+    const file = path.join(WASM_DIR, `${name}.wasm`);
+    if (!existsSync(file)) throw new FacegateError('build_missing', `${file} is missing; run \`npm run build\``);
+    compiled.set(name, (mod = new api.Module(readFileSync(file))));
+  }
+  return new api.Instance(mod, {}).exports as T;
+}
