@@ -83,7 +83,7 @@ async function throughput(engine: FaceEngine, frames: RgbImage[], batch: number,
 /** Frames per analyze() call in the throughput runs. */
 const THROUGHPUT_BATCH = 4;
 /** Alternating facegate / Human rounds on the clip (odd, for a median). */
-const CLIP_ROUNDS = 3;
+const CLIP_ROUNDS = 5;
 
 async function main() {
   const config = configFromArgs({});
