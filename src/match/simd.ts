@@ -2,7 +2,7 @@
  * Row dot products with WebAssembly SIMD (f32x4): out[r] = Σ m[r·d + i] · q[i], for all rows at once. The kernel
  * is src/wasm/dots.ts, built into dist/wasm/dots.wasm. Needs d % 4 == 0; else callers use plain JS.
  */
-import { instantiateWasm, type WasmMemory } from '../util/wasm.js';
+import { heapStart, instantiateWasm, reserve, type WasmMemory } from '../util/wasm.js';
 
 interface DotsKernel {
   memory: WasmMemory;
@@ -25,11 +25,10 @@ export class SimdDots {
     private readonly n: number,
     private readonly d: number,
   ) {
-    this.mOff = (k.heapBase() + 15) & ~15;
+    this.mOff = heapStart(k);
     this.qOff = this.mOff + n * d * 4;
     this.outOff = this.qOff + d * 4;
-    const short = this.outOff + n * 4 - k.memory.buffer.byteLength;
-    if (short > 0) k.memory.grow(Math.ceil(short / 65536));
+    reserve(k.memory, this.outOff + n * 4);
     new Float32Array(k.memory.buffer, this.mOff, n * d).set(matrix.subarray(0, n * d));
     this.q = new Float32Array(k.memory.buffer, this.qOff, d);
     this.out = new Float32Array(k.memory.buffer, this.outOff, n);

@@ -21,6 +21,19 @@ const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 /** src/util or dist/util are both two levels below the repo root. */
 export const WASM_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/wasm');
 
+const PAGE = 65536;
+
+/** The first 16-byte-aligned offset after a module's own data (its exported `heapBase()`). */
+export function heapStart(kernel: { heapBase(): number }): number {
+  return (kernel.heapBase() + 15) & ~15;
+}
+
+/** Grows `memory` so that bytes up to offset `end` exist (growing detaches earlier views of its buffer). */
+export function reserve(memory: WasmMemory, end: number): void {
+  const short = end - memory.buffer.byteLength;
+  if (short > 0) memory.grow(Math.ceil(short / PAGE));
+}
+
 const compiled = new Map<string, object>();
 
 /** A new instance of dist/wasm/<name>.wasm (compiled once per thread); its exports typed as `T`. */

@@ -8,7 +8,7 @@
  * (`withPixelArena`); concurrent calls take different instances, so they never see each other's memory.
  */
 import { FacegateError } from '../util/errors.js';
-import { instantiateWasm, type WasmMemory } from '../util/wasm.js';
+import { heapStart, instantiateWasm, reserve, type WasmMemory } from '../util/wasm.js';
 import { checkDst, checkImage, type Rect } from './image.js';
 import type { RgbImage } from './types.js';
 
@@ -23,7 +23,6 @@ interface Kernels {
 const SLACK = 16;
 /** An idle instance whose memory grew past this (after a very large image) is dropped, not kept. */
 const KEEP_BYTES = 64 << 20;
-const PAGE = 65536;
 const align16 = (n: number) => (n + 15) & ~15;
 
 const idle: Kernels[] = [];
@@ -40,7 +39,7 @@ export class PixelArena {
   private open = true;
 
   constructor(private readonly k: Kernels) {
-    this.top = align16(k.heapBase());
+    this.top = heapStart(k);
   }
 
   /** Copies `img` into the arena. */
@@ -93,8 +92,7 @@ export class PixelArena {
     if (!this.open) throw new FacegateError('arena_closed', 'This pixel arena has been released.');
     const ptr = this.top;
     this.top = align16(ptr + n);
-    const short = this.top - this.k.memory.buffer.byteLength;
-    if (short > 0) this.k.memory.grow(Math.ceil(short / PAGE));
+    reserve(this.k.memory, this.top);
     return ptr;
   }
 

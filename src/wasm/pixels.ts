@@ -7,7 +7,7 @@
 
 /**
  * Per-axis sampling table at `tab`: lo i32[n], hi i32[n], weight f32[n] (of hi). Pixel-centre alignment, as
- * cropResizeInto in ../image.ts: output i samples start + (i + 0.5) * step - 0.5; more than half a pixel
+ * cropResizeInto in ../vision/image.ts: output i samples start + (i + 0.5) * step - 0.5; more than half a pixel
  * outside the source gives lo = -1 (filled). Computed in f64 like the JavaScript version.
  */
 @inline
