@@ -37,6 +37,9 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
       minPasswordLength: MIN_PASSWORD_LENGTH,
       passwordFixed: auth.passwordIsFixed(),
       nameRule,
+      // For plain words on the page: the quality gate and the match threshold.
+      quality: { minSize: deps.config.pipeline.quality.minSize, minBlur: deps.config.pipeline.quality.minBlur },
+      threshold: deps.config.match.threshold ?? deps.engine.defaultThreshold,
     });
   });
 
