@@ -3,7 +3,6 @@ import { api } from './api.js';
 import { fmtNum, h, onSubmit, plural, setView, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
 
-const GATED_TEXT = 'not checked: too small or unclear';
 
 /**
  * Draws faces over the image inside `stage`: one box per face (kind known / unknown / gated / numbered) and a
@@ -20,8 +19,11 @@ export function drawFaces(stage, width, height, faces) {
     box.style.top = `${(100 * Math.max(0, y1)) / height}%`;
     box.style.width = `${(100 * (Math.min(width, x2) - Math.max(0, x1))) / width}%`;
     box.style.height = `${(100 * (Math.min(height, y2) - Math.max(0, y1))) / height}%`;
+    layer.append(box);
+    // Gated faces get a dashed box and no label: the legend under the frame explains them.
+    if (!f.text) continue;
     const label = h('span', { class: `label ${f.kind}`, title: f.title || f.text }, f.text);
-    layer.append(box, label);
+    layer.append(label);
     labels.push({ label, box });
   }
   placeLabels(stage, labels);
@@ -61,7 +63,7 @@ const resizer = new ResizeObserver((entries) => {
 /** Label text and tooltip for a live face. */
 function liveLabel(f) {
   if (f.kind === 'known') return { text: f.label, title: `${f.label}${f.similarity != null ? `, similarity ${fmtNum(f.similarity)}` : ''}` };
-  if (f.kind === 'gated') return { text: GATED_TEXT, title: 'Too small, blurry or turned away to recognise' };
+  if (f.kind === 'gated') return { text: '', title: '' };
   return { text: 'Unknown', title: f.similarity != null ? `Nobody matched (best similarity ${fmtNum(f.similarity)})` : 'Nobody matched' };
 }
 
@@ -106,8 +108,10 @@ function cameraCard(cam, timers) {
           img.src = live.image;
           stage.style.aspectRatio = `${live.width} / ${live.height}`;
           drawFaces(stage, live.width, live.height, live.faces.map((f) => ({ ...f, ...liveLabel(f) })));
-          const known = live.faces.filter((f) => f.kind === 'known').length;
-          status.textContent = live.faces.length ? `${plural(live.faces.length, 'face')} in view, ${known} recognised.` : 'No faces in view.';
+          const n = (kind) => live.faces.filter((f) => f.kind === kind).length;
+          status.textContent = live.faces.length
+            ? `${plural(live.faces.length, 'face')} in view: ${n('known')} recognised, ${n('unknown')} unknown, ${n('gated')} too small or unclear to check (dashed).`
+            : 'No faces in view.';
         }
       } catch (e) {
         status.textContent = e.code === 'no_frame' ? 'No frame from this camera yet.' : e.message;
@@ -154,7 +158,7 @@ function cameraCard(cam, timers) {
         stage,
         cap.width,
         cap.height,
-        cap.faces.map((f, n) => ({ box: f.box, kind: f.ok ? 'numbered' : 'gated', text: f.ok ? String(n + 1) : `${n + 1}: ${GATED_TEXT}` })),
+        cap.faces.map((f, n) => ({ box: f.box, kind: f.ok ? 'numbered' : 'gated', text: f.ok ? String(n + 1) : '' })),
       );
       if (!cap.faces.length) {
         panel.replaceChildren(h('p', {}, 'No face in this frame. Try again when someone faces the camera.'), h('button', { type: 'button', class: 'secondary', onclick: unfreeze }, 'Back to live'));
