@@ -107,3 +107,15 @@ export async function copyText(text, button, selectEl) {
 export const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 export const fmtNum = (n, d = 2) => (typeof n === 'number' ? n.toFixed(d) : '—');
 export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Keeps `count` (inside `button`) at the number of ticked boxes; the button is disabled at none. Returns the ticked values. */
+export function tickCounter(boxes, button, count) {
+  const recount = () => {
+    const n = boxes.filter((b) => b.checked).length;
+    count.textContent = plural(n, 'face');
+    button.disabled = n === 0;
+  };
+  boxes.forEach((b) => b.addEventListener('change', recount));
+  recount();
+  return { recount, ticked: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}

@@ -1,6 +1,6 @@
 // Recent faces: the snapshots of recent events in a gallery; tick several and give them to the right person.
 import { api } from './api.js';
-import { fmtTime, h, loading, onSubmit, plural, setView, toast } from './dom.js';
+import { fmtTime, h, loading, onSubmit, plural, setView, tickCounter, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
 
 export async function facesView() {
@@ -24,18 +24,12 @@ export async function facesView() {
   });
   const count = h('span', {}, '');
   const assign = h('button', { type: 'submit' }, 'Assign ', count);
-  const recount = () => {
-    const n = tiles.filter((t) => t.box.checked).length;
-    count.textContent = plural(n, 'face');
-    assign.disabled = n === 0;
-  };
-  tiles.forEach((t) => t.box.addEventListener('change', recount));
-  recount();
+  const ticks = tickCounter(tiles.map((t) => t.box), assign, count);
   const out = h('p', { class: 'error', role: 'alert' });
   const form = h('form', { class: 'row card sticky' }, h('div', { class: 'grow' }, h('label', { for: 'assign-to' }, 'These faces are'), select), assign);
   onSubmit(form, out, async () => {
     if (!select.value) throw new Error('Choose a person.');
-    const ids = tiles.filter((t) => t.box.checked).map((t) => t.box.value);
+    const ids = ticks.ticked();
     let done = 0;
     for (const id of ids) {
       await api('POST', `/api/events/${id}/reassign`, { personId: select.value });

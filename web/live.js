@@ -137,6 +137,8 @@ function cameraCard(cam, timers) {
   update(cam);
 
   const captureBtn = h('button', { type: 'button', class: 'secondary', onclick: () => capture() }, 'Capture from camera');
+  // Zoom: the whole frame on the screen; the labels are re-placed for the new size.
+  const enlarge = document.fullscreenEnabled ? h('button', { type: 'button', class: 'secondary', onclick: () => stage.requestFullscreen().catch(() => {}) }, 'Full screen') : null;
   const unfreeze = () => {
     frozen = false;
     panel.hidden = true;
@@ -187,7 +189,7 @@ function cameraCard(cam, timers) {
     stage,
     status,
     meta,
-    captureBtn,
+    h('div', { class: 'row' }, captureBtn, enlarge),
     panel,
   );
   return { el, name, update, refresh };

@@ -1,6 +1,6 @@
 // Unknown faces grouped by likeness: tick the faces to name (all by default), or dismiss a group after a confirm.
 import { api } from './api.js';
-import { confirmButton, fmtTime, h, loading, onSubmit, plural, setView, toast } from './dom.js';
+import { confirmButton, fmtTime, h, loading, onSubmit, plural, setView, tickCounter, toast } from './dom.js';
 
 export async function unknownsView() {
   setView('Unknowns', h('h1', {}, 'Unknown faces'), loading('Loading unknown faces…'));
@@ -31,19 +31,13 @@ function clusterCard(c, people) {
   });
   const count = h('span', {}, '');
   const nameBtn = h('button', { type: 'submit' }, 'Name ', count);
-  const recount = () => {
-    const n = boxes.filter((b) => b.box.checked).length;
-    count.textContent = plural(n, 'face');
-    nameBtn.disabled = n === 0;
-  };
-  boxes.forEach((b) => b.box.addEventListener('change', recount));
-  recount();
+  const ticks = tickCounter(boxes.map((b) => b.box), nameBtn, count);
   const input = h('input', { type: 'text', id: `cl-${c.id}`, required: true, maxLength: 64, autocomplete: 'off' });
   input.setAttribute('list', 'people-names');
   const out = h('p', { class: 'error', role: 'alert' });
   const form = h('form', { class: 'row' }, h('div', { class: 'grow' }, h('label', { for: `cl-${c.id}` }, 'Who is this?'), input), nameBtn);
   onSubmit(form, out, async () => {
-    const memberIds = boxes.filter((b) => b.box.checked).map((b) => b.box.value);
+    const memberIds = ticks.ticked();
     const existing = people.find((p) => p.name.toLowerCase() === input.value.trim().toLowerCase());
     const r = await api('POST', `/api/unknowns/${c.id}/name`, { ...(existing ? { personId: existing.id } : { name: input.value }), memberIds });
     toast(`${plural(r.sampleIds.length, 'face')} added to ${input.value.trim()}.`);
@@ -51,7 +45,7 @@ function clusterCard(c, people) {
   });
   const all = (v) => () => {
     boxes.forEach((b) => (b.box.checked = v));
-    recount();
+    ticks.recount();
   };
   const dismiss = confirmButton('Dismiss', {
     question: `Forget all ${plural(c.size, 'face')} of this group?`,

@@ -210,6 +210,22 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     await expect.poll(() => d.unknowns.list().length).toBe(1);
   }, 60_000);
 
+  it('recent faces: tick several and assign them to a person', async () => {
+    const before = await samplesOf('Howard');
+    await page.getByRole('link', { name: 'Faces', exact: true }).click();
+    const gallery = page.getByRole('group', { name: 'Recent faces' });
+    await gallery.waitFor();
+    const boxes = gallery.getByRole('checkbox');
+    expect(await boxes.count()).toBe(5);
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.getByLabel('These faces are').selectOption({ label: 'Howard' });
+    await page.getByRole('button', { name: 'Assign 2 faces' }).click();
+    await page.getByText('2 faces added to Howard').waitFor();
+    expect(await samplesOf('Howard')).toBe(before + 2);
+    await expect.poll(() => page.getByRole('group', { name: 'Recent faces' }).getByRole('checkbox').count()).toBe(3);
+  }, 60_000);
+
   it('at 390 px wide, the page draws readable labels inside the frame; gated faces are styled apart', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const p = await phone.newPage();

@@ -52,24 +52,25 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
 
   app.get('/cameras', async (c) => c.json({ cameras: await cameras.list() }));
 
-  app.get('/cameras/:name/frame.jpg', async (c) => {
-    const name = await mustCamera(c.req.param('name'));
+  /** A camera's newest frame and the faces the pipeline found on it; 404 before the first frame. */
+  const frameWithFaces = async (param: string | undefined) => {
+    const name = await mustCamera(param);
     const frame = await cameras.latestFrame(name);
     if (!frame) fail(404, 'no_frame', `Camera "${name}" has no frame yet.`);
     const latest = await cameras.latestFaces(name);
-    const faces = Array.isArray(latest) ? latest : (latest?.boxes ?? []);
-    return jpeg(await annotatedJpeg(frame!, faces), 'no-store');
+    return { name, frame: frame!, faces: Array.isArray(latest) ? latest : (latest?.boxes ?? []) };
+  };
+
+  app.get('/cameras/:name/frame.jpg', async (c) => {
+    const { frame, faces } = await frameWithFaces(c.req.param('name'));
+    return jpeg(await annotatedJpeg(frame, faces), 'no-store');
   });
 
   /** The newest frame (plain JPEG as a data URL) and the faces found on that very frame, for the page to draw. */
   app.get('/cameras/:name/live', async (c) => {
-    const name = await mustCamera(c.req.param('name'));
-    const frame = await cameras.latestFrame(name);
-    if (!frame) fail(404, 'no_frame', `Camera "${name}" has no frame yet.`);
-    const latest = await cameras.latestFaces(name);
-    const faces = Array.isArray(latest) ? latest : (latest?.boxes ?? []);
-    const image = `data:image/jpeg;base64,${(await encodeJpeg(frame!, 80)).toString('base64')}`;
-    return c.json({ camera: name, width: frame!.width, height: frame!.height, image, faces: overlayFaces(faces) });
+    const { name, frame, faces } = await frameWithFaces(c.req.param('name'));
+    const image = `data:image/jpeg;base64,${(await encodeJpeg(frame, 80)).toString('base64')}`;
+    return c.json({ camera: name, width: frame.width, height: frame.height, image, faces: overlayFaces(faces) });
   });
 
   /** Freezes the newest frame: its faces, numbered, each with who it most resembles (to pre-select). */
