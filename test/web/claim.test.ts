@@ -6,6 +6,7 @@ import https from 'node:https';
 import { request } from 'node:http';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { Hono } from 'hono';
 import { createApp } from '../../src/web/app.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { AuthStore } from '../../src/store/auth.js';
@@ -135,7 +136,7 @@ describe.skipIf(!hasTestData)('HTTPS on the admin port', () => {
   let server: WebServer;
   beforeAll(async () => {
     ({ d, log } = await logged({ web: { host: '127.0.0.1', port: 0, https: 'on' } }));
-    server = await startWebServer(d);
+    server = await startWebServer(d, { before: new Hono().get('/healthz', (c) => c.json({ status: 'ok' })) });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -179,6 +180,10 @@ describe.skipIf(!hasTestData)('HTTPS on the admin port', () => {
       request(`${http}/`, { headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject).end(),
     );
     expect(evil).toBe(421);
+    // Probes stay reachable without TLS, for monitors.
+    const probe = await fetch(`${http}/healthz`, { redirect: 'manual' });
+    expect(probe.status).toBe(200);
+    expect(await probe.json()).toEqual({ status: 'ok' });
   });
 });
 
