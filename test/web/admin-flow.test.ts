@@ -151,6 +151,18 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     expect(await samplesOf('Newcomer')).toBe(0);
   }, 60_000);
 
+  it('a file that is not a photo gets no broken preview', async () => {
+    const { writeFile, mkdtemp, rm } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/fg-notphoto-');
+    await writeFile(`${dir}/holiday.jpg`, 'just some text, not a JPEG at all');
+    await page.locator('#pick').setInputFiles([`${dir}/holiday.jpg`]);
+    const item = page.locator('.results li', { hasText: 'holiday.jpg' });
+    await item.getByText('Not a photo').waitFor({ timeout: 30_000 });
+    expect(await item.locator('img').count()).toBe(0);
+    expect(await item.locator('.avatar').textContent()).toBe('?');
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
   it('a capture into a new person that fails (expired) creates nobody; the retry works', async () => {
     await page.getByRole('link', { name: 'Cameras' }).click();
     await page.getByRole('button', { name: 'Capture from camera' }).click();

@@ -45,7 +45,8 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
 
   app.post('/setup', async (c) => {
     if (!sameOrigin(c)) fail(403, 'bad_origin', 'The request came from another site.');
-    if (!auth.hasPassword()) limiter.hit(facts(c).ip);
+    if (auth.hasPassword()) fail(409, 'password_set', 'The admin password is already set; sign in instead.');
+    limiter.hit(facts(c).ip);
     const body = await jsonBody(c);
     if (typeof body.claimCode !== 'string' || !body.claimCode.trim())
       fail(403, 'claim_code_required', 'Enter the claim code printed in the appliance log (journalctl -u facegate) or by install-service.');
