@@ -4,9 +4,6 @@
  * appliance cannot run without (data dir, facebank, engine) stop start-up.
  */
 import { mkdir, access, constants } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import type { Config } from './config/schema.js';
 import { engineFromConfig } from './engine/setup.js';
 import type { FaceEngine } from './engine/types.js';
@@ -24,7 +21,8 @@ import { Bus } from './util/bus.js';
 import { FacegateError } from './util/errors.js';
 import type { Logger } from './util/log.js';
 import { SdNotifier } from './util/sd-notify.js';
-import { createApp } from './web/app.js';
+import { startWebServer } from './web/server.js';
+import type { AppDeps } from './web/ports.js';
 import { healthRoutes } from './web/health.js';
 
 /** A loop that has not ticked for this long is hung: the systemd watchdog stops being fed. */
@@ -184,43 +182,31 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     let webAddress: Appliance['webAddress'] = null;
     if (config.web.enabled) {
       const auth = await AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: config.web.passwordHash });
-      const web = new Hono();
-      web.route(
-        '/',
-        healthRoutes({
-          metrics,
-          ready: () => ({ models: true, broker: publisher.stats.connected, cameras: cameras.map((c) => c.status) }),
-        }),
-      );
-      web.route(
-        '/',
-        createApp({
-          config,
-          bus,
-          log,
-          auth,
-          facebank,
-          engine,
-          events,
-          unknowns,
-          snapshots,
-          cameras: {
-            list: () => cameras.map((c) => c.status),
-            latestFrame: (name) => loop.latestFaces(name)?.image ?? null,
-            latestFaces: (name) => loop.latestFaces(name)?.boxes ?? [],
-          },
-        }),
-      );
+      const probes = healthRoutes({
+        metrics,
+        ready: () => ({ models: true, broker: publisher.stats.connected, cameras: cameras.map((c) => c.status) }),
+      });
+      const deps: AppDeps = {
+        config,
+        bus,
+        log,
+        auth,
+        facebank,
+        engine,
+        events,
+        unknowns,
+        snapshots,
+        cameras: {
+          list: () => cameras.map((c) => c.status),
+          latestFrame: (name) => loop.latestFaces(name)?.image ?? null,
+          latestFaces: (name) => loop.latestFaces(name)?.boxes ?? [],
+        },
+      };
       try {
-        const server = await new Promise<Server>((resolve, reject) => {
-          const s = serve({ fetch: web.fetch, hostname: config.web.host, port: config.web.port }, () => resolve(s as Server));
-          (s as Server).once('error', reject);
-        });
-        const addr = server.address();
-        webAddress = { host: config.web.host, port: typeof addr === 'object' && addr ? addr.port : config.web.port };
-        units.push({ name: 'web', stop: () => new Promise<void>((r) => (server.closeAllConnections?.(), server.close(() => r()))) });
+        const server = await startWebServer(deps, { before: probes });
+        webAddress = { host: config.web.host, port: server.port };
+        units.push({ name: 'web', stop: () => server.close() });
         units.push({ name: 'auth', stop: () => auth.flush() });
-        log.info({ url: `http://${config.web.host}:${webAddress.port}/` }, 'admin page listening');
       } catch (e) {
         log.error({ err: (e as Error).message, host: config.web.host, port: config.web.port }, 'admin page not started');
       }

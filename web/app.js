@@ -1,61 +1,18 @@
 // facegate admin page: a small hash-routed single page over the JSON API. No inline scripts (CSP).
+// Views live in their own modules (live.js, unknowns.js, faces.js, account.js); this file holds the router,
+// sign-in and claiming, people and events.
+import { api, nameProblem, rememberPlace, setCsrf, settings, takePlace } from './api.js';
+import { confirmButton, fmtTime, h, loading, main, onSubmit, plural, setView, staleToast, toast } from './dom.js';
+import { qualityWord, matchWord, eventWord } from './words.js';
+import { camerasView } from './live.js';
+import { unknownsView } from './unknowns.js';
+import { facesView } from './faces.js';
+import { accountView, tokensView } from './account.js';
+import { peopleOptions } from './people-options.js';
 
-const main = document.getElementById('main');
 const nav = document.getElementById('nav');
-const toastBox = document.getElementById('toast');
-let csrf = null;
 let timers = [];
-
-// ---------- helpers ----------
-
-/** Builds an element: h('button', {type: 'button', onclick}, 'text', child...). Text is never parsed as HTML. */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    else if (k in el && k !== 'list' && k !== 'form') el[k] = v;
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
-}
-
-function toast(text) {
-  toast.at = Date.now();
-  toastBox.textContent = text;
-  clearTimeout(toast.t);
-  toast.t = setTimeout(() => (toastBox.textContent = ''), 4000);
-}
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.message || `Request failed (${status})`);
-    this.status = status;
-    this.code = body?.error;
-    this.body = body;
-  }
-}
-
-async function api(method, path, body) {
-  const headers = {};
-  const init = { method, headers, credentials: 'same-origin' };
-  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, init);
-  const data = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
-  if (res.status === 401 && !path.startsWith('/api/login') && !path.startsWith('/api/setup')) {
-    csrf = null;
-    location.hash = '#/login';
-  }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
+let status = null;
 
 /** Navigates, re-rendering even when the hash does not change. */
 function go(hash) {
@@ -63,53 +20,42 @@ function go(hash) {
   else location.hash = hash;
 }
 
-const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
-const fmtNum = (n, d = 2) => (typeof n === 'number' ? n.toFixed(d) : '—');
 const initials = (name) => name.split(/\s+/).map((w) => w[0] || '').join('').slice(0, 2).toUpperCase();
-
-function setView(title, ...children) {
-  document.title = `${title} · facegate`;
-  main.replaceChildren(...children);
-}
-
-/** Runs fn on submit with the button disabled and errors shown in `out`. */
-function onSubmit(form, out, fn) {
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const btns = form.querySelectorAll('button');
-    btns.forEach((b) => (b.disabled = true));
-    out.textContent = '';
-    try {
-      await fn();
-    } catch (e) {
-      out.textContent = e.message;
-    } finally {
-      btns.forEach((b) => (b.disabled = false));
-    }
-  });
-}
 
 function avatar(url, name, size) {
   return url ? h('img', { class: 'avatar', src: url, alt: '', width: size, height: size }) : h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
 }
 
-async function peopleOptions(select, placeholder) {
-  const { people } = await api('GET', '/api/people');
-  select.replaceChildren(h('option', { value: '' }, placeholder), ...people.map((p) => h('option', { value: p.id }, p.name)));
-  return people;
+function qualityTag(q) {
+  const { word, title } = qualityWord(q);
+  return h('span', { class: `tag quality q-${word}`, title, tabIndex: 0 }, `quality ${word}`);
 }
 
-// ---------- sign-in ----------
+// ---------- sign-in and claiming ----------
 
 function passwordView(setup, minLength) {
   const out = h('p', { class: 'error', role: 'alert' });
+  const code = setup ? h('input', { type: 'text', id: 'claim', required: true, autocomplete: 'one-time-code', spellcheck: false, placeholder: 'XXXX-XXXX-XXXX', maxLength: 20 }) : null;
   const pw = h('input', { type: 'password', id: 'pw', name: 'password', required: true, autocomplete: setup ? 'new-password' : 'current-password', minLength: setup ? minLength : undefined });
   const pw2 = setup ? h('input', { type: 'password', id: 'pw2', required: true, autocomplete: 'new-password' }) : null;
   const form = h(
     'form',
     { class: 'card narrow stack' },
-    h('h1', {}, setup ? 'Set the admin password' : 'Sign in'),
-    setup ? h('p', { class: 'muted' }, `First run: choose the password for this appliance (at least ${minLength} characters).`) : null,
+    h('h1', {}, setup ? 'Claim this appliance' : 'Sign in'),
+    setup
+      ? h(
+          'p',
+          { class: 'muted' },
+          'Enter the one-time claim code, then choose the admin password (at least ',
+          String(minLength),
+          ' characters). The code is in the appliance log (',
+          h('code', {}, 'journalctl -u facegate | grep claimCode'),
+          ') and in the output of ',
+          h('code', {}, 'facegate install-service'),
+          '.',
+        )
+      : null,
+    setup ? h('div', {}, h('label', { for: 'claim' }, 'Claim code'), code) : null,
     h('div', {}, h('label', { for: 'pw' }, setup ? 'New password' : 'Password'), pw),
     setup ? h('div', {}, h('label', { for: 'pw2' }, 'Repeat the password'), pw2) : null,
     h('button', { type: 'submit' }, setup ? 'Set password' : 'Sign in'),
@@ -117,22 +63,25 @@ function passwordView(setup, minLength) {
   );
   onSubmit(form, out, async () => {
     if (setup && pw.value !== pw2.value) throw new Error('The two passwords differ.');
-    const r = await api('POST', setup ? '/api/setup' : '/api/login', { password: pw.value });
-    csrf = r.csrfToken;
-    go('#/people');
+    const r = await api('POST', setup ? '/api/setup' : '/api/login', setup ? { password: pw.value, claimCode: code.value } : { password: pw.value });
+    setCsrf(r.csrfToken);
+    go(takePlace());
   });
-  setView(setup ? 'Set password' : 'Sign in', form);
-  pw.focus();
+  setView(setup ? 'Claim this appliance' : 'Sign in', form);
+  (code ?? pw).focus();
 }
 
 // ---------- people ----------
 
 async function peopleView() {
+  setView('People', h('h1', {}, 'People'), loading('Loading people…'));
   const { people } = await api('GET', '/api/people');
   const out = h('p', { class: 'error', role: 'alert' });
   const name = h('input', { type: 'text', id: 'new-name', required: true, maxLength: 64, autocomplete: 'off' });
   const form = h('form', { class: 'row card' }, h('div', { class: 'grow' }, h('label', { for: 'new-name' }, 'New person'), name), h('button', { type: 'submit' }, 'Add person'));
   onSubmit(form, out, async () => {
+    const problem = nameProblem(name.value);
+    if (problem) throw new Error(problem);
     const p = await api('POST', '/api/people', { name: name.value });
     location.hash = `#/people/${p.id}`;
   });
@@ -140,9 +89,7 @@ async function peopleView() {
     ? h(
         'ul',
         { class: 'grid', role: 'list', style: 'list-style:none;padding:0;margin:0' },
-        people.map((p) =>
-          h('li', {}, h('a', { class: 'person', href: `#/people/${p.id}` }, avatar(p.avatarUrl, p.name, 96), h('span', { class: 'name' }, p.name), h('span', { class: 'muted small' }, `${p.samples} photo${p.samples === 1 ? '' : 's'}`))),
-        ),
+        people.map((p) => h('li', {}, h('a', { class: 'person', href: `#/people/${p.id}` }, avatar(p.avatarUrl, p.name, 96), h('span', { class: 'name' }, p.name), h('span', { class: 'muted small' }, plural(p.samples, 'photo'))))),
       )
     : h('p', { class: 'muted' }, 'Nobody is enrolled yet. Add a person, then upload a few photos of their face.');
   setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), list);
@@ -158,9 +105,12 @@ const REASONS = {
   bad_pose: 'Head turned away',
   multiple_faces: 'Several faces',
   bad_face_index: 'No such face',
+  duplicate: 'Already added',
+  looks_like_other: 'Looks like someone else',
 };
 
 async function personView(id) {
+  setView('Person', loading('Loading…'));
   let person;
   try {
     person = await api('GET', `/api/people/${encodeURIComponent(id)}`);
@@ -169,7 +119,7 @@ async function personView(id) {
     throw e;
   }
   const heading = h('h1', {}, person.name);
-  const samplesBox = h('div', { class: 'samples', 'aria-live': 'polite' });
+  const samplesBox = h('div', { class: 'samples', 'aria-live': 'polite' }, loading('Loading photos…'));
   const results = h('ul', { class: 'results', 'aria-live': 'polite', 'aria-label': 'Upload results' });
 
   async function loadSamples() {
@@ -185,12 +135,17 @@ async function personView(id) {
                 'figcaption',
                 { class: 'small' },
                 s.negative ? h('span', { class: 'tag bad' }, 'not this person') : h('span', { class: 'tag' }, s.source),
-                h('div', { class: 'muted' }, `sharpness ${Math.round(s.quality.blur)} · ${Math.round(s.quality.size)} px`),
-                h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete this ${s.source} sample`, onclick: async () => {
-                  await api('DELETE', `/api/samples/${s.id}`);
-                  toast('Sample deleted.');
-                  loadSamples();
-                } }, 'Delete'),
+                h('div', {}, qualityTag(s.quality)),
+                confirmButton('Delete', {
+                  ariaLabel: `Delete this ${s.source} sample`,
+                  question: 'Delete this photo?',
+                  yes: 'Delete photo',
+                  action: async () => {
+                    await api('DELETE', `/api/samples/${s.id}`);
+                    toast('Photo deleted.');
+                    loadSamples();
+                  },
+                }),
               ),
             ),
           )
@@ -203,6 +158,8 @@ async function personView(id) {
   const nameInput = h('input', { type: 'text', id: 'rename', value: person.name, required: true, maxLength: 64 });
   const renameForm = h('form', { class: 'row' }, h('div', { class: 'grow' }, h('label', { for: 'rename' }, 'Name'), nameInput), h('button', { type: 'submit', class: 'secondary' }, 'Rename'));
   onSubmit(renameForm, renameOut, async () => {
+    const problem = nameProblem(nameInput.value);
+    if (problem) throw new Error(problem);
     person = await api('PATCH', `/api/people/${person.id}`, { name: nameInput.value });
     heading.textContent = person.name;
     toast('Renamed.');
@@ -215,45 +172,68 @@ async function personView(id) {
   } }, 'Delete person');
 
   // Uploads: drag and drop, or the two pickers (gallery, camera).
-  async function upload(files, face) {
+  async function upload(files, opts = {}, target = person) {
     if (!files.length) return;
     const fd = new FormData();
     for (const f of files) fd.append('photos', f, f.name);
-    const pending = h('li', { class: 'muted' }, `Uploading ${files.length} photo${files.length === 1 ? '' : 's'}…`);
+    const pending = h('li', { class: 'muted', role: 'status' }, `Uploading ${plural(files.length, 'photo')}…`);
     results.prepend(pending);
+    const q = new URLSearchParams();
+    if (opts.face !== undefined && opts.face !== null) q.set('face', String(opts.face));
+    if (opts.force) q.set('force', '1');
     try {
-      const r = await api('POST', `/api/people/${person.id}/photos${face !== undefined ? `?face=${face}` : ''}`, fd);
+      const r = await api('POST', `/api/people/${target.id}/photos${q.size ? `?${q}` : ''}`, fd);
       pending.remove();
-      r.results.forEach((res, i) => results.prepend(resultItem(res, files[i])));
+      r.results.forEach((res, i) => results.prepend(resultItem(res, files[i], target)));
       toast(`${r.accepted} accepted, ${r.rejected} refused.`);
-      if (r.accepted) loadSamples();
+      if (r.accepted && target.id === person.id) loadSamples();
+      return r;
     } catch (e) {
       pending.className = 'error';
       pending.textContent = e.message;
+      return null;
     }
   }
-  function resultItem(res, file) {
+  /** Runs a one-shot choice: every button of `group` is disabled at once, so a double click sends one request. */
+  const once = (group, fn) => async (ev) => {
+    if (group.dataset.busy) return;
+    group.dataset.busy = '1';
+    group.querySelectorAll('button').forEach((b) => (b.disabled = true));
+    const r = await fn(ev);
+    if (r && r.accepted) group.replaceChildren(h('p', { class: 'ok small', style: 'margin:0' }, 'Added.'));
+    else {
+      delete group.dataset.busy;
+      group.querySelectorAll('button').forEach((b) => (b.disabled = false));
+    }
+  };
+  function resultItem(res, file, target) {
+    const prefix = target.id === person.id ? '' : `${target.name}: `;
     if (res.status === 'accepted')
-      return h('li', {}, h('img', { class: 'thumb', src: res.thumbnail, alt: '' }), h('div', { class: 'what' }, h('strong', {}, res.file), h('div', { class: 'ok' }, `Added · sharpness ${Math.round(res.quality.blur)}`)));
-    const local = file && file.type.startsWith('image/') ? URL.createObjectURL(file) : null;
+      return h('li', {}, h('img', { class: 'thumb', src: res.thumbnail, alt: '' }), h('div', { class: 'what' }, h('strong', {}, res.file), h('div', { class: 'ok' }, `${prefix}Added · `, qualityTag(res.quality))));
+    // A preview only for real images (the server decoded it, or refused it for a reason other than "not a photo").
+    const local = file && res.reason !== 'not_image' && res.reason !== 'too_many_pixels' && file.type.startsWith('image/') ? URL.createObjectURL(file) : null;
     const item = h(
       'li',
       {},
       local ? h('img', { class: 'thumb', src: local, alt: '' }) : h('span', { class: 'thumb avatar', style: 'width:56px;height:56px;border-radius:6px;font-size:1rem' }, '?'),
-      h('div', { class: 'what' }, h('strong', {}, res.file), h('div', { class: 'error' }, `${REASONS[res.reason] || res.reason}: ${res.message}`)),
+      h('div', { class: 'what' }, h('strong', {}, res.file), h('div', { class: res.reason === 'looks_like_other' ? 'warn' : 'error' }, `${prefix}${REASONS[res.reason] || res.reason}: ${res.message}`)),
     );
     if (res.reason === 'multiple_faces' && res.faces && file) {
       // Only faces good enough to enrol are offered; the index is the server's.
       const usable = res.faces.filter((f) => f.ok);
       const skipped = res.faces.length - usable.length;
-      item.append(
-        h(
-          'div',
-          { class: 'faces', role: 'group', 'aria-label': 'Pick the face to add' },
-          usable.map((f, n) => h('button', { type: 'button', onclick: () => upload([file], f.index), 'aria-label': `Use face ${n + 1}` }, h('img', { src: f.thumbnail, alt: '' }), `Face ${n + 1}`)),
-        ),
-        skipped ? h('p', { class: 'muted small', style: 'flex-basis:100%;margin:0' }, `${skipped} more face${skipped === 1 ? ' is' : 's are'} too small or unclear to use.`) : null,
+      const group = h('div', { class: 'faces', role: 'group', 'aria-label': 'Pick the face to add' });
+      group.append(...usable.map((f, n) => h('button', { type: 'button', onclick: once(group, () => upload([file], { face: f.index })), 'aria-label': `Use face ${n + 1}` }, h('img', { src: f.thumbnail, alt: '' }), `Face ${n + 1}`)));
+      item.append(group, skipped ? h('p', { class: 'muted small', style: 'flex-basis:100%;margin:0' }, `${skipped} more face${skipped === 1 ? ' is' : 's are'} too small or unclear to use.`) : null);
+    }
+    if (res.reason === 'looks_like_other' && file) {
+      const group = h('div', { class: 'row choice', role: 'group', 'aria-label': 'Who is it?' });
+      const other = { id: res.match.personId, name: res.match.name };
+      group.append(
+        h('button', { type: 'button', class: 'secondary small', onclick: once(group, () => upload([file], { face: res.faceIndex, force: true })) }, `Add to ${person.name} anyway`),
+        h('button', { type: 'button', class: 'small', onclick: once(group, () => upload([file], { face: res.faceIndex }, other)) }, `Add to ${other.name} instead`),
       );
+      item.append(group);
     }
     return item;
   }
@@ -263,12 +243,7 @@ async function personView(id) {
     'div',
     { class: 'drop' },
     h('p', {}, 'Drop photos here, or'),
-    h(
-      'div',
-      { class: 'row' },
-      h('label', { class: 'button file-button', for: 'pick' }, 'Choose photos', pickAny),
-      h('label', { class: 'button secondary file-button', for: 'snap' }, 'Take a photo', pickCam),
-    ),
+    h('div', { class: 'row' }, h('label', { class: 'button file-button', for: 'pick' }, 'Choose photos', pickAny), h('label', { class: 'button secondary file-button', for: 'snap' }, 'Take a photo', pickCam)),
     h('p', { class: 'muted small' }, 'One face per photo, facing the camera, in good light. Several photos of different days help.'),
   );
   drop.addEventListener('dragover', (e) => {
@@ -295,133 +270,18 @@ async function personView(id) {
   await loadSamples();
 }
 
-// ---------- cameras ----------
-
-async function camerasView() {
-  const { cameras } = await api('GET', '/api/cameras');
-  const cards = cameras.map((cam) => cameraCard(cam));
-  setView('Cameras', h('h1', {}, 'Cameras'), cameras.length ? h('div', { class: 'cameras' }, cards.map((c) => c.el)) : h('p', { class: 'muted' }, 'No cameras are configured.'));
-  const tick = async () => {
-    try {
-      const { cameras: now } = await api('GET', '/api/cameras');
-      for (const c of cards) c.update(now.find((x) => x.camera === c.name));
-    } catch {
-      /* next tick */
-    }
-  };
-  timers.push(setInterval(tick, 1000));
-  cards.forEach((c) => c.refresh());
-}
-
-function cameraCard(cam) {
-  const name = cam.camera;
-  const img = h('img', { class: 'frame', alt: `Latest frame of ${name} with recognised faces marked` });
-  const state = h('span', { class: 'tag' });
-  const meta = h('div', { class: 'meta' });
-  const panel = h('div', { class: 'panel', hidden: true });
-  let lastUrl = null;
-  const refresh = async () => {
-    if (!img.isConnected) return;
-    try {
-      const res = await fetch(`/api/cameras/${encodeURIComponent(name)}/frame.jpg?t=${Date.now()}`, { credentials: 'same-origin' });
-      if (res.ok) {
-        const url = URL.createObjectURL(await res.blob());
-        // Decode off-screen first so the shown frame never blanks between updates.
-        const next = new Image();
-        next.src = url;
-        await next.decode().catch(() => {});
-        img.src = url;
-        if (lastUrl) URL.revokeObjectURL(lastUrl);
-        lastUrl = url;
-      }
-    } catch {
-      /* try again */
-    }
-    // About once a second, never overlapping.
-    if (img.isConnected) timers.push(setTimeout(refresh, 1000));
-  };
-  const update = (st) => {
-    if (!st) return;
-    state.textContent = st.state;
-    state.className = `tag ${st.state === 'online' ? 'ok' : st.state === 'offline' ? 'bad' : 'warn'}`;
-    meta.replaceChildren(
-      ...[
-      h('span', {}, `${fmtNum(st.fps, 1)} fps`),
-      h('span', {}, `${st.restarts} restart${st.restarts === 1 ? '' : 's'}`),
-      h('span', { class: 'muted' }, `last frame ${st.lastFrameTime ? new Date(st.lastFrameTime).toLocaleTimeString() : '—'}`),
-      st.lastError ? h('span', { class: 'error' }, st.lastError) : null,
-      ].filter(Boolean),
-    );
-  };
-  update(cam);
-  const captureBtn = h('button', { type: 'button', class: 'secondary', onclick: () => capture() }, 'Capture from camera');
-  async function capture() {
-    captureBtn.disabled = true;
-    panel.hidden = false;
-    panel.replaceChildren(h('p', { class: 'muted' }, 'Looking for faces…'));
-    try {
-      const cap = await api('POST', `/api/cameras/${encodeURIComponent(name)}/capture`);
-      if (!cap.faces.length) {
-        panel.replaceChildren(h('p', {}, 'No face in this frame. Try again when someone faces the camera.'));
-        return;
-      }
-      let chosen = null;
-      const out = h('p', { class: 'error', role: 'alert' });
-      const usable = cap.faces.filter((f) => f.ok);
-      if (!usable.length) {
-        panel.replaceChildren(h('p', {}, `${cap.faces.length} face${cap.faces.length === 1 ? '' : 's'} seen, none sharp, large or frontal enough. Try again.`));
-        return;
-      }
-      const faceButtons = usable.map((f, n) =>
-        h('button', { type: 'button', 'aria-pressed': 'false', onclick: (e) => {
-          chosen = f.index;
-          faceButtons.forEach((b) => b.setAttribute('aria-pressed', String(b === e.currentTarget)));
-        } }, h('img', { src: f.thumbnail, alt: '' }), `Face ${n + 1}`),
-      );
-      const select = h('select', { id: `who-${name}` });
-      await peopleOptions(select, 'New person…');
-      const newName = h('input', { type: 'text', id: `newname-${name}`, maxLength: 64, placeholder: 'Name of the new person' });
-      const form = h(
-        'form',
-        { class: 'stack' },
-        h('div', { class: 'faces', role: 'group', 'aria-label': 'Faces in the frame' }, faceButtons),
-        h('div', {}, h('label', { for: `who-${name}` }, 'Add to'), select),
-        h('div', {}, h('label', { for: `newname-${name}` }, 'New person’s name'), newName),
-        h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Add face'), h('button', { type: 'button', class: 'secondary', onclick: () => (panel.hidden = true) }, 'Cancel')),
-        out,
-      );
-      select.addEventListener('change', () => (newName.parentElement.hidden = select.value !== ''));
-      onSubmit(form, out, async () => {
-        if (chosen === null) throw new Error('Pick a face first.');
-        let personId = select.value;
-        if (!personId) personId = (await api('POST', '/api/people', { name: newName.value })).id;
-        await api('POST', `/api/people/${personId}/capture`, { camera: name, captureId: cap.captureId, face: chosen });
-        toast('Face added.');
-        panel.hidden = true;
-      });
-      panel.replaceChildren(h('h3', { style: 'margin:0 0 .5rem' }, 'Pick a face'), form);
-    } catch (e) {
-      panel.replaceChildren(h('p', { class: 'error' }, e.message));
-    } finally {
-      captureBtn.disabled = false;
-    }
-  }
-  const el = h('article', { class: 'card camera' }, h('div', { class: 'row', style: 'justify-content:space-between;align-items:center' }, h('h2', { style: 'margin:0' }, name), state), img, meta, captureBtn, panel);
-  return { el, name, update, refresh };
-}
-
 // ---------- events ----------
 
 async function eventsView() {
+  setView('Events', h('h1', {}, 'Events'), loading('Loading events…'));
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const personSel = h('select', { id: 'f-person' });
-  const people = await peopleOptions(personSel, 'Anyone');
+  const [people, { cameras }] = await Promise.all([peopleOptions(personSel, 'Anyone'), api('GET', '/api/cameras')]);
   personSel.append(h('option', { value: 'unknown' }, 'Unknown faces'));
   personSel.value = params.get('person') || '';
-  const { cameras } = await api('GET', '/api/cameras');
   const camSel = h('select', { id: 'f-camera' }, h('option', { value: '' }, 'All cameras'), cameras.map((c) => h('option', { value: c.camera }, c.camera)));
   camSel.value = params.get('camera') || '';
-  const list = h('ul', { class: 'events', 'aria-live': 'polite' });
+  const list = h('ul', { class: 'events', 'aria-live': 'polite', 'aria-busy': 'true' }, h('li', { class: 'muted loading' }, 'Loading events…'));
   const filters = h(
     'form',
     { class: 'row card' },
@@ -430,11 +290,18 @@ async function eventsView() {
     h('button', { type: 'submit', class: 'secondary' }, 'Show'),
   );
   const load = async () => {
+    list.setAttribute('aria-busy', 'true');
     const q = new URLSearchParams({ limit: '100' });
     if (personSel.value) q.set('person', personSel.value);
     if (camSel.value) q.set('camera', camSel.value);
-    const { events } = await api('GET', `/api/events?${q}`);
-    list.replaceChildren(...(events.length ? events.map((e) => eventItem(e, people, load)) : [h('li', { class: 'muted' }, 'No events yet.')]));
+    try {
+      const { events } = await api('GET', `/api/events?${q}`);
+      list.replaceChildren(...(events.length ? events.map((e) => eventItem(e, people, load)) : [h('li', { class: 'muted' }, 'No events yet.')]));
+    } catch (e) {
+      list.replaceChildren(h('li', { class: 'error' }, e.message));
+    } finally {
+      list.removeAttribute('aria-busy');
+    }
   };
   filters.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -476,6 +343,7 @@ function eventItem(e, people, reload) {
       } }, `Not ${who}`)
     : null;
   fix.append(form, notBtn ? h('div', { class: 'row', style: 'margin-top:.5rem' }, notBtn) : null, out);
+  const m = matchWord(e.similarity);
   return h(
     'li',
     { class: 'event' },
@@ -485,99 +353,14 @@ function eventItem(e, people, reload) {
       {},
       h('span', { class: 'who' }, who),
       ' ',
-      h('span', { class: 'tag' }, e.type),
+      h('span', { class: 'tag', title: e.type }, eventWord(e.type)),
       ' ',
       correction,
-      h('div', { class: 'muted small' }, `${e.camera} · ${fmtTime(e.frameTime)} · similarity ${fmtNum(e.similarity)}`),
+      h('div', { class: 'muted small' }, `${e.camera} · ${fmtTime(e.frameTime)} · `, h('span', { title: m.title }, `${m.word} (${typeof e.similarity === 'number' ? e.similarity.toFixed(2) : '—'})`)),
     ),
     h('div', { class: 'actions' }, wrong),
     fix,
   );
-}
-
-// ---------- unknowns ----------
-
-async function unknownsView() {
-  const [{ clusters }, { people }] = await Promise.all([api('GET', '/api/unknowns'), api('GET', '/api/people')]);
-  const names = h('datalist', { id: 'people-names' }, people.map((p) => h('option', { value: p.name })));
-  const cards = clusters.map((c) => {
-    const input = h('input', { type: 'text', id: `cl-${c.id}`, required: true, maxLength: 64, autocomplete: 'off' });
-    input.setAttribute('list', 'people-names');
-    const out = h('p', { class: 'error', role: 'alert' });
-    const form = h('form', { class: 'row' }, h('div', { class: 'grow' }, h('label', { for: `cl-${c.id}` }, 'Who is this?'), input), h('button', { type: 'submit' }, 'Name'));
-    onSubmit(form, out, async () => {
-      const existing = people.find((p) => p.name.toLowerCase() === input.value.trim().toLowerCase());
-      const r = await api('POST', `/api/unknowns/${c.id}/name`, existing ? { personId: existing.id } : { name: input.value });
-      toast(`${r.sampleIds.length} face${r.sampleIds.length === 1 ? '' : 's'} added to ${input.value.trim()}.`);
-      unknownsView();
-    });
-    const dismiss = h('button', { type: 'button', class: 'danger small', onclick: async () => {
-      await api('POST', `/api/unknowns/${c.id}/dismiss`);
-      toast('Dismissed.');
-      unknownsView();
-    } }, 'Dismiss');
-    return h(
-      'article',
-      { class: 'card' },
-      h('h2', { style: 'margin-top:0' }, `${c.size} sighting${c.size === 1 ? '' : 's'}`),
-      h('p', { class: 'muted small' }, `${c.cameras.join(', ')} · ${fmtTime(c.first)} – ${fmtTime(c.last)}`),
-      h('div', { class: 'strip' }, c.members.map((m) => (m.snapshotUrl ? h('img', { src: m.snapshotUrl, alt: '', loading: 'lazy' }) : null))),
-      form,
-      out,
-      h('div', { class: 'row' }, dismiss),
-    );
-  });
-  setView(
-    'Unknowns',
-    h('h1', {}, 'Unknown faces'),
-    h('p', { class: 'muted' }, 'Faces the cameras saw but could not name, grouped by likeness. Name a group to enrol all its faces.'),
-    names,
-    clusters.length ? h('div', { class: 'clusters' }, cards) : h('p', { class: 'muted' }, 'No unknown faces right now.'),
-  );
-}
-
-// ---------- tokens ----------
-
-async function tokensView() {
-  const { tokens } = await api('GET', '/api/tokens');
-  const out = h('p', { class: 'error', role: 'alert' });
-  const shown = h('div', { 'aria-live': 'polite' });
-  const name = h('input', { type: 'text', id: 'token-name', required: true, maxLength: 64, placeholder: 'e.g. home-assistant' });
-  const form = h('form', { class: 'row card' }, h('div', { class: 'grow' }, h('label', { for: 'token-name' }, 'New token for'), name), h('button', { type: 'submit' }, 'Create token'));
-  onSubmit(form, out, async () => {
-    const t = await api('POST', '/api/tokens', { name: name.value });
-    await tokensView();
-    main.querySelector('[data-new-token]').replaceChildren(
-      h('div', { class: 'card stack' }, h('strong', {}, `Token "${t.name}" — copy it now, it is shown only once:`), h('code', { class: 'secret' }, t.token), h('p', { class: 'muted small' }, 'Send it as: Authorization: Bearer <token>')),
-    );
-  });
-  const table = tokens.length
-    ? h(
-        'table',
-        { class: 'tokens' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'opt' }, 'Created'), h('th', {}, 'Last used'), h('th', {}, h('span', { class: 'visually-hidden' }, 'Actions')))),
-        h(
-          'tbody',
-          {},
-          tokens.map((t) =>
-            h(
-              'tr',
-              {},
-              h('td', {}, t.name),
-              h('td', { class: 'opt' }, fmtTime(t.created)),
-              h('td', {}, t.lastUsed ? fmtTime(t.lastUsed) : 'never'),
-              h('td', {}, h('button', { type: 'button', class: 'danger small', 'aria-label': `Revoke token ${t.name}`, onclick: async () => {
-                if (!confirm(`Revoke the token "${t.name}"?`)) return;
-                await api('DELETE', `/api/tokens/${t.id}`);
-                tokensView();
-              } }, 'Revoke')),
-            ),
-          ),
-        ),
-      )
-    : h('p', { class: 'muted' }, 'No tokens yet.');
-  shown.dataset.newToken = '';
-  setView('Tokens', h('h1', {}, 'API tokens'), h('p', { class: 'muted' }, 'Tokens let automation use the API without the password.'), form, out, shown, h('h2', {}, 'Tokens'), table);
 }
 
 // ---------- router ----------
@@ -585,32 +368,35 @@ async function tokensView() {
 const routes = [
   [/^#\/people\/([A-Za-z0-9_-]+)$/, (m) => personView(m[1]), 'people'],
   [/^#\/people$/, peopleView, 'people'],
-  [/^#\/cameras$/, camerasView, 'cameras'],
+  [/^#\/cameras$/, () => camerasView(timers), 'cameras'],
   [/^#\/events(\?.*)?$/, eventsView, 'events'],
+  [/^#\/faces$/, facesView, 'faces'],
   [/^#\/unknowns$/, unknownsView, 'unknowns'],
-  [/^#\/tokens$/, tokensView, 'tokens'],
+  [/^#\/tokens$/, () => tokensView(), 'tokens'],
+  [/^#\/account$/, () => accountView(status), 'account'],
 ];
 
 async function route() {
   timers.forEach((t) => (clearInterval(t), clearTimeout(t)));
   timers = [];
-  // A message from the page before stays only when it came just now (e.g. "deleted" then back to the list).
-  if (Date.now() - (toast.at || 0) > 1000) toastBox.textContent = '';
+  staleToast();
   const hash = location.hash || '#/people';
   try {
-    const st = await api('GET', '/api/session-status');
-    if (st.setupRequired) {
+    status = await api('GET', '/api/session-status');
+    Object.assign(settings, { quality: status.quality ?? settings.quality, threshold: status.threshold ?? settings.threshold, nameRule: status.nameRule ?? null });
+    if (status.setupRequired) {
       nav.hidden = true;
-      return passwordView(true, st.minPasswordLength);
+      return passwordView(true, status.minPasswordLength);
     }
-    if (!st.authenticated) {
+    if (!status.authenticated) {
       nav.hidden = true;
+      rememberPlace(hash);
       return passwordView(false);
     }
-    csrf = st.csrfToken;
+    setCsrf(status.csrfToken);
     nav.hidden = false;
     if (hash === '#/login' || hash === '#/setup') {
-      location.hash = '#/people';
+      location.hash = takePlace();
       return;
     }
     const hit = routes.find(([re]) => re.test(hash));
@@ -620,8 +406,14 @@ async function route() {
     await hit[1](hash.match(hit[0]));
     main.focus({ preventScroll: true });
   } catch (e) {
-    if (e.status === 401) return;
-    setView('Error', h('h1', {}, 'Something went wrong'), h('p', { class: 'error' }, e.message), h('button', { type: 'button', onclick: route }, 'Try again'));
+    if (e.status === 401 && location.hash === '#/login') return;
+    const unreachable = e.code === 'unreachable';
+    setView(
+      unreachable ? 'Cannot reach the appliance' : 'Error',
+      h('h1', {}, unreachable ? 'Cannot reach the appliance' : 'Something went wrong'),
+      h('p', { class: 'error', role: 'alert' }, e.message),
+      h('button', { type: 'button', onclick: route }, 'Try again'),
+    );
   }
 }
 
@@ -629,7 +421,8 @@ document.getElementById('signout').addEventListener('click', async () => {
   try {
     await api('POST', '/api/logout');
   } finally {
-    csrf = null;
+    setCsrf(null);
+    sessionStorage.clear();
     location.hash = '#/login';
     route();
   }

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
 import { FacegateError } from '../util/errors.js';
+import { MIN_PASSWORD_LENGTH } from '../store/auth.js';
+import { prepareAdmin, readStdin } from './admin-access.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The package root: dist/cli/ or src/cli/ → two levels up. */
@@ -42,7 +44,7 @@ const userExists = (user: string): boolean => {
   }
 };
 
-export function planInstall(opts: { user: string; execStart?: string; unitDir?: string; configDir?: string; dataDir?: string }): InstallPlan {
+export function planInstall(opts: { user: string; execStart?: string; unitDir?: string; configDir?: string; dataDir?: string; adminPassword?: boolean }): InstallPlan {
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(opts.user)) throw new FacegateError('usage', `"${opts.user}" is not a valid user name`);
   const template = readFileSync(path.join(packageRoot, 'systemd', 'facegate.service'), 'utf8');
   const dataDir = opts.dataDir ?? '/var/lib/facegate';
@@ -61,6 +63,7 @@ export function planInstall(opts: { user: string; execStart?: string; unitDir?: 
     userExists(opts.user) ? `user ${opts.user} exists` : `create system user ${opts.user} (useradd --system --user-group --no-create-home --shell /usr/sbin/nologin)`,
     `add ${opts.user} to groups video, render (those that exist)`,
     `create ${dataDir} (owner ${opts.user}, mode 0750)`,
+    opts.adminPassword ? `set the admin password from standard input (${dataDir}/auth.json)` : `make the admin page's one-time claim code (${dataDir}/auth.json) and print it`,
     configSource ? `copy ${configSource} to ${configPath}` : `keep existing ${configPath}`,
     `write ${unitPath} (ExecStart=${execStart})`,
     'systemctl daemon-reload',
@@ -98,24 +101,35 @@ export const installServiceCommand: Command = {
 
 Writes /etc/systemd/system/facegate.service, creates the system user and /var/lib/facegate, and copies
 the default config to /etc/facegate/config.yaml unless one exists. Then: systemctl enable --now facegate
-  --user <name>   service user (default facegate)
-  --dry-run       print what would be done, change nothing`,
-  options: { user: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+The admin page is claimed with a one-time code printed at the end (and in the service log until used), or
+give the admin password now on standard input:  printf '%s' 'my admin password' | facegate install-service --admin-password-stdin
+  --user <name>              service user (default facegate)
+  --admin-password-stdin     set the admin password read from standard input (at least ${MIN_PASSWORD_LENGTH} characters)
+  --dry-run                  print what would be done, change nothing`,
+  options: { user: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'admin-password-stdin': { type: 'boolean' } },
   async run({ values }, io) {
-    const plan = planInstall({ user: (values.user as string | undefined) ?? 'facegate', dataDir: values['data-dir'] as string | undefined });
+    const withPassword = Boolean(values['admin-password-stdin']);
+    const plan = planInstall({ user: (values.user as string | undefined) ?? 'facegate', dataDir: values['data-dir'] as string | undefined, adminPassword: withPassword });
     const dry = Boolean(values['dry-run']);
+    let admin: Awaited<ReturnType<typeof prepareAdmin>> | null = null;
     if (!dry) {
       if (process.getuid?.() !== 0) throw new FacegateError('permission', 'install-service must run as root (or use --dry-run to see the steps)');
+      const password = withPassword ? await readStdin() : undefined;
+      if (password !== undefined && password.length < MIN_PASSWORD_LENGTH) throw new FacegateError('usage', `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
       execute(plan);
+      admin = await prepareAdmin(plan.dataDir, password);
     }
     if (values.json) {
-      io.stdout(JSON.stringify({ dryRun: dry, steps: plan.steps, unitPath: plan.unitPath, unit: plan.unit }));
+      io.stdout(JSON.stringify({ dryRun: dry, steps: plan.steps, unitPath: plan.unitPath, unit: plan.unit, claimCode: admin?.claimCode ?? null }));
       return 0;
     }
     io.stdout(dry ? 'Would do (dry run, nothing changed):' : 'Done:');
     for (const s of plan.steps) io.stdout(`  - ${s}`);
     if (dry) io.stdout(`\n--- ${plan.unitPath}\n${plan.unit}`);
-    else io.stdout('\nStart it with: systemctl enable --now facegate');
+    else {
+      io.stdout(`\n${admin!.message}`);
+      io.stdout('Start it with: systemctl enable --now facegate');
+    }
     return 0;
   },
 };

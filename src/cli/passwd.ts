@@ -1,23 +1,40 @@
-/** `facegate passwd`: prints the scrypt hash of an admin password read from stdin (for web.passwordHash). */
+/** `facegate passwd`: hashes an admin password read from stdin (for web.passwordHash); `--reset` for a forgotten one. */
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../store/auth.js';
 import { FacegateError } from '../util/errors.js';
 import type { Command } from './command.js';
+import { configWithDataDir } from './context.js';
+import { readStdin, resetAdmin } from './admin-access.js';
 
 const usage = `Usage: printf '%s' 'my admin password' | facegate passwd [--json]
+       facegate passwd --reset [--config <file>] [--data-dir <dir>] [--json]
 
 Reads the admin password from standard input (never from the command line, where other users could see
 it) and prints its scrypt hash. Put the hash in the config as web.passwordHash or in the environment as
-FACEGATE_ADMIN_PASSWORD_HASH. Without either, the first visitor of the admin page sets the password.`;
+FACEGATE_ADMIN_PASSWORD_HASH. Without either, set-up on the admin page asks for the claim code printed in
+the service log.
+
+--reset   forgot the password: forget it (and every session and API token) and print a new claim code.
+          Stop the service first and start it after: systemctl stop facegate; facegate passwd --reset;
+          systemctl start facegate.`;
 
 export const passwdCommand: Command = {
   name: 'passwd',
-  summary: 'Hash an admin password for the config (reads stdin)',
+  summary: 'Hash an admin password for the config (reads stdin), or --reset a forgotten one',
   usage,
-  options: {},
+  options: { reset: { type: 'boolean' } },
   async run({ values }, io) {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    if (values.reset) {
+      const config = configWithDataDir(values);
+      const code = await resetAdmin(config.dataDir, config.web.passwordHash);
+      if (values.json) io.stdout(JSON.stringify({ reset: true, claimCode: code }));
+      else {
+        io.stdout('The admin password, its sessions and API tokens are forgotten.');
+        io.stdout(`Claim code: ${code}`);
+        io.stdout('Start the service, open the admin page and enter the claim code to choose a new password.');
+      }
+      return 0;
+    }
+    const password = await readStdin();
     if (password.length < MIN_PASSWORD_LENGTH) throw new FacegateError('usage', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
     const hash = await hashPassword(password);
     io.stdout(values.json ? JSON.stringify({ passwordHash: hash }) : hash);

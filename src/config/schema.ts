@@ -142,7 +142,27 @@ export const webSchema = z
     enabled: z.boolean().default(true).describe('Serve the admin page, API, /healthz, /readyz and /metrics.'),
     host: z.string().default('0.0.0.0').describe('Address the admin page binds to.'),
     port: z.number().int().min(0).max(65535).default(8080).describe('Port of the admin page.'),
-    passwordHash: z.string().optional().describe('scrypt hash from `facegate passwd`; or set FACEGATE_ADMIN_PASSWORD_HASH. Without it the first visitor sets the password.'),
+    passwordHash: z
+      .string()
+      .optional()
+      .describe('scrypt hash from `facegate passwd`; or set FACEGATE_ADMIN_PASSWORD_HASH. Without it, set-up on the page needs the one-time claim code from the log.'),
+    https: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('TLS on the admin port: auto = on unless bound to a loopback address only; plain HTTP on the same port then only redirects.'),
+    certFile: z.string().optional().describe('PEM certificate (chain) for HTTPS; without it a self-signed one is made in <dataDir>/tls.'),
+    keyFile: z.string().optional().describe('PEM private key matching web.certFile.'),
+    allowedHosts: z
+      .array(z.string().min(1).max(253))
+      .max(64)
+      .default([])
+      .describe('Extra names the page answers to (Host header), besides IP addresses, localhost and this machine\'s hostname (and .local); ".example.lan" also allows its subdomains.'),
+    trustProxy: z.boolean().default(false).describe('Behind a reverse proxy: take the client address and https from X-Forwarded-For/-Proto when the request comes from web.trustedProxies.'),
+    trustedProxies: z
+      .array(z.string().min(2).max(64))
+      .max(64)
+      .default(['127.0.0.1', '::1'])
+      .describe('Addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (with web.trustProxy).'),
     maxUploadBytes: z.number().int().min(1024).default(10 * 1024 * 1024).describe('Largest accepted photo.'),
     maxRequestBytes: z.number().int().min(1024).default(50 * 1024 * 1024).describe('Largest accepted request body.'),
     maxPixels: z.number().int().min(1).default(40_000_000).describe('Largest accepted photo, in pixels.'),

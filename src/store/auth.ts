@@ -50,12 +50,19 @@ export async function readJson<T>(file: string): Promise<T | null> {
   }
 }
 
+export type TokenScope = 'read' | 'admin';
+export const TOKEN_SCOPES: readonly TokenScope[] = ['read', 'admin'];
+
 interface TokenRecord {
   id: string;
   name: string;
   hash: string;
   created: string;
   lastUsed: string | null;
+  /** read: GET only; admin: everything, including minting tokens. Old records without one are admin. */
+  scope: TokenScope;
+  /** ISO time after which the token is refused; null: never. */
+  expires: string | null;
 }
 interface SessionRecord {
   hash: string;
@@ -64,11 +71,13 @@ interface SessionRecord {
 }
 interface AuthFile {
   passwordHash: string | null;
+  /** One-time code that set-up asks for until a password exists (kept in clear: it is printed in the log). */
+  claimCode: string | null;
   tokens: TokenRecord[];
   sessions: SessionRecord[];
 }
 
-export type TokenInfo = Omit<TokenRecord, 'hash'>;
+export type TokenInfo = Omit<TokenRecord, 'hash'> & { expired: boolean };
 export interface Session {
   csrf: string;
   expires: string;
@@ -81,19 +90,47 @@ export interface AuthOptions {
   fixedPasswordHash?: string;
 }
 
+/** Crockford base32 without look-alikes: a code read from a log or a console can be typed back. */
+const CLAIM_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A new claim code: 12 random characters (60 bits) in groups of four, e.g. 7KQM-2HXD-9TPR. */
+export function newClaimCode(): string {
+  const b = randomBytes(12);
+  const chars = Array.from(b, (x) => CLAIM_ALPHABET[x & 31]);
+  return [0, 4, 8].map((i) => chars.slice(i, i + 4).join('')).join('-');
+}
+
+/** A typed claim code in the stored form: upper case, no spaces or dashes, O→0 and I/L→1. */
+const canonicalClaim = (s: string) => s.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+
+const info = ({ hash: _h, ...t }: TokenRecord): TokenInfo => ({ ...t, expired: t.expires !== null && Date.parse(t.expires) <= Date.now() });
+
 export class AuthStore {
-  private data: AuthFile = { passwordHash: null, tokens: [], sessions: [] };
+  private data: AuthFile = { passwordHash: null, claimCode: null, tokens: [], sessions: [] };
   private readonly file: string;
   private writing: Promise<void> = Promise.resolve();
+  /** Set while a set-up is hashing its password: a second set-up is refused, so exactly one wins. */
+  private claiming = false;
 
   private constructor(private readonly opts: AuthOptions) {
     this.file = path.join(opts.dataDir, 'auth.json');
   }
 
+  /** Opens <dataDir>/auth.json; while no password exists it makes sure a claim code does (saved at once). */
   static async open(opts: AuthOptions): Promise<AuthStore> {
     const s = new AuthStore(opts);
     const d = await readJson<Partial<AuthFile>>(s.file);
-    if (d) s.data = { passwordHash: d.passwordHash ?? null, tokens: d.tokens ?? [], sessions: d.sessions ?? [] };
+    if (d)
+      s.data = {
+        passwordHash: d.passwordHash ?? null,
+        claimCode: d.claimCode ?? null,
+        tokens: (d.tokens ?? []).map((t) => ({ ...t, scope: t.scope ?? 'admin', expires: t.expires ?? null })),
+        sessions: d.sessions ?? [],
+      };
+    if (!s.hasPassword() && !s.data.claimCode) {
+      s.data.claimCode = newClaimCode();
+      await s.save();
+    }
     return s;
   }
 
@@ -111,13 +148,60 @@ export class AuthStore {
     return this.passwordHash !== null;
   }
 
-  /** First run only: fails once a password exists. */
-  async setInitialPassword(password: string): Promise<void> {
-    if (this.hasPassword()) throw new FacegateError('password_set', 'The admin password is already set.');
+  /** True when the password comes from the config or environment (it cannot be changed from the page). */
+  passwordIsFixed(): boolean {
+    return this.opts.fixedPasswordHash !== undefined;
+  }
+
+  /** The claim code while set-up is pending (to print in the log and the install output); null once claimed. */
+  pendingClaimCode(): string | null {
+    return this.hasPassword() ? null : this.data.claimCode;
+  }
+
+  private static checkNewPassword(password: unknown): string {
     if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH)
       throw new FacegateError('weak_password', `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`);
-    this.data.passwordHash = await hashPassword(password);
+    if (password.length > 1024) throw new FacegateError('weak_password', 'The password is too long (at most 1024 characters).');
+    return password;
+  }
+
+  /** Sets the first password; with `claimCode` (the web set-up) the code must match. Exactly one concurrent call wins. */
+  async setInitialPassword(password: string, claimCode?: string): Promise<void> {
+    if (this.hasPassword() || this.claiming) throw new FacegateError('password_set', 'The admin password is already set.');
+    if (claimCode !== undefined) {
+      const want = Buffer.from(canonicalClaim(this.data.claimCode ?? ''));
+      const got = Buffer.from(canonicalClaim(String(claimCode)));
+      if (want.length === 0 || got.length !== want.length || !timingSafeEqual(got, want))
+        throw new FacegateError('bad_claim_code', 'That claim code is not right; it is printed in the appliance log (journalctl -u facegate) and by install-service.');
+    }
+    AuthStore.checkNewPassword(password);
+    this.claiming = true;
+    try {
+      const hash = await hashPassword(password);
+      this.data.passwordHash = hash;
+      this.data.claimCode = null;
+      await this.save();
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  /** Changes the password (the current one must be right) and ends every session. */
+  async changePassword(current: string, next: string): Promise<void> {
+    if (this.passwordIsFixed()) throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); change it there.');
+    if (!(await this.checkPassword(current))) throw new FacegateError('bad_password', 'The current password is not right.');
+    const hash = await hashPassword(AuthStore.checkNewPassword(next));
+    this.data.passwordHash = hash;
+    this.data.sessions = [];
     await this.save();
+  }
+
+  /** Forgets the password, every session and token, and issues a new claim code (facegate passwd --reset). */
+  async resetPassword(): Promise<string> {
+    if (this.passwordIsFixed()) throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); remove it there.');
+    this.data = { passwordHash: null, claimCode: newClaimCode(), tokens: [], sessions: [] };
+    await this.save();
+    return this.data.claimCode!;
   }
 
   async checkPassword(password: string): Promise<boolean> {
@@ -152,18 +236,38 @@ export class AuthStore {
     await this.save();
   }
 
-  tokens(): TokenInfo[] {
-    return this.data.tokens.map(({ hash: _h, ...t }) => t);
+  /** Signs out everywhere: every browser session ends (tokens stay). Returns how many ended. */
+  async endAllSessions(): Promise<number> {
+    const n = this.data.sessions.length;
+    this.data.sessions = [];
+    await this.save();
+    return n;
   }
 
-  /** Returns the token in clear: the only time it is ever shown. */
-  async createToken(name: string): Promise<{ token: string; info: TokenInfo }> {
+  tokens(): TokenInfo[] {
+    return this.data.tokens.map(info);
+  }
+
+  /** Returns the token in clear: the only time it is ever shown. `days`: lifetime, null for no expiry. */
+  async createToken(name: string, opts: { scope?: TokenScope; days?: number | null } = {}): Promise<{ token: string; info: TokenInfo }> {
+    const scope = opts.scope ?? 'admin';
+    if (!TOKEN_SCOPES.includes(scope)) throw new FacegateError('bad_scope', 'A token scope is "read" or "admin".');
+    const days = opts.days ?? null;
+    if (days !== null && !(Number.isFinite(days) && days > 0 && days <= 3650)) throw new FacegateError('bad_expiry', 'A token lasts 1 to 3650 days, or never expires.');
     const token = `fgt_${randomBytes(32).toString('base64url')}`;
-    const rec: TokenRecord = { id: randomBytes(8).toString('hex'), name, hash: sha256(token), created: new Date().toISOString(), lastUsed: null };
+    const now = Date.now();
+    const rec: TokenRecord = {
+      id: randomBytes(8).toString('hex'),
+      name,
+      hash: sha256(token),
+      created: new Date(now).toISOString(),
+      lastUsed: null,
+      scope,
+      expires: days === null ? null : new Date(now + days * 86_400_000).toISOString(),
+    };
     this.data.tokens.push(rec);
     await this.save();
-    const { hash: _h, ...info } = rec;
-    return { token, info };
+    return { token, info: info(rec) };
   }
 
   async deleteToken(id: string): Promise<boolean> {
@@ -174,17 +278,17 @@ export class AuthStore {
     return true;
   }
 
-  /** Checks a bearer token; records its use (saved in the background). */
+  /** Checks a bearer token (expired ones fail); records its use (saved in the background, at most once a minute). */
   checkToken(token: string): TokenInfo | null {
     if (!token || token.length > 200) return null;
     const h = Buffer.from(sha256(token), 'hex');
     const rec = this.data.tokens.find((t) => timingSafeEqual(Buffer.from(t.hash, 'hex'), h));
     if (!rec) return null;
+    if (rec.expires !== null && Date.parse(rec.expires) <= Date.now()) return null;
     const last = rec.lastUsed ? Date.parse(rec.lastUsed) : 0;
     rec.lastUsed = new Date().toISOString();
     if (Date.now() - last > 60_000) void this.save().catch(() => {});
-    const { hash: _h, ...info } = rec;
-    return info;
+    return info(rec);
   }
 
   /** Waits for pending writes (tests, shutdown). */

@@ -10,6 +10,7 @@ import { Low } from 'lowdb';
 import sharp from 'sharp';
 import type { Bus } from '../util/bus.js';
 import { FacegateError } from '../util/errors.js';
+import { nameKey, normalizeName } from './names.js';
 import type { Logger } from '../util/log.js';
 import type { FaceQuality, RgbImage } from '../vision/types.js';
 import { AtomicJsonFile, TEMP_FILE, writeFileAtomic } from './atomic.js';
@@ -49,15 +50,8 @@ export interface ReembedResult {
 const ID = /^[a-zA-Z0-9-]{1,64}$/;
 const SOURCES: readonly SampleSource[] = ['upload', 'camera', 'event', 'unknown', 'cli'];
 
-/** Trim and check a person's name. */
-export function cleanName(name: unknown): string {
-  if (typeof name !== 'string') throw new FacegateError('invalid', 'A name must be text.');
-  const n = name.trim().replace(/\s+/g, ' ');
-  if (!n) throw new FacegateError('invalid', 'A name must not be empty.');
-  if (n.length > 64) throw new FacegateError('invalid', 'A name must be at most 64 characters.');
-  if (/[\u0000-\u001f\u007f]/.test(n)) throw new FacegateError('invalid', 'A name must not contain control characters.');
-  return n;
-}
+/** Trim and check a person's name (the shared rule of store/names.ts). */
+export const cleanName = normalizeName;
 
 /** L2-normalised copy as plain numbers, rounded to 9 significant digits (exact for float32). */
 function storeEmbedding(e: Float32Array | readonly number[]): number[] {
@@ -188,8 +182,8 @@ export class Facebank {
   }
 
   async findByName(name: string): Promise<Person | null> {
-    const key = String(name).trim().replace(/\s+/g, ' ').toLowerCase();
-    return this.data().people.find((p) => p.name.toLowerCase() === key) ?? null;
+    const key = nameKey(name);
+    return this.data().people.find((p) => nameKey(p.name) === key) ?? null;
   }
 
   async samples(personId?: string): Promise<Sample[]> {
@@ -204,8 +198,8 @@ export class Facebank {
   }
 
   private static nameTaken(d: FacebankData, name: string, except?: string): boolean {
-    const key = name.toLowerCase();
-    return d.people.some((p) => p.id !== except && p.name.toLowerCase() === key);
+    const key = nameKey(name);
+    return d.people.some((p) => p.id !== except && nameKey(p.name) === key);
   }
 
   async createPerson(name: string, notes = ''): Promise<Person> {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './ports.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './http.js';
-import { authGate, securityHeaders } from './security.js';
+import { authGate, hostGate, securityHeaders } from './security.js';
+import { hostCheck, requestFacts, type RequestFacts } from './origin.js';
 import { serveStatic } from './static.js';
 import { openapi } from './openapi.js';
 import { sessionRoutes } from './routes/session.js';
@@ -19,7 +20,7 @@ export type { AppDeps } from './ports.js';
 const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 
 /** The socket's remote address under @hono/node-server; "local" without one (app.request in tests). */
-function defaultClientIp(_req: Request, env: unknown): string {
+function socketAddress(env: unknown): string {
   const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? 'local';
 }
@@ -27,11 +28,16 @@ function defaultClientIp(_req: Request, env: unknown): string {
 export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const webDir = deps.webDir ?? DEFAULT_WEB_DIR;
-  const ip = (c: Context) => (deps.clientIp ?? defaultClientIp)(c.req.raw, c.env);
+  const factsOf = requestFacts(deps.config.web);
+  const facts = (c: Context): RequestFacts => {
+    const f = factsOf(socketAddress(c.env), new URL(c.req.url).protocol === 'https:', c.req.raw.headers);
+    return deps.clientIp ? { ...f, ip: deps.clientIp(c.req.raw, c.env) } : f;
+  };
   const captures = new Captures();
   const clusterThreshold = deps.clusterThreshold ?? deps.config.match.threshold ?? deps.engine.defaultThreshold;
 
   app.use('*', securityHeaders);
+  app.use('*', hostGate(hostCheck(deps.config.web.allowedHosts)));
   app.onError((err, c) => {
     const r = errorResponse(c, err);
     if (r) return r;
@@ -50,7 +56,7 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
   app.use('/api/*', authGate(deps.auth));
 
   const api = new Hono<AppEnv>();
-  api.route('/', sessionRoutes(deps, ip));
+  api.route('/', sessionRoutes(deps, facts));
   api.route('/', tokenRoutes(deps));
   api.route('/', peopleRoutes(deps, captures));
   api.route('/', liveRoutes(deps, captures, clusterThreshold));

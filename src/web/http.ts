@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isFacegateError } from '../util/errors.js';
+import { normalizeName } from '../store/names.js';
 
 export class HttpError extends Error {
   constructor(
@@ -23,6 +24,10 @@ export function statusForCode(code: string): ContentfulStatusCode {
   if (/not[-_]found|no[-_]such/.test(code)) return 404;
   if (/duplicate|exists|conflict|taken/.test(code)) return 409;
   if (/too_large/.test(code)) return 413;
+  if (code === 'bad_claim_code') return 403;
+  if (code === 'bad_password') return 401;
+  if (code === 'weak_password') return 422;
+  if (code === 'password_set' || code === 'password_fixed') return 409;
   return 400;
 }
 
@@ -57,10 +62,5 @@ export function validId(id: string | undefined, what: string): string {
   return id!;
 }
 
-export function personName(v: unknown): string {
-  if (typeof v !== 'string') fail(400, 'bad_name', 'Give the person a name.');
-  const name = (v as string).trim().replace(/\s+/g, ' ');
-  if (name.length < 1 || name.length > 64) fail(400, 'bad_name', 'A name has 1 to 64 characters.');
-  if (/[\u0000-\u001f\u007f]/.test(name)) fail(400, 'bad_name', 'A name cannot hold control characters.');
-  return name;
-}
+/** A person's name by the shared rule (store/names.ts); a bad one answers 400 with the rule's sentence. */
+export const personName = (v: unknown): string => normalizeName(v);

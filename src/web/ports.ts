@@ -50,6 +50,8 @@ export interface AnnotatedFace {
   /** Person name, or null for unknown / undecided. */
   label: string | null;
   similarity?: number | null;
+  /** Why the face was not matched (too small, blurry, turned away), or false; without it, a face with no similarity counts as gated. */
+  gated?: string | boolean | null;
 }
 
 export interface CamerasPort {

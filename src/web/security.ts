@@ -1,8 +1,8 @@
-/** Security headers, sign-in rate limiting, and the auth + CSRF gate for /api. */
+/** Security headers, the Host check, sign-in rate limiting, and the auth + CSRF + token-scope gate for /api. */
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { AuthStore } from '../store/auth.js';
+import type { AuthStore, TokenScope } from '../store/auth.js';
 import { HttpError } from './http.js';
 
 export const SESSION_COOKIE = 'fg_session';
@@ -46,6 +46,16 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export type AuthKind = 'session' | 'token';
 
+/** Refuses requests whose Host is not one of this appliance's names (DNS rebinding), before anything else runs. */
+export function hostGate(allowed: (host: string | undefined) => boolean): MiddlewareHandler {
+  return async (c, next) => {
+    const host = c.req.header('host') ?? new URL(c.req.url).host;
+    if (allowed(host)) return next();
+    const message = `This appliance does not answer to the name in the address bar; open it by its IP address, or add the name to web.allowedHosts in its config.`;
+    return c.req.path.startsWith('/api/') ? c.json({ error: 'bad_host', message }, 421) : c.text(message, 421);
+  };
+}
+
 const sameSecret = (a: string, b: string) => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -66,7 +76,7 @@ export function sameOrigin(c: Context): boolean {
   }
 }
 
-export function authGate(auth: AuthStore): MiddlewareHandler<{ Variables: { authKind: AuthKind; sessionId: string } }> {
+export function authGate(auth: AuthStore): MiddlewareHandler<{ Variables: { authKind: AuthKind; sessionId: string; scope: TokenScope } }> {
   return async (c, next) => {
     const p = c.req.path;
     if (PUBLIC.has(p)) return next();
@@ -74,8 +84,11 @@ export function authGate(auth: AuthStore): MiddlewareHandler<{ Variables: { auth
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!m || !auth.checkToken(m[1])) throw new HttpError(401, 'unauthorized', 'The API token is not valid.');
+      const token = m ? auth.checkToken(m[1]) : null;
+      if (!token) throw new HttpError(401, 'unauthorized', 'The API token is not valid (or has expired).');
+      if (token.scope === 'read' && !SAFE.has(c.req.method)) throw new HttpError(403, 'read_only', 'This API token may only read; ask for an admin token.');
       c.set('authKind', 'token');
+      c.set('scope', token.scope);
       return next();
     }
     const sid = getCookie(c, SESSION_COOKIE);
@@ -87,6 +100,7 @@ export function authGate(auth: AuthStore): MiddlewareHandler<{ Variables: { auth
       if (!sent || !sameSecret(sent, session.csrf)) throw new HttpError(403, 'csrf', 'The X-CSRF-Token header is missing or wrong; reload the page.');
     }
     c.set('authKind', 'session');
+    c.set('scope', 'admin');
     c.set('sessionId', sid!);
     return next();
   };

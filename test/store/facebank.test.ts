@@ -53,7 +53,7 @@ describe('Facebank', () => {
     await expect(fb.renamePerson(b.id, 'ada lovelace')).rejects.toMatchObject({ code: 'conflict' });
     expect((await fb.renamePerson(b.id, 'Grace Hopper')).name).toBe('Grace Hopper');
     await expect(fb.renamePerson('nope', 'x')).rejects.toMatchObject({ code: 'not-found' });
-    await expect(fb.createPerson('   ')).rejects.toMatchObject({ code: 'invalid' });
+    await expect(fb.createPerson('   ')).rejects.toMatchObject({ code: 'bad_name' });
     expect((await fb.people()).map((p) => p.name)).toEqual(['Ada Lovelace', 'Grace Hopper']);
     await fb.close();
     await expect(fb.people()).rejects.toMatchObject({ code: 'facebank-closed' });

@@ -51,9 +51,10 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(people.status).toBe(401);
       expect(await people.json()).toMatchObject({ error: 'setup_required' });
       expect((await c.req('POST', '/api/login', { json: { password: PASSWORD } })).status).toBe(409);
-      const short = await c.signIn('short', '/api/setup');
+      const code = d.auth.pendingClaimCode()!;
+      const short = await c.signIn('short', '/api/setup', code);
       expect(short.status).toBe(422);
-      const ok = await c.signIn(PASSWORD, '/api/setup');
+      const ok = await c.signIn(PASSWORD, '/api/setup', code);
       expect(ok.status).toBe(200);
       const cookie = ok.headers.get('set-cookie')!;
       expect(cookie).toMatch(/HttpOnly/i);
@@ -61,7 +62,7 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(cookie).toMatch(/Path=\//);
       expect(cookie).not.toMatch(/Secure/i);
       expect((await c.req('GET', '/api/people')).status).toBe(200);
-      const again = await new TestClient(app).signIn('another password!', '/api/setup');
+      const again = await new TestClient(app).signIn('another password!', '/api/setup', code);
       expect(again.status).toBe(409);
     });
 
@@ -148,7 +149,7 @@ describe.skipIf(!hasTestData)('web API', () => {
 
     it('every documented route exists (signed in, never "no such route")', async () => {
       for (const [method, p] of ROUTE_LIST) {
-        if (p === '/api/logout' || p === '/api/setup') continue;
+        if (p === '/api/logout' || p === '/api/setup' || p === '/api/sessions/end-all') continue;
         const r = await admin.req(method, p.replace(/\{[a-z]+\}/gi, 'abc'), { json: method === 'GET' ? undefined : {} });
         const body = r.headers.get('content-type')?.includes('json') ? await r.json() : {};
         expect((body as { error?: string }).error, `${method} ${p}`).not.toBe('no_route');
@@ -169,7 +170,7 @@ describe.skipIf(!hasTestData)('web API', () => {
     });
 
     it('bearer tokens work without CSRF; the secret is shown once; revoked tokens fail', async () => {
-      const created = await admin.req('POST', '/api/tokens', { json: { name: 'automation' } });
+      const created = await admin.req('POST', '/api/tokens', { json: { name: 'automation', scope: 'admin' } });
       expect(created.status).toBe(201);
       const t = (await created.json()) as { id: string; token: string };
       const list = await (await admin.req('GET', '/api/tokens')).text();

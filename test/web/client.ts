@@ -32,8 +32,9 @@ export class TestClient {
     return res;
   }
 
-  async signIn(password: string, path = '/api/login'): Promise<Response> {
-    const res = await this.req('POST', path, { json: { password } });
+  /** Signs in (or, with path /api/setup, claims the appliance with `claimCode`). */
+  async signIn(password: string, path = '/api/login', claimCode?: string): Promise<Response> {
+    const res = await this.req('POST', path, { json: { password, claimCode } });
     if (res.ok) this.csrf = ((await res.clone().json()) as { csrfToken: string }).csrfToken;
     return res;
   }

@@ -50,7 +50,8 @@ export interface DepsOptions {
 export async function buildDeps(overrides: DepsOptions = {}): Promise<TestDeps> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'facegate-web-'));
   const engine = await testEngine();
-  const config = configSchema.parse({ dataDir, web: { ...overrides.web } });
+  // The API tests address the app as http://facegate.local.
+  const config = configSchema.parse({ dataDir, web: { allowedHosts: ['facegate.local'], ...overrides.web } });
   const bus = new Bus();
   const auth = await AuthStore.open({ dataDir, sessionHours: config.web.sessionHours });
   if (overrides.password) await auth.setInitialPassword(overrides.password);

@@ -4,7 +4,9 @@ import type { RgbImage } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, personName, validId } from '../http.js';
-import { annotatedJpeg, decodeFile } from '../images.js';
+import { annotatedJpeg, decodeFile, encodeJpeg } from '../images.js';
+import { overlayFaces } from '../overlay.js';
+import { resemblances } from '../enrol-checks.js';
 import { candidates } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
 import { candidateJson, type Captures } from './people.js';
@@ -50,15 +52,28 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
 
   app.get('/cameras', async (c) => c.json({ cameras: await cameras.list() }));
 
-  app.get('/cameras/:name/frame.jpg', async (c) => {
-    const name = await mustCamera(c.req.param('name'));
+  /** A camera's newest frame and the faces the pipeline found on it; 404 before the first frame. */
+  const frameWithFaces = async (param: string | undefined) => {
+    const name = await mustCamera(param);
     const frame = await cameras.latestFrame(name);
     if (!frame) fail(404, 'no_frame', `Camera "${name}" has no frame yet.`);
     const latest = await cameras.latestFaces(name);
-    const faces = Array.isArray(latest) ? latest : (latest?.boxes ?? []);
-    return jpeg(await annotatedJpeg(frame!, faces), 'no-store');
+    return { name, frame: frame!, faces: Array.isArray(latest) ? latest : (latest?.boxes ?? []) };
+  };
+
+  app.get('/cameras/:name/frame.jpg', async (c) => {
+    const { frame, faces } = await frameWithFaces(c.req.param('name'));
+    return jpeg(await annotatedJpeg(frame, faces), 'no-store');
   });
 
+  /** The newest frame (plain JPEG as a data URL) and the faces found on that very frame, for the page to draw. */
+  app.get('/cameras/:name/live', async (c) => {
+    const { name, frame, faces } = await frameWithFaces(c.req.param('name'));
+    const image = `data:image/jpeg;base64,${(await encodeJpeg(frame, 80)).toString('base64')}`;
+    return c.json({ camera: name, width: frame.width, height: frame.height, image, faces: overlayFaces(faces) });
+  });
+
+  /** Freezes the newest frame: its faces, numbered, each with who it most resembles (to pre-select). */
   app.post('/cameras/:name/capture', async (c) => {
     const name = await mustCamera(c.req.param('name'));
     const frame = await cameras.latestFrame(name);
@@ -66,7 +81,16 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
     const [r] = await engine.analyze([frame!], config.pipeline.quality);
     const faces = candidates(r);
     const captureId = captures.put(name, faces, frame!);
-    return c.json({ captureId, camera: name, width: frame!.width, height: frame!.height, faces: await candidateJson(frame!, faces) });
+    const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
+    const threshold = config.match.threshold ?? engine.defaultThreshold;
+    const json = await candidateJson(frame!, faces);
+    const withMatch = json.map((f, i) => {
+      const cand = faces[i];
+      const best = cand.ok ? resemblances(cand.embedding, engine.embedderId, samples, people)[0] : undefined;
+      return { ...f, match: best && best.similarity >= threshold ? best : null };
+    });
+    const image = `data:image/jpeg;base64,${(await encodeJpeg(frame!, 85)).toString('base64')}`;
+    return c.json({ captureId, camera: name, width: frame!.width, height: frame!.height, image, faces: withMatch });
   });
 
   app.get('/snapshots/:file', async (c) => {
@@ -141,7 +165,7 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
         first: cl.members.reduce((a, b) => (a.time <= b.time ? a : b)).time,
         last: cl.members.reduce((a, b) => (a.time >= b.time ? a : b)).time,
         cameras: [...new Set(cl.members.map((m) => m.camera))],
-        members: cl.members.slice(0, 12).map((m) => ({ id: m.id, camera: m.camera, time: m.time, snapshotUrl: snapUrl(m.snapshot) })),
+        members: cl.members.map((m) => ({ id: m.id, camera: m.camera, time: m.time, snapshotUrl: snapUrl(m.snapshot) })),
       })),
     }),
   );
@@ -156,6 +180,14 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
   app.post('/unknowns/:id/name', async (c) => {
     const cl = mustCluster(c.req.param('id'));
     const body = await jsonBody(c);
+    // memberIds: the faces the user ticked; the others stay unknown.
+    if (body.memberIds !== undefined) {
+      if (!Array.isArray(body.memberIds) || body.memberIds.length === 0 || !body.memberIds.every((x) => typeof x === 'string'))
+        fail(400, 'bad_members', 'memberIds lists at least one face of the group.');
+      const chosen = new Set(body.memberIds as string[]);
+      cl.members = cl.members.filter((m) => chosen.has(m.id));
+      if (cl.members.length !== chosen.size) fail(409, 'members_gone', 'Some of the chosen faces are no longer in this group; reload.');
+    }
     let person;
     let created = false;
     if (body.personId !== undefined) person = await mustPerson(body.personId);

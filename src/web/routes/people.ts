@@ -9,6 +9,8 @@ import { fail, jsonBody, personName, validId } from '../http.js';
 import { ImageReject, decodeImage, thumbDataUrl } from '../images.js';
 import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
+import { judgeEnrolment, resemblances, type EnrolVerdict } from '../enrol-checks.js';
+import { FacegateError } from '../../util/errors.js';
 
 export const sampleJson = (s: Sample) => ({
   id: s.id,
@@ -21,15 +23,15 @@ export const sampleJson = (s: Sample) => ({
   url: `/api/samples/${s.id}/crop.jpg`,
 });
 
-/** Camera captures waiting for the user to pick a face: id → faces, kept a few minutes. */
+/** Camera captures waiting for the user to pick a face: id → faces, kept a few minutes; each face is enrolled once. */
 export class Captures {
-  private readonly map = new Map<string, { camera: string; faces: Candidate[]; frame: RgbImage; expires: number }>();
+  private readonly map = new Map<string, { camera: string; faces: Candidate[]; frame: RgbImage; expires: number; used: Map<number, string> }>();
   put(camera: string, faces: Candidate[], frame: RgbImage): string {
     const now = Date.now();
     for (const [k, v] of this.map) if (v.expires < now) this.map.delete(k);
     while (this.map.size >= 20) this.map.delete(this.map.keys().next().value!);
     const id = randomBytes(9).toString('base64url');
-    this.map.set(id, { camera, faces, frame, expires: now + 5 * 60_000 });
+    this.map.set(id, { camera, faces, frame, expires: now + 5 * 60_000, used: new Map() });
     return id;
   }
   get(id: string) {
@@ -64,6 +66,26 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
 
   const enrol = (personId: string, face: Face, source: 'upload' | 'camera') =>
     facebank.addSample(personId, { embedding: face.embedding, modelId: engine.embedderId, quality: face.quality, source, crop: face.aligned });
+  const threshold = config.match.threshold ?? engine.defaultThreshold;
+
+  /** Duplicate and look-alike checks for adding `face` to person `id`. */
+  const verdict = async (personId: string, personName: string, face: Face): Promise<EnrolVerdict> => {
+    const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
+    return judgeEnrolment(personId, personName, resemblances(face.embedding, engine.embedderId, samples, people), threshold);
+  };
+
+  /** The face of a capture that the body names, checked before anything is created. */
+  const captureFace = (body: Record<string, unknown>) => {
+    const cap = typeof body.captureId === 'string' ? captures.get(body.captureId) : null;
+    if (!cap) fail(404, 'capture_expired', 'That capture has expired; capture again.');
+    if (typeof body.camera === 'string' && body.camera !== cap!.camera) fail(400, 'bad_camera', 'The capture came from another camera.');
+    const i = body.face;
+    if (typeof i !== 'number' || !Number.isInteger(i) || !cap!.faces[i]) fail(400, 'bad_face_index', 'Pick one of the captured faces.');
+    const f = cap!.faces[i as number];
+    if (!f.ok) fail(422, `face_${f.reason}`, `That face cannot be enrolled: ${f.reason === 'small' ? 'too small' : f.reason === 'blur' ? 'too blurry' : f.reason === 'pose' ? 'head turned too far' : 'not clear enough'}.`);
+    if (cap!.used.has(i as number)) fail(409, 'already_added', 'This face of the capture was already added.');
+    return { cap: cap!, index: i as number, face: f as Face };
+  };
 
   app.get('/people', async (c) => {
     const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
@@ -131,6 +153,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   app.post('/people/:id/photos', async (c) => {
     const p = await mustPerson(c.req.param('id'));
     const faceParam = c.req.query('face');
+    const force = c.req.query('force') === '1';
     let faceIndex: number | undefined;
     if (faceParam !== undefined) {
       if (!/^\d{1,3}$/.test(faceParam)) fail(400, 'bad_face_index', 'face must be a face number from the photo.');
@@ -173,6 +196,15 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         results.push(reject(choice.reason, choice.message, extra));
         continue;
       }
+      const v = await verdict(p.id, p.name, choice.face);
+      if (v.kind === 'duplicate') {
+        results.push(reject('duplicate', v.message));
+        continue;
+      }
+      if (v.kind === 'looks_like_other' && !force) {
+        results.push(reject('looks_like_other', v.message, { match: v.match, faceIndex: faceIndex ?? null }));
+        continue;
+      }
       const s = await enrol(p.id, choice.face, 'upload');
       results.push({ file: name, status: 'accepted' as const, sampleId: s.id, thumbnail: `/api/samples/${s.id}/crop.jpg`, quality: s.quality });
     }
@@ -183,16 +215,46 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
 
   app.post('/people/:id/capture', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    const body = await jsonBody(c);
-    const cap = typeof body.captureId === 'string' ? captures.get(body.captureId) : null;
-    if (!cap) fail(404, 'not_found', 'That capture has expired; capture again.');
-    if (typeof body.camera === 'string' && body.camera !== cap!.camera) fail(400, 'bad_camera', 'The capture came from another camera.');
-    const i = body.face;
-    if (typeof i !== 'number' || !Number.isInteger(i) || !cap!.faces[i]) fail(400, 'bad_face_index', 'Pick one of the captured faces.');
-    const f = cap!.faces[i as number];
-    if (!f.ok) fail(422, `face_${f.reason}`, `That face cannot be enrolled: ${f.reason === 'small' ? 'too small' : f.reason === 'blur' ? 'too blurry' : f.reason === 'pose' ? 'head turned too far' : 'not clear enough'}.`);
-    const s = await enrol(p.id, f as Face, 'camera');
+    const { cap, index, face } = captureFace(await jsonBody(c));
+    const v = await verdict(p.id, p.name, face);
+    if (v.kind === 'duplicate') fail(409, 'duplicate', v.message);
+    const s = await enrol(p.id, face, 'camera');
+    cap.used.set(index, s.id);
     return c.json({ sampleId: s.id, thumbnail: `/api/samples/${s.id}/crop.jpg`, quality: s.quality }, 201);
+  });
+
+  /**
+   * One transaction: a captured face to an existing person (personId) or a new one (name). Everything is checked
+   * first; a new person is created only then, and removed again if the sample cannot be stored.
+   */
+  app.post('/captures/enrol', async (c) => {
+    const body = await jsonBody(c);
+    const { cap, index, face } = captureFace(body);
+    let person;
+    let created = false;
+    if (body.personId !== undefined) person = await mustPerson(typeof body.personId === 'string' ? body.personId : '');
+    else {
+      const name = personName(body.name);
+      if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}"; pick them from the list.`);
+      person = { id: '', name };
+    }
+    if (person.id) {
+      const v = await verdict(person.id, person.name, face);
+      if (v.kind === 'duplicate') fail(409, 'duplicate', v.message);
+    }
+    if (!person.id) {
+      person = await facebank.createPerson(person.name);
+      created = true;
+    }
+    let sampleId: string;
+    try {
+      sampleId = (await enrol(person.id, face, 'camera')).id;
+    } catch (e) {
+      if (created) await facebank.deletePerson(person.id);
+      throw e instanceof FacegateError ? e : new FacegateError('enrol_failed', `The face could not be stored: ${(e as Error).message}`);
+    }
+    cap.used.set(index, sampleId);
+    return c.json({ personId: person.id, name: person.name, created, sampleId, thumbnail: `/api/samples/${sampleId}/crop.jpg` }, 201);
   });
 
   return app;

@@ -1,0 +1,68 @@
+// The JSON API client: CSRF header, readable errors ("Cannot reach the appliance"), and sign-in on a lost session.
+
+let csrf = null;
+/** What the server said about this page's session (thresholds for plain words, the name rule). */
+export const settings = { quality: { minSize: 32, minBlur: 20 }, threshold: 0.5, nameRule: null };
+
+export const setCsrf = (v) => (csrf = v);
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `The appliance answered with an error (${status}).`);
+    this.status = status;
+    this.code = body?.error;
+    this.body = body;
+  }
+}
+
+const UNREACHABLE = 'Cannot reach the appliance. Check that it is on and on the network, then try again.';
+const RETURN_KEY = 'facegate.returnTo';
+
+/** Remembers where the user was, so sign-in brings them back there. */
+export function rememberPlace(hash) {
+  if (hash && !/^#\/(login|setup)/.test(hash)) sessionStorage.setItem(RETURN_KEY, hash);
+}
+export function takePlace() {
+  const h = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  return h && !/^#\/(login|setup)/.test(h) ? h : '#/people';
+}
+
+export async function api(method, path, body) {
+  const headers = {};
+  const init = { method, headers, credentials: 'same-origin' };
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { error: 'unreachable', message: UNREACHABLE });
+  }
+  let data = null;
+  if (res.headers.get('content-type')?.includes('json')) data = await res.json().catch(() => null);
+  if (res.status === 401 && (data?.error === 'unauthorized' || data?.error === 'setup_required') && !/^\/api\/(login|setup)/.test(path)) {
+    csrf = null;
+    rememberPlace(location.hash);
+    location.hash = '#/login';
+  }
+  if (!res.ok) {
+    if (res.status >= 502 && !data) throw new ApiError(res.status, { error: 'unreachable', message: UNREACHABLE });
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+/** A name checked by the server's rule before it is sent (the server checks again). */
+export function nameProblem(name) {
+  const rule = settings.nameRule;
+  if (!rule) return null;
+  if (new RegExp(rule.forbidden, rule.flags).test(name)) return 'A name cannot hold invisible or direction-changing characters.';
+  const n = [...name.normalize('NFC').trim()].length;
+  if (n < 1 || n > rule.maxLength) return `A name has 1 to ${rule.maxLength} characters.`;
+  return null;
+}

@@ -1,0 +1,9 @@
+// A <select> of enrolled people.
+import { api } from './api.js';
+import { h } from './dom.js';
+
+export async function peopleOptions(select, placeholder) {
+  const { people } = await api('GET', '/api/people');
+  select.replaceChildren(h('option', { value: '' }, placeholder), ...people.map((p) => h('option', { value: p.id }, p.name)));
+  return people;
+}

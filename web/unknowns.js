@@ -1,0 +1,70 @@
+// Unknown faces grouped by likeness: tick the faces to name (all by default), or dismiss a group after a confirm.
+import { api } from './api.js';
+import { confirmButton, fmtTime, h, loading, onSubmit, plural, setView, tickCounter, toast } from './dom.js';
+
+export async function unknownsView() {
+  setView('Unknowns', h('h1', {}, 'Unknown faces'), loading('Loading unknown faces…'));
+  const [{ clusters }, { people }] = await Promise.all([api('GET', '/api/unknowns'), api('GET', '/api/people')]);
+  const names = h('datalist', { id: 'people-names' }, people.map((p) => h('option', { value: p.name })));
+  const cards = clusters.map((c) => clusterCard(c, people));
+  setView(
+    'Unknowns',
+    h('h1', {}, 'Unknown faces'),
+    h('p', { class: 'muted' }, 'Faces the cameras saw but could not name, grouped by likeness. Untick the faces that are someone else, then name the group.'),
+    names,
+    clusters.length ? h('div', { class: 'clusters' }, cards) : h('p', { class: 'muted' }, 'No unknown faces right now.'),
+  );
+}
+
+function clusterCard(c, people) {
+  const boxes = c.members.map((m, i) => {
+    const box = h('input', { type: 'checkbox', checked: true, id: `m-${m.id}`, value: m.id });
+    return {
+      box,
+      el: h(
+        'label',
+        { class: 'pick', for: `m-${m.id}`, title: `${m.camera} · ${fmtTime(m.time)}` },
+        box,
+        m.snapshotUrl ? h('img', { src: m.snapshotUrl, alt: `Face ${i + 1}`, loading: 'lazy' }) : h('span', { class: 'avatar' }, '?'),
+      ),
+    };
+  });
+  const count = h('span', {}, '');
+  const nameBtn = h('button', { type: 'submit' }, 'Name ', count);
+  const ticks = tickCounter(boxes.map((b) => b.box), nameBtn, count);
+  const input = h('input', { type: 'text', id: `cl-${c.id}`, required: true, maxLength: 64, autocomplete: 'off' });
+  input.setAttribute('list', 'people-names');
+  const out = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'row' }, h('div', { class: 'grow' }, h('label', { for: `cl-${c.id}` }, 'Who is this?'), input), nameBtn);
+  onSubmit(form, out, async () => {
+    const memberIds = ticks.ticked();
+    const existing = people.find((p) => p.name.toLowerCase() === input.value.trim().toLowerCase());
+    const r = await api('POST', `/api/unknowns/${c.id}/name`, { ...(existing ? { personId: existing.id } : { name: input.value }), memberIds });
+    toast(`${plural(r.sampleIds.length, 'face')} added to ${input.value.trim()}.`);
+    unknownsView();
+  });
+  const all = (v) => () => {
+    boxes.forEach((b) => (b.box.checked = v));
+    ticks.recount();
+  };
+  const dismiss = confirmButton('Dismiss', {
+    question: `Forget all ${plural(c.size, 'face')} of this group?`,
+    yes: `Dismiss ${plural(c.size, 'face')}`,
+    action: async () => {
+      await api('POST', `/api/unknowns/${c.id}/dismiss`);
+      toast(`${plural(c.size, 'face')} dismissed.`);
+      unknownsView();
+    },
+  });
+  return h(
+    'article',
+    { class: 'card' },
+    h('h2', { style: 'margin-top:0' }, plural(c.size, 'sighting')),
+    h('p', { class: 'muted small' }, `${c.cameras.join(', ')} · ${fmtTime(c.first)} – ${fmtTime(c.last)}`),
+    h('div', { class: 'row small' }, h('button', { type: 'button', class: 'secondary small', onclick: all(true) }, 'Tick all'), h('button', { type: 'button', class: 'secondary small', onclick: all(false) }, 'Untick all')),
+    h('div', { class: 'strip', role: 'group', 'aria-label': 'Faces in this group' }, boxes.map((b) => b.el)),
+    form,
+    out,
+    h('div', { class: 'row' }, dismiss),
+  );
+}
