@@ -36,6 +36,10 @@ export const detectorSchema = z
       .describe('Detector family. auto: YuNet-n when `facegate models` obtained its verified file into engines/, else MTCNN (built from npm). yunet without a model file uses that engines/ copy; scrfd and retinaface are bring-your-own ONNX.'),
     model: z.string().optional().describe('ONNX file for scrfd/yunet/retinaface (path, relative to the config file or absolute).'),
     inputSize: z.number().int().min(64).max(2048).default(960).describe('Single-stage detectors: the longest side a frame or photo is run at. A dynamic-input model runs each image at its own aspect (sides rounded up to multiples of 32), never enlarged; a fixed-input model gets it letterboxed. 960 measured best for photos (YuNet-n, WIDER val: AP50 91.8 at >= 32 px, 71.9 all, against 90.8 / 63.3 at 640); 640-wide camera frames run at their own 640x384.'),
+    landmarks: z
+      .enum(['onet', 'own'])
+      .default('onet')
+      .describe("Single-stage detectors: the five landmarks that align a face. onet: MTCNN's O-Net (built by `facegate models`) re-locates them on the detector's box (12.9 M MACs a face; LFW with YuNet-n 99.10 % own, see the README); own: the detector's."),
     minFaceSize: z.number().int().min(12).max(512).default(32).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
     scoreThreshold: z.number().min(0).max(1).default(0.5).describe('Minimum detector score.'),
     nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged.'),

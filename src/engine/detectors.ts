@@ -11,6 +11,7 @@ import { FacegateError } from '../util/errors.js';
 import type { Detector } from './detector.js';
 import { createSingleStageDetector, type SingleStageKind } from './single-stage.js';
 import { createMtcnnDetector } from './mtcnn.js';
+import { createOnetRefiner, type LandmarkRefiner } from './onet-landmarks.js';
 
 export type DetectorChoice = { kind: 'mtcnn'; why: string } | { kind: SingleStageKind; model: string; modelId: string; why: string };
 
@@ -38,10 +39,27 @@ export async function createDetector(
   const choice = chooseDetector(cfg, modelPath, enginesDir);
   opts.log?.info({ configured: cfg.kind, detector: choice.kind === 'mtcnn' ? 'mtcnn' : choice.modelId, why: choice.why }, 'detector chosen');
   if (choice.kind === 'mtcnn') return createMtcnnDetector(enginesDir, cfg, opts);
-  return createSingleStageDetector(
+  const base = await createSingleStageDetector(
     choice.kind,
     choice.model,
     { inputSize: cfg.inputSize, scoreThreshold: cfg.scoreThreshold, nmsIou: cfg.nmsIou, maxBatch: opts.maxBatch, modelId: choice.modelId },
     opts,
   );
+  if (cfg.landmarks === 'own') return base;
+  let refiner: LandmarkRefiner;
+  try {
+    refiner = await createOnetRefiner(enginesDir, opts);
+  } catch (e) {
+    await base.close();
+    throw e;
+  }
+  return {
+    id: `${base.id}+onet`,
+    modelId: `${base.modelId}+onet`,
+    provider: base.provider,
+    detect: async (frames) => refiner.refine(frames, await base.detect(frames)),
+    close: async () => {
+      await Promise.all([base.close(), refiner.close()]);
+    },
+  };
 }
