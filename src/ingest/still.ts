@@ -124,6 +124,11 @@ export async function decodePhoto(input: Buffer | Uint8Array | string, limits: D
   return { image, width, height, scale: image.width / width, source: buf, what, maxPixels };
 }
 
+/** An already decoded image as a Photo (nothing shrunk; no full-quality source beyond the image itself). */
+export function photoOf(image: RgbImage, what = 'the image'): Photo {
+  return { image, width: image.width, height: image.height, scale: 1, source: Buffer.alloc(0), what, maxPixels: image.width * image.height };
+}
+
 /** The photo region `rect` (photo pixels, inside the photo) at full quality, resampled to `outW` x `outH`. */
 export async function decodePhotoRegion(photo: Photo, rect: { x: number; y: number; w: number; h: number }, outW: number, outH: number): Promise<RgbImage> {
   const left = Math.max(0, Math.floor(rect.x));
