@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
-import { analyzePhoto, toPhoto } from '../engine/photo.js';
+import { analyzePhoto, photoSide, toPhoto } from '../engine/photo.js';
 import { OPEN_GATE } from '../engine/largest.js';
 import { gateReason } from '../engine/index.js';
 import { decodePhoto } from '../ingest/still.js';
@@ -74,7 +74,7 @@ export const detectCommand: Command = {
     try {
       for (const p of files) {
         try {
-          const photo = await decodePhoto(p, { maxPixels: config.web.maxPixels, maxSide: config.engine.detector.inputSize });
+          const photo = await decodePhoto(p, { maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) });
           // Every detection is measured; the gate is applied here so the score rule uses the operating threshold.
           const r = await analyzePhoto(engine, photo, OPEN_GATE);
           const faces = [...r.faces, ...r.rejected]

@@ -1,7 +1,7 @@
 /** `facegate enroll <name> <image...>`: adds one sample per photo to a person, creating the person if new. */
 import { engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { decodePhoto } from '../ingest/still.js';
-import { analyzePhoto } from '../engine/photo.js';
+import { analyzePhoto, photoSide } from '../engine/photo.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import { chooseFace } from '../engine/choose-face.js';
 import type { Command } from './command.js';
@@ -36,7 +36,7 @@ export const enrollCommand: Command = {
         const created = !person;
         for (const file of files) {
           try {
-            const photo = await decodePhoto(file, { maxBytes: config.web.maxUploadBytes * 10, maxPixels: config.web.maxPixels, maxSide: config.engine.detector.inputSize });
+            const photo = await decodePhoto(file, { maxBytes: config.web.maxUploadBytes * 10, maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) });
             const analysed = await analyzePhoto(engine, photo, config.pipeline.quality);
             const choice = chooseFace(analysed!, faceIndex);
             if (choice.kind === 'reject') {

@@ -40,6 +40,10 @@ export const detectorSchema = z
       .enum(['onet', 'own'])
       .default('onet')
       .describe("Single-stage detectors: the five landmarks that align a face. onet: MTCNN's O-Net (built by `facegate models`) re-locates them on the detector's box (12.9 M MACs a face; LFW with YuNet-n 99.10 % own, see the README); own: the detector's."),
+    tiles: z
+      .boolean()
+      .default(false)
+      .describe('Crowd photos: photos are decoded at twice inputSize and, like any image larger than inputSize, also searched in overlapping inputSize tiles at that resolution (single-stage dynamic-input detectors; slower, finds smaller faces).'),
     minFaceSize: z.number().int().min(12).max(512).default(32).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
     scoreThreshold: z.number().min(0).max(1).default(0.5).describe('Minimum detector score.'),
     nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged.'),

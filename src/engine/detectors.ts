@@ -42,7 +42,7 @@ export async function createDetector(
   const base = await createSingleStageDetector(
     choice.kind,
     choice.model,
-    { inputSize: cfg.inputSize, scoreThreshold: cfg.scoreThreshold, nmsIou: cfg.nmsIou, maxBatch: opts.maxBatch, modelId: choice.modelId },
+    { inputSize: cfg.inputSize, scoreThreshold: cfg.scoreThreshold, nmsIou: cfg.nmsIou, maxBatch: opts.maxBatch, modelId: choice.modelId, tiles: cfg.tiles },
     opts,
   );
   if (cfg.landmarks === 'own') return base;

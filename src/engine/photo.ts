@@ -7,13 +7,18 @@
 import { decodePhotoRegion, type Photo } from '../ingest/still.js';
 import { iou } from '../vision/nms.js';
 import type { Box, Detection, Face, FaceQuality, Point } from '../vision/types.js';
-import type { QualityConfig } from '../config/schema.js';
+import type { EngineConfig, QualityConfig } from '../config/schema.js';
+
+type DetectorConfig = EngineConfig['detector'];
 import type { FaceEngine, FrameFaces, RejectedFace } from './types.js';
 
 /** Face size (px, longer box side) in the full-quality crop: twice the 112-px aligned crop. */
 export const REFINE_FACE = 224;
 /** Faces re-found at full quality per photo (the largest first); more are kept as found on the small image. */
 export const MAX_REFINED = 8;
+
+/** The longest side photos are decoded at: the detector's input size (twice that when tiling crowd photos). */
+export const photoSide = (d: Pick<DetectorConfig, 'inputSize' | 'tiles'>): number => d.inputSize * (d.tiles ? 2 : 1);
 
 type Mapper = (p: Point) => Point;
 type Located = Detection & { quality?: FaceQuality };

@@ -2,13 +2,15 @@
  * Single-stage detectors (YuNet, SCRFD, RetinaFace ONNX). A model with a dynamic input runs each frame at its
  * own aspect: scaled so its longest side is at most inputSize (never enlarged), each side rounded up to the
  * model's multiple (a 640x360 frame runs at 640x384), and frames of the same input shape (several cameras) go
- * in one batch. A fixed-input model gets every frame letterboxed (top-left). Decoded, mapped back, NMS.
+ * in one batch. A fixed-input model gets every frame letterboxed (top-left). With `tiles`, an image larger than
+ * inputSize is also searched in overlapping tiles at its own resolution (crowd photos). Decoded, mapped back, NMS.
  */
 import type { DetectorPreprocess, Outputs } from '../vision/decode/common.js';
 import { decodeScrfd, scrfdPreprocess } from '../vision/decode/scrfd.js';
 import { decodeYunet, yunetPreprocess } from '../vision/decode/yunet.js';
 import { decodeRetinaface, retinafacePreprocess } from '../vision/decode/retinaface.js';
-import { letterboxInto, toFrameDetection, type PlaneTransform } from '../vision/letterbox.js';
+import { letterboxInto, rectTransform, tilePlan, toFrameDetection, type PlaneTransform } from '../vision/letterbox.js';
+import { cropResizeInto, type Rect } from '../vision/image.js';
 import { nativeShape } from '../vision/input-shape.js';
 import { nhwcToNchw } from '../vision/tensor.js';
 import { nms } from '../vision/nms.js';
@@ -34,6 +36,16 @@ export interface SingleStageOptions {
   maxBatch: number;
   /** Model id for the detector id and threshold look-ups (default: the file name). */
   modelId: string;
+  /** Also search images larger than inputSize in overlapping inputSize tiles at their own resolution. */
+  tiles?: boolean;
+}
+
+/** An image cut to run: the whole frame (scaled) or a tile of it at its own resolution. */
+interface Piece {
+  frame: number;
+  rect: Rect;
+  W: number;
+  H: number;
 }
 
 export async function createSingleStageDetector(kind: SingleStageKind, modelPath: string, o: SingleStageOptions, sopts: SessionOptions): Promise<Detector> {
@@ -52,19 +64,31 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
   /** The model input shape for a frame: its own (dynamic models) or the model's fixed one. */
   const shapeOf = (f: RgbImage): [number, number] => (dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [input.shape[3] > 0 ? input.shape[3] : side, input.shape[2] > 0 ? input.shape[2] : side]);
 
-  /** One run over frames that share the input shape W x H. */
-  async function runGroup(frames: RgbImage[], W: number, H: number): Promise<Detection[][]> {
-    const n = frames.length;
+  /** The whole frame, plus (with tiles) inputSize tiles at its own resolution when it is larger than that. */
+  function piecesOf(f: RgbImage, frame: number): Piece[] {
+    const [W, H] = shapeOf(f);
+    const whole: Piece = { frame, rect: { x: 0, y: 0, w: f.width, h: f.height }, W, H };
+    if (!o.tiles || !dynamic || Math.max(f.width, f.height) <= side) return [whole];
+    const tw = Math.min(side, Math.ceil(f.width / m) * m);
+    const th = Math.min(side, Math.ceil(f.height / m) * m);
+    return [whole, ...tilePlan(f.width, f.height, tw, th, [1]).map((t) => ({ frame, rect: t.sourceRect, W: tw, H: th }))];
+  }
+
+  /** One run over pieces that share the input shape W x H; detections in frame pixels, per piece. */
+  async function runGroup(frames: RgbImage[], pieces: Piece[], W: number, H: number): Promise<Detection[][]> {
+    const n = pieces.length;
     const per = W * H * 3;
     const u8 = new Uint8Array(n * per);
-    const ts: PlaneTransform[] = frames.map((f, i) => letterboxInto(f, W, H, u8, i * per, { centre: false }));
+    const ts: PlaneTransform[] = pieces.map((p, i) => {
+      const f = frames[p.frame];
+      if (p.rect.w === f.width && p.rect.h === f.height) return letterboxInto(f, W, H, u8, i * per, { centre: false });
+      cropResizeInto(f, p.rect, W, H, u8, i * per, 0);
+      return rectTransform(p.rect, 1);
+    });
     const f32 = new Float32Array(n * per);
     for (let i = 0; i < n; i++) nhwcToNchw(u8, i * per, W, H, f32, i * per, pre);
     const raw = await session.runFloat({ [input.name]: { data: f32, dims: [n, 3, H, W] } });
-    return frames.map((_, i) => {
-      const dets = decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i]));
-      return nms(dets, o.nmsIou);
-    });
+    return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i])));
   }
 
   return {
@@ -72,23 +96,23 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
     modelId: o.modelId,
     provider: session.provider,
     async detect(frames) {
-      const out: Detection[][] = new Array(frames.length);
-      const groups = new Map<string, { W: number; H: number; idx: number[] }>();
+      const found: Detection[][] = frames.map(() => []);
+      const groups = new Map<string, Piece[]>();
       frames.forEach((f, i) => {
-        const [W, H] = shapeOf(f);
-        const k = `${W}x${H}`;
-        const g = groups.get(k) ?? { W, H, idx: [] };
-        g.idx.push(i);
-        groups.set(k, g);
+        for (const p of piecesOf(f, i)) {
+          const k = `${p.W}x${p.H}`;
+          groups.set(k, [...(groups.get(k) ?? []), p]);
+        }
       });
-      for (const { W, H, idx } of groups.values()) {
-        for (let s = 0; s < idx.length; s += step) {
-          const part = idx.slice(s, s + step);
-          const r = await runGroup(part.map((i) => frames[i]), W, H);
-          part.forEach((i, j) => (out[i] = r[j]));
+      for (const pieces of groups.values()) {
+        const { W, H } = pieces[0];
+        for (let s = 0; s < pieces.length; s += step) {
+          const part = pieces.slice(s, s + step);
+          const r = await runGroup(frames, part, W, H);
+          part.forEach((p, j) => found[p.frame].push(...r[j]));
         }
       }
-      return out;
+      return found.map((ds) => nms(ds, o.nmsIou));
     },
     close: () => session.release(),
   };

@@ -13,7 +13,7 @@ import { decodeImage } from '../../src/ingest/still.js';
 import { YUNET_N } from '../../src/models/pinned.js';
 import { detectorSchema } from '../../src/config/schema.js';
 import { iou } from '../../src/vision/nms.js';
-import type { RgbImage } from '../../src/vision/types.js';
+import type { Box, RgbImage } from '../../src/vision/types.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { enginesDir, requireEngines, testEngineConfig } from './engines.js';
 
@@ -50,7 +50,7 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
   });
 
   it('picks YuNet-n when its verified file is in engines/, MTCNN when it is missing or altered', async () => {
-    expect(engine.detectorId).toBe(`yunet:yunet-n@${YUNET_N.sha256.slice(0, 12)}`);
+    expect(engine.detectorId).toBe(`yunet:yunet-n@${YUNET_N.sha256.slice(0, 12)}+onet`);
     const bare = enginesWithout();
     const altered = Buffer.from(readFileSync(path.join(enginesDir, YUNET_N.file)));
     altered[1000] ^= 1;
@@ -91,5 +91,29 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
     // The half-size frame finds the same faces at half the coordinates.
     const centres = (ds: typeof batched[0], s: number) => ds.map((d) => [((d.box[0] + d.box[2]) / 2) * s, ((d.box[1] + d.box[3]) / 2) * s]).sort((a, b) => a[0] - b[0]);
     centres(batched[1], 2).forEach((c, i) => expect(Math.hypot(c[0] - centres(batched[0], 1)[i][0], c[1] - centres(batched[0], 1)[i][1])).toBeLessThan(6));
+  });
+
+  it('with tiles, finds more of a crowd photo\'s faces than the whole image alone', async () => {
+    const rel = '11--Meeting/11_Meeting_Meeting_11_Meeting_Meeting_11_507.jpg'; // 54 faces
+    const labels = readFileSync(dataPath('detection/wider-val-200/labels.txt'), 'utf8').split('\n');
+    const at = labels.findIndex((l) => l.startsWith(`# ${rel} `));
+    const truth: Box[] = [];
+    for (let i = at + 1; i < labels.length && labels[i] && !labels[i].startsWith('#'); i++) truth.push(labels[i].split(' ').map(Number) as Box);
+    const img = await decodeImage(dataPath('detection/wider-val-200/images', rel));
+    const hits = (ds: { box: Box }[]) => truth.filter((t) => ds.some((d) => iou(d.box, t) >= 0.5)).length;
+    const run = async (tiles: boolean) => {
+      const e = await createFaceEngine(testEngineConfig({ detector: { inputSize: 320, tiles, landmarks: 'own' } }));
+      try {
+        return (await e.detect([img]))[0];
+      } finally {
+        await e.close();
+      }
+    };
+    const whole = await run(false);
+    const tiled = await run(true);
+    expect(truth.length).toBeGreaterThan(20);
+    expect(hits(tiled)).toBeGreaterThan(hits(whole) + 5);
+    // Tiles overlap: a face seen in two of them is reported once.
+    for (let i = 0; i < tiled.length; i++) for (let j = i + 1; j < tiled.length; j++) expect(iou(tiled[i].box, tiled[j].box)).toBeLessThan(0.5);
   });
 });

@@ -7,7 +7,7 @@ import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, personName, validId } from '../http.js';
 import { ImageReject, decodePhotoUpload, thumbDataUrl } from '../images.js';
-import { analyzePhoto } from '../../engine/photo.js';
+import { analyzePhoto, photoSide } from '../../engine/photo.js';
 import type { Photo } from '../../ingest/still.js';
 import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
@@ -160,7 +160,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
       }
       let photo: Photo;
       try {
-        photo = await decodePhotoUpload(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels, config.engine.detector.inputSize);
+        photo = await decodePhotoUpload(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels, photoSide(config.engine.detector));
       } catch (e) {
         if (e instanceof ImageReject) {
           results.push(reject(e.reason, e.message));
