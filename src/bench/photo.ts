@@ -12,9 +12,12 @@ import { nowMs } from './stats.js';
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
-/** A JPEG of about `megapixels` MP: the shared portrait upscaled. */
-export async function bigJpeg(megapixels = 38): Promise<{ jpeg: Buffer; width: number; height: number }> {
-  const src = requireData('identity', 'fr-examples', 'examples', 'obama.jpg');
+/** Shared photos the bench upscales: a portrait (one large face) and a group (four ~100 px faces). */
+export const BENCH_PHOTOS = { portrait: ['identity', 'fr-examples', 'examples', 'obama.jpg'], group: ['identity', 'bbt', 'bbt1.jpg'] };
+
+/** A JPEG of about `megapixels` MP: a shared photo upscaled. */
+export async function bigJpeg(megapixels = 38, which: keyof typeof BENCH_PHOTOS = 'portrait'): Promise<{ jpeg: Buffer; width: number; height: number }> {
+  const src = requireData(...BENCH_PHOTOS[which]);
   const m = await sharp(src).metadata();
   const k = Math.sqrt((megapixels * 1e6) / (m.width! * m.height!));
   const { data, info } = await sharp(src).resize(Math.round(m.width! * k)).jpeg({ quality: 90 }).toBuffer({ resolveWithObject: true });

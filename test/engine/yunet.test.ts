@@ -51,6 +51,8 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
 
   it('picks YuNet-n when its verified file is in engines/, MTCNN when it is missing or altered', async () => {
     expect(engine.detectorId).toBe(`yunet:yunet-n@${YUNET_N.sha256.slice(0, 12)}+onet`);
+    // The pair's own stored threshold (LFW 10-fold), not the embedder's MTCNN-measured one.
+    expect(engine.defaultThreshold).toBe(0.443);
     const bare = enginesWithout();
     const altered = Buffer.from(readFileSync(path.join(enginesDir, YUNET_N.file)));
     altered[1000] ^= 1;
@@ -61,6 +63,7 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
     const fallback = await createFaceEngine(testEngineConfig({ enginesDir: bare }));
     try {
       expect(fallback.detectorId).toMatch(/^mtcnn@/);
+      expect(fallback.defaultThreshold).toBe(0.449);
     } finally {
       await fallback.close();
     }
