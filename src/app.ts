@@ -91,6 +91,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     const engine = await engineFromConfig(config, log);
     units.push({ name: 'engine', stop: () => engine.close() });
     metrics.executionProvider(engine.provider);
+    metrics.modelsInUse(engine.detectorId, engine.embedderId);
     log.info({ detector: engine.detectorId, embedder: engine.embedderId, provider: engine.provider }, 'models loaded');
     const re = await facebank.reembed(engine.embedderId, (crops) => engine.embedAligned(crops));
     if (re.updated || re.failed.length) log.info({ updated: re.updated, failed: re.failed.length }, 'facebank re-embedded for the new embedder');
@@ -184,7 +185,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       const auth = await AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: config.web.passwordHash });
       const probes = healthRoutes({
         metrics,
-        ready: () => ({ models: true, broker: publisher.stats.connected, cameras: cameras.map((c) => c.status) }),
+        ready: () => ({ models: true, engine: { detector: engine.detectorId, embedder: engine.embedderId }, broker: publisher.stats.connected, cameras: cameras.map((c) => c.status) }),
       });
       const deps: AppDeps = {
         config,

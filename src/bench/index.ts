@@ -20,6 +20,8 @@ import { pyramid } from '../vision/mtcnn.js';
 import { hamiltonFrames, widerImages } from './frames.js';
 import { runHumanBaseline } from './human-baseline.js';
 import { benchMatch } from './match.js';
+import { benchPhoto, bigJpeg, type PhotoBench } from './photo.js';
+import { photoSide } from '../engine/photo.js';
 import { nowMs, summarize } from './stats.js';
 
 const json = process.argv.includes('--json');
@@ -122,20 +124,20 @@ async function main() {
   const embedder = { msPerFaceBatch1: e1 / 32, msPerFaceBatch32: e32 / 96 };
   say(`embedder: ${embedder.msPerFaceBatch1.toFixed(2)} ms/face at batch 1, ${embedder.msPerFaceBatch32.toFixed(2)} ms/face at batch 32 (×${(embedder.msPerFaceBatch1 / embedder.msPerFaceBatch32).toFixed(2)})`);
 
-  // Share of peak: MACs per second actually run by the embedder at batch 32 and the detector at batch 4.
+  // Share of peak: MACs per second actually run by the embedder at batch 32 (and MTCNN's P-Net at batch 4).
   const embedMacs = modelMacs('mobilefacenet').macs;
-  const pnetMacs = pyramid(clip[0]!.width, clip[0]!.height, config.engine.detector.minFaceSize, 0.709).reduce((s, l) => s + modelMacs('mtcnn-pnet', [l.height, l.width]).macs, 0);
   const embedGflops = (2 * embedMacs) / (embedder.msPerFaceBatch32 / 1000) / 1e9;
-  const pnetGflops = (2 * pnetMacs) / (detector.msPerFrameBatch4 / 1000) / 1e9;
+  const isMtcnn = engine.detectorId.startsWith('mtcnn');
+  const pnetMacs = isMtcnn ? pyramid(clip[0]!.width, clip[0]!.height, config.engine.detector.minFaceSize, 0.709).reduce((s, l) => s + modelMacs('mtcnn-pnet', [l.height, l.width]).macs, 0) : 0;
+  const pnetGflops = isMtcnn ? (2 * pnetMacs) / (detector.msPerFrameBatch4 / 1000) / 1e9 : 0;
   const flops = {
     mobilefacenetMacs: embedMacs,
-    pnetPyramidMacsPerFrame: pnetMacs,
     embedderGflops: embedGflops,
     embedderFractionOfPeak: embedGflops / cpu.peakGflops,
-    detectorPnetGflops: pnetGflops,
-    detectorFractionOfPeak: pnetGflops / cpu.peakGflops,
+    ...(isMtcnn ? { pnetPyramidMacsPerFrame: pnetMacs, detectorPnetGflops: pnetGflops, detectorFractionOfPeak: pnetGflops / cpu.peakGflops } : {}),
   };
-  say(`compute: MobileFaceNet ${(embedMacs / 1e6).toFixed(0)} M MACs/face → ${embedGflops.toFixed(1)} GFLOP/s = ${(100 * flops.embedderFractionOfPeak).toFixed(1)}% of peak; P-Net pyramid ${(pnetMacs / 1e6).toFixed(0)} M MACs/frame → ${(100 * flops.detectorFractionOfPeak).toFixed(1)}% of peak (R/O-Net and JS work excluded)`);
+  const pnetNote = isMtcnn ? `; P-Net pyramid ${(pnetMacs / 1e6).toFixed(0)} M MACs/frame → ${(100 * pnetGflops / cpu.peakGflops).toFixed(1)}% of peak (R/O-Net and JS work excluded)` : '';
+  say(`compute: MobileFaceNet ${(embedMacs / 1e6).toFixed(0)} M MACs/face → ${embedGflops.toFixed(1)} GFLOP/s = ${(100 * flops.embedderFractionOfPeak).toFixed(1)}% of peak${pnetNote}`);
 
   // The whole detect → align → embed path against Human/WASM on the same frames.
   say(`\nwhole pipeline (detect → align → embed), same decoded frames, ${THROUGHPUT_BATCH} frames per call, ${workers} call(s) in flight as in the live loop:`);
@@ -145,9 +147,18 @@ async function main() {
   const [humanFirst, rssHuman] = await peakRss(() => runHumanBaseline(clip));
   // The clip in CLIP_ROUNDS alternating rounds, each side right after the other; the headline is the median
   // round's ratio, since this machine's speed drifts over minutes and the two sides use it differently.
-  const rounds = [{ ours: oursFirst, human: humanFirst }];
-  while (rounds.length < CLIP_ROUNDS) rounds.push({ ours: await throughput(engine, clip, THROUGHPUT_BATCH, workers), human: await runHumanBaseline(clip) });
+  // MTCNN (the offline fallback) is measured beside it in the later rounds, with the same frames and workers.
+  const mtcnn = isMtcnn ? null : await engineFromConfig(config, undefined, (e) => void (e.detector.kind = 'mtcnn'));
+  if (mtcnn) await mtcnn.analyze(clip.slice(0, 1), OPEN_GATE);
+  const rounds: { ours: Awaited<ReturnType<typeof throughput>>; human: Awaited<ReturnType<typeof runHumanBaseline>>; mtcnn?: Awaited<ReturnType<typeof throughput>> }[] = [{ ours: oursFirst, human: humanFirst }];
+  while (rounds.length < CLIP_ROUNDS) {
+    const ours = await throughput(engine, clip, THROUGHPUT_BATCH, workers);
+    const human = await runHumanBaseline(clip);
+    rounds.push({ ours, human, ...(mtcnn ? { mtcnn: await throughput(mtcnn, clip, THROUGHPUT_BATCH, workers) } : {}) });
+  }
   const ratios = rounds.map((r) => r.ours.facesPerSecond / r.human.facesPerSecond);
+  const mtcnnRatios = rounds.flatMap((r) => (r.mtcnn ? [r.mtcnn.facesPerSecond / r.human.facesPerSecond] : []));
+  const mtcnnMedian = mtcnnRatios.length ? [...mtcnnRatios].sort((a, b) => a - b)[Math.floor(mtcnnRatios.length / 2)]! : null;
   const median = [...ratios.keys()].sort((a, b) => ratios[a]! - ratios[b]!)[Math.floor(ratios.length / 2)]!;
   const { ours: oursClip, human: humanClip } = rounds[median]!;
   const speedupVsBaseline = ratios[median]!;
@@ -159,6 +170,10 @@ async function main() {
     say(`  ${name.padEnd(14)} facegate ${o.facesPerSecond.toFixed(1)} faces/s ${o.framesPerSecond.toFixed(1)} frames/s (${o.faces} faces) | Human/WASM ${h.facesPerSecond.toFixed(1)} faces/s ${h.framesPerSecond.toFixed(1)} frames/s (${h.faces} faces) | ×${(o.facesPerSecond / h.facesPerSecond).toFixed(1)} faces/s, ×${(o.framesPerSecond / h.framesPerSecond).toFixed(1)} frames/s`);
   row('Hamilton clip', oursClip, humanClip);
   say(`  (the median of ${CLIP_ROUNDS} alternating rounds; each round's ratio: ${ratios.map((r) => `×${r.toFixed(1)}`).join(', ')})`);
+  if (mtcnnMedian !== null) {
+    const m = rounds.filter((r) => r.mtcnn).map((r) => r.mtcnn!);
+    say(`  MTCNN beside it (rounds 2-${CLIP_ROUNDS}): ${m.map((x) => x.facesPerSecond.toFixed(1)).join(', ')} faces/s; ratio to Human ${mtcnnRatios.map((r) => `×${r.toFixed(1)}`).join(', ')}, median ×${mtcnnMedian.toFixed(1)}`);
+  }
   row('WIDER x30', oursWider, humanWider);
   row('clip 1 at a time', oursClip1, humanClip);
   // Memory: what loading and running each adds to this process (the frames are already in memory for both).
@@ -207,6 +222,21 @@ async function main() {
   const ev = summarize(latencies);
   say(`  one camera at 5 fps: frame → processed p50 ${tick.p50.toFixed(0)} ms, p95 ${tick.p95.toFixed(0)} ms; frame → event handed to MQTT p50 ${ev.p50.toFixed(0)} ms, p95 ${ev.p95.toFixed(0)} ms (${ev.n} events)`);
 
+  // Large photos through the enrolment path (decoded small, faces aligned from full-quality crops): a portrait
+  // and a group photo, each upscaled to 38 MP.
+  const photo: Record<string, unknown> = {};
+  for (const which of ['portrait', 'group'] as const) {
+    const big = await bigJpeg(38, which);
+    const side = photoSide(config.engine.detector);
+    const p = { width: big.width, height: big.height, megapixels: (big.width * big.height) / 1e6, bytes: big.jpeg.length, default: await benchPhoto(engine, big.jpeg, side, config.pipeline.quality), mtcnn: mtcnn ? await benchPhoto(mtcnn, big.jpeg, side, config.pipeline.quality) : null };
+    photo[which] = p;
+    const pl = (name: string, r: PhotoBench) => say(`  ${name.padEnd(8)} ${r.ms.toFixed(0)} ms, ${r.faces} face(s); RSS added: peak ${r.peakAddedMb.toFixed(0)} MB, ${r.afterAddedMb.toFixed(0)} MB a second later`);
+    say(`\n${which}: one ${p.megapixels.toFixed(1)}-megapixel JPEG (${p.width}x${p.height}, ${(p.bytes / 2 ** 20).toFixed(1)} MB) through the enrolment path:`);
+    pl('default', p.default);
+    if (p.mtcnn) pl('MTCNN', p.mtcnn);
+  }
+  await mtcnn?.close();
+
   const match = benchMatch({ queries: 500 });
   say(`\nmatching one face against ${match.samples} samples (${match.backend}): p50 ${match.us.p50.toFixed(0)} µs, mean ${match.us.mean.toFixed(0)} µs`);
   await engine.close();
@@ -222,6 +252,9 @@ async function main() {
     flops,
     pipeline: { hamilton: oursClip, wider: oursWider, hamiltonOnePerCall: oursClip1 },
     speedupOnePerCall: oursClip1.facesPerSecond / humanClip.facesPerSecond,
+    detectorId: engine.detectorId,
+    mtcnn: mtcnnMedian === null ? null : { speedupVsBaseline: mtcnnMedian, rounds: mtcnnRatios },
+    photo,
     clipRounds: rounds.map((r, k) => ({ facegate: r.ours.facesPerSecond, human: r.human.facesPerSecond, ratio: ratios[k] })),
     baseline: { name: '@vladmandic/human 3.3.6 on tfjs-backend-wasm (SIMD)', hamilton: humanClip, wider: humanWider },
     speedupWider: oursWider.facesPerSecond / humanWider.facesPerSecond,

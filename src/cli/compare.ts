@@ -2,7 +2,8 @@
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { largestFace } from '../engine/largest.js';
-import { decodeImage } from '../ingest/still.js';
+import { photoSide } from '../engine/photo.js';
+import { decodePhoto } from '../ingest/still.js';
 import { cosine } from '../eval/lfw.js';
 import { FacegateError } from '../util/errors.js';
 
@@ -23,7 +24,7 @@ export const compareCommand: Command = {
   async run({ values, positionals }, io) {
     if (positionals.length !== 2) throw new FacegateError('usage', `compare takes exactly two images\n\n${usage}`);
     const config = configFromArgs(values);
-    const [a, b] = await Promise.all(positionals.map((p) => decodeImage(p, { maxPixels: config.web.maxPixels })));
+    const [a, b] = await Promise.all(positionals.map((p) => decodePhoto(p, { maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) })));
     const engine = await engineFromConfig(config);
     try {
       const fa = await largestFace(engine, a, positionals[0]);

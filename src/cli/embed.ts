@@ -2,7 +2,8 @@
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { largestFace } from '../engine/largest.js';
-import { decodeImage } from '../ingest/still.js';
+import { photoSide } from '../engine/photo.js';
+import { decodePhoto } from '../ingest/still.js';
 import { FacegateError } from '../util/errors.js';
 
 const usage = `Usage: facegate embed <image> [--json] [--config <file>]
@@ -21,7 +22,7 @@ export const embedCommand: Command = {
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new FacegateError('usage', `embed takes exactly one image\n\n${usage}`);
     const config = configFromArgs(values);
-    const img = await decodeImage(positionals[0], { maxPixels: config.web.maxPixels });
+    const img = await decodePhoto(positionals[0], { maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) });
     const engine = await engineFromConfig(config);
     try {
       const f = await largestFace(engine, img, positionals[0]);

@@ -1,6 +1,7 @@
 /** `facegate enroll <name> <image...>`: adds one sample per photo to a person, creating the person if new. */
 import { engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
-import { decodeImage } from '../ingest/still.js';
+import { decodePhoto } from '../ingest/still.js';
+import { analyzePhoto, photoSide } from '../engine/photo.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import { chooseFace } from '../engine/choose-face.js';
 import type { Command } from './command.js';
@@ -35,8 +36,8 @@ export const enrollCommand: Command = {
         const created = !person;
         for (const file of files) {
           try {
-            const img = await decodeImage(file, { maxBytes: config.web.maxUploadBytes * 10, maxPixels: config.web.maxPixels });
-            const [analysed] = await engine.analyze([img], config.pipeline.quality);
+            const photo = await decodePhoto(file, { maxBytes: config.web.maxUploadBytes * 10, maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) });
+            const analysed = await analyzePhoto(engine, photo, config.pipeline.quality);
             const choice = chooseFace(analysed!, faceIndex);
             if (choice.kind === 'reject') {
               results.push({ file, error: choice.reason, message: choice.message });

@@ -30,9 +30,20 @@ export const cameraSchema = z
 
 export const detectorSchema = z
   .object({
-    kind: z.enum(['mtcnn', 'scrfd', 'yunet', 'retinaface']).default('mtcnn').describe('Detector family. mtcnn is built from npm by `facegate models`; the others are bring-your-own ONNX.'),
+    kind: z
+      .enum(['auto', 'mtcnn', 'scrfd', 'yunet', 'retinaface'])
+      .default('auto')
+      .describe('Detector family. auto: YuNet-n when `facegate models` obtained its verified file into engines/, else MTCNN (built from npm). yunet without a model file uses that engines/ copy; scrfd and retinaface are bring-your-own ONNX.'),
     model: z.string().optional().describe('ONNX file for scrfd/yunet/retinaface (path, relative to the config file or absolute).'),
-    inputSize: z.number().int().min(64).max(2048).default(640).describe('Long side the frame is letterboxed to (single-stage detectors).'),
+    inputSize: z.number().int().min(64).max(2048).default(960).describe('Single-stage detectors: the longest side a frame or photo is run at. A dynamic-input model runs each image at its own aspect (sides rounded up to multiples of 32), never enlarged; a fixed-input model gets it letterboxed. 960 measured best for photos (YuNet-n, WIDER val: AP50 91.8 at >= 32 px, 71.9 all, against 90.8 / 63.3 at 640); 640-wide camera frames run at their own 640x384.'),
+    landmarks: z
+      .enum(['onet', 'own'])
+      .default('onet')
+      .describe("Single-stage detectors: the five landmarks that align a face. onet: MTCNN's O-Net (built by `facegate models`) re-locates them on the detector's box (two passes, 12.9 M MACs each a face); own: the detector's. LFW 10-fold with YuNet-n + MobileFaceNet: 99.32 % with onet (the README)."),
+    tiles: z
+      .boolean()
+      .default(false)
+      .describe('Crowd photos: photos are decoded at twice inputSize and, like any image larger than inputSize, also searched in overlapping inputSize tiles at that resolution (single-stage dynamic-input detectors; slower, finds smaller faces).'),
     minFaceSize: z.number().int().min(12).max(512).default(32).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
     scoreThreshold: z.number().min(0).max(1).default(0.5).describe('Minimum detector score.'),
     nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged.'),
@@ -200,7 +211,7 @@ export const configSchema = z
       seen.add(cam.name);
     });
     const d = c.engine.detector;
-    if (d.kind !== 'mtcnn' && !d.model) ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
+    if ((d.kind === 'scrfd' || d.kind === 'retinaface') && !d.model) ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
     const e = c.engine.embedder;
     if (e.kind === 'arcface' && !e.model) ctx.addIssue({ code: 'custom', path: ['engine', 'embedder', 'model'], message: 'required for embedder kind "arcface"' });
   });

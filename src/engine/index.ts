@@ -94,7 +94,7 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
   const engine: FaceEngine = {
     embedderId: embedder.id,
     detectorId: detector.id,
-    defaultThreshold: thresholdFor(embedder.modelId),
+    defaultThreshold: thresholdFor(embedder.modelId, detector.modelId),
     provider: detector.provider === embedder.provider ? embedder.provider : `${detector.provider}+${embedder.provider}`,
     parallelism: 1,
     async detect(frames: RgbImage[]) {

@@ -210,6 +210,7 @@ export async function createMtcnnDetector(
 
   return {
     id: `mtcnn@${pnet.sha256.slice(0, 6)}${rnet.sha256.slice(0, 3)}${onet.sha256.slice(0, 3)}`,
+    modelId: 'mtcnn',
     provider: pnet.provider,
     detect,
     close: async () => {

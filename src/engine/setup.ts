@@ -23,7 +23,7 @@ export const engineOptions = {
 } as const;
 
 export const engineOptionsUsage = `Model options (override the config file's engine section):
-  --detector mtcnn|scrfd|yunet|retinaface   --detector-model <file.onnx>
+  --detector auto|mtcnn|yunet|scrfd|retinaface   --detector-model <file.onnx>
   --embedder mobilefacenet|arcface          --embedder-model <file.onnx>
   --flip                                    flip test-time augmentation`;
 
@@ -33,7 +33,7 @@ export function configFromArgs(values: Record<string, unknown>): Config {
   const det = values.detector as string | undefined;
   if (det !== undefined) {
     const r = detectorSchema.shape.kind.safeParse(det);
-    if (!r.success) throw new FacegateError('usage', `--detector must be one of mtcnn, scrfd, yunet, retinaface (got "${det}")`);
+    if (!r.success) throw new FacegateError('usage', `--detector must be one of auto, mtcnn, yunet, scrfd, retinaface (got "${det}")`);
     e.detector.kind = r.data;
   }
   if (values['detector-model'] !== undefined) e.detector.model = path.resolve(values['detector-model'] as string);
@@ -45,7 +45,7 @@ export function configFromArgs(values: Record<string, unknown>): Config {
   }
   if (values['embedder-model'] !== undefined) e.embedder.model = path.resolve(values['embedder-model'] as string);
   if (values.flip) e.embedder.flip = true;
-  if (e.detector.kind !== 'mtcnn' && !e.detector.model) throw new FacegateError('usage', `detector "${e.detector.kind}" needs --detector-model <file.onnx>`);
+  if ((e.detector.kind === 'scrfd' || e.detector.kind === 'retinaface') && !e.detector.model) throw new FacegateError('usage', `detector "${e.detector.kind}" needs --detector-model <file.onnx>`);
   if (e.embedder.kind === 'arcface' && !e.embedder.model) throw new FacegateError('usage', 'embedder "arcface" needs --embedder-model <file.onnx>');
   if (!path.isAbsolute(e.enginesDir)) e.enginesDir = path.resolve(installRoot, e.enginesDir);
   return config;

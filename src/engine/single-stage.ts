@@ -1,14 +1,18 @@
 /**
- * Bring-your-own single-stage detectors (SCRFD, YuNet, RetinaFace ONNX): every frame letterboxed (top-left)
- * into one batch when the model's batch dim is dynamic (else one run per frame), decoded, mapped back, NMS.
+ * Single-stage detectors (YuNet, SCRFD, RetinaFace ONNX). A model with a dynamic input runs each frame at its
+ * own aspect: scaled so its longest side is at most inputSize (never enlarged), each side rounded up to the
+ * model's multiple (a 640x360 frame runs at 640x384), and frames of the same input shape (several cameras) go
+ * in one batch. A fixed-input model gets every frame letterboxed (top-left). With `tiles`, an image larger than
+ * inputSize is also searched in overlapping tiles at its own resolution (crowd photos). Decoded, mapped back, NMS.
  */
-import path from 'node:path';
 import type { DetectorPreprocess, Outputs } from '../vision/decode/common.js';
 import { decodeScrfd, scrfdPreprocess } from '../vision/decode/scrfd.js';
 import { decodeYunet, yunetPreprocess } from '../vision/decode/yunet.js';
 import { decodeRetinaface, retinafacePreprocess } from '../vision/decode/retinaface.js';
-import { letterboxInto, toFrameDetection, type PlaneTransform } from '../vision/letterbox.js';
-import { nhwcToNchw } from '../vision/tensor.js';
+import { letterboxInto, rectTransform, tilePlan, toFrameDetection, type PlaneTransform } from '../vision/letterbox.js';
+import { cropResizeInto, type Rect } from '../vision/image.js';
+import { nativeShape } from '../vision/input-shape.js';
+import { imageToNchw, nhwcToNchw } from '../vision/tensor.js';
 import { nms } from '../vision/nms.js';
 import type { Detection, RgbImage } from '../vision/types.js';
 import { createSession, type SessionOptions } from '../runtime/session.js';
@@ -30,6 +34,18 @@ export interface SingleStageOptions {
   scoreThreshold: number;
   nmsIou: number;
   maxBatch: number;
+  /** Model id for the detector id and threshold look-ups (default: the file name). */
+  modelId: string;
+  /** Also search images larger than inputSize in overlapping inputSize tiles at their own resolution. */
+  tiles?: boolean;
+}
+
+/** An image cut to run: the whole frame (scaled) or a tile of it at its own resolution. */
+interface Piece {
+  frame: number;
+  rect: Rect;
+  W: number;
+  H: number;
 }
 
 export async function createSingleStageDetector(kind: SingleStageKind, modelPath: string, o: SingleStageOptions, sopts: SessionOptions): Promise<Detector> {
@@ -42,31 +58,67 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
   }
   const m = pre.sizeMultiple;
   const side = Math.ceil(o.inputSize / m) * m;
-  const W = input.shape[3] > 0 ? input.shape[3] : side;
-  const H = input.shape[2] > 0 ? input.shape[2] : side;
+  const dynamic = !(input.shape[2] > 0 && input.shape[3] > 0);
   const step = input.shape[0] > 0 ? input.shape[0] : o.maxBatch;
-  const per = W * H * 3;
 
-  async function runGroup(frames: RgbImage[]): Promise<Detection[][]> {
-    const n = frames.length;
-    const u8 = new Uint8Array(n * per);
-    const ts: PlaneTransform[] = frames.map((f, i) => letterboxInto(f, W, H, u8, i * per, { centre: false }));
+  /** The model input shape for a frame: its own (dynamic models) or the model's fixed one. */
+  const shapeOf = (f: RgbImage): [number, number] => (dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [input.shape[3] > 0 ? input.shape[3] : side, input.shape[2] > 0 ? input.shape[2] : side]);
+
+  /** The whole frame, plus (with tiles) inputSize tiles at its own resolution when it is larger than that. */
+  function piecesOf(f: RgbImage, frame: number): Piece[] {
+    const [W, H] = shapeOf(f);
+    const whole: Piece = { frame, rect: { x: 0, y: 0, w: f.width, h: f.height }, W, H };
+    if (!o.tiles || !dynamic || Math.max(f.width, f.height) <= side) return [whole];
+    const tw = Math.min(side, Math.ceil(f.width / m) * m);
+    const th = Math.min(side, Math.ceil(f.height / m) * m);
+    return [whole, ...tilePlan(f.width, f.height, tw, th, [1]).map((t) => ({ frame, rect: t.sourceRect, W: tw, H: th }))];
+  }
+
+  /** One run over pieces that share the input shape W x H; detections in frame pixels, per piece. */
+  async function runGroup(frames: RgbImage[], pieces: Piece[], W: number, H: number): Promise<Detection[][]> {
+    const n = pieces.length;
+    const per = W * H * 3;
     const f32 = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) nhwcToNchw(u8, i * per, W, H, f32, i * per, pre);
-    const raw = await session.runFloat({ [input.name]: { data: f32, dims: [n, 3, H, W] } });
-    return frames.map((_, i) => {
-      const dets = decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i]));
-      return nms(dets, o.nmsIou);
+    let u8: Uint8Array | undefined;
+    const ts: PlaneTransform[] = pieces.map((p, i) => {
+      const f = frames[p.frame];
+      const whole = p.rect.w === f.width && p.rect.h === f.height;
+      // A frame already at the detector's scale (a 640x360 camera frame in 640x384) goes straight in.
+      if (whole && f.width <= W && f.height <= H && (f.width === W || f.height === H)) {
+        imageToNchw(f, W, H, f32, i * per, pre);
+        return { scale: 1, padX: 0, padY: 0 };
+      }
+      u8 ??= new Uint8Array(per);
+      const t = whole ? letterboxInto(f, W, H, u8, 0, { centre: false }) : (cropResizeInto(f, p.rect, W, H, u8, 0, 0), rectTransform(p.rect, 1));
+      nhwcToNchw(u8, 0, W, H, f32, i * per, pre);
+      return t;
     });
+    const raw = await session.runFloat({ [input.name]: { data: f32, dims: [n, 3, H, W] } });
+    return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i])));
   }
 
   return {
-    id: `${kind}:${path.basename(modelPath).replace(/\.onnx$/i, '')}@${session.sha256.slice(0, 12)}`,
+    id: `${kind}:${o.modelId}@${session.sha256.slice(0, 12)}`,
+    modelId: o.modelId,
     provider: session.provider,
     async detect(frames) {
-      const out: Detection[][] = [];
-      for (let i = 0; i < frames.length; i += step) out.push(...(await runGroup(frames.slice(i, i + step))));
-      return out;
+      const found: Detection[][] = frames.map(() => []);
+      const groups = new Map<string, Piece[]>();
+      frames.forEach((f, i) => {
+        for (const p of piecesOf(f, i)) {
+          const k = `${p.W}x${p.H}`;
+          groups.set(k, [...(groups.get(k) ?? []), p]);
+        }
+      });
+      for (const pieces of groups.values()) {
+        const { W, H } = pieces[0];
+        for (let s = 0; s < pieces.length; s += step) {
+          const part = pieces.slice(s, s + step);
+          const r = await runGroup(frames, part, W, H);
+          part.forEach((p, j) => found[p.frame].push(...r[j]));
+        }
+      }
+      return found.map((ds) => nms(ds, o.nmsIou));
     },
     close: () => session.release(),
   };

@@ -93,6 +93,13 @@ export class Metrics implements PipelineObserver {
     registers: [this.registry],
   });
 
+  private readonly model = new Gauge({
+    name: 'facegate_model_info',
+    help: 'The models in use (value 1): role detector or embedder, model id.',
+    labelNames: ['role', 'model'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: MetricsOptions = {}) {
     this.sources = options.sources ?? {};
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -148,6 +155,12 @@ export class Metrics implements PipelineObserver {
   executionProvider(provider: string): void {
     this.provider.reset();
     this.provider.set({ provider }, 1);
+  }
+
+  modelsInUse(detector: string, embedder: string): void {
+    this.model.reset();
+    this.model.set({ role: 'detector', model: detector }, 1);
+    this.model.set({ role: 'embedder', model: embedder }, 1);
   }
 
   /** Camera gauges from the scrape-time source; cameras no longer listed are removed. */

@@ -35,7 +35,7 @@ function sourcePackage(): { dir: string; version: string } {
   return { dir: path.dirname(pkgJson), version };
 }
 
-function writeAtomic(file: string, data: Uint8Array | string): void {
+export function writeAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, data);
@@ -97,7 +97,15 @@ export function buildEngines(opts: { enginesDir?: string; force?: boolean } = {}
   } catch (e) {
     throw new FacegateError('engines_write', `cannot create the engines folder ${dir}: ${(e as Error).message}`, { cause: e });
   }
-  const manifest: Manifest = { version: 1, converter: CONVERTER_VERSION, models: {} };
+  // Entries this build does not make (pinned third-party models) are kept.
+  let kept: Manifest['models'] = {};
+  try {
+    const ours = new Set<string>(MODEL_SPECS.map((s) => s.id));
+    kept = Object.fromEntries(Object.entries(readManifest(dir).models).filter(([id]) => !ours.has(id)));
+  } catch {
+    kept = {};
+  }
+  const manifest: Manifest = { version: 1, converter: CONVERTER_VERSION, models: kept };
   const built: BuiltModel[] = [];
   for (const spec of MODEL_SPECS) {
     const t0 = Date.now();

@@ -3,13 +3,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FacegateError } from '../util/errors.js';
 import type { ManifestTensor, ModelId } from './specs.js';
+import type { PinnedModel } from './pinned.js';
 
 export interface ManifestModel {
   file: string;
   sha256: string;
   bytes: number;
-  source: { package: string; version: string; path: string; sha256?: string };
+  /** npm package@version, or repository@commit with the pinned URL and where the file was obtained. */
+  source: { package: string; version: string; path: string; sha256?: string; url?: string; obtainedFrom?: string };
   licence: string;
+  /** File in engines/ holding the licence text (pinned third-party models). */
+  licenceFile?: string;
   inputs: ManifestTensor[];
   outputs: ManifestTensor[];
   /** Multiply-accumulates per image (conv + fc layers). */
@@ -22,7 +26,7 @@ export interface Manifest {
   version: 1;
   /** Converter version that wrote the engines. */
   converter?: number;
-  models: Partial<Record<ModelId, ManifestModel>>;
+  models: Partial<Record<ModelId | PinnedModel['id'], ManifestModel>>;
 }
 
 /** Reads and checks engines/manifest.json. Throws FacegateError when it is missing or corrupt. */

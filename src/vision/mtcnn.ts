@@ -71,7 +71,7 @@ export function pyramid(frameW: number, frameH: number, minFaceSize: number, fac
   return levels;
 }
 
-function readReg(reg: Float32Array, o: number, layout: MtcnnLayout): [number, number, number, number] {
+export function readReg(reg: Float32Array, o: number, layout: MtcnnLayout): [number, number, number, number] {
   return layout.reg === 'x1y1x2y2' ? [reg[o], reg[o + 1], reg[o + 2], reg[o + 3]] : [reg[o + 1], reg[o], reg[o + 3], reg[o + 2]];
 }
 

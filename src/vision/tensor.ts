@@ -40,3 +40,29 @@ export function nhwcToNchw(
     dst[p2 + i] = (src[p + 2] - m2) * s2;
   }
 }
+
+/**
+ * Writes `img` unscaled into the top-left of a `w`x`h` planar (CHW) slot of `dst` at `dstOffset`, normalised;
+ * the rest of the slot gets what a black (0) pixel normalises to, as letterboxing with fill 0 gives. One pass,
+ * no intermediate image: the path of a frame that is already at the detector's scale.
+ */
+export function imageToNchw(img: { width: number; height: number; data: Uint8Array }, w: number, h: number, dst: Float32Array, dstOffset: number, norm: Normalisation): void {
+  const { width: iw, height: ih, data: src } = img;
+  if (iw > w || ih > h) throw new FacegateError('BAD_SIZE', `A ${iw}x${ih} image does not fit a ${w}x${h} input unscaled.`);
+  const n = w * h;
+  checkDst(dst, dstOffset, n * 3);
+  const bgr = norm.channelOrder === 'bgr';
+  const p0 = dstOffset + (bgr ? 2 : 0) * n, p1 = dstOffset + n, p2 = dstOffset + (bgr ? 0 : 2) * n;
+  const m0 = norm.mean[bgr ? 2 : 0], m1 = norm.mean[1], m2 = norm.mean[bgr ? 0 : 2];
+  const s0 = 1 / norm.std[bgr ? 2 : 0], s1 = 1 / norm.std[1], s2 = 1 / norm.std[bgr ? 0 : 2];
+  const pad: [number, number, number] = [(0 - m0) * s0, (0 - m1) * s1, (0 - m2) * s2];
+  [p0, p1, p2].forEach((p, c) => dst.fill(pad[c], p, p + n));
+  for (let y = 0; y < ih; y++) {
+    const row = y * w;
+    for (let x = 0, p = y * iw * 3; x < iw; x++, p += 3) {
+      dst[p0 + row + x] = (src[p] - m0) * s0;
+      dst[p1 + row + x] = (src[p + 1] - m1) * s1;
+      dst[p2 + row + x] = (src[p + 2] - m2) * s2;
+    }
+  }
+}

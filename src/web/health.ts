@@ -8,6 +8,8 @@ import { METRICS_CONTENT_TYPE, type Metrics } from '../metrics/metrics.js';
 
 export interface Readiness {
   models: boolean;
+  /** Ids of the detector and embedder models in use, once loaded. */
+  engine?: { detector: string; embedder: string };
   cameras: CameraStatus[];
   broker: boolean;
 }
@@ -20,6 +22,7 @@ export interface HealthDeps {
 export interface ReadyBody {
   status: 'ready' | 'not ready';
   checks: { models: boolean; broker: boolean };
+  engine?: { detector: string; embedder: string };
   cameras: Array<Pick<CameraStatus, 'camera' | 'state' | 'fps' | 'lastFrameTime' | 'restarts' | 'lastError'>>;
 }
 
@@ -34,6 +37,7 @@ export function healthRoutes(deps: HealthDeps): Hono {
     const body: ReadyBody = {
       status: ok ? 'ready' : 'not ready',
       checks: { models: r.models, broker: r.broker },
+      ...(r.engine ? { engine: r.engine } : {}),
       cameras: r.cameras.map(({ camera, state, fps, lastFrameTime, restarts, lastError }) => ({ camera, state, fps, lastFrameTime, restarts, lastError })),
     };
     return c.json(body, ok ? 200 : 503);

@@ -1,6 +1,6 @@
 /** Image helpers for the web API (sharp): type sniffing, decoding uploads, crops, annotated frames. */
 import sharp from 'sharp';
-import { decodeImage as decodeStill, encodeJpeg as encodeStillJpeg } from '../ingest/still.js';
+import { decodeImage as decodeStill, decodePhoto as decodeStillPhoto, encodeJpeg as encodeStillJpeg, type Photo } from '../ingest/still.js';
 import { isFacegateError } from '../util/errors.js';
 import type { Box, RgbImage } from '../vision/types.js';
 import type { AnnotatedFace } from './ports.js';
@@ -39,6 +39,19 @@ export async function decodeImage(buf: Uint8Array, maxPixels: number): Promise<R
   if (!type) throw new ImageReject('not_image', 'This file is not a photo (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF).');
   try {
     return await decodeStill(buf, { maxBytes: Number.MAX_SAFE_INTEGER, maxPixels });
+  } catch (e) {
+    if (isFacegateError(e) && e.code === 'too_many_pixels') throw new ImageReject('too_many_pixels', `The photo has more than ${maxPixels} pixels.`);
+    if (isFacegateError(e)) throw new ImageReject('not_image', `This ${type.toUpperCase()} file could not be decoded; it may be damaged.`);
+    throw e;
+  }
+}
+
+/** Decodes an upload small for detection, keeping its bytes for full-quality face crops (see engine/photo.ts). */
+export async function decodePhotoUpload(buf: Uint8Array, maxPixels: number, maxSide: number): Promise<Photo> {
+  const type = sniffImageType(buf);
+  if (!type) throw new ImageReject('not_image', 'This file is not a photo (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF).');
+  try {
+    return await decodeStillPhoto(buf, { maxBytes: Number.MAX_SAFE_INTEGER, maxPixels, maxSide });
   } catch (e) {
     if (isFacegateError(e) && e.code === 'too_many_pixels') throw new ImageReject('too_many_pixels', `The photo has more than ${maxPixels} pixels.`);
     if (isFacegateError(e)) throw new ImageReject('not_image', `This ${type.toUpperCase()} file could not be decoded; it may be damaged.`);

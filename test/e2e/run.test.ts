@@ -76,10 +76,14 @@ describe.skipIf(!ready)('facegate run (process)', () => {
     for (const stage of ['detect', 'align', 'embed', 'match', 'track']) expect(text).toMatch(new RegExp(`facegate_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
     expect(text).toMatch(/facegate_camera_fps\{camera="door"\}/);
     expect(text).toMatch(/facegate_execution_provider\{provider="cpu"\} 1/);
+    // The default detector (auto) is YuNet-n: set-up obtained it (CI: from the FACEGATE_MODEL_MIRROR folder).
+    expect(text).toMatch(/facegate_model_info\{role="detector",model="yunet:yunet-n@104ee26c71d5\+onet"\} 1/);
     expect(text).toMatch(/facegate_broker_connected 1/);
     const readyz = await fetch(`${base}/readyz`);
     expect(readyz.status).toBe(200);
-    expect((await readyz.json()).cameras[0].camera).toBe('door');
+    const ready = await readyz.json();
+    expect(ready.cameras[0].camera).toBe('door');
+    expect(ready.engine.detector).toBe('yunet:yunet-n@104ee26c71d5+onet');
     // The API is closed without a session or token.
     expect((await fetch(`${base}/api/people`)).status).toBe(401);
     // No secret or embedding in the logs.

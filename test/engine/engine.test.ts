@@ -16,7 +16,7 @@ describe.skipIf(!hasTestData)('face engine (mtcnn + mobilefacenet)', { timeout: 
   let engine: FaceEngine;
   beforeAll(async () => {
     requireEngines();
-    engine = await createFaceEngine(testEngineConfig());
+    engine = await createFaceEngine(testEngineConfig({ detector: { kind: 'mtcnn' } }));
   }, 120_000);
   afterAll(() => engine?.close());
 

@@ -6,7 +6,9 @@ import type { Face, RgbImage } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, personName, validId } from '../http.js';
-import { ImageReject, decodeImage, thumbDataUrl } from '../images.js';
+import { ImageReject, decodePhotoUpload, thumbDataUrl } from '../images.js';
+import { analyzePhoto, photoSide } from '../../engine/photo.js';
+import type { Photo } from '../../ingest/still.js';
 import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
 import { judgeEnrolment, resemblances, type EnrolVerdict } from '../enrol-checks.js';
@@ -179,9 +181,9 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         results.push(reject('too_large', `The file has ${file.size} bytes; at most ${config.web.maxUploadBytes} are accepted.`, { bytes: file.size }));
         continue;
       }
-      let img: RgbImage;
+      let photo: Photo;
       try {
-        img = await decodeImage(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels);
+        photo = await decodePhotoUpload(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels, photoSide(config.engine.detector));
       } catch (e) {
         if (e instanceof ImageReject) {
           results.push(reject(e.reason, e.message));
@@ -189,7 +191,8 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         }
         throw e;
       }
-      const [analysed] = await engine.analyze([img], gate);
+      const img = photo.image;
+      const analysed = await analyzePhoto(engine, photo, gate);
       const choice = chooseFace(analysed, faceIndex);
       if (choice.kind === 'reject') {
         const extra = choice.candidates ? { faces: await candidateJson(img, choice.candidates) } : {};
