@@ -8,9 +8,11 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Config } from './config/schema.js';
+import { Admission } from './engine/admission.js';
 import { engineFromConfig } from './engine/setup.js';
 import type { FaceEngine } from './engine/types.js';
 import { Camera } from './ingest/camera.js';
+import { startLocalApi } from './local/api.js';
 import { Metrics } from './metrics/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import { MqttPublisher } from './mqtt/publisher.js';
@@ -86,7 +88,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     const metrics = new Metrics();
     metrics.attach(bus);
 
-    const facebank = new Facebank(config.dataDir, { bus, log });
+    // The facebank's lock makes this process its one writer; a CLI job that holds it is waited for.
+    const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000 });
     await facebank.open();
     units.push({ name: 'facebank', stop: () => facebank.close() });
 
@@ -96,6 +99,14 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     log.info({ detector: engine.detectorId, embedder: engine.embedderId, provider: engine.provider }, 'models loaded');
     const re = await facebank.reembed(engine.embedderId, (crops) => engine.embedAligned(crops));
     if (re.updated || re.failed.length) log.info({ updated: re.updated, failed: re.failed.length }, 'facebank re-embedded for the new embedder');
+
+    const admission = new Admission({ concurrency: config.web.heavyJobs, maxQueued: config.web.heavyQueue });
+    try {
+      const api = await startLocalApi({ config, facebank, engine, admission, log });
+      units.push({ name: 'local api', stop: () => api.stop() });
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'local API not started: CLI changes to the facebank are refused while this runs');
+    }
 
     const snapshots = new Snapshots(config.dataDir);
     const events = await EventStore.open(config.dataDir);
