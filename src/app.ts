@@ -5,6 +5,7 @@
  */
 import { mkdir, access, constants } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Config } from './config/schema.js';
@@ -136,7 +137,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     };
     await refreshPeople();
     const offPeople = bus.on('facebankChanged', () => void refreshPeople());
-    const publisher = new MqttPublisher({ config: config.mqtt, bus, url: mqttUrl, log, people: () => peopleCache, cameras: () => config.cameras.map((c) => c.name) });
+    const queueFile = path.join(config.dataDir, 'mqtt-queue.jsonl');
+    const publisher = new MqttPublisher({ config: config.mqtt, bus, url: mqttUrl, log, queueFile, people: () => peopleCache, cameras: () => config.cameras.map((c) => c.name) });
     publisher.start();
     metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
     let counted = { published: 0, dropped: 0 };
