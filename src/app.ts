@@ -57,6 +57,8 @@ export interface StartOptions {
   log: Logger;
   /** Send READY/WATCHDOG/STOPPING to systemd when NOTIFY_SOCKET is set. */
   notify?: SdNotifier;
+  /** Aborted (e.g. by SIGTERM) during start-up: what started is stopped and FacegateError 'aborted' is thrown. */
+  signal?: AbortSignal;
 }
 
 async function ensureDataDir(dir: string): Promise<void> {
@@ -84,22 +86,31 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     units.length = 0;
   };
 
+  // Between start-up steps: a stop requested meanwhile ends start-up here (the steps themselves run to the end).
+  const step = () => {
+    if (opts.signal?.aborted) throw new FacegateError('aborted', 'Start-up was stopped by a signal.');
+  };
+
   try {
+    step();
     await ensureDataDir(config.dataDir);
     const metrics = new Metrics();
     metrics.attach(bus);
 
     // The facebank's lock makes this process its one writer; a CLI job that holds it is waited for.
-    const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000 });
+    const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal: opts.signal });
     await facebank.open();
     units.push({ name: 'facebank', stop: () => facebank.close() });
+    step();
 
     const engine = await engineFromConfig(config, log);
     units.push({ name: 'engine', stop: () => engine.close() });
+    step();
     metrics.executionProvider(engine.provider);
     log.info({ detector: engine.detectorId, embedder: engine.embedderId, provider: engine.provider }, 'models loaded');
     const re = await facebank.reembed(engine.embedderId, (crops) => engine.embedAligned(crops));
     if (re.updated || re.failed.length) log.info({ updated: re.updated, failed: re.failed.length }, 'facebank re-embedded for the new embedder');
+    step();
 
     const admission = new Admission({ concurrency: config.web.heavyJobs, maxQueued: config.web.heavyQueue });
     try {
@@ -152,6 +163,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     units.push({ name: 'event counters', stop: () => clearInterval(countEvents) });
     units.push({ name: 'mqtt', stop: async () => (offPeople(), await publisher.stop()) });
 
+    step();
     // Cameras: one ffmpeg each; a camera that cannot start is reported, the others run.
     const cameras: Camera[] = [];
     for (const cam of config.cameras.filter((c) => c.enabled)) {
@@ -239,6 +251,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       }
     }
 
+    step();
     if (opts.notify) {
       await opts.notify.ready(`${cameras.length} camera(s), ${engine.provider}`);
       opts.notify.startWatchdog(() => Date.now() - lastTick < LOOP_HUNG_MS);

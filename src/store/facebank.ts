@@ -59,6 +59,8 @@ export interface FacebankOptions {
   role?: string;
   /** How long open() waits while a CLI job holds the lock (default 0: refuse at once). */
   lockWaitMs?: number;
+  /** Ends a wait for the lock early. */
+  signal?: AbortSignal;
   /** Read the file as it is, without the lock: no repairs, every change refused (e.g. `facegate scan`). */
   readOnly?: boolean;
 }
@@ -130,7 +132,7 @@ export class Facebank {
     this.closed = false;
     if (this.options.readOnly) return this.load();
     await mkdir(this.samplesDir, { recursive: true });
-    this.lock = await DataDirLock.acquire(this.dataDir, { role: this.options.role ?? 'facebank', waitMs: this.options.lockWaitMs });
+    this.lock = await DataDirLock.acquire(this.dataDir, { role: this.options.role ?? 'facebank', waitMs: this.options.lockWaitMs, signal: this.options.signal });
     try {
       await this.load();
     } catch (e) {

@@ -22,6 +22,8 @@ export interface AcquireOptions {
   role: string;
   /** How long to wait while a CLI job holds the lock; a running appliance is never waited for. */
   waitMs?: number;
+  /** Ends the wait early (FacegateError 'aborted'). */
+  signal?: AbortSignal;
 }
 
 async function lockName(dataDir: string): Promise<string> {
@@ -103,8 +105,14 @@ export class DataDirLock {
       if (other && (other.role === 'run' || Date.now() >= deadline)) {
         throw new LockedError(dataDir, other);
       }
+      if (opts.signal?.aborted) throw new FacegateError('aborted', `Stopped while waiting for the facebank in ${dataDir}.`);
       await sleep(delay);
     }
+  }
+
+  /** Calls fn each time another process asks who holds the lock (i.e. wants it). */
+  onAsked(fn: () => void): void {
+    this.server?.on('connection', fn);
   }
 
   release(): Promise<void> {
