@@ -1,8 +1,9 @@
 /** `facegate detect <image...>`: faces with boxes, scores, landmarks and quality figures. */
+import { stat } from 'node:fs/promises';
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { decodeImage } from '../ingest/still.js';
-import { isFacegateError } from '../util/errors.js';
+import { FacegateError, isFacegateError } from '../util/errors.js';
 import type { FaceQuality } from '../vision/types.js';
 
 const usage = `Usage: facegate detect <image...> [--json] [--config <file>]
@@ -35,6 +36,7 @@ export const detectCommand: Command = {
     try {
       for (const p of positionals) {
         try {
+          if ((await stat(p).catch(() => null))?.isDirectory()) throw new FacegateError('is_directory', `${p} is a directory; name the images in it (e.g. ${p}/*.jpg).`);
           const img = await decodeImage(p, { maxPixels: config.web.maxPixels });
           const [r] = await engine.analyze([img]);
           const faces = [...r.faces.map((f) => ({ f, reason: null as string | null })), ...r.rejected.map((f) => ({ f, reason: f.reason as string }))]
