@@ -229,6 +229,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
           events,
           unknowns,
           snapshots,
+          admission,
           cameras: {
             list: () => cameras.map((c) => c.status),
             latestFrame: (name) => loop.latestFaces(name)?.image ?? null,

@@ -8,6 +8,7 @@ import type { AppEnv } from '../env.js';
 import { fail, jsonBody, personName, validId } from '../http.js';
 import { ImageReject, decodeImage, thumbDataUrl } from '../images.js';
 import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
+import { admitted } from '../admission.js';
 import { jpeg, readInside } from '../files.js';
 
 export const sampleJson = (s: Sample) => ({
@@ -156,17 +157,22 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         results.push(reject('too_large', `The file has ${file.size} bytes; at most ${config.web.maxUploadBytes} are accepted.`, { bytes: file.size }));
         continue;
       }
-      let img: RgbImage;
-      try {
-        img = await decodeImage(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels);
-      } catch (e) {
-        if (e instanceof ImageReject) {
-          results.push(reject(e.reason, e.message));
-          continue;
+      // Decoding and analysis are the heavy part: they wait their turn in the admission queue (429 when full).
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const done = await admitted(deps.admission, async () => {
+        try {
+          const img = await decodeImage(bytes, config.web.maxPixels);
+          return { img, analysed: (await engine.analyze([img], gate))[0] };
+        } catch (e) {
+          if (e instanceof ImageReject) return { img: null, analysed: null, rejected: e };
+          throw e;
         }
-        throw e;
+      });
+      if (!done.img) {
+        results.push(reject(done.rejected!.reason, done.rejected!.message));
+        continue;
       }
-      const [analysed] = await engine.analyze([img], gate);
+      const { img, analysed } = done;
       const choice = chooseFace(analysed, faceIndex);
       if (choice.kind === 'reject') {
         const extra = choice.candidates ? { faces: await candidateJson(img, choice.candidates) } : {};
