@@ -26,7 +26,7 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
     // A 6-megapixel photo of one face on a noisy background: each analysis takes a while, so a burst really queues.
     big = path.join(dir, 'big.jpg');
     const face = await sharp(dataPath('identity', 'bbt', 'penny', 'penny1.png')).resize(400, 400).png().toBuffer();
-    await sharp({ create: { width: 3000, height: 2000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 20 } } })
+    await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 20 } } })
       .composite([{ input: face, left: 1300, top: 800 }])
       .jpeg({ quality: 80 })
       .toFile(big);
