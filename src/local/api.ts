@@ -124,10 +124,15 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   log.info({ socket: file }, 'local API listening');
   return {
     path: file,
+    // Jobs in progress may finish (up to 5 s): what they acknowledge is saved.
     stop: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => void rm(file, { force: true }).finally(resolve));
+        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        server.close(() => {
+          clearTimeout(force);
+          void rm(file, { force: true }).finally(resolve);
+        });
+        server.closeIdleConnections();
       }),
   };
 }
