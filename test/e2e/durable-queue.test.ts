@@ -120,4 +120,21 @@ describe.skipIf(!hasTestData || !hasMosquitto)('queued events survive SIGTERM an
       await sub.client.endAsync(true);
     }
   });
+
+  it('beyond mqtt.queueLimit the oldest are dropped: logged, counted in /metrics, and the journal keeps the newest', async () => {
+    await broker.stop();
+    const small = path.join(dir, 'small.yaml');
+    await writeFile(small, readFileSync(path.join(dir, 'config.yaml'), 'utf8').replace('  prefix: dq', '  prefix: dq\n  queueLimit: 3').replace(`dataDir: ${path.join(dir, 'data')}`, `dataDir: ${path.join(dir, 'data-small')}`));
+    const limited = new ApplianceProcess(small, { FACEGATE_LOG_LEVEL: 'info' });
+    try {
+      await limited.start();
+      await until(async () => (await metric(port, 'facegate_events_dropped_total')) >= 2, 120_000, 'dropped events counted');
+      await limited.waitForLog(/"dropped":1,"limit":3,"msg":"event queue full: oldest events dropped"/);
+      expect(await metric(port, 'facegate_events_queued')).toBe(3);
+      expect(await limited.stop('SIGTERM')).toBe(0);
+      expect(journalIds(path.join(dir, 'data-small', 'mqtt-queue.jsonl'))).toHaveLength(3);
+    } finally {
+      await limited.stop('SIGKILL');
+    }
+  });
 });
