@@ -21,6 +21,7 @@ import { PipelineLoop } from './pipeline/loop.js';
 import { AuthStore } from './store/auth.js';
 import { EventStore } from './store/events.js';
 import { Facebank } from './store/facebank.js';
+import { lockHolder } from './store/lock.js';
 import { Snapshots } from './store/snapshots.js';
 import { UnknownStore } from './store/unknowns.js';
 import { Bus } from './util/bus.js';
@@ -99,6 +100,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 
     // The facebank's lock makes this process its one writer; a CLI job that holds it is waited for.
     const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal: opts.signal });
+    const holder = await lockHolder(config.dataDir);
+    if (holder) log.info({ holder }, 'waiting for the facebank: another facegate command is using it');
     await facebank.open();
     units.push({ name: 'facebank', stop: () => facebank.close() });
     step();
