@@ -7,6 +7,8 @@ import { holdEarlySignals, takeEarlySignal } from './cli/early-signals.js';
 
 // Before the commands (and their heavy modules) load, so a signal meanwhile is not an abrupt exit 143.
 holdEarlySignals();
+// `ps` shows "facegate run" (and from here on, a signal is held, not fatal).
+process.title = ['facegate', process.argv[2]].filter(Boolean).join(' ');
 const { commands } = await import('./cli/index.js');
 
 const io: CommandIO = {

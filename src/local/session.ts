@@ -71,7 +71,10 @@ function localJobs(config: Config, role: string): FacebankJobs {
       let analysed: Analysed[] = [];
       let modelId = '';
       if (photos.length) {
-        const engine = await engineFromConfig(config);
+        // Photos are analysed one at a time, so a pool of engine workers would only cost start-up time and memory.
+        const engine = await engineFromConfig(config, undefined, (e) => {
+          if (!e.workers) e.workers = 1;
+        });
         try {
           analysed = await analysePhotos(engine, config, photos, faceIndex);
           modelId = engine.embedderId;
