@@ -4,10 +4,13 @@
  * appliance cannot run without (data dir, facebank, engine) stop start-up.
  */
 import { mkdir, access, constants } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from './config/schema.js';
+import { Admission } from './engine/admission.js';
 import { engineFromConfig } from './engine/setup.js';
 import type { FaceEngine } from './engine/types.js';
 import { Camera } from './ingest/camera.js';
+import { startLocalApi } from './local/api.js';
 import { Metrics } from './metrics/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import { MqttPublisher } from './mqtt/publisher.js';
@@ -15,6 +18,7 @@ import { PipelineLoop } from './pipeline/loop.js';
 import { AuthStore } from './store/auth.js';
 import { EventStore } from './store/events.js';
 import { Facebank } from './store/facebank.js';
+import { lockHolder } from './store/lock.js';
 import { Snapshots } from './store/snapshots.js';
 import { UnknownStore } from './store/unknowns.js';
 import { Bus } from './util/bus.js';
@@ -52,6 +56,8 @@ export interface StartOptions {
   log: Logger;
   /** Send READY/WATCHDOG/STOPPING to systemd when NOTIFY_SOCKET is set. */
   notify?: SdNotifier;
+  /** Aborted (e.g. by SIGTERM) during start-up: what started is stopped and FacegateError 'aborted' is thrown. */
+  signal?: AbortSignal;
 }
 
 async function ensureDataDir(dir: string): Promise<void> {
@@ -79,22 +85,42 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     units.length = 0;
   };
 
+  // Between start-up steps: a stop requested meanwhile ends start-up here (the steps themselves run to the end).
+  const step = () => {
+    if (opts.signal?.aborted) throw new FacegateError('aborted', 'Start-up was stopped by a signal.');
+  };
+
   try {
+    step();
     await ensureDataDir(config.dataDir);
     const metrics = new Metrics();
     metrics.attach(bus);
 
-    const facebank = new Facebank(config.dataDir, { bus, log });
+    // The facebank's lock makes this process its one writer; a CLI job that holds it is waited for.
+    const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal: opts.signal });
+    const holder = await lockHolder(config.dataDir);
+    if (holder) log.info({ holder }, 'waiting for the facebank: another facegate command is using it');
     await facebank.open();
     units.push({ name: 'facebank', stop: () => facebank.close() });
+    step();
 
     const engine = await engineFromConfig(config, log);
     units.push({ name: 'engine', stop: () => engine.close() });
+    step();
     metrics.executionProvider(engine.provider);
     metrics.modelsInUse(engine.detectorId, engine.embedderId);
     log.info({ detector: engine.detectorId, embedder: engine.embedderId, provider: engine.provider }, 'models loaded');
     const re = await facebank.reembed(engine.embedderId, (crops) => engine.embedAligned(crops));
     if (re.updated || re.failed.length) log.info({ updated: re.updated, failed: re.failed.length }, 'facebank re-embedded for the new embedder');
+    step();
+
+    const admission = new Admission({ concurrency: config.web.heavyJobs, maxQueued: config.web.heavyQueue });
+    try {
+      const api = await startLocalApi({ config, facebank, engine, admission, log });
+      units.push({ name: 'local api', stop: () => api.stop() });
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'local API not started: CLI changes to the facebank are refused while this runs');
+    }
 
     const snapshots = new Snapshots(config.dataDir);
     const events = await EventStore.open(config.dataDir);
@@ -124,7 +150,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     };
     await refreshPeople();
     const offPeople = bus.on('facebankChanged', () => void refreshPeople());
-    const publisher = new MqttPublisher({ config: config.mqtt, bus, url: mqttUrl, log, people: () => peopleCache, cameras: () => config.cameras.map((c) => c.name) });
+    const queueFile = path.join(config.dataDir, 'mqtt-queue.jsonl');
+    const publisher = new MqttPublisher({ config: config.mqtt, bus, url: mqttUrl, log, queueFile, people: () => peopleCache, cameras: () => config.cameras.map((c) => c.name) });
     publisher.start();
     metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
     let counted = { published: 0, dropped: 0 };
@@ -138,6 +165,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     units.push({ name: 'event counters', stop: () => clearInterval(countEvents) });
     units.push({ name: 'mqtt', stop: async () => (offPeople(), await publisher.stop()) });
 
+    step();
     // Cameras: one ffmpeg each; a camera that cannot start is reported, the others run.
     const cameras: Camera[] = [];
     for (const cam of config.cameras.filter((c) => c.enabled)) {
@@ -197,6 +225,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         events,
         unknowns,
         snapshots,
+        admission,
         cameras: {
           list: () => cameras.map((c) => c.status),
           latestFrame: (name) => loop.latestFaces(name)?.image ?? null,
@@ -213,6 +242,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       }
     }
 
+    step();
     if (opts.notify) {
       await opts.notify.ready(`${cameras.length} camera(s), ${engine.provider}`);
       opts.notify.startWatchdog(() => Date.now() - lastTick < LOOP_HUNG_MS);

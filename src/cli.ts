@@ -3,7 +3,13 @@
 import { parseArgs } from 'node:util';
 import { commonOptions, type Command, type CommandIO } from './cli/command.js';
 import { isFacegateError } from './util/errors.js';
-import { commands } from './cli/index.js';
+import { holdEarlySignals, takeEarlySignal } from './cli/early-signals.js';
+
+// Before the commands (and their heavy modules) load, so a signal meanwhile is not an abrupt exit 143.
+holdEarlySignals();
+// `ps` shows "facegate run" (and from here on, a signal is held, not fatal).
+process.title = ['facegate', process.argv[2]].filter(Boolean).join(' ');
+const { commands } = await import('./cli/index.js');
 
 const io: CommandIO = {
   stdout: (line) => process.stdout.write(line + '\n'),
@@ -29,6 +35,11 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const command: Command | undefined = commands.find((c) => c.name === name);
+  if (command?.name !== 'run') {
+    // Only `run` handles signals itself; for the rest, one that came while loading ends the process as usual.
+    const early = takeEarlySignal();
+    if (early) process.kill(process.pid, early);
+  }
   if (!command) {
     io.stderr(`facegate: unknown command "${name}"\n\n${topUsage()}`);
     return 2;

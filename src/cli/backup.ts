@@ -1,9 +1,12 @@
 /** `facegate backup <file>` and `facegate restore <file>`: the facebank (people, samples, crops) and auth.json. */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from './command.js';
 import { FacegateError } from '../util/errors.js';
 import { loadConfig } from '../config/load.js';
 import { createBackup, restoreBackup } from '../store/backup.js';
+import { DataDirLock, LockedError } from '../store/lock.js';
+import { LOCK_WAIT_MS } from '../local/session.js';
 
 /** --data-dir, else the config's dataDir (which FACEGATE_DATA_DIR overrides). */
 function dataDirOf(values: Record<string, unknown>): string {
@@ -41,7 +44,7 @@ const restoreUsage = `Usage: facegate restore <file> [--config <file>] [--data-d
 
 Replaces the facebank (and auth.json, when the backup has one) with the backup's. The whole backup is
 checked first (checksums, facebank schema, every crop present); a damaged backup is refused and nothing
-changes. Stop the service first (systemctl stop facegate): a running facegate would overwrite the facebank.`;
+changes. Refused while \`facegate run\` uses the data directory: stop the service first (systemctl stop facegate).`;
 
 export const restoreCommand: Command = {
   name: 'restore',
@@ -52,7 +55,17 @@ export const restoreCommand: Command = {
   async run({ values, positionals }, io) {
     const file = oneFile(positionals, restoreUsage);
     const dataDir = dataDirOf(values);
-    const s = await restoreBackup(dataDir, file);
+    await mkdir(dataDir, { recursive: true });
+    const lock = await DataDirLock.acquire(dataDir, { role: 'restore', waitMs: LOCK_WAIT_MS }).catch((e: unknown) => {
+      if (e instanceof LockedError && e.holder.role === 'run') throw new FacegateError('locked', `${e.message} Stop it first (systemctl stop facegate), then restore.`);
+      throw e;
+    });
+    let s;
+    try {
+      s = await restoreBackup(dataDir, file);
+    } finally {
+      await lock.release();
+    }
     if (values.json) io.stdout(JSON.stringify({ ok: true, dataDir, ...s }));
     else io.stdout(`Restored ${s.people} people and ${s.samples} samples (backup of ${s.created}) into ${dataDir}`);
     return 0;

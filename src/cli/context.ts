@@ -10,9 +10,12 @@ export function configWithDataDir(values: Record<string, unknown>): Config {
   return config;
 }
 
-/** Opens the facebank, runs `fn`, and always closes it. */
-export async function withFacebank<T>(config: Config, fn: (fb: Facebank) => Promise<T>): Promise<T> {
-  const fb = new Facebank(config.dataDir);
+/**
+ * Opens the facebank read-only (no lock: the appliance may be writing it), runs `fn`, and always closes it.
+ * Commands that change it go through local/session.ts instead.
+ */
+export async function withFacebankReadOnly<T>(config: Config, fn: (fb: Facebank) => Promise<T>): Promise<T> {
+  const fb = new Facebank(config.dataDir, { readOnly: true });
   await fb.open();
   try {
     return await fn(fb);

@@ -1,8 +1,9 @@
 /** `facegate run`: the appliance's main job, until SIGTERM/SIGINT. */
-import { startAppliance } from '../app.js';
+import { startAppliance, type Appliance } from '../app.js';
 import { createLogger } from '../util/log.js';
 import { SdNotifier } from '../util/sd-notify.js';
 import type { Command } from './command.js';
+import { takeEarlySignal } from './early-signals.js';
 import { configWithDataDir } from './context.js';
 
 const usage = `Usage: facegate run [--config <file>] [--data-dir <dir>]
@@ -20,26 +21,39 @@ export const runCommand: Command = {
     const config = configWithDataDir(values);
     const log = createLogger(config.log.level);
     const notify = new SdNotifier({ onError: (m) => log.warn({ notify: m }, 'sd_notify failed') });
-    let app;
+    // Signals are handled from the first moment: one during start-up ends it cleanly (exit 0), not with 143.
+    const abort = new AbortController();
+    let app: Appliance | null = null;
+    let stopRequested!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+    const onSignal = (signal: string) => {
+      if (abort.signal.aborted) return;
+      log.info({ signal }, app ? 'stopping' : 'stopping during start-up');
+      abort.abort();
+      stopRequested();
+    };
+    const onTerm = () => onSignal('SIGTERM');
+    const onInt = () => onSignal('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    const early = takeEarlySignal();
+    if (early) onSignal(early);
     try {
-      app = await startAppliance(config, { log, notify });
-    } catch (e) {
-      await notify.close();
-      throw e;
+      try {
+        app = await startAppliance(config, { log, notify, signal: abort.signal });
+      } catch (e) {
+        await notify.close();
+        if (!abort.signal.aborted) throw e;
+        log.info('stopped');
+        log.flush?.();
+        return 0;
+      }
+      if (!abort.signal.aborted) log.info({ cameras: config.cameras.length, mqtt: app.mqttUrl.replace(/\/\/[^@/]*@/, '//***@'), web: app.webAddress }, 'facegate running');
+      await stopped;
+    } finally {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
     }
-    log.info({ cameras: config.cameras.length, mqtt: app.mqttUrl.replace(/\/\/[^@/]*@/, '//***@'), web: app.webAddress }, 'facegate running');
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        resolve();
-      };
-      const onTerm = () => stop('SIGTERM');
-      const onInt = () => stop('SIGINT');
-      process.on('SIGTERM', onTerm);
-      process.on('SIGINT', onInt);
-    });
     await app.stop();
     await notify.close();
     log.info('stopped');

@@ -8,7 +8,7 @@ import { FacegateError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
 import type { RecognitionEvent } from '../pipeline/events.js';
 import type { Command } from './command.js';
-import { configWithDataDir, withFacebank } from './context.js';
+import { configWithDataDir, withFacebankReadOnly } from './context.js';
 import { engineOptions, engineOptionsUsage } from '../engine/setup.js';
 
 const usage = `Usage: facegate scan <file|url> [--json] [--fps N] [--width PX] [--duration S] [--camera NAME] [--snapshots]
@@ -50,7 +50,7 @@ export const scanCommand: Command = {
     const log = createLogger(values.json ? 'warn' : config.log.level);
     const engine = await engineFromConfig(config, log);
     try {
-      return await withFacebank(config, async (facebank) => {
+      return await withFacebankReadOnly(config, async (facebank) => {
         const loop = new PipelineLoop({
           sources: [],
           engine,

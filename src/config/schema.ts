@@ -179,6 +179,8 @@ export const webSchema = z
     maxPixels: z.number().int().min(1).default(40_000_000).describe('Largest accepted photo, in pixels.'),
     sessionHours: z.number().positive().default(12).describe('Admin login session lifetime.'),
     unknownRetentionHours: z.number().positive().default(72).describe('How long unknown faces are kept for clustering.'),
+    heavyJobs: z.number().int().min(1).max(16).default(1).describe('Photo analyses (uploads, CLI jobs sent to the running appliance) run at once beside the camera loop.'),
+    heavyQueue: z.number().int().min(0).max(1000).default(16).describe('Photo analyses waiting for a slot; beyond this a request gets 429 with Retry-After.'),
   })
   .strict();
 

@@ -34,7 +34,11 @@ export function chooseFace(r: FrameFaces, index?: number): Choice {
   const all = candidates(r);
   if (index !== undefined) {
     const c = all[index];
-    if (!c) return { kind: 'reject', reason: 'bad_face_index', message: `There is no face number ${index} in this photo (it has ${all.length}).` };
+    if (!c) {
+      // Counted the way the other refusals count: faces found, and how many of them could be enrolled.
+      const found = all.length === 0 ? 'no face was found' : `it has ${all.length} face${all.length === 1 ? '' : 's'} (0 to ${all.length - 1}, left to right), ${r.faces.length} of them usable`;
+      return { kind: 'reject', reason: 'bad_face_index', message: `There is no face number ${index} in this photo: ${found}.` };
+    }
     return c.ok ? { kind: 'face', face: c } : { kind: 'reject', reason: REASON[c.reason][0], message: REASON[c.reason][1] };
   }
   if (all.length === 0) return { kind: 'reject', reason: 'no_face', message: 'No face was found in this photo.' };

@@ -1,7 +1,8 @@
 /**
  * Publishes recognitions and camera status to MQTT (mqtt.js).
- * Events go through our own bounded queue and leave it only on PUBACK, so a broker restart loses nothing
- * that is still queued (at-least-once; duplicates possible). Retained state (status, face counts,
+ * Events go through our own bounded queue (mqtt/queue.ts, journalled to `queueFile`) and leave it only on
+ * PUBACK, so neither a broker restart nor a SIGTERM or crash of this process loses what is queued
+ * (at-least-once; duplicates possible, the payload's `id` tells them apart). Retained state (status, face counts,
  * discovery) is kept latest-only and re-published on every connect.
  */
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { redactUrl } from '../ingest/ffmpeg.js';
 import { discoveryMessages } from './homeassistant.js';
-import { BoundedQueue } from './queue.js';
+import { DurableQueue } from './queue.js';
 import { topics } from './topics.js';
 
 export interface PublisherOptions {
@@ -29,6 +30,8 @@ export interface PublisherOptions {
   cameras?: () => string[];
   /** mqtt.js reconnect period, ms. */
   reconnectPeriodMs?: number;
+  /** Journal of queued events (e.g. <dataDir>/mqtt-queue.jsonl); without it the queue is lost at exit. */
+  queueFile?: string;
 }
 
 export interface PublisherStats {
@@ -39,6 +42,8 @@ export interface PublisherStats {
   queued: number;
   /** Events dropped because the queue was full. */
   dropped: number;
+  /** Events found in the queue file at start (queued by an earlier run). */
+  replayed: number;
 }
 
 interface Message {
@@ -53,7 +58,7 @@ const ACK_TIMEOUT_MS = 30_000;
 
 export class MqttPublisher {
   private client: MqttClient | null = null;
-  private readonly queue: BoundedQueue<Group>;
+  private readonly queue: DurableQueue<Group>;
   private readonly retained = new Map<string, string>();
   private readonly cameras = new Set<string>();
   private readonly openTracks = new Map<string, Set<string>>();
@@ -70,14 +75,14 @@ export class MqttPublisher {
   private published = 0;
 
   constructor(private readonly opts: PublisherOptions) {
-    this.queue = new BoundedQueue(opts.config.queueLimit);
     this.log = (opts.log ?? silentLogger()).child({ unit: 'mqtt' });
+    this.queue = new DurableQueue(opts.config.queueLimit, { file: opts.queueFile, onDrop: () => this.onDrop() });
     this.prefix = opts.config.prefix;
     this.qos = opts.config.qos;
   }
 
   get stats(): PublisherStats {
-    return { connected: this.isConnected, published: this.published, queued: this.queue.length, dropped: this.queue.dropped };
+    return { connected: this.isConnected, published: this.published, queued: this.queue.length, dropped: this.queue.dropped, replayed: this.queue.replayed };
   }
 
   get clientId(): string {
@@ -90,6 +95,8 @@ export class MqttPublisher {
     const c = this.opts.config;
     const url = this.opts.url ?? c.url;
     if (!url) throw new FacegateError('MQTT_NO_URL', 'no MQTT broker URL: set mqtt.url or start the embedded broker');
+    this.queue.open();
+    if (this.queue.replayed) this.log.info({ events: this.queue.replayed, file: this.opts.queueFile }, 'queued events of an earlier run replayed');
     const options: IClientOptions = {
       clientId: this.clientId,
       username: c.username,
@@ -114,7 +121,7 @@ export class MqttPublisher {
     this.log.info({ url: redactUrl(url), clientId: this.clientId }, 'MQTT connecting');
   }
 
-  /** Says "offline" (retained), then disconnects gracefully. Events still queued are not sent. */
+  /** Says "offline" (retained), then disconnects gracefully. Events still queued stay in the queue file. */
   async stop(): Promise<void> {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
@@ -128,6 +135,15 @@ export class MqttPublisher {
     }
     this.client = null;
     this.onClose();
+    const left = this.queue.length;
+    this.queue.close();
+    if (left && this.opts.queueFile) this.log.info({ events: left, file: this.opts.queueFile }, 'queued events kept for the next start');
+    else if (left) this.log.warn({ events: left }, 'queued events discarded (no queue file)');
+  }
+
+  private onDrop() {
+    // Logged at the first drop and every 1000th after; all are counted (stats.dropped, /metrics).
+    if (this.queue.dropped % 1000 === 1) this.log.warn({ dropped: this.queue.dropped, limit: this.opts.config.queueLimit }, 'event queue full: oldest events dropped');
   }
 
   private tlsOptions(): Partial<IClientOptions> {
@@ -234,10 +250,10 @@ export class MqttPublisher {
         const client = this.client!;
         const lost = new Promise<'lost'>((r) => (this.disconnected = () => r('lost')));
         const batch = this.queue.peek(WINDOW);
-        const sent = batch.map((g) =>
-          Promise.all(g.map((m) => client.publishAsync(m.topic, m.payload, { qos: this.qos, retain: false }))).then(
+        const sent = batch.map(({ seq, item }) =>
+          Promise.all(item.map((m) => client.publishAsync(m.topic, m.payload, { qos: this.qos, retain: false }))).then(
             () => {
-              if (this.queue.remove(g)) this.published++;
+              if (this.queue.ack(seq)) this.published++;
             },
             () => {},
           ),

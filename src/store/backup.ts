@@ -89,18 +89,35 @@ function parseFacebank(bytes: Uint8Array, fail: (m: string) => Error): FacebankF
 
 const isJpeg = (b: Uint8Array) => b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
+/**
+ * facebank.json and the crop of every sample it names. A running appliance may delete a sample between the
+ * two reads (it commits the JSON first, then deletes the crop): then the JSON has changed and is read again.
+ */
+async function snapshotFacebank(dataDir: string): Promise<{ facebank: FacebankFile; entries: Array<[string, Buffer]> }> {
+  for (;;) {
+    const { bytes, facebank } = await readFacebank(dataDir);
+    const entries: Array<[string, Buffer]> = [[FACEBANK_FILE, bytes]];
+    let changed = false;
+    for (const s of facebank.samples) {
+      const rel = `${SAMPLES_DIR}/${s.id}.jpg`;
+      try {
+        entries.push([rel, await readFile(path.join(dataDir, rel))]);
+      } catch (e) {
+        const now = await readFile(path.join(dataDir, FACEBANK_FILE)).catch(() => null);
+        if (now && !now.equals(bytes)) {
+          changed = true;
+          break;
+        }
+        throw new FacegateError('backup', `sample ${s.id} has no crop ${path.join(dataDir, rel)} (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+      }
+    }
+    if (!changed) return { facebank, entries };
+  }
+}
+
 /** Writes a backup of `dataDir` to `file` (atomically: a temp file renamed into place). */
 export async function createBackup(dataDir: string, file: string): Promise<BackupSummary> {
-  const { bytes, facebank } = await readFacebank(dataDir);
-  const entries: Array<[string, Buffer]> = [[FACEBANK_FILE, bytes]];
-  for (const s of facebank.samples) {
-    const rel = `${SAMPLES_DIR}/${s.id}.jpg`;
-    try {
-      entries.push([rel, await readFile(path.join(dataDir, rel))]);
-    } catch (e) {
-      throw new FacegateError('backup', `sample ${s.id} has no crop ${path.join(dataDir, rel)} (${(e as NodeJS.ErrnoException).code}); the facebank may be changing, try again`, { cause: e });
-    }
-  }
+  const { facebank, entries } = await snapshotFacebank(dataDir);
   for (const name of OPTIONAL_FILES) {
     const p = path.join(dataDir, name);
     if (existsSync(p)) entries.push([name, await readFile(p)]);
@@ -198,7 +215,7 @@ export interface RestoreSummary {
 
 /**
  * Replaces the facebank (and auth.json when the backup has one) in `dataDir` with the backup's.
- * Stop the service first: a running facegate keeps its facebank in memory and would overwrite it.
+ * The caller holds the data-dir lock (store/lock.ts): a running facegate keeps its facebank in memory.
  */
 export async function restoreBackup(dataDir: string, file: string): Promise<RestoreSummary> {
   let gz: Buffer;

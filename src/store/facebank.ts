@@ -1,7 +1,9 @@
 /**
  * The facebank: people and their face samples in <dataDir>/facebank.json (lowdb, atomic writes),
- * aligned crops as <dataDir>/samples/<sampleId>.jpg. All changes go through one queue, so they never
- * interleave; a crop is on disk before the JSON that names it, and files nobody names are removed at open.
+ * aligned crops as <dataDir>/samples/<sampleId>.jpg. One writer: an open Facebank holds the data directory's
+ * lock (store/lock.ts), so no other process changes the files meanwhile; inside the process all changes go
+ * through one queue, in order, each numbered (`seq`) and reported as a FacebankChange. A crop is on disk
+ * before the JSON that names it; files nobody names (and temp files) are removed at open, under the lock.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -14,15 +16,30 @@ import { nameKey, normalizeName } from './names.js';
 import type { Logger } from '../util/log.js';
 import type { FaceQuality, RgbImage } from '../vision/types.js';
 import { AtomicJsonFile, TEMP_FILE, writeFileAtomic } from './atomic.js';
+import { DataDirLock } from './lock.js';
 import type { Person, Sample, SampleSource } from './types.js';
 
 export const FACEBANK_VERSION = 1;
 
 export interface FacebankData {
   version: number;
+  /** Number of the last committed change (absent in files from before it was kept). */
+  seq?: number;
   people: Person[];
   samples: Sample[];
 }
+
+/** One committed change, in commit order: what a replica would apply to follow this facebank. */
+export type FacebankChange = { seq: number; time: string } & (
+  | { op: 'person.create'; person: Person }
+  | { op: 'person.rename'; person: Person }
+  | { op: 'person.delete'; personId: string; sampleIds: string[] }
+  | { op: 'sample.add'; sample: Sample }
+  | { op: 'sample.delete'; sampleId: string }
+  | { op: 'reembed'; modelId: string; sampleIds: string[] }
+  | { op: 'replace' }
+);
+type ChangeBody = FacebankChange extends infer C ? (C extends FacebankChange ? Omit<C, 'seq' | 'time'> : never) : never;
 
 export interface NewSample {
   /** Any scale; stored L2-normalised. */
@@ -37,8 +54,16 @@ export interface NewSample {
 export interface FacebankOptions {
   bus?: Bus;
   log?: Logger;
-  /** Called after every committed change (besides the bus event). */
-  onChange?: () => void;
+  /** Called after every committed change, in order (besides the bus event). */
+  onChange?: (change: FacebankChange) => void;
+  /** Lock holder role shown to other processes (default "facebank"). */
+  role?: string;
+  /** How long open() waits while a CLI job holds the lock (default 0: refuse at once). */
+  lockWaitMs?: number;
+  /** Ends a wait for the lock early. */
+  signal?: AbortSignal;
+  /** Read the file as it is, without the lock: no repairs, every change refused (e.g. `facegate scan`). */
+  readOnly?: boolean;
 }
 
 export interface ReembedResult {
@@ -46,6 +71,8 @@ export interface ReembedResult {
   /** Samples whose crop could not be read; they keep their old model id (the matcher ignores them). */
   failed: string[];
 }
+
+type Step<R> = { next: FacebankData; change: ChangeBody; result: R } | { next: null; change?: undefined; result: R };
 
 const ID = /^[a-zA-Z0-9-]{1,64}$/;
 const SOURCES: readonly SampleSource[] = ['upload', 'camera', 'event', 'unknown', 'cli'];
@@ -78,6 +105,7 @@ export class Facebank {
   readonly file: string;
   readonly samplesDir: string;
   private db: Low<FacebankData> | null = null;
+  private lock: DataDirLock | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -89,11 +117,26 @@ export class Facebank {
     this.samplesDir = path.join(dataDir, 'samples');
   }
 
-  /** Read the file (or start empty), drop samples of missing people, delete orphan crops and temp files. */
+  /**
+   * Take the data directory's lock (LockedError when another process writes it), read the file (or start
+   * empty), drop samples of missing people, delete orphan crops and temp files.
+   */
   async open(): Promise<void> {
     if (this.db) return;
     this.closed = false;
+    if (this.options.readOnly) return this.load();
     await mkdir(this.samplesDir, { recursive: true });
+    this.lock = await DataDirLock.acquire(this.dataDir, { role: this.options.role ?? 'facebank', waitMs: this.options.lockWaitMs, signal: this.options.signal });
+    try {
+      await this.load();
+    } catch (e) {
+      await this.lock.release();
+      this.lock = null;
+      throw e;
+    }
+  }
+
+  private async load(): Promise<void> {
     const db = new Low<FacebankData>(new AtomicJsonFile<FacebankData>(this.file), { version: FACEBANK_VERSION, people: [], samples: [] });
     try {
       await db.read();
@@ -110,8 +153,9 @@ export class Facebank {
     const ids = new Set(d.people.map((p) => p.id));
     const kept = d.samples.filter((s) => ids.has(s.personId));
     const dropped = d.samples.length - kept.length;
-    db.data = { version: FACEBANK_VERSION, people: d.people.map((p) => Object.freeze(p)), samples: kept.map(freezeSample) };
+    db.data = { version: FACEBANK_VERSION, seq: Number.isInteger(d.seq) ? d.seq : 0, people: d.people.map((p) => Object.freeze(p)), samples: kept.map(freezeSample) };
     this.db = db;
+    if (this.options.readOnly) return;
     if (dropped > 0) {
       this.options.log?.warn({ dropped }, 'facebank: dropped samples of missing people');
       await db.write();
@@ -134,12 +178,19 @@ export class Facebank {
     if (removed > 0) this.options.log?.info({ removed }, 'facebank: removed orphan crop files');
   }
 
-  /** Wait for pending changes, then refuse further calls. */
+  /** Wait for pending changes, then refuse further calls and release the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => {});
     this.db = null;
+    await this.lock?.release();
+    this.lock = null;
+  }
+
+  /** Number of the last committed change. */
+  get seq(): number {
+    return this.data().seq ?? 0;
   }
 
   private data(): FacebankData {
@@ -147,23 +198,28 @@ export class Facebank {
     return this.db.data;
   }
 
-  /** Run fn alone (after every earlier change); fn returns the next state, or null for no change. */
-  private change<R>(fn: (d: FacebankData) => Promise<{ next: FacebankData | null; result: R }> | { next: FacebankData | null; result: R }): Promise<R> {
+  /**
+   * The one change path: run fn alone (after every earlier change); fn returns the next state and what changed,
+   * or next null for no change. The change gets the next seq, is saved atomically, then reported.
+   */
+  private change<R>(fn: (d: FacebankData) => Promise<Step<R>> | Step<R>): Promise<R> {
     if (this.closed) return Promise.reject(new FacegateError('facebank-closed', 'The facebank is closed.'));
+    if (this.options.readOnly) return Promise.reject(new FacegateError('facebank-read-only', 'The facebank was opened read-only.'));
     const run = async (): Promise<R> => {
       const db = this.db;
       if (!db) throw new FacegateError('facebank-closed', 'The facebank is not open.');
-      const { next, result } = await fn(db.data);
-      if (next) {
+      const { next, change, result } = await fn(db.data);
+      if (next && change) {
         const prev = db.data;
-        db.data = next;
+        const seq = (prev.seq ?? 0) + 1;
+        db.data = { ...next, seq };
         try {
           await db.write();
         } catch (e) {
           db.data = prev;
           throw new FacegateError('facebank-write', `The facebank could not be saved: ${(e as Error).message}`, { cause: e });
         }
-        this.options.onChange?.();
+        this.options.onChange?.({ ...change, seq, time: new Date().toISOString() } as FacebankChange);
         this.options.bus?.emit('facebankChanged');
       }
       return result;
@@ -208,7 +264,7 @@ export class Facebank {
     return this.change((d) => {
       if (Facebank.nameTaken(d, n)) throw new FacegateError('conflict', `A person named "${n}" already exists.`);
       const p: Person = Object.freeze({ id: randomUUID(), name: n, created: new Date().toISOString(), notes });
-      return { next: { ...d, people: [...d.people, p] }, result: p };
+      return { next: { ...d, people: [...d.people, p] }, change: { op: 'person.create', person: p }, result: p };
     });
   }
 
@@ -220,7 +276,7 @@ export class Facebank {
       if (Facebank.nameTaken(d, n, id)) throw new FacegateError('conflict', `A person named "${n}" already exists.`);
       if (old.name === n) return { next: null, result: old };
       const p: Person = Object.freeze({ ...old, name: n });
-      return { next: { ...d, people: d.people.map((x) => (x.id === id ? p : x)) }, result: p };
+      return { next: { ...d, people: d.people.map((x) => (x.id === id ? p : x)) }, change: { op: 'person.rename', person: p }, result: p };
     });
   }
 
@@ -229,7 +285,8 @@ export class Facebank {
     const gone = await this.change((d) => {
       if (!d.people.some((p) => p.id === id)) throw new FacegateError('not-found', `No person with id ${id}.`);
       const gone = d.samples.filter((s) => s.personId === id).map((s) => s.id);
-      return { next: { ...d, people: d.people.filter((p) => p.id !== id), samples: d.samples.filter((s) => s.personId !== id) }, result: gone };
+      const next = { ...d, people: d.people.filter((p) => p.id !== id), samples: d.samples.filter((s) => s.personId !== id) };
+      return { next, change: { op: 'person.delete', personId: id, sampleIds: gone }, result: gone };
     });
     await Promise.all(gone.map((sid) => rm(this.cropPath(sid), { force: true })));
   }
@@ -261,7 +318,7 @@ export class Facebank {
     try {
       return await this.change((d) => {
         if (!d.people.some((p) => p.id === personId)) throw new FacegateError('not-found', `No person with id ${personId}.`);
-        return { next: { ...d, samples: [...d.samples, sample] }, result: sample };
+        return { next: { ...d, samples: [...d.samples, sample] }, change: { op: 'sample.add', sample }, result: sample };
       });
     } catch (e) {
       await rm(crop, { force: true });
@@ -272,7 +329,7 @@ export class Facebank {
   async deleteSample(id: string): Promise<void> {
     await this.change((d) => {
       if (!d.samples.some((s) => s.id === id)) throw new FacegateError('not-found', `No sample with id ${id}.`);
-      return { next: { ...d, samples: d.samples.filter((s) => s.id !== id) }, result: undefined };
+      return { next: { ...d, samples: d.samples.filter((s) => s.id !== id) }, change: { op: 'sample.delete', sampleId: id }, result: undefined };
     });
     await rm(this.cropPath(id), { force: true });
   }
@@ -311,14 +368,15 @@ export class Facebank {
     }
     if (failed.length) this.options.log?.warn({ failed: failed.length }, 'facebank: crops missing or unreadable, samples not re-embedded');
     return this.change((d) => {
-      let updated = 0;
+      const ids: string[] = [];
       const samples = d.samples.map((s) => {
         const f = fresh.get(s.id);
         if (!f || s.modelId !== f.old) return s;
-        updated++;
+        ids.push(s.id);
         return freezeSample({ ...s, embedding: f.embedding, modelId });
       });
-      return { next: updated ? { ...d, samples } : null, result: { updated, failed } };
+      const result = { updated: ids.length, failed };
+      return ids.length ? { next: { ...d, samples }, change: { op: 'reembed', modelId, sampleIds: ids }, result } : { next: null, result };
     });
   }
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.js';
 import type { AuthStore } from '../store/auth.js';
 import type { EventStore } from '../store/events.js';
 import type { UnknownStore } from '../store/unknowns.js';
+import type { Admission } from '../engine/admission.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -78,6 +79,8 @@ export interface AppDeps {
   snapshots: SnapshotsPort;
   events: EventStore;
   unknowns: UnknownStore;
+  /** Queue for engine-bound request work (photo uploads); without it such work runs at once. */
+  admission?: Admission;
   /** Folder with index.html, app.js, style.css; default: <install>/web. */
   webDir?: string;
   /** The client address used for sign-in rate limiting; default: the socket's remote address. */

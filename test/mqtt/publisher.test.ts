@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { MqttPublisher } from '../../src/mqtt/publisher.js';
@@ -199,5 +203,34 @@ describe.skipIf(!hasMosquitto)('MqttPublisher across broker outages', { timeout:
     await new Promise((r) => setTimeout(r, 300));
     expect(sub.got.map((m) => JSON.parse(m.payload).id)).toEqual(sent.slice(3).map((e) => e.id));
     expect(pub.stats).toMatchObject({ connected: true, queued: 0, dropped: 3, published: 5 });
+  });
+
+  it('with a queue file, events queued while the broker is down survive a stop and are delivered, in order, by the next publisher', async () => {
+    const broker = new Mosquitto({ persistence: true });
+    cleanups.push(() => broker.dispose());
+    await broker.start();
+    const sub = await subscriber(broker.url, 'j/cam/events', { clientId: 'sub-journal', clean: false });
+    track(sub.client);
+    await broker.stop(true);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'facegate-pubq-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const queueFile = path.join(dir, 'mqtt-queue.jsonl');
+
+    const first = publisher(broker.url, { prefix: 'j' }, { queueFile });
+    first.pub.start();
+    const sent = Array.from({ length: 12 }, () => event('cam', null));
+    for (const e of sent) first.bus.emit('recognition', e, { embedding: null });
+    await first.pub.stop();
+
+    await broker.start();
+    await waitFor(() => sub.client.connected, 10_000, 'subscriber back');
+    const second = publisher(broker.url, { prefix: 'j' }, { queueFile });
+    second.pub.start();
+    expect(second.pub.stats.replayed).toBe(12);
+    await waitFor(() => sub.got.length >= 12, 15_000, 'replayed events at the subscriber');
+    await waitFor(() => second.pub.stats.queued === 0, 5000, 'empty queue');
+    expect(sub.got.map((m) => JSON.parse(m.payload).id)).toEqual(sent.map((e) => e.id));
+    await second.pub.stop();
+    expect(readFileSync(queueFile, 'utf8')).toBe('');
   });
 });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Facebank, type FacebankData } from '../../src/store/facebank.js';
+import { Facebank, type FacebankChange, type FacebankData } from '../../src/store/facebank.js';
 import { Bus } from '../../src/util/bus.js';
 import type { RgbImage } from '../../src/vision/types.js';
 
@@ -199,6 +199,48 @@ describe('Facebank', () => {
     }
     expect(await again.reembed('new', embed)).toEqual({ updated: 0, failed: [] });
     await again.close();
+  });
+});
+
+describe('Facebank change path', () => {
+  it('reports every committed change in order with a persisted sequence number (what a replica would apply)', async () => {
+    const dir = await tmp();
+    const changes: FacebankChange[] = [];
+    const fb = new Facebank(dir, { onChange: (c) => changes.push(c) });
+    await fb.open();
+    const p = await fb.createPerson('Ada');
+    const s = await fb.addSample(p.id, newSample(1));
+    await fb.renamePerson(p.id, 'Ada Lovelace');
+    await expect(fb.renamePerson(p.id, 'Ada Lovelace')).resolves.toMatchObject({ name: 'Ada Lovelace' });
+    await fb.deleteSample(s.id);
+    await fb.deletePerson(p.id);
+    expect(changes.map((c) => [c.seq, c.op])).toEqual([
+      [1, 'person.create'],
+      [2, 'sample.add'],
+      [3, 'person.rename'],
+      [4, 'sample.delete'],
+      [5, 'person.delete'],
+    ]);
+    await fb.close();
+    const again = new Facebank(dir, { onChange: (c) => changes.push(c) });
+    await again.open();
+    expect(again.seq).toBe(5);
+    await again.createPerson('Grace');
+    expect(changes.at(-1)).toMatchObject({ seq: 6, op: 'person.create', person: { name: 'Grace' } });
+    await again.close();
+  });
+
+  it('read-only: reads without the lock while a writer holds it, refuses changes, repairs nothing', async () => {
+    const dir = await tmp();
+    const fb = new Facebank(dir);
+    await fb.open();
+    await fb.createPerson('Ada');
+    const ro = new Facebank(dir, { readOnly: true });
+    await ro.open();
+    expect((await ro.people()).map((p) => p.name)).toEqual(['Ada']);
+    await expect(ro.createPerson('Eve')).rejects.toMatchObject({ code: 'facebank-read-only' });
+    await ro.close();
+    await fb.close();
   });
 });
 

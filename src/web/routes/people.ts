@@ -10,6 +10,7 @@ import { ImageReject, decodePhotoUpload, thumbDataUrl } from '../images.js';
 import { analyzePhoto, photoSide } from '../../engine/photo.js';
 import type { Photo } from '../../ingest/still.js';
 import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
+import { admitted } from '../admission.js';
 import { jpeg, readInside } from '../files.js';
 import { judgeEnrolment, resemblances, type EnrolVerdict } from '../enrol-checks.js';
 import { FacegateError } from '../../util/errors.js';
@@ -181,18 +182,22 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         results.push(reject('too_large', `The file has ${file.size} bytes; at most ${config.web.maxUploadBytes} are accepted.`, { bytes: file.size }));
         continue;
       }
-      let photo: Photo;
-      try {
-        photo = await decodePhotoUpload(new Uint8Array(await file.arrayBuffer()), config.web.maxPixels, photoSide(config.engine.detector));
-      } catch (e) {
-        if (e instanceof ImageReject) {
-          results.push(reject(e.reason, e.message));
-          continue;
+      // Decoding and analysis are the heavy part: they wait their turn in the admission queue (429 when full).
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const done = await admitted(deps.admission, async () => {
+        try {
+          const photo: Photo = await decodePhotoUpload(bytes, config.web.maxPixels, photoSide(config.engine.detector));
+          return { img: photo.image, analysed: await analyzePhoto(engine, photo, gate) };
+        } catch (e) {
+          if (e instanceof ImageReject) return { img: null, analysed: null, rejected: e };
+          throw e;
         }
-        throw e;
+      });
+      if (!done.img) {
+        results.push(reject(done.rejected!.reason, done.rejected!.message));
+        continue;
       }
-      const img = photo.image;
-      const analysed = await analyzePhoto(engine, photo, gate);
+      const { img, analysed } = done;
       const choice = chooseFace(analysed, faceIndex);
       if (choice.kind === 'reject') {
         const extra = choice.candidates ? { faces: await candidateJson(img, choice.candidates) } : {};

@@ -1,0 +1,111 @@
+/** Real `facegate` processes for the end-to-end tests: the CLI, `facegate run`, and a signed-in admin page client. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../helpers/data.js';
+
+export const cli = path.join(repoRoot, 'dist', 'cli.js');
+const exec = promisify(execFile);
+
+export function requireBuild(): void {
+  if (!existsSync(cli)) throw new Error('dist/cli.js was not built: run `npm run build` (npm test does)');
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/** Runs the built CLI; the last stdout line is parsed as JSON when it is. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await exec(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, FACEGATE_LOG_LEVEL: 'error', ...env } }).then(
+    (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
+    (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
+  );
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  let json: any = null;
+  try {
+    json = JSON.parse(last);
+  } catch {
+    /* not JSON */
+  }
+  return { ...r, json };
+}
+
+/** `facegate run` as a child process, with its log collected. */
+export class ApplianceProcess {
+  child: ChildProcess | null = null;
+  log = '';
+
+  constructor(
+    readonly configFile: string,
+    readonly env: Record<string, string> = {},
+  ) {}
+
+  /** Starts it and resolves once its log contains `until` (default: fully started). */
+  async start(until = 'facegate running', timeoutMs = 120_000): Promise<void> {
+    this.log = '';
+    const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '', ...this.env } });
+    this.child = child;
+    child.stderr!.on('data', (d) => (this.log += d));
+    child.stdout!.on('data', (d) => (this.log += d));
+    await this.waitForLog(until, timeoutMs);
+  }
+
+  async waitForLog(text: string | RegExp, timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    const seen = () => (typeof text === 'string' ? this.log.includes(text) : text.test(this.log));
+    while (!seen()) {
+      if (this.child?.exitCode !== null || this.child.signalCode !== null) throw new Error(`facegate run exited (${this.child?.exitCode ?? this.child?.signalCode}) before "${text}":\n${this.log}`);
+      if (Date.now() > end) throw new Error(`no "${text}" in the log within ${timeoutMs} ms:\n${this.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Sends `signal` and resolves with the exit code (or the signal's name). */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child?.exitCode ?? child?.signalCode ?? 0);
+    return new Promise((resolve) => {
+      child.once('exit', (code, sig) => resolve(code ?? sig ?? -1));
+      child.kill(signal);
+    });
+  }
+}
+
+/** The admin page's API as a signed-in browser uses it (session cookie, CSRF header, same origin). */
+export class AdminClient {
+  private cookie = '';
+  private csrf = '';
+
+  constructor(readonly base: string) {}
+
+  async setup(password: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.base }, body: JSON.stringify({ password }) });
+    if (!res.ok) throw new Error(`setup: ${res.status} ${await res.text()}`);
+    this.cookie = /^(fg_session=[^;]*)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+    this.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
+  }
+
+  async req(method: string, p: string, body?: BodyInit | object): Promise<Response> {
+    const headers: Record<string, string> = { cookie: this.cookie, origin: this.base, 'x-csrf-token': this.csrf };
+    let b: BodyInit | undefined;
+    if (body instanceof FormData) b = body;
+    else if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      b = JSON.stringify(body);
+    }
+    return fetch(this.base + p, { method, headers, body: b });
+  }
+
+  /** Uploads photos to a person as the page's "add photos" does. */
+  async upload(personId: string, files: string[]): Promise<Response> {
+    const form = new FormData();
+    for (const f of files) form.append('photos', new Blob([await readFile(f)]), path.basename(f));
+    return this.req('POST', `/api/people/${personId}/photos`, form);
+  }
+}
