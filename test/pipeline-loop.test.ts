@@ -96,7 +96,7 @@ class Recorder implements PipelineObserver {
 
 function setup(over: (c: Config) => void = () => {}) {
   const config = defaultConfig();
-  config.track = { iou: 0.3, confirmFrames: 3, unknownFrames: 4, endAfterSeconds: 1 };
+  config.track = { ...config.track, iou: 0.3, confirmFrames: 3, unknownFrames: 4, endAfterSeconds: 1 };
   over(config);
   const engine = new FakeEngine();
   const bus = new Bus();
@@ -108,7 +108,7 @@ function setup(over: (c: Config) => void = () => {}) {
   const events: [RecognitionEvent, Float32Array | null][] = [];
   bus.on('recognition', (e, x) => events.push([e, x.embedding]));
   const observer = new Recorder();
-  return { config, engine, bus, samples, facebank, saved, snapshots, events, observer };
+  return { config, engine, bus, samples, facebank, saved, snapshots, events, observer, runId: 'run1' };
 }
 
 const A: Box = [100, 100, 220, 240];
@@ -136,7 +136,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(seq(t.events)).toEqual(['door:new:alice', 'yard:new:unknown']);
     const [named] = t.events[0]!;
     expect(named.frameTime).toBe(new Date(t0 + 400).toISOString());
-    expect(named.track).toBe('door-1');
+    expect(named.track).toBe('door-run1-1');
     expect(named.similarity).toBeGreaterThan(0.8);
     expect(named.snapshot).toBe('snap-1');
     expect(t.events[0]![1]).toBeInstanceOf(Float32Array);
@@ -148,7 +148,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(ends.map((e) => `${e.camera}:${e.type}:${e.person?.name ?? 'unknown'}:${e.duration}`).sort()).toEqual(['door:end:alice:1', 'yard:end:unknown:1.4']);
     expect(out.length + ends.length).toBe(t.events.length);
     expect(loop.latestFaces('door')).toMatchObject({ time: t0 + 1400, boxes: [] });
-    expect(loop.latestFaces('yard')!.boxes).toEqual([{ box: S, name: null, label: null, similarity: null, track: 'yard-1' }]);
+    expect(loop.latestFaces('yard')!.boxes).toEqual([{ box: S, name: null, label: null, similarity: null, track: 'yard-run1-1' }]);
   });
 
   it('keeps one analysis per engine worker in flight and still tracks in time order', async () => {
@@ -191,7 +191,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(loop.latestFaces('c')!.boxes[0]!.name).toBeNull(); // no facebankChanged yet: old index
     t.bus.emit('facebankChanged');
     await loop.processFrames([{ camera: 'c', image: t.engine.frame(bobFace()), time: 1400 }]);
-    expect(loop.latestFaces('c')!.boxes[0]).toMatchObject({ name: 'bob', track: 'c-1' });
+    expect(loop.latestFaces('c')!.boxes[0]).toMatchObject({ name: 'bob', track: 'c-run1-1' });
     expect(seq(t.events)).toEqual(['c:new:bob']);
   });
 

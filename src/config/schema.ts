@@ -85,6 +85,25 @@ export const trackSchema = z
     confirmFrames: z.number().int().min(1).max(100).default(3).describe('Agreeing frames needed to name a track.'),
     unknownFrames: z.number().int().min(1).max(100).default(3).describe('Frames without a confident match before a track is declared unknown.'),
     endAfterSeconds: z.number().positive().max(600).default(2).describe('A track ends after this long unseen.'),
+    appearance: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.35)
+      .describe("A face joins a track only when its embedding's cosine to one of the track's recent faces reaches this; a different face where the track was ends the track, and gets its own."),
+    sceneCut: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.15)
+      .describe('A frame whose colour layout differs from the previous frame of the camera by more than this (0..1) is a cut: every track ends. 1 turns it off.'),
+    dropMargin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe("A face whose similarity to the track's person is more than this under the threshold does not support the name: it is drawn without it, and dropFrames of them in a row take the name away."),
+    dropFrames: z.number().int().min(1).max(100).default(3).describe('Faces in a row clearly under the threshold (see dropMargin) before a named track becomes unknown.'),
   })
   .strict();
 
