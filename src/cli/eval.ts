@@ -1,7 +1,8 @@
-/** `facegate eval lfw|detection`: accuracy of the configured (or named) models on standard data sets. */
+/** `facegate eval lfw|identification|detection`: accuracy of the configured (or named) models on standard data sets. */
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { evalDetection, evalLfw } from '../eval/run.js';
+import { evalIdentification, type IdentificationReport } from '../eval/run-identification.js';
 import { FacegateError } from '../util/errors.js';
 
 const usage = `Usage:
@@ -9,6 +10,12 @@ const usage = `Usage:
       LFW verification: <dir> holds pairs.txt and lfw-deepfunneled/. Each image goes through the full
       pipeline (detect, align, embed; the face nearest the image centre; a centred default box when no
       face is found). 10-fold accuracy (threshold chosen on 9 folds), TAR at FAR 1e-3.
+  facegate eval identification --data <dir> [--sizes 10,100,1000,all] [--limit-identities N] [--json]
+      Open-set 1:N identification on LFW (<dir> holds lfw-deepfunneled/): a gallery of one image per
+      identity for each gallery size (identities with 2+ images; small galleries drawn 10 times, seeded),
+      mated probes (up to 4 other images of gallery people) and non-mated probes (the one-image people,
+      never enrolled). Full pipeline and the matcher's margin rule (match.margin). Reports rank-1 and, at
+      FPIR 1e-1, 1e-2, 1e-3, the threshold and the DIR (named, and named right).
   facegate eval detection --data <dir> [--limit N] [--score-threshold S] [--json]
       Face detection AP at IoU 0.5 (all faces, and faces >= 32 px tall) and recall by face height at the
       score where precision is 0.9. <dir> holds labels.txt ("# <path> <w> <h>" then "x1 y1 x2 y2" lines).
@@ -24,11 +31,11 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Measure recognition (LFW) or detection (WIDER-style) accuracy',
   usage,
-  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' } },
+  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' }, sizes: { type: 'string' }, 'limit-identities': { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
     const [which, ...extra] = positionals;
-    if (extra.length || (which !== 'lfw' && which !== 'detection')) throw new FacegateError('usage', `eval needs "lfw" or "detection"\n\n${usage}`);
+    if (extra.length || (which !== 'lfw' && which !== 'detection' && which !== 'identification')) throw new FacegateError('usage', `eval needs "lfw", "identification" or "detection"\n\n${usage}`);
     const data = values.data as string | undefined;
     if (!data) throw new FacegateError('usage', `eval ${which} needs --data <dir>\n\n${usage}`);
     const int = (name: string) => {
@@ -41,6 +48,25 @@ export const evalCommand: Command = {
     const config = configFromArgs(values);
     const json = Boolean(values.json);
     const progress = json || !process.stderr.isTTY ? undefined : (d: number, t: number) => process.stderr.write(`\r${d}/${t}`);
+    if (which === 'identification') {
+      const sizes = ((values.sizes as string | undefined) ?? '10,100,1000,all').split(',').map((x) => {
+        const t = x.trim();
+        if (t === 'all') return 'all' as const;
+        const n = Number(t);
+        if (!Number.isInteger(n) || n < 2) throw new FacegateError('usage', `--sizes takes gallery sizes of 2 or more, or "all" (got "${t}")`);
+        return n;
+      });
+      const engine = await engineFromConfig(config);
+      try {
+        const r = await evalIdentification(engine, data, { sizes, margin: config.match.margin, limitIdentities: int('limit-identities'), progress });
+        if (progress) process.stderr.write('\n');
+        if (json) io.stdout(JSON.stringify(r));
+        else printIdentification(r, io.stdout);
+      } finally {
+        await engine.close();
+      }
+      return 0;
+    }
     if (which === 'lfw') {
       const limitFolds = int('limit-folds');
       const engine = await engineFromConfig(config);
@@ -79,3 +105,13 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+function printIdentification(r: IdentificationReport, out: (s: string) => void): void {
+  out(`LFW open-set identification: ${r.identities} gallery identities, ${r.nonMatedIdentities} never-enrolled people, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`);
+  out(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}\n  margin    ${r.margin}`);
+  out('  gallery  trials  mated  non-mated  rank-1    ' + r.sizes[0]!.points.map((p) => `DIR@FPIR${p.fpir.toExponential(0)} (threshold)`.padEnd(28)).join(''));
+  for (const s of r.sizes) {
+    const cols = s.points.map((p) => `${pct(p.dir).padStart(6)} % (${p.threshold.toFixed(3)})`.padEnd(28)).join('');
+    out(`  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
+  }
+}
