@@ -1,8 +1,16 @@
-/** `facegate eval lfw|identification|detection`: accuracy of the configured (or named) models on standard data sets. */
+/** `facegate eval lfw|identification|detection|video`: accuracy of the configured (or named) models on standard data sets and videos. */
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { evalDetection, evalLfw } from '../eval/run.js';
 import { evalIdentification, type IdentificationReport } from '../eval/run-identification.js';
+import { evalVideo, type VideoReport } from '../eval/run-video.js';
+import { parseAppearance } from '../eval/video.js';
+import { chooseFace } from '../engine/choose-face.js';
+import { decodeImage } from '../ingest/still.js';
+import type { FaceEngine } from '../engine/types.js';
+import type { Person, Sample } from '../store/types.js';
+import { configWithDataDir, withFacebank } from './context.js';
+import { createLogger } from '../util/log.js';
 import { FacegateError } from '../util/errors.js';
 
 const usage = `Usage:
@@ -16,6 +24,10 @@ const usage = `Usage:
       mated probes (up to 4 other images of gallery people) and non-mated probes (the one-image people,
       never enrolled). Full pipeline and the matcher's margin rule (match.margin). Reports rank-1 and, at
       FPIR 1e-1, 1e-2, 1e-3, the threshold and the DIR (named, and named right).
+  facegate eval video <file> --appears "Name[@s-e,...]" ... [--enrol "Name=photo" ...] [--fps N] [--json]
+      Runs the live pipeline over a video and counts its tracks named correctly, named wrongly (a name of
+      someone not on screen then: not listed, or outside the listed seconds) and left unknown, and the boxes
+      drawn with a wrong name. The facebank is the data directory's, or, with --enrol, one photo per name.
   facegate eval detection --data <dir> [--limit N] [--score-threshold S] [--json]
       Face detection AP at IoU 0.5 (all faces, and faces >= 32 px tall) and recall by face height at the
       score where precision is 0.9. <dir> holds labels.txt ("# <path> <w> <h>" then "x1 y1 x2 y2" lines).
@@ -31,11 +43,12 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Measure recognition (LFW) or detection (WIDER-style) accuracy',
   usage,
-  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' }, sizes: { type: 'string' }, 'limit-identities': { type: 'string' } },
+  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' }, sizes: { type: 'string' }, 'limit-identities': { type: 'string' }, appears: { type: 'string', multiple: true }, enrol: { type: 'string', multiple: true }, fps: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
     const [which, ...extra] = positionals;
-    if (extra.length || (which !== 'lfw' && which !== 'detection' && which !== 'identification')) throw new FacegateError('usage', `eval needs "lfw", "identification" or "detection"\n\n${usage}`);
+    if (which === 'video') return runVideo(extra, values, io.stdout);
+    if (extra.length || (which !== 'lfw' && which !== 'detection' && which !== 'identification')) throw new FacegateError('usage', `eval needs "lfw", "identification", "detection" or "video"\n\n${usage}`);
     const data = values.data as string | undefined;
     if (!data) throw new FacegateError('usage', `eval ${which} needs --data <dir>\n\n${usage}`);
     const int = (name: string) => {
@@ -114,4 +127,51 @@ function printIdentification(r: IdentificationReport, out: (s: string) => void):
     const cols = s.points.map((p) => `${pct(p.dir).padStart(6)} % (${p.threshold.toFixed(3)})`.padEnd(28)).join('');
     out(`  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
   }
+}
+
+/** A facebank in memory: one sample per "Name=photo". */
+async function photoFacebank(engine: FaceEngine, specs: string[], quality: Parameters<FaceEngine['analyze']>[1]) {
+  const people: Person[] = [];
+  const samples: Sample[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq < 1) throw new FacegateError('usage', `--enrol takes "Name=photo" (got "${spec}")`);
+    const name = spec.slice(0, eq).trim();
+    const file = spec.slice(eq + 1);
+    const [r] = await engine.analyze([await decodeImage(file)], quality);
+    const c = chooseFace(r!);
+    if (c.kind !== 'face') throw new FacegateError('no_face', `${file}: ${c.message}`);
+    let p = people.find((x) => x.name === name);
+    if (!p) people.push((p = { id: `p${people.length + 1}`, name, created: '', notes: '' }));
+    samples.push({ id: `s${samples.length + 1}`, personId: p.id, embedding: Array.from(c.face.embedding), modelId: engine.embedderId, quality: c.face.quality, source: 'cli', created: '', negative: false });
+  }
+  return { people: async () => people, samples: async () => samples };
+}
+
+async function runVideo(files: string[], values: Record<string, unknown>, out: (s: string) => void): Promise<number> {
+  if (files.length !== 1) throw new FacegateError('usage', `eval video takes one video file\n\n${usage}`);
+  const appears = ((values.appears as string[] | undefined) ?? []).map(parseAppearance);
+  if (!appears.length) throw new FacegateError('usage', 'eval video needs --appears for each enrolled person who is in the video (others are strangers)');
+  const config = configWithDataDir(values);
+  const fps = values.fps === undefined ? config.pipeline.fps : Number(values.fps);
+  if (!(fps > 0 && fps <= 30)) throw new FacegateError('usage', '--fps must be a number from 0 to 30');
+  const log = createLogger('warn');
+  const engine = await engineFromConfig(config, log);
+  try {
+    const enrol = values.enrol as string[] | undefined;
+    const run = (fb: Parameters<typeof evalVideo>[1]) => evalVideo(engine, fb, config, log, files[0]!, appears, { fps, width: config.pipeline.frameWidth });
+    const r = enrol?.length ? await run(await photoFacebank(engine, enrol, config.pipeline.quality)) : await withFacebank(config, run);
+    if (values.json) out(JSON.stringify(r));
+    else printVideo(r, out);
+  } finally {
+    await engine.close();
+  }
+  return 0;
+}
+
+function printVideo(r: VideoReport, out: (s: string) => void): void {
+  out(`Video: ${r.frames} frames, ${r.events} events, ${r.seconds.toFixed(0)} s (${r.detectorId}, ${r.embedderId})`);
+  out(`  tracks ${r.tracks}: named correctly ${r.namedCorrectly}, named wrongly ${r.namedWrongly}, left unknown ${r.leftUnknown}`);
+  out(`  boxes drawn with a name ${r.boxesNamed}, with a wrong name ${r.boxesWrong}; people named: ${r.peopleNamed.join(', ') || 'nobody'}`);
+  for (const w of r.wrong) out(`  wrong: ${w.track} named ${w.names.join(', ')} at ${w.from.toFixed(1)}-${w.to.toFixed(1)} s`);
 }

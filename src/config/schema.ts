@@ -72,7 +72,8 @@ export const qualitySchema = z
 
 export const matchSchema = z
   .object({
-    threshold: z.number().min(-1).max(1).optional().describe('Cosine similarity needed for a name; default: the embedder model\'s threshold at FAR 1e-3 from the LFW evaluation.'),
+    threshold: z.number().min(-1).max(1).optional().describe('Cosine similarity needed for a name, whatever the facebank size; default: chosen for targetFpir and the number of people enrolled (the embedder\'s open-set rule), or its threshold at FAR 1e-3 on LFW when it has no rule.'),
+    targetFpir: z.number().min(1e-6).max(0.5).default(1e-3).describe('Wanted share of faces of strangers that get a name (false-positive identification rate); the threshold rises with the facebank to keep it. Ignored when threshold is set.'),
     margin: z.number().min(0).max(1).default(0.05).describe('The best person must beat the second best by this much.'),
     trimFraction: z.number().min(0).max(0.5).default(0.2).describe('Fraction of a person\'s lowest sample similarities dropped before averaging.'),
     negativeMargin: z.number().min(0).max(1).default(0.0).describe('A face closer to a "not this person" sample than to the person\'s own samples (plus this margin) is not named as them.'),

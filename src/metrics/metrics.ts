@@ -93,6 +93,19 @@ export class Metrics implements PipelineObserver {
     registers: [this.registry],
   });
 
+  private readonly matchThreshold = new Gauge({
+    name: 'facegate_match_threshold',
+    help: 'Cosine threshold the live matcher names people at (for the facebank size below).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  private readonly matchPeople = new Gauge({ name: 'facegate_match_people', help: 'People enrolled with samples of the live embedder (the N of 1:N).', registers: [this.registry] });
+  private readonly matchTargetFpir = new Gauge({
+    name: 'facegate_match_target_fpir',
+    help: 'Share of strangers\' faces allowed a name that the threshold is chosen for (absent when match.threshold is set).',
+    registers: [this.registry],
+  });
+
   constructor(options: MetricsOptions = {}) {
     this.sources = options.sources ?? {};
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -140,7 +153,17 @@ export class Metrics implements PipelineObserver {
   }
   /** Follows camera status and broker connection from the bus; returns the unsubscribe function. */
   attach(bus: Bus): () => void {
-    const offs = [bus.on('cameraStatus', (s) => this.camera(s)), bus.on('mqttConnection', ({ connected }) => this.broker(connected))];
+    const offs = [
+      bus.on('cameraStatus', (s) => this.camera(s)),
+      bus.on('mqttConnection', ({ connected }) => this.broker(connected)),
+      bus.on('operatingPoint', (p) => {
+        this.matchThreshold.reset();
+        this.matchThreshold.set({ source: p.source }, p.threshold);
+        this.matchPeople.set(p.people);
+        this.matchTargetFpir.reset();
+        if (p.targetFpir !== null) this.matchTargetFpir.set(p.targetFpir);
+      }),
+    ];
     return () => offs.forEach((off) => off());
   }
 

@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { FaceEngine, FrameFaces, StageTimes } from '../engine/types.js';
 import { LiveMatcher, type SampleSource } from '../match/live.js';
-import { matcherOptions, type MatchResult } from '../match/matcher.js';
+import type { MatchResult } from '../match/matcher.js';
 import { frameSignature } from '../track/scene.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
 import type { Bus, TrackCorrectionEvent } from '../util/bus.js';
@@ -255,7 +255,7 @@ export class PipelineLoop {
 
   private currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
-    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, matcherOptions(config.match, engine.defaultThreshold));
+    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold);
     return this.matcher.current();
   }
 

@@ -1,5 +1,6 @@
 /** One typed event bus that services publish to and subscribe on; no service calls another's internals. */
 import { EventEmitter } from 'node:events';
+import type { OperatingPoint } from '../match/operating-point.js';
 import type { CameraStatus, PersonRef, RecognitionEvent } from '../pipeline/events.js';
 
 /** "Wrong person" on an event of a track that may still be live: the pipeline corrects the track at once. */
@@ -20,6 +21,8 @@ export interface BusEvents {
   mqttConnection: [{ connected: boolean }];
   /** A correction from the page (after the facebank has the new sample). */
   correction: [TrackCorrectionEvent];
+  /** The live matcher's threshold for the facebank's size changed (rebuilt after an enrolment). */
+  operatingPoint: [OperatingPoint];
 }
 
 export class Bus {

@@ -9,6 +9,7 @@ import { fail, jsonBody, personName, validId } from '../http.js';
 import { ImageReject, decodeImage, thumbDataUrl } from '../images.js';
 import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
 import { jpeg, readInside } from '../files.js';
+import { enrolledPeople, operatingPoint } from '../../match/operating-point.js';
 
 export const sampleJson = (s: Sample) => ({
   id: s.id,
@@ -83,6 +84,8 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
           return { ...p, samples: counts.get(p.id) ?? 0, avatar, avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null };
         })
         .sort((a, b) => a.name.localeCompare(b.name)),
+      // The threshold names are given at with this many people enrolled (match/operating-point.ts).
+      operatingPoint: operatingPoint(config.match, engine.embedderId, engine.defaultThreshold, enrolledPeople(samples, engine.embedderId)),
     });
   });
 
