@@ -102,7 +102,7 @@ export class Metrics implements PipelineObserver {
   private readonly matchPeople = new Gauge({ name: 'facegate_match_people', help: 'People enrolled with samples of the live embedder (the N of 1:N).', registers: [this.registry] });
   private readonly matchTargetFpir = new Gauge({
     name: 'facegate_match_target_fpir',
-    help: 'Share of strangers\' faces allowed a name that the threshold is chosen for (absent when match.threshold is set).',
+    help: 'Share of strangers\' faces allowed a name that the threshold is chosen for (0 when match.threshold is set).',
     registers: [this.registry],
   });
 
