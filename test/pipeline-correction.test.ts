@@ -43,6 +43,10 @@ describe.skipIf(!hasTestData)('"wrong person" on a live track', () => {
     const app = createApp({ ...d, clientIp: testClientIp });
     const client = new TestClient(app);
     expect((await client.signIn(PASSWORD)).status).toBe(200);
+    // The people page's figures: the threshold names are given at, for the one person enrolled.
+    const list = (await (await client.req('GET', '/api/people')).json()) as { operatingPoint: { people: number; threshold: number; source: string } };
+    expect(list.operatingPoint).toMatchObject({ people: 1, source: 'facebank-size', targetFpir: 0.001 });
+    expect(list.operatingPoint.threshold).toBeGreaterThanOrEqual(d.engine.defaultThreshold);
     const loop = new PipelineLoop({ sources: [], engine: d.engine, facebank: d.facebank, bus: d.bus, config: d.config, log: d.log, snapshots: d.snapshots, batchFrames: 2 });
 
     // Run until the track has an update (its similarity rose), then say "wrong person" on that update.
