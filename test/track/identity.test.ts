@@ -24,7 +24,7 @@ const lfw = (name: string, n: number) => dataPath('lfw', 'lfw-deepfunneled', nam
 const CLIP = dataPath('video', 'hamilton', 'short_hamilton_clip.mp4');
 const LIN = 'Lin-Manuel Miranda';
 const yunetModel = dataPath('models', 'yunet', 'yunet_n_dynamic.onnx');
-const detectors: [string, Record<string, unknown>][] = [['mtcnn', {}]];
+const detectors: [string, Record<string, unknown>][] = [['mtcnn', { kind: 'mtcnn' }]];
 if (existsSync(yunetModel) || process.env.CI) detectors.push(['yunet', { kind: 'yunet', model: yunetModel }]);
 
 /** An in-memory facebank enrolled from photos, as `facegate enroll` does. */
