@@ -24,7 +24,19 @@ export interface IdentificationRule {
   thresholds: number[][];
 }
 
-export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {};
+export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {
+  // Default mtcnn (faces from 32 px) + mobilefacenet, 2026-12-05: 1,559 gallery identities, 2,722 never-enrolled
+  // people as non-mated probes (10 galleries drawn at N = 10 and 100, 3 at 1,000).
+  mobilefacenet: {
+    sizes: [10, 100, 1000, 1559],
+    fpirs: [1e-1, 1e-2, 1e-3],
+    thresholds: [
+      [0.336, 0.44, 0.521, 0.533],
+      [0.447, 0.532, 0.592, 0.609],
+      [0.528, 0.594, 0.696, 0.732],
+    ],
+  },
+};
 
 /** Linear interpolation of y over x at x0; beyond the ends, the end segment's slope continues (at least flat toward the strict side). */
 function piecewise(xs: readonly number[], ys: readonly number[], x0: number): number {
