@@ -48,12 +48,14 @@ function piecewise(xs: readonly number[], ys: readonly number[], x0: number): nu
 }
 
 /**
- * The rule's threshold for `people` enrolled at a target FPIR, or null when the model has no rule. Interpolated in
+ * The rule's threshold for `people` enrolled at a target FPIR, or null when the model has no rule (`modelId` may
+ * carry "@<hash>"). Interpolated in
  * log10(people) and log10(fpir); fewer people than the smallest size measured use that size (stricter), more
  * people and smaller targets extend the nearest measured segment.
  */
 export function identificationThreshold(modelId: string, people: number, targetFpir: number): number | null {
-  const r = IDENTIFICATION_RULES[modelId];
+  // Engines name their embedder "<model>@<file hash>"; the rule belongs to the model.
+  const r = IDENTIFICATION_RULES[modelId.split('@')[0]!];
   if (!r) return null;
   const n = Math.log10(Math.max(people, r.sizes[0]!));
   const lf = Math.log10(Math.min(targetFpir, r.fpirs[0]!));

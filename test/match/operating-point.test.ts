@@ -22,6 +22,7 @@ describe('threshold by facebank size', () => {
     expect(identificationThreshold('toy', 100, 1e-4)).toBeCloseTo(0.65);
     expect(identificationThreshold('toy', 100, 0.5)).toBeCloseTo(0.35); // looser targets than measured: the loosest measured
     expect(identificationThreshold('unknown-model', 100, 1e-3)).toBeNull();
+    expect(identificationThreshold('toy@1a2b3c', 100, 1e-2)).toBeCloseTo(0.45); // engines' ids carry the file hash
   });
 
   it('match.threshold overrides; a model without a rule keeps its 1:1 threshold', () => {
