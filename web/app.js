@@ -128,7 +128,7 @@ function passwordView(setup, minLength) {
 // ---------- people ----------
 
 async function peopleView() {
-  const { people } = await api('GET', '/api/people');
+  const { people, operatingPoint: op } = await api('GET', '/api/people');
   const out = h('p', { class: 'error', role: 'alert' });
   const name = h('input', { type: 'text', id: 'new-name', required: true, maxLength: 64, autocomplete: 'off' });
   const form = h('form', { class: 'row card' }, h('div', { class: 'grow' }, h('label', { for: 'new-name' }, 'New person'), name), h('button', { type: 'submit' }, 'Add person'));
@@ -145,7 +145,8 @@ async function peopleView() {
         ),
       )
     : h('p', { class: 'muted' }, 'Nobody is enrolled yet. Add a person, then upload a few photos of their face.');
-  setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), list);
+  const point = op ? [h('p', { class: 'muted small', id: 'operating-point' }, `Names need similarity ${op.threshold.toFixed(3)}${op.targetFpir ? `, chosen for ${op.people} people so that about 1 stranger's face in ${Math.round(1 / op.targetFpir)} gets a name` : ''}.`)] : [];
+  setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), ...point, list);
 }
 
 const REASONS = {
