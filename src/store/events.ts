@@ -1,8 +1,8 @@
 /**
  * Recognition event history, persisted to <dataDir>/events.json. Every decision is kept as its own entry (a
  * track's `new`, `update`s and `end` share the track id), so each event stays addressable, and corrections
- * for it, until the history is full: then the oldest uncorrected entries go first. The face embedding is kept
- * for corrections; it never leaves the server.
+ * for it, until the history is full: then the oldest uncorrected entries go first. The face embedding (the
+ * track's best face, kept on its newest entry) is for corrections; it never leaves the server.
  */
 import path from 'node:path';
 import type { RecognitionEvent } from '../pipeline/events.js';
@@ -55,6 +55,10 @@ export class EventStore {
   }
 
   add(event: RecognitionEvent, embedding: Float32Array | null): void {
+    if (embedding) {
+      // One face per track is enough to learn from (the track's best so far): older entries drop theirs.
+      for (const x of this.entries) if (x.embedding && x.event.track === event.track && x.event.camera === event.camera) x.embedding = null;
+    }
     this.entries.push({ event: { ...event }, embedding: embedding ? Array.from(embedding) : null });
     this.prune();
     this.scheduleSave();
