@@ -71,7 +71,7 @@ export const evalCommand: Command = {
       });
       const engine = await engineFromConfig(config);
       try {
-        const r = await evalIdentification(engine, data, { sizes, margin: config.match.margin, limitIdentities: int('limit-identities'), progress });
+        const r = await evalIdentification(engine, data, { sizes, margin: config.match.margin, targetFpir: config.match.targetFpir, limitIdentities: int('limit-identities'), progress });
         if (progress) process.stderr.write('\n');
         if (json) io.stdout(JSON.stringify(r));
         else printIdentification(r, io.stdout);
@@ -127,6 +127,8 @@ function printIdentification(r: IdentificationReport, out: (s: string) => void):
     const cols = s.points.map((p) => `${pct(p.dir).padStart(6)} % (${p.threshold.toFixed(3)})`.padEnd(28)).join('');
     out(`  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
   }
+  out(`  held out (threshold chosen on half the strangers, FPIR measured on the other half): ${r.sizes.map((s) => `N=${s.size}: ${s.points.map((p) => p.heldOutFpir.toExponential(1)).join('/')}`).join('; ')}`);
+  if (r.ruleFpir !== null) out(`  shipped rule for FPIR ${r.ruleFpir}: ${r.sizes.map((s) => `N=${s.size}: threshold ${s.at!.threshold.toFixed(3)}, FPIR ${s.at!.fpir.toExponential(1)}, DIR ${pct(s.at!.dir)} %`).join('; ')}`);
 }
 
 /** A facebank in memory: one sample per "Name=photo". */

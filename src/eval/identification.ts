@@ -30,6 +30,14 @@ export interface OperatingPoint {
   measuredFpir: number;
   /** Detection and identification rate at that threshold. */
   dir: number;
+  /** FPIR on the odd-numbered non-mated probes at the threshold chosen on the even-numbered ones (held out). */
+  heldOutFpir: number;
+}
+
+export interface AtThreshold {
+  threshold: number;
+  fpir: number;
+  dir: number;
 }
 
 export interface IdentificationResult {
@@ -37,6 +45,8 @@ export interface IdentificationResult {
   nonMated: number;
   rank1: number;
   points: OperatingPoint[];
+  /** FPIR and DIR at a given threshold (e.g. the shipped rule's for this gallery size). */
+  at?: AtThreshold;
 }
 
 /** Smallest float above x (thresholds are "named when similarity ≥ t"). */
@@ -49,20 +59,29 @@ export function thresholdAtFpir(nonMated: readonly ProbeOutcome[], fpir: number)
   return k < scores.length ? above(scores[k]!) : -1;
 }
 
-/** rank-1, and DIR at each target FPIR with its threshold. */
-export function identification(probes: readonly ProbeOutcome[], fpirs: readonly number[]): IdentificationResult {
+/** FPIR and DIR at threshold t. */
+export function atThreshold(probes: readonly ProbeOutcome[], t: number): AtThreshold {
+  const named = (p: ProbeOutcome) => p.nameable && p.similarity >= t;
   const mated = probes.filter((p) => p.mated);
   const non = probes.filter((p) => !p.mated);
+  return {
+    threshold: t,
+    fpir: non.length ? non.filter(named).length / non.length : 0,
+    dir: mated.length ? mated.filter((p) => named(p) && p.right).length / mated.length : 0,
+  };
+}
+
+/** rank-1, and DIR at each target FPIR with its threshold; with `at`, also FPIR and DIR at that threshold. */
+export function identification(probes: readonly ProbeOutcome[], fpirs: readonly number[], at?: number): IdentificationResult {
+  const mated = probes.filter((p) => p.mated);
+  const non = probes.filter((p) => !p.mated);
+  const even = non.filter((_, i) => i % 2 === 0);
+  const odd = non.filter((_, i) => i % 2 === 1);
   const rank1 = mated.length ? mated.filter((p) => p.right).length / mated.length : 0;
   const points = fpirs.map((fpir) => {
     const threshold = thresholdAtFpir(non, fpir);
-    const named = (p: ProbeOutcome) => p.nameable && p.similarity >= threshold;
-    return {
-      fpir,
-      threshold,
-      measuredFpir: non.length ? non.filter(named).length / non.length : 0,
-      dir: mated.length ? mated.filter((p) => named(p) && p.right).length / mated.length : 0,
-    };
+    const r = atThreshold(probes, threshold);
+    return { fpir, threshold, measuredFpir: r.fpir, dir: r.dir, heldOutFpir: atThreshold(odd, thresholdAtFpir(even, fpir)).fpir };
   });
-  return { mated: mated.length, nonMated: non.length, rank1, points };
+  return { mated: mated.length, nonMated: non.length, rank1, points, ...(at === undefined ? {} : { at: atThreshold(probes, at) }) };
 }

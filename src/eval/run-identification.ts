@@ -7,6 +7,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FaceEngine } from '../engine/types.js';
+import { identificationThreshold } from '../engine/thresholds.js';
 import { Matcher } from '../match/matcher.js';
 import { rng } from '../match/random.js';
 import type { Person, Sample } from '../store/types.js';
@@ -30,6 +31,8 @@ export interface IdentificationReport {
   images: number;
   noFace: number;
   margin: number;
+  /** The FPIR the shipped rule's thresholds (`at` per size) are for; null when the embedder has no rule. */
+  ruleFpir: number | null;
   sizes: IdentificationSize[];
   seconds: number;
   detectorId: string;
@@ -41,6 +44,8 @@ export interface IdentificationOptions {
   sizes?: (number | 'all')[];
   fpirs?: number[];
   margin: number;
+  /** Also measure at the shipped rule's threshold for this FPIR (match.targetFpir). */
+  targetFpir?: number;
   /** Use only the first N identities with several images (and as many single-image ones, times MATED_PER_ID). */
   limitIdentities?: number;
   seed?: number;
@@ -112,7 +117,8 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
       for (const [name, f] of chosen) for (const file of f.slice(1, 1 + MATED_PER_ID)) outcomes.push(probe(file, name));
       for (const [, f] of single) outcomes.push(probe(f[0]!, null));
     }
-    out.push({ size, trials, ...identification(outcomes, fpirs) });
+    const rule = identificationThreshold(engine.embedderId, size, opts.targetFpir ?? 1e-3);
+    out.push({ size, trials, ...identification(outcomes, fpirs, rule ?? undefined) });
   }
   return {
     identities: multi.length,
@@ -120,6 +126,7 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     images: files.length,
     noFace,
     margin: opts.margin,
+    ruleFpir: identificationThreshold(engine.embedderId, 10, 1e-3) === null ? null : (opts.targetFpir ?? 1e-3),
     sizes: out,
     seconds: (Date.now() - t0) / 1000,
     detectorId: engine.detectorId,

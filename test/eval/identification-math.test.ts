@@ -39,5 +39,12 @@ describe('open-set identification maths', () => {
     expect(r.points[0]!.threshold).toBeCloseTo(0.65, 5);
     // FPIR 0.5: two allowed → above 0.2; still 0.9 and 0.7 named right; the two highest non-mated named.
     expect(r.points[1]).toMatchObject({ measuredFpir: 0.5, dir: 0.5 });
+    // Held out: even-numbered strangers (0.75, 0.2) choose the threshold, odd-numbered ones (0.65, 0.1) are
+    // measured: at FPIR 0.5 of 2, one may pass → just above 0.2 → 0.65 is named: 1 of 2.
+    expect(r.points[1]!.heldOutFpir).toBe(0.5);
+    expect(r.points[0]!.heldOutFpir).toBe(0); // none allowed → above 0.75
+    expect(r.at).toBeUndefined();
+    // At a given threshold (the shipped rule's).
+    expect(identification(probes, [0.25], 0.68).at).toEqual({ threshold: 0.68, fpir: 0.25, dir: 0.5 });
   });
 });
