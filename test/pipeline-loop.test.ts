@@ -310,4 +310,27 @@ describe('PipelineLoop live', () => {
     expect(seq(t.events)).toEqual(['door:new:alice', 'door:end:alice']);
     expect(t.events[1]![0].snapshot).toBe(t.events[0]![0].snapshot);
   });
+
+  it('announces the operating point at start, before any face, and applies a correction to a live track', async () => {
+    const t = setup((c) => (c.track.confirmFrames = 1));
+    const points: unknown[] = [];
+    t.bus.on('operatingPoint', (p) => points.push(p));
+    const queue: { image: RgbImage; seq: number; time: number }[] = [];
+    let seqNo = 0;
+    const src: FrameSource = { name: 'door', takeLatest: () => queue.shift() ?? null };
+    const loop = new PipelineLoop({ ...t, sources: [src], log: silentLogger(), idleMs: 5 });
+    loop.start();
+    for (let i = 0; i < 200 && points.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    // The fake embedder has no open-set rule: the engine's 1:1 threshold, for the one person with samples.
+    expect(points).toEqual([{ threshold: 0.5, people: 1, targetFpir: null, source: 'one-to-one' }]);
+    const alice = () => ({ image: t.engine.frame([{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }]), seq: ++seqNo, time: Date.now() });
+    queue.push(alice());
+    for (let i = 0; i < 200 && t.events.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const track = t.events[0]![0].track;
+    t.bus.emit('correction', { camera: 'door', track, kind: 'not-person', person: { id: 'pa', name: 'alice' } });
+    for (let i = 0; i < 200 && t.events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await loop.stop();
+    expect(seq(t.events)).toEqual(['door:new:alice', 'door:update:unknown', 'door:end:unknown']);
+    expect(new Set(t.events.map(([e]) => e.track))).toEqual(new Set([track]));
+  });
 });

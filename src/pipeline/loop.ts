@@ -119,6 +119,8 @@ export class PipelineLoop {
     if (this.running) return;
     this.listen();
     this.running = true;
+    // Build the matcher now, so its operating point is known (metrics) before the first face.
+    this.currentMatcher().catch((e: unknown) => this.opts.log.warn({ err: e }, 'pipeline: facebank not readable yet'));
     this.loop = this.run();
   }
 
