@@ -15,7 +15,7 @@ export const thresholdFor = (modelId: string): number => MEASURED_THRESHOLDS[mod
 // ---------------------------------------------------------------------------------------------------------------
 // Open-set (1:N) rule: the threshold that keeps the per-face false-name rate (FPIR) at a target as the facebank
 // grows. Measured with `facegate eval identification` (LFW, one enrolled image per person, margin 0.05, full
-// pipeline, default detector); thresholds[f][s] gives FPIR fpirs[f] with sizes[s] people enrolled.
+// pipeline, default detector); thresholds[f][s] gives FPIR fpirs[f] with sizes[s] people enrolled (rounded up).
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface IdentificationRule {
@@ -31,9 +31,9 @@ export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {
     sizes: [10, 100, 1000, 1559],
     fpirs: [1e-1, 1e-2, 1e-3],
     thresholds: [
-      [0.336, 0.44, 0.521, 0.533],
+      [0.336, 0.44, 0.521, 0.534],
       [0.447, 0.532, 0.592, 0.609],
-      [0.528, 0.594, 0.696, 0.732],
+      [0.529, 0.594, 0.697, 0.732],
     ],
   },
 };
