@@ -96,7 +96,7 @@ class Recorder implements PipelineObserver {
 
 function setup(over: (c: Config) => void = () => {}) {
   const config = defaultConfig();
-  config.track = { iou: 0.3, confirmFrames: 3, unknownFrames: 4, endAfterSeconds: 1 };
+  config.track = { ...config.track, iou: 0.3, confirmFrames: 3, unknownFrames: 4, endAfterSeconds: 1 };
   over(config);
   const engine = new FakeEngine();
   const bus = new Bus();
@@ -108,7 +108,7 @@ function setup(over: (c: Config) => void = () => {}) {
   const events: [RecognitionEvent, Float32Array | null][] = [];
   bus.on('recognition', (e, x) => events.push([e, x.embedding]));
   const observer = new Recorder();
-  return { config, engine, bus, samples, facebank, saved, snapshots, events, observer };
+  return { config, engine, bus, samples, facebank, saved, snapshots, events, observer, runId: 'run1' };
 }
 
 const A: Box = [100, 100, 220, 240];
@@ -136,7 +136,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(seq(t.events)).toEqual(['door:new:alice', 'yard:new:unknown']);
     const [named] = t.events[0]!;
     expect(named.frameTime).toBe(new Date(t0 + 400).toISOString());
-    expect(named.track).toBe('door-1');
+    expect(named.track).toBe('door-run1-1');
     expect(named.similarity).toBeGreaterThan(0.8);
     expect(named.snapshot).toBe('snap-1');
     expect(t.events[0]![1]).toBeInstanceOf(Float32Array);
@@ -148,7 +148,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(ends.map((e) => `${e.camera}:${e.type}:${e.person?.name ?? 'unknown'}:${e.duration}`).sort()).toEqual(['door:end:alice:1', 'yard:end:unknown:1.4']);
     expect(out.length + ends.length).toBe(t.events.length);
     expect(loop.latestFaces('door')).toMatchObject({ time: t0 + 1400, boxes: [] });
-    expect(loop.latestFaces('yard')!.boxes).toEqual([{ box: S, name: null, label: null, similarity: null, track: 'yard-1' }]);
+    expect(loop.latestFaces('yard')!.boxes).toEqual([{ box: S, name: null, label: null, similarity: null, track: 'yard-run1-1' }]);
   });
 
   it('keeps one analysis per engine worker in flight and still tracks in time order', async () => {
@@ -191,7 +191,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     expect(loop.latestFaces('c')!.boxes[0]!.name).toBeNull(); // no facebankChanged yet: old index
     t.bus.emit('facebankChanged');
     await loop.processFrames([{ camera: 'c', image: t.engine.frame(bobFace()), time: 1400 }]);
-    expect(loop.latestFaces('c')!.boxes[0]).toMatchObject({ name: 'bob', track: 'c-1' });
+    expect(loop.latestFaces('c')!.boxes[0]).toMatchObject({ name: 'bob', track: 'c-run1-1' });
     expect(seq(t.events)).toEqual(['c:new:bob']);
   });
 
@@ -309,5 +309,28 @@ describe('PipelineLoop live', () => {
     await loop.stop();
     expect(seq(t.events)).toEqual(['door:new:alice', 'door:end:alice']);
     expect(t.events[1]![0].snapshot).toBe(t.events[0]![0].snapshot);
+  });
+
+  it('announces the operating point at start, before any face, and applies a correction to a live track', async () => {
+    const t = setup((c) => (c.track.confirmFrames = 1));
+    const points: unknown[] = [];
+    t.bus.on('operatingPoint', (p) => points.push(p));
+    const queue: { image: RgbImage; seq: number; time: number }[] = [];
+    let seqNo = 0;
+    const src: FrameSource = { name: 'door', takeLatest: () => queue.shift() ?? null };
+    const loop = new PipelineLoop({ ...t, sources: [src], log: silentLogger(), idleMs: 5 });
+    loop.start();
+    for (let i = 0; i < 200 && points.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    // The fake embedder has no open-set rule: the engine's 1:1 threshold, for the one person with samples.
+    expect(points).toEqual([{ threshold: 0.5, people: 1, targetFpir: null, source: 'one-to-one' }]);
+    const alice = () => ({ image: t.engine.frame([{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }]), seq: ++seqNo, time: Date.now() });
+    queue.push(alice());
+    for (let i = 0; i < 200 && t.events.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const track = t.events[0]![0].track;
+    t.bus.emit('correction', { camera: 'door', track, kind: 'not-person', person: { id: 'pa', name: 'alice' } });
+    for (let i = 0; i < 200 && t.events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await loop.stop();
+    expect(seq(t.events)).toEqual(['door:new:alice', 'door:update:unknown', 'door:end:unknown']);
+    expect(new Set(t.events.map(([e]) => e.track))).toEqual(new Set([track]));
   });
 });

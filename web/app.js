@@ -75,7 +75,7 @@ function passwordView(setup, minLength) {
 
 async function peopleView() {
   setView('People', h('h1', {}, 'People'), loading('Loading people…'));
-  const { people } = await api('GET', '/api/people');
+  const { people, operatingPoint: op } = await api('GET', '/api/people');
   const out = h('p', { class: 'error', role: 'alert' });
   const name = h('input', { type: 'text', id: 'new-name', required: true, maxLength: 64, autocomplete: 'off' });
   const form = h('form', { class: 'row card' }, h('div', { class: 'grow' }, h('label', { for: 'new-name' }, 'New person'), name), h('button', { type: 'submit' }, 'Add person'));
@@ -92,7 +92,8 @@ async function peopleView() {
         people.map((p) => h('li', {}, h('a', { class: 'person', href: `#/people/${p.id}` }, avatar(p.avatarUrl, p.name, 96), h('span', { class: 'name' }, p.name), h('span', { class: 'muted small' }, plural(p.samples, 'photo'))))),
       )
     : h('p', { class: 'muted' }, 'Nobody is enrolled yet. Add a person, then upload a few photos of their face.');
-  setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), list);
+  const point = op ? [h('p', { class: 'muted small', id: 'operating-point' }, `Names need similarity ${op.threshold.toFixed(3)}${op.targetFpir ? `, chosen for ${op.people} people so that about 1 stranger's face in ${Math.round(1 / op.targetFpir)} gets a name` : ''}.`)] : [];
+  setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), ...point, list);
 }
 
 const REASONS = {

@@ -1,7 +1,16 @@
-/** `facegate eval lfw|detection`: accuracy of the configured (or named) models on standard data sets. */
+/** `facegate eval lfw|identification|detection|video`: accuracy of the configured (or named) models on standard data sets and videos. */
 import type { Command } from './command.js';
 import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
 import { evalDetection, evalLfw } from '../eval/run.js';
+import { evalIdentification, type IdentificationReport } from '../eval/run-identification.js';
+import { evalVideo, type VideoReport } from '../eval/run-video.js';
+import { parseAppearance } from '../eval/video.js';
+import { chooseFace } from '../engine/choose-face.js';
+import { decodeImage } from '../ingest/still.js';
+import type { FaceEngine } from '../engine/types.js';
+import type { Person, Sample } from '../store/types.js';
+import { configWithDataDir, withFacebankReadOnly } from './context.js';
+import { createLogger } from '../util/log.js';
 import { FacegateError } from '../util/errors.js';
 
 const usage = `Usage:
@@ -9,6 +18,16 @@ const usage = `Usage:
       LFW verification: <dir> holds pairs.txt and lfw-deepfunneled/. Each image goes through the full
       pipeline (detect, align, embed; the face nearest the image centre; a centred default box when no
       face is found). 10-fold accuracy (threshold chosen on 9 folds), TAR at FAR 1e-3.
+  facegate eval identification --data <dir> [--sizes 10,100,1000,all] [--limit-identities N] [--json]
+      Open-set 1:N identification on LFW (<dir> holds lfw-deepfunneled/): a gallery of one image per
+      identity for each gallery size (identities with 2+ images; small galleries drawn 10 times, seeded),
+      mated probes (up to 4 other images of gallery people) and non-mated probes (the one-image people,
+      never enrolled). Full pipeline and the matcher's margin rule (match.margin). Reports rank-1 and, at
+      FPIR 1e-1, 1e-2, 1e-3, the threshold and the DIR (named, and named right).
+  facegate eval video <file> --appears "Name[@s-e,...]" ... [--enrol "Name=photo" ...] [--fps N] [--json]
+      Runs the live pipeline over a video and counts its tracks named correctly, named wrongly (a name of
+      someone not on screen then: not listed, or outside the listed seconds) and left unknown, and the boxes
+      drawn with a wrong name. The facebank is the data directory's, or, with --enrol, one photo per name.
   facegate eval detection --data <dir> [--limit N] [--score-threshold S] [--json]
       Face detection AP at IoU 0.5 (all faces, and faces >= 32 px tall) and recall by face height at the
       score where precision is 0.9. <dir> holds labels.txt ("# <path> <w> <h>" then "x1 y1 x2 y2" lines).
@@ -24,11 +43,12 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Measure recognition (LFW) or detection (WIDER-style) accuracy',
   usage,
-  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' } },
+  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' }, sizes: { type: 'string' }, 'limit-identities': { type: 'string' }, appears: { type: 'string', multiple: true }, enrol: { type: 'string', multiple: true }, fps: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
     const [which, ...extra] = positionals;
-    if (extra.length || (which !== 'lfw' && which !== 'detection')) throw new FacegateError('usage', `eval needs "lfw" or "detection"\n\n${usage}`);
+    if (which === 'video') return runVideo(extra, values, io.stdout);
+    if (extra.length || (which !== 'lfw' && which !== 'detection' && which !== 'identification')) throw new FacegateError('usage', `eval needs "lfw", "identification", "detection" or "video"\n\n${usage}`);
     const data = values.data as string | undefined;
     if (!data) throw new FacegateError('usage', `eval ${which} needs --data <dir>\n\n${usage}`);
     const int = (name: string) => {
@@ -41,6 +61,25 @@ export const evalCommand: Command = {
     const config = configFromArgs(values);
     const json = Boolean(values.json);
     const progress = json || !process.stderr.isTTY ? undefined : (d: number, t: number) => process.stderr.write(`\r${d}/${t}`);
+    if (which === 'identification') {
+      const sizes = ((values.sizes as string | undefined) ?? '10,100,1000,all').split(',').map((x) => {
+        const t = x.trim();
+        if (t === 'all') return 'all' as const;
+        const n = Number(t);
+        if (!Number.isInteger(n) || n < 2) throw new FacegateError('usage', `--sizes takes gallery sizes of 2 or more, or "all" (got "${t}")`);
+        return n;
+      });
+      const engine = await engineFromConfig(config);
+      try {
+        const r = await evalIdentification(engine, data, { sizes, margin: config.match.margin, targetFpir: config.match.targetFpir, limitIdentities: int('limit-identities'), progress });
+        if (progress) process.stderr.write('\n');
+        if (json) io.stdout(JSON.stringify(r));
+        else printIdentification(r, io.stdout);
+      } finally {
+        await engine.close();
+      }
+      return 0;
+    }
     if (which === 'lfw') {
       const limitFolds = int('limit-folds');
       const engine = await engineFromConfig(config);
@@ -79,3 +118,62 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+function printIdentification(r: IdentificationReport, out: (s: string) => void): void {
+  out(`LFW open-set identification: ${r.identities} gallery identities, ${r.nonMatedIdentities} never-enrolled people, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`);
+  out(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}\n  margin    ${r.margin}`);
+  out('  gallery  trials  mated  non-mated  rank-1    ' + r.sizes[0]!.points.map((p) => `DIR@FPIR${p.fpir.toExponential(0)} (threshold)`.padEnd(28)).join(''));
+  for (const s of r.sizes) {
+    const cols = s.points.map((p) => `${pct(p.dir).padStart(6)} % (${p.threshold.toFixed(3)})`.padEnd(28)).join('');
+    out(`  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
+  }
+  out(`  held out (threshold chosen on half the strangers, FPIR measured on the other half): ${r.sizes.map((s) => `N=${s.size}: ${s.points.map((p) => p.heldOutFpir.toExponential(1)).join('/')}`).join('; ')}`);
+  if (r.ruleFpir !== null) out(`  shipped rule for FPIR ${r.ruleFpir}: ${r.sizes.map((s) => `N=${s.size}: threshold ${s.at!.threshold.toFixed(3)}, FPIR ${s.at!.fpir.toExponential(1)}, DIR ${pct(s.at!.dir)} %`).join('; ')}`);
+}
+
+/** A facebank in memory: one sample per "Name=photo". */
+async function photoFacebank(engine: FaceEngine, specs: string[], quality: Parameters<FaceEngine['analyze']>[1]) {
+  const people: Person[] = [];
+  const samples: Sample[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq < 1) throw new FacegateError('usage', `--enrol takes "Name=photo" (got "${spec}")`);
+    const name = spec.slice(0, eq).trim();
+    const file = spec.slice(eq + 1);
+    const [r] = await engine.analyze([await decodeImage(file)], quality);
+    const c = chooseFace(r!);
+    if (c.kind !== 'face') throw new FacegateError('no_face', `${file}: ${c.message}`);
+    let p = people.find((x) => x.name === name);
+    if (!p) people.push((p = { id: `p${people.length + 1}`, name, created: '', notes: '' }));
+    samples.push({ id: `s${samples.length + 1}`, personId: p.id, embedding: Array.from(c.face.embedding), modelId: engine.embedderId, quality: c.face.quality, source: 'cli', created: '', negative: false });
+  }
+  return { people: async () => people, samples: async () => samples };
+}
+
+async function runVideo(files: string[], values: Record<string, unknown>, out: (s: string) => void): Promise<number> {
+  if (files.length !== 1) throw new FacegateError('usage', `eval video takes one video file\n\n${usage}`);
+  const appears = ((values.appears as string[] | undefined) ?? []).map(parseAppearance);
+  if (!appears.length) throw new FacegateError('usage', 'eval video needs --appears for each enrolled person who is in the video (others are strangers)');
+  const config = configWithDataDir(values);
+  const fps = values.fps === undefined ? config.pipeline.fps : Number(values.fps);
+  if (!(fps > 0 && fps <= 30)) throw new FacegateError('usage', '--fps must be a number from 0 to 30');
+  const log = createLogger('warn');
+  const engine = await engineFromConfig(config, log);
+  try {
+    const enrol = values.enrol as string[] | undefined;
+    const run = (fb: Parameters<typeof evalVideo>[1]) => evalVideo(engine, fb, config, log, files[0]!, appears, { fps, width: config.pipeline.frameWidth });
+    const r = enrol?.length ? await run(await photoFacebank(engine, enrol, config.pipeline.quality)) : await withFacebankReadOnly(config, run);
+    if (values.json) out(JSON.stringify(r));
+    else printVideo(r, out);
+  } finally {
+    await engine.close();
+  }
+  return 0;
+}
+
+function printVideo(r: VideoReport, out: (s: string) => void): void {
+  out(`Video: ${r.frames} frames, ${r.events} events, ${r.seconds.toFixed(0)} s (${r.detectorId}, ${r.embedderId})`);
+  out(`  tracks ${r.tracks}: named correctly ${r.namedCorrectly}, named wrongly ${r.namedWrongly}, left unknown ${r.leftUnknown}`);
+  out(`  boxes drawn with a name ${r.boxesNamed}, with a wrong name ${r.boxesWrong}; people named: ${r.peopleNamed.join(', ') || 'nobody'}`);
+  for (const w of r.wrong) out(`  wrong: ${w.track} named ${w.names.join(', ')} at ${w.from.toFixed(1)}-${w.to.toFixed(1)} s`);
+}

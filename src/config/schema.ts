@@ -83,7 +83,8 @@ export const qualitySchema = z
 
 export const matchSchema = z
   .object({
-    threshold: z.number().min(-1).max(1).optional().describe('Cosine similarity needed for a name; default: the embedder model\'s threshold at FAR 1e-3 from the LFW evaluation.'),
+    threshold: z.number().min(-1).max(1).optional().describe('Cosine similarity needed for a name, whatever the facebank size; default: chosen for targetFpir and the number of people enrolled (the embedder\'s open-set rule), or its threshold at FAR 1e-3 on LFW when it has no rule.'),
+    targetFpir: z.number().min(1e-6).max(0.5).default(1e-3).describe('Wanted share of faces of strangers that get a name (false-positive identification rate); the threshold rises with the facebank to keep it. Ignored when threshold is set.'),
     margin: z.number().min(0).max(1).default(0.05).describe('The best person must beat the second best by this much.'),
     trimFraction: z.number().min(0).max(0.5).default(0.2).describe('Fraction of a person\'s lowest sample similarities dropped before averaging.'),
     negativeMargin: z.number().min(0).max(1).default(0.0).describe('A face closer to a "not this person" sample than to the person\'s own samples (plus this margin) is not named as them.'),
@@ -96,6 +97,25 @@ export const trackSchema = z
     confirmFrames: z.number().int().min(1).max(100).default(3).describe('Agreeing frames needed to name a track.'),
     unknownFrames: z.number().int().min(1).max(100).default(3).describe('Frames without a confident match before a track is declared unknown.'),
     endAfterSeconds: z.number().positive().max(600).default(2).describe('A track ends after this long unseen.'),
+    appearance: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(0.35)
+      .describe("A face joins a track only when its embedding's cosine to one of the track's recent faces reaches this; a different face where the track was ends the track, and gets its own."),
+    sceneCut: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.15)
+      .describe('A frame whose colour layout differs from the previous frame of the camera by more than this (0..1) is a cut: every track ends. 1 turns it off.'),
+    dropMargin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe("A face whose similarity to the track's person is more than this under the threshold does not support the name: it is drawn without it, and dropFrames of them in a row take the name away."),
+    dropFrames: z.number().int().min(1).max(100).default(3).describe('Faces in a row clearly under the threshold (see dropMargin) before a named track becomes unknown.'),
   })
   .strict();
 

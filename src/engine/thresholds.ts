@@ -21,3 +21,55 @@ export const MEASURED_PAIR_THRESHOLDS: Record<string, number> = {
 
 export const thresholdFor = (modelId: string, detectorModelId?: string): number =>
   (detectorModelId !== undefined ? MEASURED_PAIR_THRESHOLDS[`${detectorModelId}+${modelId}`] : undefined) ?? MEASURED_THRESHOLDS[modelId] ?? UNMEASURED_THRESHOLD;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Open-set (1:N) rule: the threshold that keeps the per-face false-name rate (FPIR) at a target as the facebank
+// grows. Measured with `facegate eval identification` (LFW, one enrolled image per person, margin 0.05, full
+// pipeline, default detector); thresholds[f][s] gives FPIR fpirs[f] with sizes[s] people enrolled (rounded up).
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface IdentificationRule {
+  sizes: number[];
+  fpirs: number[];
+  thresholds: number[][];
+}
+
+export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {
+  // Default mtcnn (faces from 32 px) + mobilefacenet, 2026-12-05: 1,559 gallery identities, 2,722 never-enrolled
+  // people as non-mated probes (10 galleries drawn at N = 10 and 100, 3 at 1,000).
+  mobilefacenet: {
+    sizes: [10, 100, 1000, 1559],
+    fpirs: [1e-1, 1e-2, 1e-3],
+    thresholds: [
+      [0.336, 0.44, 0.521, 0.534],
+      [0.447, 0.532, 0.592, 0.609],
+      [0.529, 0.594, 0.697, 0.732],
+    ],
+  },
+};
+
+/** Linear interpolation of y over x at x0; beyond the ends, the end segment's slope continues (at least flat toward the strict side). */
+function piecewise(xs: readonly number[], ys: readonly number[], x0: number): number {
+  if (xs.length === 1) return ys[0]!;
+  let i = 0;
+  while (i < xs.length - 2 && x0 > xs[i + 1]!) i++;
+  const [xa, xb, ya, yb] = [xs[i]!, xs[i + 1]!, ys[i]!, ys[i + 1]!];
+  return ya + ((yb - ya) * (x0 - xa)) / (xb - xa);
+}
+
+/**
+ * The rule's threshold for `people` enrolled at a target FPIR, or null when the model has no rule (`modelId` may
+ * carry "@<hash>"). Interpolated in
+ * log10(people) and log10(fpir); fewer people than the smallest size measured use that size (stricter), more
+ * people and smaller targets extend the nearest measured segment.
+ */
+export function identificationThreshold(modelId: string, people: number, targetFpir: number): number | null {
+  // Engines name their embedder "<model>@<file hash>"; the rule belongs to the model.
+  const r = IDENTIFICATION_RULES[modelId.split('@')[0]!];
+  if (!r) return null;
+  const n = Math.log10(Math.max(people, r.sizes[0]!));
+  const lf = Math.log10(Math.min(targetFpir, r.fpirs[0]!));
+  // Per size: the threshold at the target FPIR (fpirs are descending, thresholds ascending with them).
+  const atFpir = r.sizes.map((_, s) => piecewise(r.fpirs.map((f) => -Math.log10(f)), r.thresholds.map((row) => row[s]!), -lf));
+  return piecewise(r.sizes.map((x) => Math.log10(x)), atFpir, n);
+}

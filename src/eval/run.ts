@@ -42,6 +42,30 @@ function oneFold(s: number[], l: boolean[]) {
   return { accuracy: b.accuracy, std: 0, foldAccuracies: [b.accuracy], thresholds: [b.threshold] };
 }
 
+/**
+ * Embeds images (paths relative to dataDir) through the full pipeline: the face nearest the image centre, or a
+ * centred default box when none is found (counted in noFace).
+ */
+export async function embedImages(engine: FaceEngine, dataDir: string, files: readonly string[], opts: { batch?: number; progress?: (done: number, total: number) => void } = {}): Promise<{ emb: Map<string, Float32Array>; noFace: number }> {
+  const emb = new Map<string, Float32Array>();
+  let noFace = 0;
+  const B = opts.batch ?? 16;
+  for (let i = 0; i < files.length; i += B) {
+    const names = files.slice(i, i + B);
+    const imgs: RgbImage[] = await Promise.all(names.map((f) => decodeImage(path.join(dataDir, f))));
+    const dets = await engine.detect(imgs);
+    const crops = imgs.map((img, k) => {
+      let d = closestToCentre(dets[k], img.width, img.height);
+      if (!d) (noFace += 1), (d = centredDefault(img.width, img.height));
+      return alignFace(img, d.landmarks, 112).image;
+    });
+    const e = await engine.embedAligned(crops);
+    names.forEach((n, k) => emb.set(n, e[k]));
+    opts.progress?.(Math.min(i + B, files.length), files.length);
+  }
+  return { emb, noFace };
+}
+
 export interface LfwReport {
   accuracy: number;
   std: number;
@@ -65,22 +89,7 @@ export async function evalLfw(engine: FaceEngine, dataDir: string, opts: { limit
   let folds = parsePairs(readText(path.join(dataDir, 'pairs.txt'), 'LFW pairs file'));
   if (opts.limitFolds) folds = folds.slice(0, opts.limitFolds);
   const files = [...new Set(folds.flat().flatMap((p) => [p.a, p.b]))];
-  const emb = new Map<string, Float32Array>();
-  let noFace = 0;
-  const B = opts.batch ?? 16;
-  for (let i = 0; i < files.length; i += B) {
-    const names = files.slice(i, i + B);
-    const imgs: RgbImage[] = await Promise.all(names.map((f) => decodeImage(path.join(dataDir, f))));
-    const dets = await engine.detect(imgs);
-    const crops = imgs.map((img, k) => {
-      let d = closestToCentre(dets[k], img.width, img.height);
-      if (!d) (noFace += 1), (d = centredDefault(img.width, img.height));
-      return alignFace(img, d.landmarks, 112).image;
-    });
-    const e = await engine.embedAligned(crops);
-    names.forEach((n, k) => emb.set(n, e[k]));
-    opts.progress?.(Math.min(i + B, files.length), files.length);
-  }
+  const { emb, noFace } = await embedImages(engine, dataDir, files, opts);
   const scores = folds.map((f) => f.map((p) => cosine(emb.get(p.a)!, emb.get(p.b)!)));
   const same = folds.map((f) => f.map((p) => p.same));
   // One fold only: its own best threshold (optimistic; use >= 2 folds for a fair figure).

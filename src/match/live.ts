@@ -1,7 +1,12 @@
-/** A matcher that follows the facebank: marked stale on 'facebankChanged', rebuilt on next use. */
+/**
+ * A matcher that follows the facebank: marked stale on 'facebankChanged', rebuilt on next use. Each rebuild picks
+ * the threshold for the number of people then enrolled (operating-point.ts) and announces it ('operatingPoint').
+ */
+import type { MatchConfig } from '../config/schema.js';
 import type { Person, Sample } from '../store/types.js';
 import type { Bus } from '../util/bus.js';
-import { Matcher, type MatcherOptions } from './matcher.js';
+import { Matcher, matcherOptions } from './matcher.js';
+import { enrolledPeople, operatingPoint, type OperatingPoint } from './operating-point.js';
 
 export interface SampleSource {
   people(): Promise<readonly Person[]>;
@@ -10,14 +15,17 @@ export interface SampleSource {
 
 export class LiveMatcher {
   private matcher: Matcher | null = null;
+  private point: OperatingPoint | null = null;
   private stale = true;
   private readonly off: () => void;
 
+  /** `oneToOne`: the embedder's 1:1 threshold, for a model without an open-set rule. */
   constructor(
     private readonly facebank: SampleSource,
-    bus: Bus,
+    private readonly bus: Bus,
     private readonly modelId: string,
-    private readonly options: MatcherOptions,
+    private readonly match: MatchConfig,
+    private readonly oneToOne: number,
   ) {
     this.off = bus.on('facebankChanged', () => {
       this.stale = true;
@@ -29,9 +37,17 @@ export class LiveMatcher {
     if (this.stale || !this.matcher) {
       this.stale = false;
       const [people, samples] = await Promise.all([this.facebank.people(), this.facebank.samples()]);
-      this.matcher = new Matcher(people, samples, this.modelId, this.options);
+      const point = operatingPoint(this.match, this.modelId, this.oneToOne, enrolledPeople(samples, this.modelId));
+      this.matcher = new Matcher(people, samples, this.modelId, matcherOptions({ ...this.match, threshold: point.threshold }, point.threshold));
+      if (this.point?.threshold !== point.threshold || this.point.people !== point.people) this.bus.emit('operatingPoint', point);
+      this.point = point;
     }
     return this.matcher;
+  }
+
+  /** The operating point of the last build (null before the first). */
+  get operatingPoint(): OperatingPoint | null {
+    return this.point;
   }
 
   close(): void {

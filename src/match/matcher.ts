@@ -35,6 +35,8 @@ export interface MatchResult {
   /** Runner-up (after negative vetoes). */
   secondBest: Candidate | null;
   reason: MatchReason;
+  /** The threshold the name was (or was not) given at. */
+  threshold: number;
 }
 
 export interface MatcherOptions {
@@ -160,7 +162,7 @@ export class Matcher {
   match(embedding: Float32Array): MatchResult {
     const d = this.dim;
     const P = this.people.length;
-    if (this.size === 0) return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty' };
+    if (this.size === 0) return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold: this.options.threshold };
     if (embedding.length !== d) throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${d}.`);
     const q = normalised(embedding);
     if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
@@ -202,9 +204,9 @@ export class Matcher {
     }
     if (!top) {
       const v = topVetoed!;
-      return { person: null, similarity: v.similarity, score: v.score, candidate: null, secondBest: null, reason: 'negative' };
+      return { person: null, similarity: v.similarity, score: v.score, candidate: null, secondBest: null, reason: 'negative', threshold };
     }
-    const base = { similarity: top.similarity, score: top.score, candidate: top, secondBest: second };
+    const base = { similarity: top.similarity, score: top.score, candidate: top, secondBest: second, threshold };
     if (top.similarity >= threshold && (!second || top.score - second.score >= margin)) return { ...base, person: top.person, reason: 'match' };
     const reason: MatchReason = topVetoed && topVetoed.score > top.score ? 'negative' : top.similarity < threshold ? 'below-threshold' : 'ambiguous';
     return { ...base, person: null, reason };
@@ -225,6 +227,21 @@ export class Matcher {
     for (let p = 0; p < P; p++) if (!used[p] && best[p]! !== -Infinity) rest.push(p);
     rest.sort((a, b) => best[b]! - best[a]!);
     yield* rest;
+  }
+
+  /** Number of people with positive samples (the N of 1:N). */
+  get peopleCount(): number {
+    return this.people.length;
+  }
+
+  /** Best-of cosine of a face to one person's positive samples; -1 for a person with none. */
+  similarityTo(embedding: Float32Array, personId: string): number {
+    const p = this.people.findIndex((x) => x.id === personId);
+    const q = p < 0 || embedding.length !== this.dim ? null : normalised(embedding);
+    if (!q) return -1;
+    let b = -1;
+    for (let r = this.start[p]!; r < this.start[p + 1]!; r++) b = Math.max(b, dot(this.pos, r, q, this.dim));
+    return b;
   }
 
   matchMany(batch: readonly Float32Array[]): MatchResult[] {

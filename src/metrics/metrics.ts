@@ -99,6 +99,18 @@ export class Metrics implements PipelineObserver {
     labelNames: ['role', 'model'] as const,
     registers: [this.registry],
   });
+  private readonly matchThreshold = new Gauge({
+    name: 'facegate_match_threshold',
+    help: 'Cosine threshold the live matcher names people at (for the facebank size below).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  private readonly matchPeople = new Gauge({ name: 'facegate_match_people', help: 'People enrolled with samples of the live embedder (the N of 1:N).', registers: [this.registry] });
+  private readonly matchTargetFpir = new Gauge({
+    name: 'facegate_match_target_fpir',
+    help: 'Share of strangers\' faces allowed a name that the threshold is chosen for (0 when match.threshold is set).',
+    registers: [this.registry],
+  });
 
   constructor(options: MetricsOptions = {}) {
     this.sources = options.sources ?? {};
@@ -147,7 +159,17 @@ export class Metrics implements PipelineObserver {
   }
   /** Follows camera status and broker connection from the bus; returns the unsubscribe function. */
   attach(bus: Bus): () => void {
-    const offs = [bus.on('cameraStatus', (s) => this.camera(s)), bus.on('mqttConnection', ({ connected }) => this.broker(connected))];
+    const offs = [
+      bus.on('cameraStatus', (s) => this.camera(s)),
+      bus.on('mqttConnection', ({ connected }) => this.broker(connected)),
+      bus.on('operatingPoint', (p) => {
+        this.matchThreshold.reset();
+        this.matchThreshold.set({ source: p.source }, p.threshold);
+        this.matchPeople.set(p.people);
+        this.matchTargetFpir.reset();
+        if (p.targetFpir !== null) this.matchTargetFpir.set(p.targetFpir);
+      }),
+    ];
     return () => offs.forEach((off) => off());
   }
 

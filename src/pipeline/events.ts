@@ -11,7 +11,7 @@ export interface RecognitionEvent {
   /** Unique id of this event. */
   id: string;
   camera: string;
-  /** Track id, unique per process run: "<camera>-<n>". */
+  /** Track id, unique across restarts: "<camera>-<run>-<n>" (run: random per start-up). A track's events share it. */
   track: string;
   /** The decided person, or null for an unknown face. */
   person: PersonRef | null;

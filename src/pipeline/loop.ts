@@ -4,14 +4,17 @@
  * the trackers' decisions on the bus ('recognition') with a snapshot of the track's best face.
  * Ticks are pipelined: while up to engine.parallelism analyses run (one per engine worker), the next tick's frames
  * are already taken, and results are matched, tracked and published strictly in tick order.
+ * Track ids carry a run id chosen at start-up (`<camera>-<run>-<n>`), so they never repeat across restarts.
+ * Corrections from the page ('correction' on the bus) reach the live track at the next tick.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { FaceEngine, FrameFaces, StageTimes } from '../engine/types.js';
 import { LiveMatcher, type SampleSource } from '../match/live.js';
-import { matcherOptions, type MatchResult } from '../match/matcher.js';
+import type { MatchResult } from '../match/matcher.js';
+import { frameSignature } from '../track/scene.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
-import type { Bus } from '../util/bus.js';
+import type { Bus, TrackCorrectionEvent } from '../util/bus.js';
 import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Box, RgbImage } from '../vision/types.js';
@@ -54,14 +57,17 @@ export interface LoopOptions {
   idleMs?: number;
   /** processFrames: frames per analyze call. */
   batchFrames?: number;
+  /** Goes into track ids; default: 8 random hex digits per loop. */
+  runId?: string;
 }
 
 export interface LatestBox {
   box: Box;
-  /** Decided person's name; null for unknown or undecided (and for gated-out faces). */
+  /** Decided person's name when this face supports it; null for unknown, undecided, gated-out or unsupported faces. */
   name: string | null;
   /** Same as name (the web page's AnnotatedFace.label). */
   label: string | null;
+  /** The face's similarity to the named person (else to its nearest person); null when not embedded. */
   similarity: number | null;
   track: string | null;
 }
@@ -98,6 +104,9 @@ export class PipelineLoop {
   /** Track id → snapshot saved for best-face version. */
   private readonly snaps = new Map<string, { version: number; id: string }>();
   private matcher: LiveMatcher | null = null;
+  private readonly corrections: TrackCorrectionEvent[] = [];
+  private offCorrections: (() => void) | null = null;
+  private runId: string | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
 
@@ -108,7 +117,10 @@ export class PipelineLoop {
 
   start(): void {
     if (this.running) return;
+    this.listen();
     this.running = true;
+    // Build the matcher now, so its operating point is known (metrics) before the first face.
+    this.currentMatcher().catch((e: unknown) => this.opts.log.warn({ err: e }, 'pipeline: facebank not readable yet'));
     this.loop = this.run();
   }
 
@@ -120,6 +132,25 @@ export class PipelineLoop {
     await this.flush(this.clock.now());
     this.matcher?.close();
     this.matcher = null;
+    this.offCorrections?.();
+    this.offCorrections = null;
+  }
+
+  /** Queue the page's corrections for the trackers (applied in tick order). */
+  private listen(): void {
+    this.offCorrections ??= this.opts.bus.on('correction', (c) => void this.corrections.push(c));
+  }
+
+  /** Apply queued corrections to live tracks; returns the decisions they cause. */
+  private takeCorrections(): TrackDecision[] {
+    const out: TrackDecision[] = [];
+    for (const c of this.corrections.splice(0)) {
+      const t = this.trackers.get(c.camera);
+      if (!t) continue;
+      const fix = c.kind === 'not-person' ? { kind: c.kind, personId: c.person.id } : { kind: c.kind, person: c.person };
+      out.push(...t.correct(c.track, fix, this.clock.now()));
+    }
+    return out;
   }
 
   /** Faces of the last processed frame of a camera, for the annotated view. */
@@ -129,6 +160,7 @@ export class PipelineLoop {
 
   /** Run frames (in time order) to completion, several per analyze call; returns the events published. */
   async processFrames(frames: readonly LoopFrame[]): Promise<RecognitionEvent[]> {
+    this.listen();
     const size = Math.max(1, this.opts.batchFrames ?? 8);
     const out: RecognitionEvent[] = [];
     const inFlight: Promise<Analyzed>[] = [];
@@ -191,7 +223,7 @@ export class PipelineLoop {
       }
       try {
         // Cameras that went quiet: their tracks still end on time.
-        await this.publish([...this.trackers.values()].flatMap((t) => t.endStale(this.clock.now())), true);
+        await this.publish([...this.takeCorrections(), ...[...this.trackers.values()].flatMap((t) => t.endStale(this.clock.now()))], true);
       } catch (e) {
         this.opts.log.error({ err: e }, 'pipeline: ending tracks failed');
       }
@@ -225,13 +257,14 @@ export class PipelineLoop {
 
   private currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
-    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, matcherOptions(config.match, engine.defaultThreshold));
+    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold);
     return this.matcher.current();
   }
 
   private tracker(camera: string): Tracker {
     let t = this.trackers.get(camera);
-    if (!t) this.trackers.set(camera, (t = new Tracker(camera, this.opts.config.track)));
+    this.runId ??= this.opts.runId ?? randomBytes(4).toString('hex');
+    if (!t) this.trackers.set(camera, (t = new Tracker(camera, this.opts.config.track, this.runId)));
     return t;
   }
 
@@ -263,27 +296,35 @@ export class PipelineLoop {
     const t2 = performance.now();
     this.observer.stage('match', seconds(t2 - t1));
 
-    const decisions: TrackDecision[] = [];
+    const decisions: TrackDecision[] = this.takeCorrections();
     let k = 0;
     frames.forEach((f, i) => {
       const r = analyzed[i] ?? { faces: [], rejected: [] };
       const inputs: TrackInput[] = [
-        ...r.faces.map((face) => ({ box: face.box, quality: face.quality, face: { aligned: face.aligned, embedding: face.embedding }, match: matches[k++]! })),
+        ...r.faces.map((face) => ({
+          box: face.box,
+          quality: face.quality,
+          face: { aligned: face.aligned, embedding: face.embedding },
+          match: matches[k++]!,
+          support: (personId: string) => matcher.similarityTo(face.embedding, personId),
+        })),
         ...r.rejected.map((rj) => ({ box: rj.box, quality: rj.quality })),
       ];
-      const u = this.tracker(f.camera).update(f.time, inputs);
+      const u = this.tracker(f.camera).update(f.time, inputs, frameSignature(f.image));
       decisions.push(...u.decisions);
-      this.latest.set(f.camera, {
+      const latest: LatestFaces = {
         time: f.time,
         image: f.image,
         boxes: inputs.map((inp, j) => ({
           box: inp.box,
           name: u.names[j] ?? null,
           label: u.names[j] ?? null,
-          similarity: inp.match ? inp.match.similarity : null,
+          similarity: u.similarities[j] ?? null,
           track: u.tracks[j] ?? null,
         })),
-      });
+      };
+      this.latest.set(f.camera, latest);
+      this.observer.frame?.(f.camera, latest);
     });
     this.observer.stage('track', seconds(performance.now() - t2));
     const events = await this.publish(decisions, live);

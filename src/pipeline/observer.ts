@@ -1,4 +1,6 @@
 /** What the pipeline reports as it runs; the metrics module implements it (prom-client), tests may record it. */
+import type { LatestFaces } from './loop.js';
+
 export type Stage = 'detect' | 'align' | 'embed' | 'match' | 'track' | 'tick';
 
 export interface PipelineObserver {
@@ -12,6 +14,8 @@ export interface PipelineObserver {
   framesDropped(camera: string, count: number): void;
   /** Seconds from frame decode to event handed to the bus. */
   eventLatency(seconds: number): void;
+  /** Every processed frame's boxes as the live view draws them (name only where the face supports it). */
+  frame?(camera: string, faces: LatestFaces): void;
 }
 
 export const nullObserver: PipelineObserver = {

@@ -1,6 +1,8 @@
 /**
- * Recent recognition events (a bounded ring, one entry per track: a track's later decisions replace its earlier
- * one), persisted to <dataDir>/events.json. The face embedding is kept for corrections; it never leaves the server.
+ * Recognition event history, persisted to <dataDir>/events.json. Every decision is kept as its own entry (a
+ * track's `new`, `update`s and `end` share the track id), so each event stays addressable, and corrections
+ * for it, until the history is full: then the oldest uncorrected entries go first. The face embedding (the
+ * track's best face, kept on its newest entry) is for corrections; it never leaves the server.
  */
 import path from 'node:path';
 import type { RecognitionEvent } from '../pipeline/events.js';
@@ -20,6 +22,10 @@ interface Entry {
 export interface EventQuery {
   person?: string;
   camera?: string;
+  /** One track's events. */
+  track?: string;
+  /** Only corrected events. */
+  corrected?: boolean;
   limit?: number;
 }
 
@@ -34,9 +40,12 @@ export class EventStore {
   }
 
   static async open(dataDir: string, opts: { capacity?: number; saveDelayMs?: number } = {}): Promise<EventStore> {
-    const s = new EventStore(dataDir, opts.capacity ?? 1000, opts.saveDelayMs ?? 1000);
+    const s = new EventStore(dataDir, opts.capacity ?? 3000, opts.saveDelayMs ?? 1000);
     const d = await readJson<Entry[]>(s.file);
-    if (Array.isArray(d)) s.entries = d.slice(-s.capacity);
+    if (Array.isArray(d)) {
+      s.entries = d.filter((x) => x && typeof x === 'object' && x.event && typeof x.event.id === 'string');
+      s.prune();
+    }
     return s;
   }
 
@@ -46,15 +55,25 @@ export class EventStore {
   }
 
   add(event: RecognitionEvent, embedding: Float32Array | null): void {
-    const i = this.entries.findIndex((x) => x.event.track === event.track && x.event.camera === event.camera);
-    let keep: number[] | null = embedding ? Array.from(embedding) : null;
-    if (i >= 0) {
-      keep ??= this.entries[i].embedding;
-      this.entries.splice(i, 1);
+    if (embedding) {
+      // One face per track is enough to learn from (the track's best so far): older entries drop theirs.
+      for (const x of this.entries) if (x.embedding && x.event.track === event.track && x.event.camera === event.camera) x.embedding = null;
     }
-    this.entries.push({ event: { ...event }, embedding: keep });
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    this.entries.push({ event: { ...event }, embedding: embedding ? Array.from(embedding) : null });
+    this.prune();
     this.scheduleSave();
+  }
+
+  /** Over capacity: drop the oldest uncorrected entries first, then the oldest corrected ones. */
+  private prune(): void {
+    let extra = this.entries.length - this.capacity;
+    if (extra <= 0) return;
+    const out: Entry[] = [];
+    for (const x of this.entries) {
+      if (extra > 0 && !x.event.correction) extra--;
+      else out.push(x);
+    }
+    this.entries = extra > 0 ? out.slice(extra) : out;
   }
 
   /** Newest first. */
@@ -62,17 +81,31 @@ export class EventStore {
     const limit = Math.max(1, Math.min(q.limit ?? 100, this.capacity));
     const out: StoredEvent[] = [];
     for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
-      const e = this.entries[i].event;
+      const e = this.entries[i]!.event;
       if (q.camera && e.camera !== q.camera) continue;
+      if (q.track && e.track !== q.track) continue;
+      if (q.corrected && !e.correction) continue;
       if (q.person && (q.person === 'unknown' ? e.person !== null : e.person?.id !== q.person)) continue;
       out.push(e);
     }
     return out;
   }
 
+  /** Number of events held. */
+  get size(): number {
+    return this.entries.length;
+  }
+
   get(id: string): { event: StoredEvent; embedding: Float32Array | null } | null {
     const x = this.entries.find((e) => e.event.id === id);
-    return x ? { event: x.event, embedding: x.embedding ? Float32Array.from(x.embedding) : null } : null;
+    if (!x) return null;
+    // An event that kept no face learns from the newest face of its track.
+    let emb = x.embedding;
+    for (let i = this.entries.length - 1; !emb && i >= 0; i--) {
+      const y = this.entries[i]!;
+      if (y.event.track === x.event.track && y.event.camera === x.event.camera) emb = y.embedding;
+    }
+    return { event: x.event, embedding: emb ? Float32Array.from(emb) : null };
   }
 
   markCorrected(id: string, kind: 'reassigned' | 'not-person', personId: string): void {

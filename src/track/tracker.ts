@@ -1,14 +1,20 @@
 /**
- * Pure per-camera tracker, driven by frame time (ms) so it is deterministic.
+ * Pure per-camera tracker, driven by frame time (ms) so it is deterministic. Tracks follow faces, not boxes.
  *
  * Association: greedy by IoU (≥ track.iou, highest first), then, for what is left, by centre distance
- * (≤ one box side, areas within 2.25×). Gated-out detections (no embedding) only keep a track alive;
- * only embedded faces start tracks.
+ * (≤ one box side, areas within 2.25×), and for embedded faces only when the face looks like the track: cosine
+ * ≥ track.appearance to one of the track's last RECENT embedded faces. A track whose place (IoU ≥ track.iou) is
+ * taken by a face that does not look like it ends there and then; that face starts its own track.
+ * Gated-out detections (no embedding) only keep a track alive and are never drawn with its name; only embedded
+ * faces start tracks. A scene cut (the frame's colour layout jumps, see scene.ts) or time going backwards ends
+ * every track.
  * Voting: each embedded frame votes for its matched person (or "no confident match") with weight
  * qualityWeight(). A person is named once they have ≥ confirmFrames matched frames AND more than half the
  * weight of all person votes (a tie names nobody). A track is declared unknown after unknownFrames frames
- * without a confident match, or when two people tie with ≥ confirmFrames frames each. A name, once given,
- * is only replaced by another name.
+ * without a confident match, or when two people tie with ≥ confirmFrames frames each. Votes replace a name only
+ * with another name; a named track loses its name (an update to unknown, votes cleared) after dropFrames faces
+ * in a row clearly under its person's threshold (by more than dropMargin). A correction ("not this person",
+ * "this is X") changes a live track's decision at once, and the person it rules out gets no more votes there.
  * Events: 'new' at the first decision, 'update' when the decision changes or the named person's best similarity
  * rises by ≥ 0.05 (at most once a second), 'end' after endAfterSeconds unseen. Undecided tracks end silently.
  */
@@ -17,11 +23,14 @@ import type { MatchResult } from '../match/matcher.js';
 import type { PersonRef } from '../pipeline/events.js';
 import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
 import { centreDistance, iou, sizeRatio } from './geometry.js';
+import { signatureDistance } from './scene.js';
 
 export const IMPROVE_STEP = 0.05;
 export const IMPROVE_INTERVAL_MS = 1000;
 const CENTRE_MAX = 1.0;
 const AREA_RATIO_MAX = 2.25;
+/** Embedded faces a track remembers for the appearance check. */
+const RECENT = 5;
 
 export interface TrackInput {
   box: Box;
@@ -30,7 +39,12 @@ export interface TrackInput {
   face?: { aligned: RgbImage; embedding: Float32Array };
   /** The matcher's result for `face`. */
   match?: MatchResult;
+  /** Best-of similarity of `face` to one person (the track's); without it, the match's own similarity is used. */
+  support?: (personId: string) => number;
 }
+
+/** A correction from the page, applied to a live track. */
+export type TrackCorrection = { kind: 'not-person'; personId: string } | { kind: 'reassigned'; person: PersonRef };
 
 export interface BestFace {
   aligned: RgbImage;
@@ -63,8 +77,12 @@ export interface TrackUpdate {
   decisions: TrackDecision[];
   /** Per input: the track it joined (null for a rejected detection that joined none). */
   tracks: (string | null)[];
-  /** Per input: the track's decided person (null: unknown or undecided). */
+  /** Per input: the track's decided person when this face supports it (null: unknown, undecided, gated out, or unsupported). */
   names: (string | null)[];
+  /** Per input: the face's similarity to the named person, else to its nearest person (null: not embedded). */
+  similarities: (number | null)[];
+  /** A scene cut was seen on this frame. */
+  cut: boolean;
 }
 
 const clamp01 = (x: number) => (x > 1 ? 1 : x > 0 ? x : 0);
@@ -108,15 +126,39 @@ interface Track {
   lastEmitTime: number;
   lastEmitSimilarity: number | null;
   best: BestFace | null;
+  /** Normalised embeddings of the last RECENT embedded faces. */
+  recent: Float32Array[];
+  /** Faces in a row clearly under the named person's threshold. */
+  below: number;
+  /** People ruled out by a correction: their matches count as "no confident match". */
+  excluded: Set<string>;
+}
+
+function unit(v: Float32Array): Float32Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+  const inv = n > 0 && Number.isFinite(n) ? 1 / Math.sqrt(n) : 0;
+  return Float32Array.from(v, (x) => x * inv);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return -1;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += a[i]! * b[i]!;
+  return d;
 }
 
 export class Tracker {
   private readonly tracks: Track[] = [];
   private next = 1;
+  private lastTime = -Infinity;
+  private lastScene: Float32Array | null = null;
 
+  /** `run` goes into track ids (`<camera>-<run>-<n>`), so ids stay unique across restarts. */
   constructor(
     readonly camera: string,
     private readonly config: TrackConfig,
+    private readonly run = '',
   ) {}
 
   /** Open tracks (for tests and the web page). */
@@ -124,17 +166,22 @@ export class Tracker {
     return this.tracks.length;
   }
 
-  /** One frame's faces at frame time `time` (ms). */
-  update(time: number, inputs: readonly TrackInput[]): TrackUpdate {
+  /** One frame's faces at frame time `time` (ms); `scene` is the frame's signature (scene.ts) for cut detection. */
+  update(time: number, inputs: readonly TrackInput[], scene?: Float32Array): TrackUpdate {
     const decisions = this.expire(time);
-    const owner = this.associate(inputs);
+    const cut = this.isCut(time, scene);
+    if (cut) decisions.push(...this.expire(time, true));
+    const { owner, displaced } = this.associate(inputs);
+    for (const t of displaced) decisions.push(...this.end(t, time));
     const tracks: (string | null)[] = [];
     const names: (string | null)[] = [];
+    const similarities: (number | null)[] = [];
     inputs.forEach((input, i) => {
       let t = owner[i];
       if (!t && input.face) {
         t = this.open(input, time);
       }
+      similarities.push(input.match && input.match.reason !== 'empty' ? input.match.similarity : null);
       if (!t) {
         tracks.push(null);
         names.push(null);
@@ -143,14 +190,24 @@ export class Tracker {
       t.box = input.box;
       t.quality = input.quality;
       t.lastSeen = time;
+      if (input.face) {
+        t.recent.push(unit(input.face.embedding));
+        if (t.recent.length > RECENT) t.recent.shift();
+      }
       if (input.face && input.match) {
         const d = this.vote(t, input, time);
         if (d) decisions.push(d);
       }
       tracks.push(t.id);
-      names.push(t.decided?.person?.name ?? null);
+      // A name is drawn only on an embedded face that supports it.
+      const who = t.decided?.person;
+      if (who && input.face && input.match) {
+        const s = this.supportOf(input, who.id);
+        similarities[i] = s;
+        names.push(s >= input.match.threshold - this.config.dropMargin ? who.name : null);
+      } else names.push(null);
     });
-    return { decisions, tracks, names };
+    return { decisions, tracks, names, similarities, cut };
   }
 
   /** End every open track (end of a file, shutdown). */
@@ -163,26 +220,73 @@ export class Tracker {
     return this.expire(time);
   }
 
+  /** Apply a correction to a live track; returns the 'update' it causes (none when the track is gone or unchanged). */
+  correct(track: string, c: TrackCorrection, time: number): TrackDecision[] {
+    const t = this.tracks.find((x) => x.id === track);
+    if (!t) return [];
+    const prev = t.decided?.person?.id ?? null;
+    if (c.kind === 'not-person') {
+      t.excluded.add(c.personId);
+      t.votes.delete(c.personId);
+      if (prev !== c.personId) return [];
+      t.decided = { person: null, similarity: t.nearest, confidence: 1 };
+    } else {
+      if (prev === c.person.id) return [];
+      if (prev) t.excluded.add(prev);
+      t.excluded.delete(c.person.id);
+      const weight = [...t.votes.values()].reduce((a, v) => a + v.weight, t.noMatchWeight) + 1;
+      t.votes.clear();
+      t.votes.set(c.person.id, { person: c.person, weight, frames: this.config.confirmFrames, best: -1 });
+      t.decided = { person: c.person, similarity: null, confidence: 1 };
+    }
+    t.below = 0;
+    return [this.emit('update', t, time)];
+  }
+
+  private isCut(time: number, scene: Float32Array | undefined): boolean {
+    const back = time < this.lastTime;
+    this.lastTime = time;
+    const prev = this.lastScene;
+    if (scene) this.lastScene = scene;
+    if (back) return true;
+    return Boolean(scene && prev && this.config.sceneCut < 1 && signatureDistance(prev, scene) > this.config.sceneCut);
+  }
+
+  private end(t: Track, time: number): TrackDecision[] {
+    const i = this.tracks.indexOf(t);
+    if (i >= 0) this.tracks.splice(i, 1);
+    return t.decided ? [{ ...this.decision('end', t, time), duration: (t.lastSeen - t.firstSeen) / 1000 }] : [];
+  }
+
   private expire(time: number, all = false): TrackDecision[] {
     const out: TrackDecision[] = [];
     const limit = this.config.endAfterSeconds * 1000;
     for (let i = this.tracks.length - 1; i >= 0; i--) {
       const t = this.tracks[i]!;
       if (!all && time - t.lastSeen < limit) continue;
-      this.tracks.splice(i, 1);
-      if (t.decided) out.push({ ...this.decision('end', t, time), duration: (t.lastSeen - t.firstSeen) / 1000 });
+      out.push(...this.end(t, time));
     }
     return out.reverse();
   }
 
-  private associate(inputs: readonly TrackInput[]): (Track | undefined)[] {
+  /** Whether an input looks like the track's recent faces (inputs without an embedding: no evidence, yes). */
+  private looksLike(t: Track, input: TrackInput): boolean {
+    if (!input.face || !t.recent.length) return true;
+    const q = unit(input.face.embedding);
+    return t.recent.some((r) => dot(r, q) >= this.config.appearance);
+  }
+
+  private associate(inputs: readonly TrackInput[]): { owner: (Track | undefined)[]; displaced: Track[] } {
     const owner: (Track | undefined)[] = new Array(inputs.length);
     const taken = new Set<Track>();
+    const conflicted = new Set<Track>();
     const pairs: { t: Track; i: number; v: number }[] = [];
     for (const t of this.tracks) {
       inputs.forEach((input, i) => {
         const v = iou(t.box, input.box);
-        if (v >= this.config.iou && v > 0) pairs.push({ t, i, v });
+        if (!(v >= this.config.iou && v > 0)) return;
+        if (this.looksLike(t, input)) pairs.push({ t, i, v });
+        else conflicted.add(t);
       });
     }
     pairs.sort((a, b) => b.v - a.v);
@@ -194,21 +298,22 @@ export class Tracker {
     pairs.forEach(take);
     const near: { t: Track; i: number; v: number }[] = [];
     for (const t of this.tracks) {
-      if (taken.has(t)) continue;
+      if (taken.has(t) || conflicted.has(t)) continue;
       inputs.forEach((input, i) => {
         if (owner[i]) return;
         const v = centreDistance(t.box, input.box);
-        if (v <= CENTRE_MAX && sizeRatio(t.box, input.box) <= AREA_RATIO_MAX) near.push({ t, i, v });
+        if (v <= CENTRE_MAX && sizeRatio(t.box, input.box) <= AREA_RATIO_MAX && this.looksLike(t, input)) near.push({ t, i, v });
       });
     }
     near.sort((a, b) => a.v - b.v);
     near.forEach(take);
-    return owner;
+    // A face that is not the track's took its place: that identity has left.
+    return { owner, displaced: [...conflicted].filter((t) => !taken.has(t)) };
   }
 
   private open(input: TrackInput, time: number): Track {
     const t: Track = {
-      id: `${this.camera}-${this.next++}`,
+      id: this.run ? `${this.camera}-${this.run}-${this.next++}` : `${this.camera}-${this.next++}`,
       box: input.box,
       quality: input.quality,
       firstSeen: time,
@@ -221,9 +326,17 @@ export class Tracker {
       lastEmitTime: -Infinity,
       lastEmitSimilarity: null,
       best: null,
+      recent: [],
+      below: 0,
+      excluded: new Set(),
     };
     this.tracks.push(t);
     return t;
+  }
+
+  /** The face's similarity to a person: the matcher's own figure when given, else the match's similarity. */
+  private supportOf(input: TrackInput, personId: string): number {
+    return input.support ? input.support(personId) : input.match!.similarity;
   }
 
   /** Count one embedded frame; return the decision it causes, if any. */
@@ -234,7 +347,7 @@ export class Tracker {
       const f = input.face!;
       t.best = { aligned: f.aligned, embedding: f.embedding, box: input.box, quality: input.quality, weight: w, time, version: (t.best?.version ?? 0) + 1 };
     }
-    if (m.person) {
+    if (m.person && !t.excluded.has(m.person.id)) {
       const v = t.votes.get(m.person.id) ?? { person: m.person, weight: 0, frames: 0, best: -1 };
       v.person = m.person;
       v.weight += w;
@@ -246,6 +359,21 @@ export class Tracker {
       t.noMatchFrames++;
       if (m.reason !== 'empty') t.nearest = Math.max(t.nearest ?? -1, m.similarity);
     }
+    const named = t.decided?.person;
+    if (named) {
+      const s = this.supportOf(input, named.id);
+      t.below = s < m.threshold - this.config.dropMargin ? t.below + 1 : 0;
+      if (t.below >= this.config.dropFrames) {
+        // The face no longer looks like the person: the name goes, and the track earns a new decision.
+        t.votes.clear();
+        t.noMatchWeight = 0;
+        t.noMatchFrames = 0;
+        t.nearest = s;
+        t.below = 0;
+        t.decided = { person: null, similarity: s, confidence: 1 };
+        return this.emit('update', t, time);
+      }
+    }
     const next = this.judge(t);
     if (!next) return null;
     const prev = t.decided;
@@ -255,6 +383,7 @@ export class Tracker {
     }
     if ((prev.person?.id ?? null) !== (next.person?.id ?? null)) {
       t.decided = next;
+      t.below = 0;
       return this.emit('update', t, time);
     }
     t.decided = next;
@@ -264,7 +393,6 @@ export class Tracker {
     }
     return null;
   }
-
   /** The decision the votes support now, or null to keep the current one. */
   private judge(t: Track): Decided | null {
     let named = 0;
@@ -279,7 +407,7 @@ export class Tracker {
     }
     const total = named + t.noMatchWeight;
     if (lead && !tie && lead.frames >= this.config.confirmFrames && lead.weight > named / 2) {
-      return { person: lead.person, similarity: lead.best, confidence: lead.weight / total };
+      return { person: lead.person, similarity: lead.best > -1 ? lead.best : null, confidence: lead.weight / total };
     }
     if (t.decided?.person) return null;
     const deadlock = tie && [...t.votes.values()].filter((v) => v.weight === lead!.weight && v.frames >= this.config.confirmFrames).length >= 2;

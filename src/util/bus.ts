@@ -1,6 +1,16 @@
 /** One typed event bus that services publish to and subscribe on; no service calls another's internals. */
 import { EventEmitter } from 'node:events';
-import type { CameraStatus, RecognitionEvent } from '../pipeline/events.js';
+import type { OperatingPoint } from '../match/operating-point.js';
+import type { CameraStatus, PersonRef, RecognitionEvent } from '../pipeline/events.js';
+
+/** "Wrong person" on an event of a track that may still be live: the pipeline corrects the track at once. */
+export interface TrackCorrectionEvent {
+  camera: string;
+  track: string;
+  /** not-person: `person` is ruled out for the track; reassigned: the track is `person`. */
+  kind: 'not-person' | 'reassigned';
+  person: PersonRef;
+}
 
 export interface BusEvents {
   /** A track decision. The embedding (best face of the track) stays inside the process: never published. */
@@ -9,6 +19,10 @@ export interface BusEvents {
   /** The facebank changed (enrolment, rename, delete): matchers reload. */
   facebankChanged: [];
   mqttConnection: [{ connected: boolean }];
+  /** A correction from the page (after the facebank has the new sample). */
+  correction: [TrackCorrectionEvent];
+  /** The live matcher's threshold for the facebank's size changed (rebuilt after an enrolment). */
+  operatingPoint: [OperatingPoint];
 }
 
 export class Bus {

@@ -24,7 +24,7 @@ const ROUTES: Op[] = [
   ['get', '/api/cameras/{name}/frame.jpg', 'The latest frame with face boxes and names drawn (JPEG).'],
   ['get', '/api/cameras/{name}/live', 'The latest frame (plain JPEG data URL) and its faces (box, label, similarity, kind known | unknown | gated) for the page to draw.'],
   ['post', '/api/cameras/{name}/capture', "Faces in the camera's latest frame (with the frame itself and who each face resembles), to pick one for enrolment."],
-  ['get', '/api/events', 'Recent recognition decisions, newest first (one per track). person=<id> or person=unknown; limit 1..1000 (default 100).', { query: ['person', 'camera', 'limit'] }],
+  ['get', '/api/events', 'Recognition decisions, newest first (every new/update/end; a track\'s events share its id). person=<id> or person=unknown; track=<id>; corrected=1 for corrected events only; limit 1..1000 (default 100).', { query: ['person', 'camera', 'track', 'corrected', 'limit'] }],
   ['post', '/api/events/{id}/reassign', "Add the event's face as a sample of another person.", { body: 'personId' }],
   ['post', '/api/events/{id}/not-person', "Store the event's face as a negative sample of the person it was matched to."],
   ['get', '/api/snapshots/{id}.jpg', 'A face snapshot (JPEG).'],

@@ -103,6 +103,23 @@ describe('Metrics', () => {
     expect(sample(t, 'facegate_broker_connected')).toBe(1);
   });
 
+  it("reports the matcher's operating point for the facebank size", async () => {
+    const bus = new Bus();
+    const m = new Metrics({ processMetrics: false });
+    const off = m.attach(bus);
+    bus.emit('operatingPoint', { threshold: 0.52, people: 120, targetFpir: 1e-3, source: 'facebank-size' });
+    let t = await m.metricsText();
+    expect(sample(t, 'facegate_match_threshold{source="facebank-size"}')).toBe(0.52);
+    expect(sample(t, 'facegate_match_people')).toBe(120);
+    expect(sample(t, 'facegate_match_target_fpir')).toBe(0.001);
+    bus.emit('operatingPoint', { threshold: 0.6, people: 121, targetFpir: null, source: 'config' });
+    t = await m.metricsText();
+    expect(sample(t, 'facegate_match_threshold{source="config"}')).toBe(0.6);
+    expect(sample(t, 'facegate_match_threshold{source="facebank-size"}')).toBeUndefined();
+    expect(sample(t, 'facegate_match_target_fpir')).toBe(0);
+    off();
+  });
+
   it('uses its own registry, with process metrics, and two instances do not collide', async () => {
     const a = new Metrics();
     const b = new Metrics();

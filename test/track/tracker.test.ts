@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Tracker, qualityWeight, type TrackInput } from '../../src/track/tracker.js';
 import type { MatchResult } from '../../src/match/matcher.js';
-import type { TrackConfig } from '../../src/config/schema.js';
-import type { Box, FaceQuality } from '../../src/vision/types.js';
+import { trackSchema, type TrackConfig } from '../../src/config/schema.js';
+import type { Box, FaceQuality, RgbImage } from '../../src/vision/types.js';
 import { iou, centreDistance } from '../../src/track/geometry.js';
+import { frameSignature, signatureDistance } from '../../src/track/scene.js';
+import { randomUnit, rng, unitWithCosine } from '../../src/match/random.js';
 
-const cfg = (o: Partial<TrackConfig> = {}): TrackConfig => ({ iou: 0.3, confirmFrames: 3, unknownFrames: 5, endAfterSeconds: 2, ...o });
+const cfg = (o: Partial<TrackConfig> = {}): TrackConfig => trackSchema.parse({ iou: 0.3, confirmFrames: 3, unknownFrames: 5, endAfterSeconds: 2, ...o });
 const good: FaceQuality = { size: 120, score: 1, blur: 150, yaw: 0, pitch: 0, roll: 0 };
 const alice = { id: 'a', name: 'alice' };
 const bob = { id: 'b', name: 'bob' };
@@ -17,6 +19,7 @@ const hit = (person: { id: string; name: string } | null, similarity = 0.7): Mat
   candidate: null,
   secondBest: null,
   reason: person ? 'match' : 'below-threshold',
+  threshold: 0.45,
 });
 let tag = 0;
 const face = (box: Box, match: MatchResult, quality: FaceQuality = good): TrackInput => ({
@@ -174,5 +177,114 @@ describe('Tracker', () => {
     const d = t.flush(500);
     expect(d.map((x) => `${x.type}:${x.person?.name ?? 'unknown'}`).sort()).toEqual(['end:alice', 'end:unknown']);
     expect(t.size).toBe(0);
+  });
+});
+
+describe('Tracker: tracks follow faces, not boxes', () => {
+  const D = 64;
+  const rand = rng(11);
+  const A = randomUnit(D, rand);
+  const Bo = randomUnit(D, rand);
+  /** A face at `box` looking like `who` (cosine ≈ 0.9 to it). */
+  const faceOf = (who: Float32Array, box: Box, m: MatchResult, support?: (id: string) => number): TrackInput => ({
+    box,
+    quality: good,
+    match: m,
+    support,
+    face: { aligned: { width: 1, height: 1, data: new Uint8Array(3) }, embedding: unitWithCosine(who, 0.9, rand) },
+  });
+  const kinds = (ds: { type: string; person: { name: string } | null; track: string }[]) => ds.map((d) => `${d.type}:${d.person?.name ?? 'unknown'}:${d.track}`);
+
+  it('ends a named track when a different face takes its place, and the newcomer earns its own decision', () => {
+    const t = new Tracker('door', cfg({ confirmFrames: 2, unknownFrames: 2 }), 'r1');
+    const out: string[] = [];
+    for (let i = 0; i < 3; i++) out.push(...kinds(t.update(i * 200, [faceOf(A, shift(B, i * 5), hit(alice, 0.7))]).decisions));
+    expect(out).toEqual(['new:alice:door-r1-1']);
+    // Within endAfterSeconds, at the same place, a face that looks nothing like the track's (cos ≈ 0).
+    const u = t.update(600, [faceOf(Bo, shift(B, 10), hit(null, 0.1))]);
+    expect(kinds(u.decisions)).toEqual(['end:alice:door-r1-1']);
+    expect(u.tracks).toEqual(['door-r1-2']);
+    expect(u.names).toEqual([null]);
+    const v = t.update(800, [faceOf(Bo, shift(B, 12), hit(null, 0.1))]);
+    expect(kinds(v.decisions)).toEqual(['new:unknown:door-r1-2']);
+    expect(v.names).toEqual([null]);
+  });
+
+  it('keeps a track whose face still looks like it', () => {
+    const t = new Tracker('door', cfg({ confirmFrames: 2 }), 'r1');
+    for (let i = 0; i < 6; i++) expect(t.update(i * 200, [faceOf(A, shift(B, i * 8), hit(alice, 0.7))]).tracks).toEqual(['door-r1-1']);
+  });
+
+  it('ends every track at a scene cut and when time runs backwards', () => {
+    const t = new Tracker('door', cfg({ confirmFrames: 1 }), 'r1');
+    const dark = new Float32Array(16 * 27);
+    const light = new Float32Array(16 * 27);
+    for (let c = 0; c < 16; c++) (dark[c * 27] = 1), (light[c * 27 + 26] = 1);
+    expect(kinds(t.update(0, [faceOf(A, B, hit(alice))], dark).decisions)).toEqual(['new:alice:door-r1-1']);
+    expect(kinds(t.update(200, [faceOf(A, B, hit(alice))], dark).decisions)).toEqual([]);
+    // Same face, same place, but the whole picture changed: a cut ends the track; a new one starts.
+    const u = t.update(400, [faceOf(A, B, hit(alice))], light);
+    expect(u.cut).toBe(true);
+    expect(kinds(u.decisions)).toEqual(['end:alice:door-r1-1', 'new:alice:door-r1-2']);
+    expect(kinds(t.update(100, [faceOf(A, B, hit(alice))], light).decisions)).toEqual(['end:alice:door-r1-2', 'new:alice:door-r1-3']);
+  });
+
+  it('takes the name away after dropFrames faces clearly under the threshold, and never draws it on them', () => {
+    const t = new Tracker('door', cfg({ confirmFrames: 2, unknownFrames: 3, dropFrames: 3, dropMargin: 0.1 }), 'r1');
+    const sim = { a: 0.7 };
+    const support = (id: string) => (id === alice.id ? sim.a : -1);
+    const step = (time: number) => t.update(time, [faceOf(A, B, sim.a >= 0.45 ? hit(alice, sim.a) : hit(null, sim.a), support)]);
+    step(0);
+    const named = step(200);
+    expect(kinds(named.decisions)).toEqual(['new:alice:door-r1-1']);
+    expect(named.names).toEqual(['alice']);
+    expect(named.similarities).toEqual([0.7]);
+    // 0.40 is under the threshold (0.45) but within dropMargin: still drawn, name kept.
+    sim.a = 0.4;
+    expect(step(400).names).toEqual(['alice']);
+    // 0.2 is clearly under: not drawn with the name; the third such face takes the name away.
+    sim.a = 0.2;
+    const seen = [step(600), step(800), step(1000)];
+    expect(seen.map((u) => u.names[0])).toEqual([null, null, null]);
+    expect(seen.map((u) => u.similarities[0])).toEqual([0.2, 0.2, 0.2]);
+    expect(seen.flatMap((u) => kinds(u.decisions))).toEqual(['update:unknown:door-r1-1']);
+  });
+
+  it('applies a "not this person" correction to a live track at once, and the person gets no more votes there', () => {
+    const t = new Tracker('door', cfg({ confirmFrames: 2, unknownFrames: 2 }), 'r1');
+    t.update(0, [faceOf(A, B, hit(alice))]);
+    t.update(200, [faceOf(A, B, hit(alice))]);
+    const d = t.correct('door-r1-1', { kind: 'not-person', personId: alice.id }, 300);
+    expect(kinds(d)).toEqual(['update:unknown:door-r1-1']);
+    const later = [400, 600, 800].flatMap((time) => t.update(time, [faceOf(A, B, hit(alice))]));
+    expect(later.flatMap((u) => kinds(u.decisions))).toEqual([]);
+    expect(later.map((u) => u.names[0])).toEqual([null, null, null]);
+    expect(t.correct('door-r1-9', { kind: 'not-person', personId: alice.id }, 900)).toEqual([]);
+    // "This is bob": the track is bob at once.
+    expect(kinds(t.correct('door-r1-1', { kind: 'reassigned', person: bob }, 1000))).toEqual(['update:bob:door-r1-1']);
+  });
+
+  it('draws no name on a gated-out detection of a named track', () => {
+    const t = new Tracker('door', cfg({ confirmFrames: 1 }), 'r1');
+    expect(t.update(0, [faceOf(A, B, hit(alice))]).names).toEqual(['alice']);
+    const u = t.update(200, [{ box: shift(B, 4), quality: { ...good, blur: 1 } }]);
+    expect(u.tracks).toEqual(['door-r1-1']);
+    expect(u.names).toEqual([null]);
+  });
+});
+
+describe('scene signature', () => {
+  it('is 0 for the same frame and large for a different picture', () => {
+    const img = (f: (x: number, y: number) => [number, number, number]): RgbImage => {
+      const data = new Uint8Array(64 * 36 * 3);
+      for (let y = 0; y < 36; y++) for (let x = 0; x < 64; x++) data.set(f(x, y), (y * 64 + x) * 3);
+      return { width: 64, height: 36, data };
+    };
+    const a = img((x) => (x < 32 ? [20, 20, 20] : [200, 180, 160]));
+    const shifted = img((x) => (x < 34 ? [20, 20, 20] : [200, 180, 160]));
+    const b = img((x) => (x < 32 ? [200, 180, 160] : [20, 20, 20]));
+    expect(signatureDistance(frameSignature(a), frameSignature(a))).toBe(0);
+    expect(signatureDistance(frameSignature(a), frameSignature(shifted))).toBeLessThan(0.15);
+    expect(signatureDistance(frameSignature(a), frameSignature(b))).toBeGreaterThan(0.9);
   });
 });

@@ -106,24 +106,33 @@ describe('AuthStore', () => {
 });
 
 describe('EventStore', () => {
-  it('keeps one entry per track, a bounded ring, and survives a restart', async () => {
+  it("keeps every decision of a track addressable, drops the oldest uncorrected first, and survives a restart", async () => {
     const dir = await tmp();
     const bus = new Bus();
-    const s = await EventStore.open(dir, { capacity: 3 });
+    const s = await EventStore.open(dir, { capacity: 4 });
     s.attach(bus);
     const first = ev({ track: 't1' });
     bus.emit('recognition', first, { embedding: new Float32Array([1, 0]) });
     const update = ev({ track: 't1', type: 'update', person: { id: 'p', name: 'P' } });
     bus.emit('recognition', update, { embedding: null });
-    expect(s.list().map((e) => e.id)).toEqual([update.id]);
+    // Both decisions of the track stay listed and addressable; the update learns from the track's face.
+    expect(s.list().map((e) => e.id)).toEqual([update.id, first.id]);
+    expect(s.list({ track: 't1' })).toHaveLength(2);
+    expect(s.get(first.id)?.event.type).toBe('new');
     expect(s.get(update.id)?.embedding).toEqual(new Float32Array([1, 0]));
+    s.markCorrected(update.id, 'not-person', 'p');
     for (let i = 0; i < 4; i++) bus.emit('recognition', ev(), { embedding: null });
-    expect(s.list()).toHaveLength(3);
+    // Full: the corrected update outlives older and newer uncorrected events.
+    expect(s.list()).toHaveLength(4);
+    expect(s.list().map((e) => e.id)).toContain(update.id);
+    expect(s.list().map((e) => e.id)).not.toContain(first.id);
+    expect(s.list({ corrected: true }).map((e) => e.id)).toEqual([update.id]);
     expect(s.list({ limit: 2 })).toHaveLength(2);
     const kept = s.list().map((e) => e.id);
     await s.close();
-    const again = await EventStore.open(dir, { capacity: 3 });
+    const again = await EventStore.open(dir, { capacity: 4 });
     expect(again.list().map((e) => e.id)).toEqual(kept);
+    expect(again.get(update.id)?.event.correction).toMatchObject({ kind: 'not-person', personId: 'p' });
     await again.close();
   });
 });

@@ -104,6 +104,10 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
   app.get('/events', (c) => {
     const person = c.req.query('person') || undefined;
     const camera = c.req.query('camera') || undefined;
+    const track = c.req.query('track') || undefined;
+    const corrected = c.req.query('corrected');
+    if (track && !/^[A-Za-z0-9_-]{1,80}$/.test(track)) fail(400, 'bad_id', 'That is not a valid track id.');
+    if (corrected !== undefined && corrected !== '1' && corrected !== 'true') fail(400, 'bad_request', 'corrected takes 1 (only corrected events).');
     const limitQ = c.req.query('limit');
     if (person && person !== 'unknown') validId(person, 'person');
     if (camera && !CAMERA_RE.test(camera)) fail(400, 'bad_id', 'That is not a valid camera name.');
@@ -112,7 +116,7 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
       limit = Number(limitQ);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(400, 'bad_limit', 'limit is a whole number from 1 to 1000.');
     }
-    return c.json({ events: events.list({ person, camera, limit }).map(eventJson) });
+    return c.json({ events: events.list({ person, camera, track, corrected: corrected !== undefined, limit }).map(eventJson) });
   });
 
   const mustEvent = (id: string | undefined) => {
@@ -128,6 +132,7 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
     const crop = await snapshotCrop(event.snapshot);
     const s = await facebank.addSample(p.id, { embedding, modelId: engine.embedderId, quality: event.quality, source: 'event', crop });
     events.markCorrected(event.id, 'reassigned', p.id);
+    deps.bus.emit('correction', { camera: event.camera, track: event.track, kind: 'reassigned', person: { id: p.id, name: p.name } });
     return c.json({ ok: true, sampleId: s.id, personId: p.id }, 201);
   });
 
@@ -139,6 +144,7 @@ export function liveRoutes(deps: AppDeps, captures: Captures, clusterThreshold: 
     const crop = await snapshotCrop(event.snapshot);
     const s = await facebank.addSample(p!.id, { embedding, modelId: engine.embedderId, quality: event.quality, source: 'event', crop, negative: true });
     events.markCorrected(event.id, 'not-person', p!.id);
+    deps.bus.emit('correction', { camera: event.camera, track: event.track, kind: 'not-person', person: { id: p!.id, name: p!.name } });
     return c.json({ ok: true, sampleId: s.id, personId: p!.id }, 201);
   });
 

@@ -14,6 +14,7 @@ import { admitted } from '../admission.js';
 import { jpeg, readInside } from '../files.js';
 import { judgeEnrolment, resemblances, type EnrolVerdict } from '../enrol-checks.js';
 import { FacegateError } from '../../util/errors.js';
+import { enrolledPeople, operatingPoint } from '../../match/operating-point.js';
 
 export const sampleJson = (s: Sample) => ({
   id: s.id,
@@ -108,6 +109,8 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
           return { ...p, samples: counts.get(p.id) ?? 0, avatar, avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null };
         })
         .sort((a, b) => a.name.localeCompare(b.name)),
+      // The threshold names are given at with this many people enrolled (match/operating-point.ts).
+      operatingPoint: operatingPoint(config.match, engine.embedderId, engine.defaultThreshold, enrolledPeople(samples, engine.embedderId)),
     });
   });
 

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { IDENTIFICATION_RULES, identificationThreshold, MEASURED_THRESHOLDS } from '../../src/engine/thresholds.js';
+import { enrolledPeople, operatingPoint } from '../../src/match/operating-point.js';
+import { LiveMatcher } from '../../src/match/live.js';
+import { matchSchema } from '../../src/config/schema.js';
+import { Bus } from '../../src/util/bus.js';
+import type { OperatingPoint } from '../../src/match/operating-point.js';
+import type { Person, Sample } from '../../src/store/types.js';
+
+const rule = { sizes: [10, 100, 1000], fpirs: [1e-1, 1e-2, 1e-3], thresholds: [[0.3, 0.35, 0.4], [0.4, 0.45, 0.5], [0.5, 0.55, 0.6]] };
+
+describe('threshold by facebank size', () => {
+  afterEach(() => void delete IDENTIFICATION_RULES['toy']);
+
+  it('interpolates the rule in log N and log FPIR, stricter below the smallest size, extended beyond the largest', () => {
+    IDENTIFICATION_RULES['toy'] = rule;
+    expect(identificationThreshold('toy', 100, 1e-2)).toBeCloseTo(0.45);
+    expect(identificationThreshold('toy', Math.round(10 ** 2.5), 1e-3)).toBeCloseTo(0.575, 3);
+    expect(identificationThreshold('toy', 100, 10 ** -2.5)).toBeCloseTo(0.5);
+    expect(identificationThreshold('toy', 1, 1e-3)).toBeCloseTo(0.5); // fewer than 10 people: the 10-person figure
+    expect(identificationThreshold('toy', 10000, 1e-3)).toBeCloseTo(0.65);
+    expect(identificationThreshold('toy', 100, 1e-4)).toBeCloseTo(0.65);
+    expect(identificationThreshold('toy', 100, 0.5)).toBeCloseTo(0.35); // looser targets than measured: the loosest measured
+    expect(identificationThreshold('unknown-model', 100, 1e-3)).toBeNull();
+    expect(identificationThreshold('toy@1a2b3c', 100, 1e-2)).toBeCloseTo(0.45); // engines' ids carry the file hash
+  });
+
+  it('match.threshold overrides; a model without a rule keeps its 1:1 threshold', () => {
+    IDENTIFICATION_RULES['toy'] = rule;
+    expect(operatingPoint({ targetFpir: 1e-2 }, 'toy', 0.3, 100)).toEqual({ threshold: expect.closeTo(0.45), people: 100, targetFpir: 1e-2, source: 'facebank-size' });
+    expect(operatingPoint({ threshold: 0.7, targetFpir: 1e-2 }, 'toy', 0.3, 100)).toEqual({ threshold: 0.7, people: 100, targetFpir: null, source: 'config' });
+    expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toEqual({ threshold: 0.33, people: 100, targetFpir: null, source: 'one-to-one' });
+  });
+
+  it('the shipped MobileFaceNet rule rises with the facebank and holds FPIR 1e-3 above the 1:1 threshold', () => {
+    const t = [10, 100, 1000, 5000].map((n) => identificationThreshold('mobilefacenet', n, 1e-3)!);
+    for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThanOrEqual(t[i - 1]!);
+    expect(t[0]).toBeGreaterThanOrEqual(MEASURED_THRESHOLDS['mobilefacenet']!);
+    expect(t[3]).toBeLessThan(1);
+  });
+
+  it('the live matcher picks the threshold for the people enrolled and announces it', async () => {
+    IDENTIFICATION_RULES['toy'] = rule;
+    const bus = new Bus();
+    const points: OperatingPoint[] = [];
+    bus.on('operatingPoint', (p) => points.push(p));
+    const people: Person[] = [];
+    const samples: Sample[] = [];
+    const add = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const id = `p${people.length}`;
+        people.push({ id, name: id, created: '', notes: '' });
+        samples.push({ id: `s${id}`, personId: id, embedding: [1, people.length], modelId: 'toy', quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 }, source: 'cli', created: '', negative: false });
+      }
+    };
+    add(10);
+    const live = new LiveMatcher({ people: async () => people, samples: async () => samples }, bus, 'toy', matchSchema.parse({ targetFpir: 1e-2 }), 0.3);
+    expect((await live.current()).options.threshold).toBeCloseTo(0.4);
+    add(90);
+    bus.emit('facebankChanged');
+    expect((await live.current()).options.threshold).toBeCloseTo(0.45);
+    expect(points.map((p) => [p.people, Number(p.threshold.toFixed(3))])).toEqual([
+      [10, 0.4],
+      [100, 0.45],
+    ]);
+    expect(enrolledPeople([...samples, { ...samples[0]!, personId: 'neg', negative: true }], 'toy')).toBe(100);
+    live.close();
+  });
+});
