@@ -16,20 +16,27 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
   let dir: string;
   let port: number;
   let app: ApplianceProcess;
-  let big: string;
+  let bigs: string[];
+  const nextBig = () => bigs.shift()!;
   const dataDir = () => path.join(dir, 'data');
 
   beforeAll(async () => {
     requireBuild();
     dir = await mkdtemp(path.join(os.tmpdir(), 'fg-adm-'));
     port = await freePort();
-    // A 6-megapixel photo of one face on a noisy background: each analysis takes a while, so a burst really queues.
-    big = path.join(dir, 'big.jpg');
-    const face = await sharp(dataPath('identity', 'bbt', 'penny', 'penny1.png')).resize(400, 400).png().toBuffer();
-    await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 20 } } })
-      .composite([{ input: face, left: 1300, top: 800 }])
-      .jpeg({ quality: 80 })
-      .toFile(big);
+    // 6-megapixel photos of one face each on a noisy background: each analysis takes a while, so a burst really
+    // queues. Every upload is a different picture (the page refuses a picture a person already has).
+    const faces = ['penny', 'amy', 'bernadette', 'howard', 'leonard', 'raj', 'sheldon', 'stuart'].flatMap((who) => [1, 2].map((i) => dataPath('identity', 'bbt', who, `${who}${i}.png`)));
+    bigs = [];
+    for (const [k, file] of faces.entries()) {
+      const big = path.join(dir, `big${k}.jpg`);
+      const face = await sharp(file).resize(400, 400).png().toBuffer();
+      await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 20 } } })
+        .composite([{ input: face, left: 1300, top: 800 }])
+        .jpeg({ quality: 80 })
+        .toFile(big);
+      bigs.push(big);
+    }
     const config = [`dataDir: ${dataDir()}`, 'mqtt:', '  url: mqtt://127.0.0.1:9', 'web:', '  host: 127.0.0.1', `  port: ${port}`, '  heavyJobs: 1', '  heavyQueue: 1', ''];
     await writeFile(path.join(dir, 'config.yaml'), config.join('\n'));
     app = new ApplianceProcess(path.join(dir, 'config.yaml'));
@@ -42,9 +49,9 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
 
   it('a burst of uploads: 429 with Retry-After beyond one running and one waiting; retried as told, all are enrolled', async () => {
     const web = new AdminClient(`http://127.0.0.1:${port}`);
-    await web.setup('a long enough password');
+    await web.setup('a long enough password', app.claimCode());
     const person = ((await (await web.req('POST', '/api/people', { name: 'Penny' })).json()) as { id: string }).id;
-    const first = await Promise.all(Array.from({ length: 6 }, () => web.upload(person, [big])));
+    const first = await Promise.all(Array.from({ length: 6 }, () => web.upload(person, [nextBig()])));
     const ok = first.filter((r) => r.status === 200);
     const busy = first.filter((r) => r.status === 429);
     expect(ok.length + busy.length).toBe(6);
@@ -58,7 +65,7 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
     // The refused ones, retried after Retry-After, one at a time: all enrolled.
     let retried = 0;
     for (let left = busy.length; left > 0; ) {
-      const r = await web.upload(person, [big]);
+      const r = await web.upload(person, [nextBig()]);
       if (r.status === 429) {
         await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after'))));
         continue;
@@ -73,7 +80,7 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
   });
 
   it('CLI enrolments sent to the busy appliance wait their turn (Retry-After) and all succeed', async () => {
-    const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => runCli(['enroll', `Big ${i}`, big, '--data-dir', dataDir(), '--json'])));
+    const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => runCli(['enroll', `Big ${i}`, nextBig(), '--data-dir', dataDir(), '--json'])));
     for (const r of runs) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);

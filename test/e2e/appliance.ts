@@ -66,6 +66,13 @@ export class ApplianceProcess {
     }
   }
 
+  /** The one-time claim code an unclaimed appliance prints in its log. */
+  claimCode(): string {
+    const m = /"claimCode":"([^"]+)"/.exec(this.log);
+    if (!m) throw new Error(`no claim code in the log:\n${this.log}`);
+    return m[1]!;
+  }
+
   /** Sends `signal` and resolves with the exit code (or the signal's name). */
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
     const child = this.child;
@@ -84,8 +91,9 @@ export class AdminClient {
 
   constructor(readonly base: string) {}
 
-  async setup(password: string): Promise<void> {
-    const res = await fetch(`${this.base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.base }, body: JSON.stringify({ password }) });
+  /** Claims the appliance with the code from its log and sets the admin password. */
+  async setup(password: string, claimCode: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.base }, body: JSON.stringify({ password, claimCode }) });
     if (!res.ok) throw new Error(`setup: ${res.status} ${await res.text()}`);
     this.cookie = /^(fg_session=[^;]*)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
     this.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
@@ -103,9 +111,10 @@ export class AdminClient {
   }
 
   /** Uploads photos to a person as the page's "add photos" does. */
-  async upload(personId: string, files: string[]): Promise<Response> {
+  /** Uploads photos to a person; `force` adds a face even when it looks more like someone else enrolled. */
+  async upload(personId: string, files: string[], opts: { force?: boolean } = {}): Promise<Response> {
     const form = new FormData();
     for (const f of files) form.append('photos', new Blob([await readFile(f)]), path.basename(f));
-    return this.req('POST', `/api/people/${personId}/photos`, form);
+    return this.req('POST', `/api/people/${personId}/photos${opts.force ? '?force=1' : ''}`, form);
   }
 }

@@ -37,7 +37,7 @@ describe.skipIf(!hasTestData)('SIGKILL during an API enrolment burst', { timeout
 
   it('the facebank is valid and holds every acknowledged enrolment', async () => {
     const web = new AdminClient(`http://127.0.0.1:${port}`);
-    await web.setup('a long enough password');
+    await web.setup('a long enough password', app.claimCode());
     const person = ((await (await web.req('POST', '/api/people', { name: 'Burst' })).json()) as { id: string }).id;
     const acked: string[] = [];
     let inFlight = 0;

@@ -81,7 +81,7 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
 
     it('20 CLI enrolments and page uploads at once: 0 lost, the appliance sees the CLI people at once', async () => {
       const web = new AdminClient(`http://127.0.0.1:${port}`);
-      await web.setup('a long enough password');
+      await web.setup('a long enough password', app.claimCode());
       const webPeople: string[] = [];
       for (const name of ['Web A', 'Web B']) {
         const res = await web.req('POST', '/api/people', { name });
@@ -90,7 +90,7 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
       }
       const [cliRuns, uploads] = await Promise.all([
         Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['enroll', `Cli ${i}`, photo(i + 5), '--data-dir', dataDir(), '--json']))),
-        Promise.all(webPeople.flatMap((id, k) => [0, 1, 2].map((j) => web.upload(id, [photo(k * 3 + j)]).then(async (r) => ({ status: r.status, body: (await r.json()) as { accepted: number; results: { sampleId?: string }[] } }))))),
+        Promise.all(webPeople.flatMap((id, k) => [0, 1, 2].map((j) => web.upload(id, [photo(k * 3 + j)], { force: true }).then(async (r) => ({ status: r.status, body: (await r.json()) as { accepted: number; results: { sampleId?: string }[] } }))))),
       ]);
       for (const r of cliRuns) {
         expect(r.stderr).toBe('');
@@ -109,7 +109,7 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
       expect(listed.json.people.map((p: { name: string }) => p.name).sort()).toEqual(expected);
 
       // A page enrolment after the CLI's must not erase them (the old failure), nor a CLI rename/remove.
-      expect((await web.upload(webPeople[0]!, [photo(6)])).status).toBe(200);
+      expect((await web.upload(webPeople[0]!, [photo(6)], { force: true })).status).toBe(200);
       expect((await runCli(['people', 'rename', 'Cli 0', 'Cli zero', '--data-dir', dataDir()])).code).toBe(0);
       expect((await runCli(['people', 'rm', 'Cli 1', '--data-dir', dataDir()])).code).toBe(0);
       const after = ((await (await web.req('GET', '/api/people')).json()) as { people: { name: string }[] }).people.map((p) => p.name);
