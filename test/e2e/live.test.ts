@@ -21,7 +21,6 @@ import { subscriber, type Received } from '../mqtt/util.js';
 import type { RecognitionEvent } from '../../src/pipeline/events.js';
 
 const ready = hasTestData && hasMosquitto && hasRtspServer;
-if (!ready) console.warn('[e2e] needs ../shared/data, Debian mosquitto and python3-gi GstRtspServer: SKIPPED');
 
 const clip = dataPath('video', 'hamilton', 'short_hamilton_clip.mp4');
 const KNOWN = ['Lin-Manuel Miranda', 'Alex Lacamoire'];

@@ -1,12 +1,15 @@
-/** A real mosquitto broker (Debian's /usr/sbin/mosquitto) on a free local port, for MQTT tests. */
+/** A real mosquitto broker (found by prereqs.mjs: PATH, then the sbin folders) on a free local port, for MQTT tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './ports.js';
+import { locate, need } from './prereqs.mjs';
 
-const BIN = '/usr/sbin/mosquitto';
-export const hasMosquitto = existsSync(BIN);
+/** The broker binary; null when missing (then strict mode has failed the importing test file already). */
+export const mosquittoBinary = locate('mosquitto');
+/** True when mosquitto is installed. Missing: strict mode throws here, otherwise the skip is announced. */
+export const hasMosquitto = need('the tests that use mosquitto', 'mosquitto');
 
 export class Mosquitto {
   private child: ChildProcess | null = null;
@@ -38,7 +41,7 @@ export class Mosquitto {
       );
     }
     this.stderr = '';
-    const child = spawn(BIN, ['-c', path.join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(mosquittoBinary!, ['-c', path.join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
     const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${this.stderr}`))));

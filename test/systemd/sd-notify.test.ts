@@ -1,14 +1,15 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SdNotifier, watchdogInfo } from '../../src/util/sd-notify.js';
+import { locate, need } from '../helpers/prereqs.mjs';
 
-const PYTHON = '/usr/bin/python3';
-const hasPython = existsSync(PYTHON);
-if (!hasPython) console.warn('[facegate tests] /usr/bin/python3 not found: sd-notify socket tests are SKIPPED');
+const hasPython = need('the sd-notify socket tests', 'python3');
+const PYTHON = locate('python3')!;
+const hasSystemdNotify = need('the systemd-notify fallback test', 'systemd-notify');
 
 // A real AF_UNIX datagram socket (Node cannot create one): prints "ready", then one JSON line per datagram.
 const LISTENER = `
@@ -142,7 +143,7 @@ describe.skipIf(!hasPython)('SdNotifier against a real AF_UNIX datagram socket',
     expect(n.errors.join('\n')).toMatch(/sd_notify failed: .*(No such file|Connection refused)/);
   });
 
-  it.skipIf(!existsSync('/usr/bin/systemd-notify'))('falls back to systemd-notify', async () => {
+  it.skipIf(!hasSystemdNotify)('falls back to systemd-notify', async () => {
     const sock = path.join(dir, 'sn.sock');
     const l = await listen(sock);
     const n = notifier({ NOTIFY_SOCKET: sock }, 'systemd-notify');

@@ -1,6 +1,5 @@
 /** The admin page in a real chromium (playwright-core): the enrolment flow, cameras, events, unknowns, tokens. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -8,8 +7,10 @@ import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { buildDeps, readRgb, type TestDeps } from './deps.js';
+import { locate, need } from '../helpers/prereqs.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = need('the admin page tests in Chromium', 'chromium');
+const CHROMIUM = locate('chromium')!;
 const SHOTS = path.join(repoRoot, 'test-results', 'web');
 const PASSWORD = 'a long admin password';
 const bbt = (...p: string[]) => dataPath('identity', 'bbt', ...p);
@@ -23,7 +24,7 @@ const unit = (k: number, j = -1) => {
   return v;
 };
 
-describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page in chromium', () => {
+describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
   let d: TestDeps;
   let server: WebServer;
   let base: string;
