@@ -27,6 +27,8 @@ export interface PublisherOptions {
   people?: () => PersonRef[];
   /** Configured camera names, for Home Assistant discovery (cameras seen in status are added). */
   cameras?: () => string[];
+  /** Live camera status, re-read on every connect so the retained status is never an old copy. */
+  cameraStatus?: () => CameraStatus[];
   /** mqtt.js reconnect period, ms. */
   reconnectPeriodMs?: number;
 }
@@ -156,6 +158,7 @@ export class MqttPublisher {
     }
     const opts = { qos: 1 as const, retain: true };
     client.publish(topics.available(this.prefix), 'online', opts, () => {});
+    for (const s of this.opts.cameraStatus?.() ?? []) this.retained.set(topics.cameraStatus(this.prefix, s.camera), JSON.stringify(s));
     for (const [topic, payload] of this.retained) client.publish(topic, payload, { qos: this.qos, retain: true }, () => {});
     this.publishDiscovery();
     void this.drain(this.gen);
