@@ -98,6 +98,8 @@ export class MqttPublisher {
       password: c.password ?? process.env.FACEGATE_MQTT_PASSWORD,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
+      // A refused CONNACK (e.g. wrong credentials) is retried too: the broker's side may be fixed meanwhile.
+      reconnectOnConnackError: true,
       queueQoSZero: false,
       will: { topic: topics.available(this.prefix), payload: Buffer.from('offline'), qos: 1, retain: true },
       ...this.tlsOptions(),
@@ -112,7 +114,15 @@ export class MqttPublisher {
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
-    client.on('error', (err) => this.logOnce(`MQTT error: ${redactUrl(err.message)}`));
+    client.on('error', (err) => {
+      // CONNACK 4/5 (MQTT 3.1.1) and 134/135 (MQTT 5): the broker answered but refused who we are.
+      const refused = [4, 5, 134, 135].includes(Number((err as { code?: unknown }).code));
+      this.logOnce(
+        refused
+          ? `MQTT broker refused the credentials (${err.message}): check mqtt.username and mqtt.password (or FACEGATE_MQTT_PASSWORD); events are queued and retried`
+          : `MQTT error: ${redactUrl(err.message)}`,
+      );
+    });
     this.log.info({ url: redactUrl(url), clientId: this.clientId }, 'MQTT connecting');
   }
 
