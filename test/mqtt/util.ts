@@ -16,8 +16,9 @@ export async function subscriber(url: string, filter: string, opts: IClientOptio
   // Attached before the connection: a persistent session's stored messages arrive right after CONNACK.
   client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
   await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', (e) => (client.end(true), reject(e)));
+    const failed = (e: Error) => (client.end(true), reject(e));
+    client.once('error', failed);
+    client.once('connect', () => (client.off('error', failed), resolve()));
   });
   await client.subscribeAsync(filter, { qos: 1 });
   return { client, got };
