@@ -78,22 +78,25 @@ class Restartable {
   }
 }
 
-/** Resident set (MB), open fds and ffmpeg children of a process, from /proc. */
-function sample(pid: number): { rssMb: number; fds: number; ffmpeg: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  const fds = readdirSync(`/proc/${pid}/fd`).length;
-  let ffmpeg = 0;
+/** Pids of the ffmpeg children of a process, from /proc. */
+function ffmpegChildren(pid: number): number[] {
+  const out: number[] = [];
   for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-      if (m && m[1] === 'ffmpeg' && Number(m[2]) === pid) ffmpeg++;
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      if (m && m[1] === 'ffmpeg' && Number(m[2]) === pid) out.push(Number(p));
     } catch {
       /* gone */
     }
   }
-  return { rssMb, fds, ffmpeg };
+  return out;
+}
+
+/** Resident set (MB), open fds and ffmpeg children of a process, from /proc. */
+function sample(pid: number): { rssMb: number; fds: number; ffmpeg: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  return { rssMb, fds: readdirSync(`/proc/${pid}/fd`).length, ffmpeg: ffmpegChildren(pid).length };
 }
 
 /** Least-squares slope of y over x. */
@@ -175,7 +178,7 @@ async function main(): Promise<void> {
           { name: 'stage', url: `rtsp://127.0.0.1:${rtspPort}/stream` },
           { name: 'door', url: clip, loop: true },
         ],
-        pipeline: { fps: 5, staleAfterSeconds: 5 },
+        pipeline: { fps: 5, staleAfterSeconds: 12 },
         mqtt: { url: `mqtt://127.0.0.1:${mqttPort}`, prefix: 'fb' },
         web: { host: '127.0.0.1', port: webPort },
       }),
@@ -246,15 +249,23 @@ async function main(): Promise<void> {
     }
     await sleep(Math.max(0, end - Date.now()));
 
-    // Drain: everything the appliance counted as emitted must reach the subscriber.
+    // Quiet, then count: the cameras' ffmpeg are paused (SIGSTOP; less than staleAfterSeconds, so nothing restarts),
+    // open tracks end, and once the appliance's counters stand still every event it published must be at the subscriber.
+    clearInterval(sampler);
+    for (const p of ffmpegChildren(pid)) process.kill(p, 'SIGSTOP');
     let m = '';
-    await until('the queue drained', async () => metric((m = await metrics()), 'facegate_events_queued') === 0, 60_000);
-    await sleep(1500); // the metrics counters are refreshed once a second
-    m = await metrics();
+    let last = -1;
+    await until('the appliance went quiet', async () => {
+      m = await metrics();
+      const now = metric(m, 'facegate_events_published_total');
+      const quiet = now === last && metric(m, 'facegate_events_queued') === 0;
+      last = now;
+      if (!quiet) await sleep(1500); // the counters are refreshed once a second
+      return quiet;
+    }, 11_000);
     const published = metric(m, 'facegate_events_published_total');
     const dropped = metric(m, 'facegate_events_dropped_total');
-    await until('the subscriber caught up', () => copies.size >= published, 30_000).catch(() => {});
-    clearInterval(sampler);
+    await until('the subscriber caught up', () => copies.size >= published, 10_000).catch(() => {});
     const unique = copies.size;
     const received = [...copies.values()].reduce((a, b) => a + b, 0);
     app.kill('SIGTERM');
