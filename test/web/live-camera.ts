@@ -22,12 +22,13 @@ export class LiveCameras implements CamerasPort {
 
   /** Starts ffmpeg and the loop. */
   start(deps: { engine: FaceEngine; facebank: Facebank; bus: Bus; config: Config }): void {
-    this.camera = new Camera({ camera: { name: this.name, url: CLIP, loop: true }, defaultFps: 5, defaultWidth: 640, bus: deps.bus });
+    this.camera = new Camera({ camera: { name: this.name, url: CLIP, loop: true }, defaultFps: 3, defaultWidth: 640, bus: deps.bus });
     this.camera.start();
     this.loop = new PipelineLoop({ sources: [this.camera], engine: deps.engine, facebank: deps.facebank, bus: deps.bus, config: deps.config, log: silentLogger() });
     this.loop.start();
   }
 
+  /** Stops the loop and ffmpeg; the last processed frame stays readable. */
   async stop(): Promise<void> {
     await this.loop?.stop();
     await this.camera?.stop();
