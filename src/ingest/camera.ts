@@ -7,7 +7,6 @@
  * The status is announced on every state change and every `statusIntervalSeconds` with live figures.
  */
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import ffmpeg from 'fluent-ffmpeg';
 import { FacegateError } from '../util/errors.js';
 import type { Bus } from '../util/bus.js';
@@ -16,6 +15,7 @@ import { silentLogger } from '../util/log.js';
 import type { CameraStatus } from '../pipeline/events.js';
 import type { RgbImage } from '../vision/types.js';
 import { LatestFrame } from './framer.js';
+import { answers, probeTarget } from './probe.js';
 import {
   OutputSizeReader,
   failureReason,
@@ -67,32 +67,6 @@ const MAX_PRE_SIZE_BYTES = 64 << 20;
 const UNREACHABLE = /connection refused|no such file|cannot be reached|timed out|cannot be resolved/i;
 /** While waiting to restart, the source is probed this often. */
 const PROBE_MS = 1000;
-const PROBE_TIMEOUT_MS = 800;
-
-/** Host and port to probe for a network source, or null (files, devices, unparsable URLs). */
-function probeTarget(url: string): { host: string; port: number } | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return null;
-  }
-  const defaults: Record<string, number> = { 'rtsp:': 554, 'rtsps:': 322, 'http:': 80, 'https:': 443 };
-  const port = u.port ? Number(u.port) : defaults[u.protocol];
-  if (!port || !u.hostname) return null;
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
-}
-
-/** True when something accepts a TCP connection at host:port within the timeout. */
-function answers(target: { host: string; port: number }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: target.host, port: target.port });
-    const done = (ok: boolean) => (s.destroy(), resolve(ok));
-    s.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
 
 export class Camera {
   readonly name: string;
