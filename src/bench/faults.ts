@@ -204,13 +204,16 @@ async function main(): Promise<void> {
     const end = t0 + minutes * 60_000;
     say(`bench:faults: ${minutes} min, a fault every ${periodS} s (broker and RTSP server in turn), pid ${pid}`);
 
-    const samples: Array<{ t: number; rssMb: number; fds: number; ffmpeg: number }> = [];
+    // The main thread's JS heap (from /metrics) tells JavaScript growth apart from native memory (onnxruntime, workers).
+    const samples: Array<{ t: number; rssMb: number; heapMb: number; fds: number; ffmpeg: number }> = [];
     const sampler = setInterval(() => {
-      try {
-        samples.push({ t: (Date.now() - t0) / 60_000, ...sample(pid) });
-      } catch {
-        /* exited */
-      }
+      void metrics().then((text) => {
+        try {
+          samples.push({ t: (Date.now() - t0) / 60_000, heapMb: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20, ...sample(pid) });
+        } catch {
+          /* exited */
+        }
+      });
     }, 5000);
     children.push(async () => clearInterval(sampler));
 
@@ -284,6 +287,7 @@ async function main(): Promise<void> {
       cameraOfflineSeconds: stats(offlineS),
       cameraBackSeconds: stats(onlineS),
       rssMb: { first: samples[0]?.rssMb, last: samples.at(-1)?.rssMb, max: Math.max(...samples.map((s) => s.rssMb)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.rssMb)) },
+      heapMb: { first: samples[0]?.heapMb, last: samples.at(-1)?.heapMb, slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.heapMb)) },
       fds: { min: Math.min(...samples.map((s) => s.fds)), max: Math.max(...samples.map((s) => s.fds)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.fds)) },
       ffmpeg: { min: Math.min(...samples.map((s) => s.ffmpeg)), max: Math.max(...samples.map((s) => s.ffmpeg)), last: samples.at(-1)?.ffmpeg },
       sigtermExit: exitCode,
@@ -295,6 +299,7 @@ async function main(): Promise<void> {
       say(`broker reconnect: median ${result.brokerReconnectSeconds.median} s, max ${result.brokerReconnectSeconds.max} s (${brokerKills} kills)`);
       say(`camera offline after: median ${result.cameraOfflineSeconds.median} s; back after: median ${result.cameraBackSeconds.median} s, max ${result.cameraBackSeconds.max} s (${rtspKills} kills)`);
       say(`RSS ${result.rssMb.first?.toFixed(0)} → ${result.rssMb.last?.toFixed(0)} MB (max ${result.rssMb.max.toFixed(0)}), slope ${result.rssMb.slopePerMin.toFixed(2)} MB/min after warm-up`);
+      say(`main-thread JS heap ${result.heapMb.first?.toFixed(0)} → ${result.heapMb.last?.toFixed(0)} MB, slope ${result.heapMb.slopePerMin.toFixed(2)} MB/min`);
       say(`fds ${result.fds.min}-${result.fds.max} (slope ${result.fds.slopePerMin.toFixed(2)}/min); ffmpeg children ${result.ffmpeg.min}-${result.ffmpeg.max}; SIGTERM exit ${exitCode}`);
     }
   } finally {
