@@ -15,6 +15,7 @@ import { Metrics } from './metrics/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import { MqttPublisher } from './mqtt/publisher.js';
 import { PipelineLoop } from './pipeline/loop.js';
+import { stallingEngine } from './pipeline/stall-hook.js';
 import { AuthStore } from './store/auth.js';
 import { EventStore } from './store/events.js';
 import { Facebank } from './store/facebank.js';
@@ -29,8 +30,12 @@ import { startWebServer } from './web/server.js';
 import type { AppDeps } from './web/ports.js';
 import { healthRoutes } from './web/health.js';
 
-/** A loop that has not ticked for this long is hung: the systemd watchdog stops being fed. */
+/** A loop that has not ticked for this long (or for one watchdog period, if shorter) is hung: the watchdog stops being fed. */
 const LOOP_HUNG_MS = 20_000;
+/** READY waits at most this long for the broker; after it, events wait in the queue and READY says so. */
+const READY_BROKER_WAIT_MS = 5_000;
+/** READY waits at most this long for every camera's first attempt to conclude. */
+const READY_CAMERAS_WAIT_MS = 60_000;
 const SNAPSHOT_MAX_AGE_MS = 7 * 24 * 3600_000;
 
 interface Unit {
@@ -151,7 +156,17 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     await refreshPeople();
     const offPeople = bus.on('facebankChanged', () => void refreshPeople());
     const queueFile = path.join(config.dataDir, 'mqtt-queue.jsonl');
-    const publisher = new MqttPublisher({ config: config.mqtt, bus, url: mqttUrl, log, queueFile, people: () => peopleCache, cameras: () => config.cameras.map((c) => c.name) });
+    const cameras: Camera[] = [];
+    const publisher = new MqttPublisher({
+      config: config.mqtt,
+      bus,
+      url: mqttUrl,
+      log,
+      queueFile,
+      people: () => peopleCache,
+      cameras: () => config.cameras.map((c) => c.name),
+      cameraStatus: () => cameras.map((c) => c.status),
+    });
     publisher.start();
     metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
     let counted = { published: 0, dropped: 0 };
@@ -167,7 +182,6 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 
     step();
     // Cameras: one ffmpeg each; a camera that cannot start is reported, the others run.
-    const cameras: Camera[] = [];
     for (const cam of config.cameras.filter((c) => c.enabled)) {
       const camera = new Camera({
         camera: cam,
@@ -175,6 +189,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         defaultWidth: config.pipeline.frameWidth,
         staleAfterSeconds: config.pipeline.staleAfterSeconds,
         maxBackoffSeconds: config.pipeline.maxBackoffSeconds,
+        statusIntervalSeconds: config.pipeline.statusIntervalSeconds,
         ffmpegPath: config.ffmpeg.path,
         bus,
         log,
@@ -191,9 +206,11 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 
     // The loop: one batched detect → align → embed → match → track pass over all cameras per tick.
     let lastTick = Date.now();
+    let ticked = false;
+    const stallMs = config.debug.stallLoopAfterSeconds;
     const loop = new PipelineLoop({
       sources: cameras,
-      engine,
+      engine: stallMs ? stallingEngine(engine, stallMs * 1000, log) : engine,
       facebank,
       bus,
       config,
@@ -202,6 +219,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       snapshots,
       onTick: () => {
         lastTick = Date.now();
+        ticked = true;
       },
     });
     loop.start();
@@ -243,14 +261,38 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     }
 
     step();
-    if (opts.notify) {
-      await opts.notify.ready(`${cameras.length} camera(s), ${engine.provider}`);
-      opts.notify.startWatchdog(() => Date.now() - lastTick < LOOP_HUNG_MS);
+    if (opts.notify?.enabled) {
+      // READY once the models are loaded (above), the loop has ticked, the broker answered (or its queue took
+      // over), and every camera's first attempt concluded; WATCHDOG=1 only while the loop keeps ticking.
+      const notify = opts.notify;
+      let stopped = false;
+      const t0 = Date.now();
+      const settled = (c: Camera) => c.status.state === 'online' || c.status.lastError !== null;
+      const announce = async () => {
+        while (!stopped) {
+          const waited = Date.now() - t0;
+          const brokerDone = publisher.stats.connected || waited >= READY_BROKER_WAIT_MS;
+          const camerasDone = cameras.every(settled) || waited >= READY_CAMERAS_WAIT_MS;
+          if (ticked && brokerDone && camerasDone) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        if (stopped) return;
+        const online = cameras.filter((c) => c.status.state === 'online').length;
+        const broker = publisher.stats.connected ? 'broker connected' : 'broker unreachable, events queued';
+        await notify.ready(`models loaded (${engine.provider}); ${broker}; ${online}/${cameras.length} camera(s) online`);
+        let hungMs = LOOP_HUNG_MS;
+        const wd = notify.startWatchdog(() => Date.now() - lastTick < hungMs);
+        if (wd) hungMs = Math.min(LOOP_HUNG_MS, wd.usec / 1000);
+        log.info({ watchdogMs: wd?.intervalMs ?? null }, 'told systemd: ready');
+      };
+      const announced = announce().catch((e) => log.warn({ err: (e as Error).message }, 'sd_notify READY failed'));
       units.push({
         name: 'sd-notify',
         stop: async () => {
-          opts.notify!.stopWatchdog();
-          await opts.notify!.stopping();
+          stopped = true;
+          await announced;
+          notify.stopWatchdog();
+          await notify.stopping();
         },
       });
     }

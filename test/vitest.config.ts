@@ -15,5 +15,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     reporters: ['default'],
+    // Strict mode (CI=true or FACEGATE_STRICT=1): a missing prerequisite fails the run before any test.
+    globalSetup: ['test/helpers/strict-setup.ts'],
   },
 });

@@ -125,6 +125,12 @@ export const pipelineSchema = z
     frameWidth: z.number().int().min(64).max(3840).default(640).describe('Default decode width.'),
     staleAfterSeconds: z.number().positive().default(10).describe('Restart a camera when no frame arrives for this long.'),
     maxBackoffSeconds: z.number().positive().default(30).describe('Cap of the exponential restart backoff.'),
+    statusIntervalSeconds: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(10)
+      .describe('Each camera re-publishes its retained status (live fps, last frame time) this often, besides on every change.'),
     quality: qualitySchema.default(qualitySchema.parse({})).describe('Faces below these limits are tracked but not embedded or matched.'),
   })
   .strict();
@@ -224,6 +230,18 @@ export const configSchema = z
     track: trackSchema.default(trackSchema.parse({})).describe('Following faces across frames.'),
     mqtt: mqttSchema.default(mqttSchema.parse({})).describe('Event publishing over MQTT.'),
     web: webSchema.default(webSchema.parse({})).describe('Admin web page and HTTP API.'),
+    debug: z
+      .object({
+        stallLoopAfterSeconds: z
+          .number()
+          .positive()
+          .max(86_400)
+          .optional()
+          .describe('Test hook: the pipeline loop hangs this long after it starts (its inference never returns), so the systemd watchdog stops being fed. Never set in production.'),
+      })
+      .strict()
+      .default({})
+      .describe('Fault injection for tests.'),
   })
   .strict()
   .superRefine((c, ctx) => {

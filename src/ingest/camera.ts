@@ -1,6 +1,10 @@
 /**
  * One camera: an ffmpeg child (fluent-ffmpeg) decoding to raw rgb24 on stdout, supervised.
  * Newest-frame semantics: only the newest complete frame is kept; older untaken frames count as dropped.
+ * A failed camera is restarted with exponential backoff, but while it waits the source is probed once a second
+ * (TCP connect for network sources, existence for files and devices): when a source that did not answer answers
+ * again, the camera restarts at once instead of waiting out a backoff grown during a long outage.
+ * The status is announced on every state change and every `statusIntervalSeconds` with live figures.
  */
 import { existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
@@ -11,6 +15,7 @@ import { silentLogger } from '../util/log.js';
 import type { CameraStatus } from '../pipeline/events.js';
 import type { RgbImage } from '../vision/types.js';
 import { LatestFrame } from './framer.js';
+import { answers, probeTarget } from './probe.js';
 import {
   OutputSizeReader,
   failureReason,
@@ -44,6 +49,8 @@ export interface CameraOptions {
   log?: Logger;
   /** Ms between SIGTERM and SIGKILL when stopping ffmpeg. */
   killGraceMs?: number;
+  /** Seconds between status announcements while nothing changes (live fps, last frame time); default 10. */
+  statusIntervalSeconds?: number;
 }
 
 export interface CameraFrame {
@@ -56,6 +63,10 @@ export interface CameraFrame {
 const FPS_WINDOW_MS = 5000;
 const HEALTHY_MS = 60_000;
 const MAX_PRE_SIZE_BYTES = 64 << 20;
+/** Failure reasons that mean nobody answered at the source's address (failureReason's wording). */
+const UNREACHABLE = /connection refused|no such file|cannot be reached|timed out|cannot be resolved/i;
+/** While waiting to restart, the source is probed this often. */
+const PROBE_MS = 1000;
 
 export class Camera {
   readonly name: string;
@@ -83,6 +94,8 @@ export class Camera {
   private staleKill = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
   private readonly loggedReasons = new Set<string>();
   private endedResolve!: () => void;
   private readonly ended: Promise<void>;
@@ -125,13 +138,16 @@ export class Camera {
     const tick = Math.max(100, Math.min(1000, this.staleMs / 4));
     this.watchdog = setInterval(() => this.checkStale(), tick);
     this.watchdog.unref();
+    this.statusTimer = setInterval(() => this.announce(), (this.opts.statusIntervalSeconds ?? 10) * 1000);
+    this.statusTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     if (this.watchdog) clearInterval(this.watchdog);
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.watchdog = this.restartTimer = null;
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.cancelRestart();
+    this.watchdog = this.statusTimer = null;
     await this.kill();
     if (this.st.state !== 'offline') this.setState({ state: 'offline' });
   }
@@ -234,6 +250,7 @@ export class Camera {
       this.log.info('end of file');
       this.running = false;
       if (this.watchdog) clearInterval(this.watchdog);
+      if (this.statusTimer) clearInterval(this.statusTimer);
       this.setState({ state: 'offline', lastError: 'end of file' });
       this.endedResolve();
       return;
@@ -257,12 +274,55 @@ export class Camera {
     const delay = Math.min(1000 * 2 ** this.attempt, this.maxBackoffMs);
     this.attempt++;
     this.setState({ state: 'offline', lastError: reason });
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      if (!this.running) return;
-      this.st.restarts++;
-      this.spawn();
-    }, delay);
+    this.restartTimer = setTimeout(() => this.restartNow(), delay);
+    if (delay > PROBE_MS) this.probeUntilBack(UNREACHABLE.test(reason));
+  }
+
+  private restartNow() {
+    this.cancelRestart();
+    if (!this.running) return;
+    this.st.restarts++;
+    this.spawn();
+  }
+
+  private cancelRestart() {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.restartTimer = this.probeTimer = null;
+  }
+
+  /**
+   * Probes the source once a second while a restart waits. When the source did not answer (the last attempt found
+   * nobody there, or a probe failed), the first probe that succeeds restarts the camera at once: it came back.
+   * A source that answers all along (it accepts connections but its stream fails) keeps the normal backoff, so a
+   * broken camera is not hammered.
+   */
+  private probeUntilBack(unreachable: boolean) {
+    const url = inputPath(this.opts.camera.url);
+    const target = this.kind === 'rtsp' || this.kind === 'http' ? probeTarget(url) : null;
+    if (!target && this.kind !== 'file' && this.kind !== 'v4l2') return;
+    let wasDown = unreachable;
+    let busy = false;
+    this.probeTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (target ? answers(target) : Promise.resolve(existsSync(url))).then((up) => {
+        busy = false;
+        if (!this.probeTimer || !this.running) return;
+        if (!up) wasDown = true;
+        else if (wasDown) {
+          this.log.info('camera source answers again; restarting now');
+          this.attempt = 0; // the outage is over: a failure now starts the backoff afresh
+          this.restartNow();
+        }
+      });
+    }, PROBE_MS);
+    this.probeTimer.unref();
+  }
+
+  /** Re-announces the current status (live fps and last frame time) while the camera runs. */
+  private announce() {
+    if (this.running) this.opts.bus?.emit('cameraStatus', this.status);
   }
 
   private checkStale() {

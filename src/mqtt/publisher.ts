@@ -28,6 +28,8 @@ export interface PublisherOptions {
   people?: () => PersonRef[];
   /** Configured camera names, for Home Assistant discovery (cameras seen in status are added). */
   cameras?: () => string[];
+  /** Live camera status, re-read on every connect so the retained status is never an old copy. */
+  cameraStatus?: () => CameraStatus[];
   /** mqtt.js reconnect period, ms. */
   reconnectPeriodMs?: number;
   /** Journal of queued events (e.g. <dataDir>/mqtt-queue.jsonl); without it the queue is lost at exit. */
@@ -103,6 +105,8 @@ export class MqttPublisher {
       password: c.password ?? process.env.FACEGATE_MQTT_PASSWORD,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
+      // A refused CONNACK (e.g. wrong credentials) is retried too: the broker's side may be fixed meanwhile.
+      reconnectOnConnackError: true,
       queueQoSZero: false,
       will: { topic: topics.available(this.prefix), payload: Buffer.from('offline'), qos: 1, retain: true },
       ...this.tlsOptions(),
@@ -117,7 +121,15 @@ export class MqttPublisher {
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
-    client.on('error', (err) => this.logOnce(`MQTT error: ${redactUrl(err.message)}`));
+    client.on('error', (err) => {
+      // CONNACK 4/5 (MQTT 3.1.1) and 134/135 (MQTT 5): the broker answered but refused who we are.
+      const refused = [4, 5, 134, 135].includes(Number((err as { code?: unknown }).code));
+      this.logOnce(
+        refused
+          ? `MQTT broker refused the credentials (${err.message}): check mqtt.username and mqtt.password (or FACEGATE_MQTT_PASSWORD); events are queued and retried`
+          : `MQTT error: ${redactUrl(err.message)}`,
+      );
+    });
     this.log.info({ url: redactUrl(url), clientId: this.clientId }, 'MQTT connecting');
   }
 
@@ -172,6 +184,7 @@ export class MqttPublisher {
     }
     const opts = { qos: 1 as const, retain: true };
     client.publish(topics.available(this.prefix), 'online', opts, () => {});
+    for (const s of this.opts.cameraStatus?.() ?? []) this.retained.set(topics.cameraStatus(this.prefix, s.camera), JSON.stringify(s));
     for (const [topic, payload] of this.retained) client.publish(topic, payload, { qos: this.qos, retain: true }, () => {});
     this.publishDiscovery();
     void this.drain(this.gen);

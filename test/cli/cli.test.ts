@@ -92,9 +92,12 @@ describe.skipIf(!hasTestData)('facegate detect / embed / compare / eval', { time
   it('eval detection --json on 20 WIDER images reports AP and recall by size', async () => {
     const r = await run('eval', 'detection', '--json', '--data', dataPath('detection/wider-val-200'), '--limit', '20');
     expect(r.code).toBe(0);
-    expect(r.json.ap50).toBeGreaterThan(0);
-    expect(r.json.ap50).toBeLessThanOrEqual(1);
-    expect(r.json.ap50Min32).toBeGreaterThanOrEqual(r.json.ap50 - 0.2);
+    // Measured 2026-12-05 on these 20 images: AP50 0.435 all, 0.843 on faces >= 32 px (the 200-image set: 0.455 / 0.812).
+    // The bounds catch a broken detector or scorer; faces >= 32 px must meet the product's 0.80 target.
+    expect(r.json.ap50).toBeGreaterThan(0.38);
+    expect(r.json.ap50).toBeLessThan(0.5);
+    expect(r.json.ap50Min32).toBeGreaterThan(0.8);
+    expect(r.json.recallBySize['>=128']).toBeGreaterThan(r.json.recallBySize['<16']);
     expect(Object.keys(r.json.recallBySize)).toEqual(['<16', '16-32', '32-64', '64-128', '>=128']);
   });
 

@@ -1,20 +1,19 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isStrict, howToInstall, locate, testDataRoot } from './prereqs.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Root of the shared face data: FACEGATE_TEST_DATA, else ../shared/data beside the checkout. */
-export const testDataRoot = process.env.FACEGATE_TEST_DATA ?? path.resolve(repoRoot, '../shared/data');
+export { testDataRoot };
 
-export const hasTestData = existsSync(path.join(testDataRoot, 'README.md'));
+export const hasTestData = locate('data') !== null;
 
 if (!hasTestData) {
-  // Said once per test file that imports this, so a skipped suite is never silent.
-  console.warn(
-    `[facegate tests] shared face data not found at ${testDataRoot}: tests that need it are SKIPPED. ` +
-      'Set FACEGATE_TEST_DATA to the folder that holds lfw/, detection/, identity/, video/, models/.',
-  );
+  // Strict mode (CI=true or FACEGATE_STRICT=1): the test file fails. Otherwise said once per test file that
+  // imports this, so a skipped suite is never silent.
+  const why = howToInstall('data');
+  if (isStrict()) throw new Error(`[facegate tests] ${why}. Strict mode (CI=true or FACEGATE_STRICT=1) fails instead of skipping.`);
+  console.warn(`[facegate tests] SKIPPED: tests that need the shared face data: ${why}.`);
 }
 
 export const dataPath = (...parts: string[]) => path.join(testDataRoot, ...parts);

@@ -9,11 +9,17 @@ export interface Received {
   retain: boolean;
 }
 
-/** A real subscriber that records everything it receives. */
-export async function subscriber(url: string, filter: string, opts: IClientOptions = {}): Promise<{ client: MqttClient; got: Received[] }> {
-  const client = await mqtt.connectAsync(url, { reconnectPeriod: 200, ...opts });
-  const got: Received[] = [];
+/** A real subscriber that records everything it receives (into `into`, when given, from the first packet on). */
+export async function subscriber(url: string, filter: string, opts: IClientOptions = {}, into: Received[] = []): Promise<{ client: MqttClient; got: Received[] }> {
+  const client = mqtt.connect(url, { reconnectPeriod: 200, ...opts });
+  const got = into;
+  // Attached before the connection: a persistent session's stored messages arrive right after CONNACK.
   client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  await new Promise<void>((resolve, reject) => {
+    const failed = (e: Error) => (client.end(true), reject(e));
+    client.once('error', failed);
+    client.once('connect', () => (client.off('error', failed), resolve()));
+  });
   await client.subscribeAsync(filter, { qos: 1 });
   return { client, got };
 }

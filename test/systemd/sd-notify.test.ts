@@ -1,63 +1,21 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SdNotifier, watchdogInfo } from '../../src/util/sd-notify.js';
+import { need } from '../helpers/prereqs.mjs';
+import { bindNotifySocket, type NotifySocket } from '../helpers/notify-socket.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasPython = existsSync(PYTHON);
-if (!hasPython) console.warn('[facegate tests] /usr/bin/python3 not found: sd-notify socket tests are SKIPPED');
+const hasPython = need('the sd-notify socket tests', 'python3');
+const hasSystemdNotify = need('the systemd-notify fallback test', 'systemd-notify');
 
-// A real AF_UNIX datagram socket (Node cannot create one): prints "ready", then one JSON line per datagram.
-const LISTENER = `
-import json, socket, sys
-addr = sys.argv[1]
-bind = '\\0' + addr[1:] if addr.startswith('@') else addr
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(bind)
-print('ready', flush=True)
-while True:
-    data = s.recv(65536)
-    print(json.dumps(data.decode('utf-8')), flush=True)
-`;
-
-interface Listener {
-  proc: ChildProcessWithoutNullStreams;
-  next: (n: number, timeoutMs?: number) => Promise<string[]>;
-  /** Everything received and not yet taken. */
-  drain: () => string[];
-}
-
-const listeners: ChildProcessWithoutNullStreams[] = [];
+const listeners: NotifySocket[] = [];
 const notifiers: SdNotifier[] = [];
 
-async function listen(addr: string): Promise<Listener> {
-  const proc = spawn(PYTHON, ['-c', LISTENER, addr]);
-  listeners.push(proc);
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  createInterface({ input: proc.stdout }).on('line', (l) => {
-    lines.push(l);
-    waiters.splice(0).forEach((w) => w());
-  });
-  const waitFor = (count: number, timeoutMs: number) =>
-    new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${count} lines, got ${JSON.stringify(lines)}`)), timeoutMs);
-      const check = () => (lines.length >= count ? (clearTimeout(t), resolve()) : waiters.push(check));
-      check();
-    });
-  await waitFor(1, 5000);
-  expect(lines.shift()).toBe('ready');
-  return {
-    proc,
-    next: async (n, timeoutMs = 5000) => {
-      await waitFor(n, timeoutMs);
-      return lines.splice(0, n).map((l) => JSON.parse(l) as string);
-    },
-    drain: () => lines.splice(0).map((l) => JSON.parse(l) as string),
-  };
+async function listen(addr: string): Promise<NotifySocket> {
+  const l = await bindNotifySocket(addr);
+  listeners.push(l);
+  return l;
 }
 
 const notifier = (env: NodeJS.ProcessEnv, mechanism?: 'python3' | 'systemd-notify') => {
@@ -69,7 +27,7 @@ const notifier = (env: NodeJS.ProcessEnv, mechanism?: 'python3' | 'systemd-notif
 
 afterEach(async () => {
   await Promise.all(notifiers.splice(0).map((n) => n.close()));
-  listeners.splice(0).forEach((p) => p.kill());
+  listeners.splice(0).forEach((l) => l.close());
 });
 
 describe('watchdogInfo', () => {
@@ -142,7 +100,7 @@ describe.skipIf(!hasPython)('SdNotifier against a real AF_UNIX datagram socket',
     expect(n.errors.join('\n')).toMatch(/sd_notify failed: .*(No such file|Connection refused)/);
   });
 
-  it.skipIf(!existsSync('/usr/bin/systemd-notify'))('falls back to systemd-notify', async () => {
+  it.skipIf(!hasSystemdNotify)('falls back to systemd-notify', async () => {
     const sock = path.join(dir, 'sn.sock');
     const l = await listen(sock);
     const n = notifier({ NOTIFY_SOCKET: sock }, 'systemd-notify');

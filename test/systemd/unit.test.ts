@@ -5,11 +5,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { installServiceCommand, planInstall } from '../../src/cli/install-service.js';
 import { repoRoot } from '../helpers/data.js';
+import { locate, need } from '../helpers/prereqs.mjs';
 
 const unitFile = path.join(repoRoot, 'systemd', 'facegate.service');
 const unit = readFileSync(unitFile, 'utf8');
-const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find(existsSync);
-if (!analyze) console.warn('[facegate tests] systemd-analyze not found: unit verification tests are SKIPPED');
+const analyze = need('the systemd-analyze unit checks', 'systemd-analyze') ? locate('systemd-analyze') : null;
 
 /** All values of a key in the [Service] section. */
 const values = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]!.trim());

@@ -11,7 +11,7 @@ import { AuthStore } from '../../src/store/auth.js';
 import { EventStore } from '../../src/store/events.js';
 import { UnknownStore } from '../../src/store/unknowns.js';
 import type { FaceEngine } from '../../src/engine/types.js';
-import type { AppDeps } from '../../src/web/ports.js';
+import type { AppDeps, CamerasPort } from '../../src/web/ports.js';
 import type { RgbImage } from '../../src/vision/types.js';
 import { dataPath } from '../helpers/data.js';
 import { StillCameras } from './fakes.js';
@@ -34,9 +34,9 @@ export async function readRgb(file: string): Promise<RgbImage> {
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
-export interface TestDeps extends AppDeps {
+export interface TestDeps<C extends CamerasPort = StillCameras> extends AppDeps {
   facebank: Facebank;
-  cameras: StillCameras;
+  cameras: C;
   snapshots: Snapshots;
   cleanup(): Promise<void>;
 }
@@ -47,7 +47,10 @@ export interface DepsOptions {
   log?: Logger;
 }
 
-export async function buildDeps(overrides: DepsOptions = {}): Promise<TestDeps> {
+/** Deps with the still-image camera, or with `cameras` (e.g. LiveCameras, a real ffmpeg camera). */
+export async function buildDeps(overrides?: DepsOptions): Promise<TestDeps>;
+export async function buildDeps<C extends CamerasPort>(overrides: DepsOptions & { cameras: C }): Promise<TestDeps<C>>;
+export async function buildDeps(overrides: DepsOptions & { cameras?: CamerasPort } = {}): Promise<TestDeps<CamerasPort>> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'facegate-web-'));
   const engine = await testEngine();
   // The API tests address the app as http://facegate.local.
@@ -68,7 +71,7 @@ export async function buildDeps(overrides: DepsOptions = {}): Promise<TestDeps> 
     auth,
     facebank,
     engine,
-    cameras: new StillCameras('door', frame),
+    cameras: overrides.cameras ?? new StillCameras('door', frame),
     snapshots: new Snapshots(dataDir),
     events,
     unknowns,
