@@ -73,3 +73,8 @@ export function identificationThreshold(modelId: string, people: number, targetF
   const atFpir = r.sizes.map((_, s) => piecewise(r.fpirs.map((f) => -Math.log10(f)), r.thresholds.map((row) => row[s]!), -lf));
   return piecewise(r.sizes.map((x) => Math.log10(x)), atFpir, n);
 }
+
+/** The smallest facebank size the model's open-set rule was measured at, or null without a rule. */
+export function smallestRuleSize(modelId: string): number | null {
+  return IDENTIFICATION_RULES[modelId.split('@')[0]!]?.sizes[0] ?? null;
+}

@@ -1,9 +1,9 @@
 /**
  * The matcher's operating point for the facebank as it is: which threshold applies with N people enrolled, and
- * why. match.threshold wins; else the embedder's open-set rule for match.targetFpir at N (engine/thresholds.ts);
- * else the embedder's 1:1 threshold at FAR 1e-3.
+ * why. match.threshold wins; else the embedder's open-set rule for match.targetFpir at N (engine/thresholds.ts),
+ * tied to the 1:1 threshold at N = 1; else the embedder's 1:1 threshold at FAR 1e-3.
  */
-import { identificationThreshold } from '../engine/thresholds.js';
+import { identificationThreshold, smallestRuleSize } from '../engine/thresholds.js';
 import type { Sample } from '../store/types.js';
 
 export interface OperatingPoint {
@@ -27,9 +27,27 @@ export function enrolledPeople(samples: readonly Pick<Sample, 'personId' | 'mode
   return ids.size;
 }
 
+/** The false-accept rate per comparison at which the stored 1:1 thresholds are measured (LFW). */
+export const ONE_TO_ONE_FAR = 1e-3;
+
 export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne: number, people: number): OperatingPoint {
   if (match.threshold !== undefined) return { threshold: match.threshold, people, targetFpir: null, source: 'config' };
   const t = identificationThreshold(modelId, people, match.targetFpir);
   if (t === null) return { threshold: oneToOne, people, targetFpir: null, source: 'one-to-one' };
-  return { threshold: t, people, targetFpir: match.targetFpir, source: 'facebank-size' };
+  return { threshold: smallFacebank(modelId, oneToOne, people, match.targetFpir) ?? t, people, targetFpir: match.targetFpir, source: 'facebank-size' };
+}
+
+/**
+ * Below the rule's smallest measured size: with one person enrolled a stranger meets one comparison, so the 1:1
+ * threshold (FAR 1e-3) is the FPIR 1e-3 point; between 1 and the smallest size the threshold is interpolated in
+ * log N. Only for targets of at least 1e-3, where the 1:1 threshold is as strict as needed or stricter; for
+ * stricter targets the smallest size's figure stays (null).
+ */
+function smallFacebank(modelId: string, oneToOne: number, people: number, targetFpir: number): number | null {
+  const smallest = smallestRuleSize(modelId);
+  if (smallest === null || people >= smallest || targetFpir < ONE_TO_ONE_FAR) return null;
+  const atSmallest = identificationThreshold(modelId, smallest, targetFpir)!;
+  if (oneToOne >= atSmallest) return null;
+  const f = Math.log10(Math.max(people, 1)) / Math.log10(smallest);
+  return Math.ceil((oneToOne + (atSmallest - oneToOne) * f) * 1000) / 1000;
 }

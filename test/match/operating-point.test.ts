@@ -32,6 +32,20 @@ describe('threshold by facebank size', () => {
     expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toEqual({ threshold: 0.33, people: 100, targetFpir: null, source: 'one-to-one' });
   });
 
+  it('below the smallest measured size the threshold runs from the 1:1 threshold at one person, in log N', () => {
+    IDENTIFICATION_RULES['toy'] = rule;
+    const at = (n: number, target = 1e-3, oneToOne = 0.44) => operatingPoint({ targetFpir: target }, 'toy', oneToOne, n).threshold;
+    expect(at(1)).toBeCloseTo(0.44);
+    expect(at(0)).toBeCloseTo(0.44);
+    expect(at(Math.round(10 ** 0.5))).toBeCloseTo(0.44 + 0.06 * Math.log10(3), 2);
+    expect(at(10)).toBeCloseTo(0.5);
+    for (let n = 1; n < 10; n++) expect(at(n + 1)).toBeGreaterThanOrEqual(at(n));
+    // A stricter target than the 1:1 threshold's FAR keeps the smallest size's figure (the 1:1 point is too loose).
+    expect(at(1, 1e-4)).toBeCloseTo(identificationThreshold('toy', 10, 1e-4)!);
+    // A 1:1 threshold already stricter than the rule's is not loosened.
+    expect(at(1, 1e-3, 0.7)).toBeCloseTo(0.5);
+  });
+
   it('the shipped MobileFaceNet rule rises with the facebank and holds FPIR 1e-3 above the 1:1 threshold', () => {
     const t = [10, 100, 1000, 5000].map((n) => identificationThreshold('mobilefacenet', n, 1e-3)!);
     for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThanOrEqual(t[i - 1]!);
