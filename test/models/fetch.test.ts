@@ -26,7 +26,10 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
   const model = (route: string): PinnedModel => ({ ...YUNET_N, url: `${base}/${route}/${YUNET_N.sourceName}` });
   const left = () => readdirSync(dir);
 
+  // CI points the mirror at the shared copy for set-up; these tests choose their own sources.
+  const mirrorFromEnv = process.env[MIRROR_ENV];
   beforeAll(async () => {
+    delete process.env[MIRROR_ENV];
     body = readFileSync(path.join(yunetDir, YUNET_N.sourceName));
     server = http.createServer((req, res) => {
       requests.push(req.url ?? '');
@@ -54,6 +57,7 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterAll(async () => {
+    if (mirrorFromEnv !== undefined) process.env[MIRROR_ENV] = mirrorFromEnv;
     for (const s of sockets) s.destroy();
     await new Promise((r) => server.close(r));
   });
