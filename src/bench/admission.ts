@@ -107,7 +107,11 @@ async function run(dir: string, photo: string, heavyJobs: number, heavyQueue: nu
       await new Promise((r) => setTimeout(r, 500));
     }
     // Sign in as the page does and make a person to upload to.
-    const setup = await fetch(`${base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ password: 'bench password 1' }) });
+    // An unclaimed appliance logs its one-time claim code; set-up needs it.
+    const claimCode = /"claimCode":"([^"]+)"/.exec(log)?.[1];
+    if (!claimCode) throw new Error(`no claim code in the log: ${log}`);
+    const setup = await fetch(`${base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ password: 'bench password 1', claimCode }) });
+    if (!setup.ok) throw new Error(`set-up refused: ${setup.status} ${await setup.text()}`);
     const cookie = /^(fg_session=[^;]*)/.exec(setup.headers.get('set-cookie') ?? '')![1]!;
     const csrf = ((await setup.json()) as { csrfToken: string }).csrfToken;
     const headers = { cookie, origin: base, 'x-csrf-token': csrf };
