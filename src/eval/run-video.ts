@@ -39,7 +39,7 @@ export async function evalVideo(engine: FaceEngine, facebank: SampleSource, conf
   };
   const loop = new PipelineLoop({ sources: [], engine, facebank, bus: new Bus(), config, log, observer });
   const events: RecognitionEvent[] = [];
-  let batch: LoopFrame[] = [];
+  const batch: LoopFrame[] = [];
   let frames = 0;
   let last = 0;
   for await (const f of readFrames(file, { fps: opts.fps, width: opts.width, ffmpegPath: config.ffmpeg.path })) {

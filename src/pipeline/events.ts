@@ -1,5 +1,5 @@
 /** Payloads that leave the pipeline: MQTT, the web page and `facegate scan` all use these shapes. */
-import type { Box, FaceQuality } from '../vision/types.js';
+import type { FaceQuality } from '../vision/types.js';
 
 export interface PersonRef {
   id: string;

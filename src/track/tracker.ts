@@ -277,7 +277,7 @@ export class Tracker {
   }
 
   private associate(inputs: readonly TrackInput[]): { owner: (Track | undefined)[]; displaced: Track[] } {
-    const owner: (Track | undefined)[] = new Array(inputs.length);
+    const owner = new Array<Track | undefined>(inputs.length);
     const taken = new Set<Track>();
     const conflicted = new Set<Track>();
     const pairs: { t: Track; i: number; v: number }[] = [];

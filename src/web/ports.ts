@@ -33,7 +33,7 @@ export interface FacebankPort {
   person(id: string): MaybePromise<Person | undefined | null>;
   findByName(name: string): MaybePromise<Person | undefined | null>;
   createPerson(name: string): MaybePromise<Person>;
-  renamePerson(id: string, name: string): MaybePromise<Person | unknown>;
+  renamePerson(id: string, name: string): MaybePromise<unknown>;
   deletePerson(id: string): MaybePromise<unknown>;
   addSample(personId: string, sample: NewSample): MaybePromise<Sample>;
   deleteSample(id: string): MaybePromise<unknown>;

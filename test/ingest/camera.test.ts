@@ -44,7 +44,10 @@ describe.skipIf(!hasTestData)('Camera (real ffmpeg, file sources)', { timeout: 3
     // A real picture, not a blank buffer.
     const d = frame!.image.data;
     let min = 255, max = 0;
-    for (let i = 0; i < d.length; i += 97) (min = Math.min(min, d[i]!)), (max = Math.max(max, d[i]!));
+    for (let i = 0; i < d.length; i += 97) {
+      min = Math.min(min, d[i]!);
+      max = Math.max(max, d[i]!);
+    }
     expect(max - min).toBeGreaterThan(50);
     expect(cam.takeLatest()).toBeNull(); // taken already
     expect(cam.status.state).toBe('online');

@@ -13,7 +13,7 @@ import { waitFor } from '../ingest/util.js';
 import { event, mqttConfig, status, subscriber } from './util.js';
 
 const ann = { id: 'p-ann', name: 'Ann' };
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });

@@ -35,6 +35,8 @@ export async function readRgb(file: string): Promise<RgbImage> {
 }
 
 export interface TestDeps<C extends CamerasPort = StillCameras> extends AppDeps {
+  /** The real engine (the pipeline loop needs all of it, the app only its port). */
+  engine: FaceEngine;
   facebank: Facebank;
   cameras: C;
   snapshots: Snapshots;
