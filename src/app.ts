@@ -22,7 +22,7 @@ import { Facebank } from './store/facebank.js';
 import { lockHolder } from './store/lock.js';
 import { Snapshots } from './store/snapshots.js';
 import { UnknownStore } from './store/unknowns.js';
-import { Bus } from './util/bus.js';
+import { Bus } from './events/bus.js';
 import { FacegateError } from './util/errors.js';
 import type { Logger } from './util/log.js';
 import { SdNotifier } from './util/sd-notify.js';

@@ -20,7 +20,7 @@
  */
 import type { TrackConfig } from '../config/schema.js';
 import type { MatchResult } from '../match/matcher.js';
-import type { PersonRef } from '../pipeline/events.js';
+import type { PersonRef } from '../events/types.js';
 import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
 import { centreDistance, iou, sizeRatio } from './geometry.js';
 import { signatureDistance } from './scene.js';

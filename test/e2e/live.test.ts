@@ -22,7 +22,7 @@ import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { hasRtspServer, RtspServer } from '../helpers/rtsp.js';
 import { captureLogger } from '../ingest/util.js';
 import { subscriber, type Received } from '../mqtt/util.js';
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import type { RecognitionEvent } from '../../src/events/types.js';
 
 const ready = hasTestData && hasMosquitto && hasRtspServer;
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { MqttPublisher } from '../../src/mqtt/publisher.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import { FacegateError } from '../../src/util/errors.js';
 import { Mosquitto, hasMosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../ingest/util.js';

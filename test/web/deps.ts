@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 import { AuthStore } from '../../src/store/auth.js';
 import { EventStore } from '../../src/store/events.js';

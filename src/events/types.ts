@@ -42,3 +42,13 @@ export interface CameraStatus {
   /** The last reason ffmpeg gave for failing, in words. */
   lastError: string | null;
 }
+
+/** Which match threshold applies and why (computed by match/operating-point.ts). */
+export interface OperatingPoint {
+  threshold: number;
+  /** People with samples of this embedder (the N of 1:N). */
+  people: number;
+  /** The per-face false-name rate the threshold is chosen for (null when match.threshold is set). */
+  targetFpir: number | null;
+  source: 'config' | 'facebank-size' | 'one-to-one';
+}
