@@ -102,7 +102,7 @@ export class MqttPublisher {
     const options: IClientOptions = {
       clientId: this.clientId,
       username: c.username,
-      password: c.password ?? process.env.FACEGATE_MQTT_PASSWORD,
+      password: c.password,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
       // A refused CONNACK (e.g. wrong credentials) is retried too: the broker's side may be fixed meanwhile.
