@@ -22,7 +22,7 @@ import { Facebank } from './store/facebank.js';
 import { lockHolder } from './store/lock.js';
 import { Snapshots } from './store/snapshots.js';
 import { UnknownStore } from './store/unknowns.js';
-import { Bus } from './util/bus.js';
+import { Bus } from './events/bus.js';
 import { FacegateError } from './util/errors.js';
 import type { Logger } from './util/log.js';
 import { SdNotifier } from './util/sd-notify.js';
@@ -70,7 +70,7 @@ async function ensureDataDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (e) {
-    throw new FacegateError('data-dir', `The data directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? e}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
+    throw new FacegateError('data-dir', `The data directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? String(e)}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
   }
 }
 

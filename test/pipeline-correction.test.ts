@@ -8,7 +8,7 @@ import { decodeImage } from '../src/ingest/still.js';
 import { readFrames } from '../src/ingest/reader.js';
 import { Matcher, matcherOptions } from '../src/match/matcher.js';
 import { PipelineLoop, type LoopFrame } from '../src/pipeline/loop.js';
-import type { RecognitionEvent } from '../src/pipeline/events.js';
+import type { RecognitionEvent } from '../src/events/types.js';
 import { EventStore, type StoredEvent } from '../src/store/events.js';
 import { Facebank } from '../src/store/facebank.js';
 import { createApp } from '../src/web/app.js';

@@ -7,10 +7,10 @@ import { defaultConfig, type Config } from '../src/config/schema.js';
 import type { FaceEngine, FrameFaces } from '../src/engine/types.js';
 import { randomUnit, rng, unitWithCosine } from '../src/match/random.js';
 import { PipelineLoop, type FrameSource, type LoopFrame } from '../src/pipeline/loop.js';
-import type { RecognitionEvent } from '../src/pipeline/events.js';
+import type { RecognitionEvent } from '../src/events/types.js';
 import type { PipelineObserver } from '../src/pipeline/observer.js';
 import type { Person, Sample } from '../src/store/types.js';
-import { Bus } from '../src/util/bus.js';
+import { Bus } from '../src/events/bus.js';
 import { silentLogger } from '../src/util/log.js';
 import type { Box, Face, RgbImage } from '../src/vision/types.js';
 

@@ -29,7 +29,9 @@ export function takePlace() {
 }
 
 export async function api(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = {};
+  /** @type {RequestInit} */
   const init = { method, headers, credentials: 'same-origin' };
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   if (body instanceof FormData) init.body = body;

@@ -366,6 +366,7 @@ function eventItem(e, people, reload) {
 
 // ---------- router ----------
 
+/** @type {Array<[RegExp, (m: RegExpMatchArray) => unknown, string]>} */
 const routes = [
   [/^#\/people\/([A-Za-z0-9_-]+)$/, (m) => personView(m[1]), 'people'],
   [/^#\/people$/, peopleView, 'people'],

@@ -58,6 +58,8 @@ export function onSubmit(form, out, fn) {
 /**
  * A destructive button that asks first, in place: the first press shows `question` with a confirm button
  * (`yes`) and Keep; only the confirm runs `action`.
+ * @param {string} label
+ * @param {{ question: string, yes: string, action: () => unknown, small?: boolean, ariaLabel?: string }} options
  */
 export function confirmButton(label, { question, yes, action, small = true, ariaLabel }) {
   const wrap = h('span', { class: 'confirm' });

@@ -27,7 +27,7 @@ export function drawFaces(stage, width, height, faces) {
     labels.push({ label, box });
   }
   placeLabels(stage, labels);
-  stage.labelsToPlace = labels;
+  labelsOf.set(stage, labels);
 }
 
 function placeLabels(stage, labels) {
@@ -55,9 +55,12 @@ function placeLabels(stage, labels) {
   }
 }
 
+/** Each drawn frame's labels, so a resize can place them again. */
+const labelsOf = new WeakMap();
+
 /** Keeps labels inside the frame when the layout changes (rotation, zoom). */
 const resizer = new ResizeObserver((entries) => {
-  for (const e of entries) if (e.target.labelsToPlace) placeLabels(e.target, e.target.labelsToPlace);
+  for (const e of entries) if (labelsOf.has(e.target)) placeLabels(e.target, labelsOf.get(e.target));
 });
 
 /** Label text and tooltip for a live face. */

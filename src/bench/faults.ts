@@ -107,7 +107,10 @@ function slope(xs: number[], ys: number[]): number {
   const my = ys.reduce((a, b) => a + b, 0) / n;
   let num = 0;
   let den = 0;
-  for (let i = 0; i < n; i++) (num += (xs[i]! - mx) * (ys[i]! - my)), (den += (xs[i]! - mx) ** 2);
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
   return den ? num / den : 0;
 }
 
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     const looped = path.join(dir, 'looped.mp4');
     const loops = Math.min(400, Math.ceil(minutes * 6) + 6);
     const prep = spawnSync(ffmpegBinary(), ['-v', 'error', '-stream_loop', String(loops - 1), '-i', clip, '-an', '-c', 'copy', '-y', looped]);
-    if (prep.status !== 0) throw new Error(`could not prepare the RTSP clip: ${prep.stderr}`);
+    if (prep.status !== 0) throw new Error(`could not prepare the RTSP clip: ${prep.stderr.toString()}`);
     const rtspPort = await freePort();
     const rtsp = new Restartable(python!, [rtspScript, '--port', String(rtspPort), '--file', looped], rtspPort);
     children.push(() => rtsp.kill());

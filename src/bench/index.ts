@@ -13,7 +13,7 @@ import type { FaceEngine } from '../engine/types.js';
 import { modelMacs } from '../models/build.js';
 import { PipelineLoop, type LoopFrame } from '../pipeline/loop.js';
 import type { PipelineObserver } from '../pipeline/observer.js';
-import { Bus } from '../util/bus.js';
+import { Bus } from '../events/bus.js';
 import { silentLogger } from '../util/log.js';
 import type { RgbImage } from '../vision/types.js';
 import { pyramid } from '../vision/mtcnn.js';

@@ -86,7 +86,7 @@ export function samePads(inSize: number, k: number, s: number, d = 1): [number, 
 
 /** Transposes a const of NHWC-broadcast shape (rank ≤ 4) to NCHW [1|C..] order (with H and W swapped if `swap`). */
 function toNchwConst(data: Float32Array, shape: number[], swap: boolean): { data: Float32Array; dims: number[] } {
-  const s = [...Array(4 - shape.length).fill(1), ...shape] as [number, number, number, number];
+  const s = [...new Array<number>(4 - shape.length).fill(1), ...shape] as [number, number, number, number];
   const [n, h, w, c] = s;
   const { hw, at } = planes(swap);
   const out = new Float32Array(data.length);

@@ -11,7 +11,7 @@ import { faceQuality } from '../vision/quality.js';
 import { createEmbedder, l2normalise, type Embedder } from './embedder.js';
 import { createDetector } from './detectors.js';
 import type { Detector } from './detector.js';
-import { thresholdFor } from './thresholds.js';
+import { thresholdFor } from '../match/thresholds.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { FacegateError } from '../util/errors.js';
 

@@ -130,7 +130,10 @@ export async function createMtcnnDetector(
         group.forEach((f, i) => halvings(f).cropInto({ x: 0, y: 0, w: W, h: H }, level.width, level.height, buf, i * slot));
         const out = await pnet.runFloat({ [pIn]: { data: buf, dims: [group.length, level.height, level.width, 3] } });
         let { prob, reg } = out;
-        if (pnetTransposed) (prob = transposeMaps(prob, 1)), (reg = transposeMaps(reg, 4));
+        if (pnetTransposed) {
+          prob = transposeMaps(prob, 1);
+          reg = transposeMaps(reg, 4);
+        }
         const [, oh, ow] = prob.dims;
         group.forEach((_, i) => per[s + i].push(pnetCandidates(prob.data, reg.data, ow, oh, level, W, H, t.pnetThreshold, i, t.layout)));
       }
@@ -156,7 +159,10 @@ export async function createMtcnnDetector(
       const out = await net.runFloat({ [input]: { data: buf, dims: [part.length, size, size, 3] } });
       for (const n of names) {
         const w = out[n].data.length / part.length;
-        if (!acc[n]) (acc[n] = new Float32Array(total * w)), (widths[n] = w);
+        if (!acc[n]) {
+          acc[n] = new Float32Array(total * w);
+          widths[n] = w;
+        }
         acc[n].set(out[n].data, s * widths[n]);
       }
     }
@@ -183,7 +189,7 @@ export async function createMtcnnDetector(
       return h;
     };
     // Stage 1: frames grouped by size.
-    const s1: Detection[][] = new Array(frames.length);
+    const s1 = new Array<Detection[]>(frames.length);
     const groups = new Map<string, number[]>();
     frames.forEach((f, i) => {
       const k = `${f.width}x${f.height}`;

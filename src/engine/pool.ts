@@ -116,7 +116,7 @@ class EngineWorker {
   private relay(line: string): void {
     try {
       const { level, msg, time: _t, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      this.log[PINO_LEVELS[level as number] ?? 'info']({ ...rest, worker: this.index }, String(msg ?? ''));
+      this.log[PINO_LEVELS[level as number] ?? 'info']({ ...rest, worker: this.index }, typeof msg === 'string' ? msg : JSON.stringify(msg ?? ''));
     } catch {
       this.log.info({ worker: this.index }, line.trim());
     }

@@ -76,8 +76,14 @@ export function matchDetections(gt: Box[][], dets: ScoredBox[][], minSize = 0, i
       boxes.forEach((g, k) => {
         if (used[k]) return;
         const o = iou(d.box, g);
-        if (!ignore[k] && o >= bestIou) (best = k), (bestIou = o);
-        if (ignore[k] && o >= bestIgnIou) (bestIgn = k), (bestIgnIou = o);
+        if (!ignore[k] && o >= bestIou) {
+          best = k;
+          bestIou = o;
+        }
+        if (ignore[k] && o >= bestIgnIou) {
+          bestIgn = k;
+          bestIgnIou = o;
+        }
       });
       if (best >= 0) {
         used[best] = true;
@@ -152,7 +158,10 @@ export function evaluateDetection(gt: Box[][], dets: ScoredBox[][], minSize = 32
     gt.forEach((boxes, im) =>
       boxes.forEach((b, k) => {
         const h = boxH(b);
-        if (h >= lo && h < hi) (n += 1), (r += hit.has(`${im}:${k}`) ? 1 : 0);
+        if (h >= lo && h < hi) {
+          n += 1;
+          r += hit.has(`${im}:${k}`) ? 1 : 0;
+        }
       }),
     );
     recallBySize[name] = { recall: n ? r / n : NaN, faces: n };

@@ -68,7 +68,10 @@ export function kFoldAccuracy(foldScores: number[][], foldSame: boolean[][]): Fo
   for (let f = 0; f < foldScores.length; f++) {
     const s: number[] = [];
     const l: boolean[] = [];
-    for (let g = 0; g < foldScores.length; g++) if (g !== f) s.push(...foldScores[g]), l.push(...foldSame[g]);
+    for (let g = 0; g < foldScores.length; g++) if (g !== f) {
+        s.push(...foldScores[g]);
+        l.push(...foldSame[g]);
+      }
     const { threshold } = bestThreshold(s, l);
     let ok = 0;
     foldScores[f].forEach((x, i) => (ok += (x >= threshold) === foldSame[f][i] ? 1 : 0));
@@ -100,6 +103,10 @@ export const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let d = 0;
   let na = 0;
   let nb = 0;
-  for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   return d / (Math.sqrt(na * nb) || 1);
 };

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FaceEngine } from '../engine/types.js';
-import { identificationThreshold } from '../engine/thresholds.js';
+import { identificationThreshold } from '../match/thresholds.js';
 import { Matcher } from '../match/matcher.js';
 import { rng } from '../match/random.js';
 import type { Person, Sample } from '../store/types.js';

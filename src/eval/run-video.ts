@@ -8,8 +8,8 @@ import { readFrames } from '../ingest/reader.js';
 import type { SampleSource } from '../match/live.js';
 import { PipelineLoop, type LatestFaces, type LoopFrame } from '../pipeline/loop.js';
 import { nullObserver, type PipelineObserver } from '../pipeline/observer.js';
-import type { RecognitionEvent } from '../pipeline/events.js';
-import { Bus } from '../util/bus.js';
+import type { RecognitionEvent } from '../events/types.js';
+import { Bus } from '../events/bus.js';
 import type { Logger } from '../util/log.js';
 import { scoreVideo, type Appearance, type BoxSeen, type TrackSeen, type VideoScore } from './video.js';
 
@@ -39,7 +39,7 @@ export async function evalVideo(engine: FaceEngine, facebank: SampleSource, conf
   };
   const loop = new PipelineLoop({ sources: [], engine, facebank, bus: new Bus(), config, log, observer });
   const events: RecognitionEvent[] = [];
-  let batch: LoopFrame[] = [];
+  const batch: LoopFrame[] = [];
   let frames = 0;
   let last = 0;
   for await (const f of readFrames(file, { fps: opts.fps, width: opts.width, ffmpegPath: config.ffmpeg.path })) {

@@ -23,7 +23,10 @@ export function closestToCentre(dets: Detection[], w: number, h: number): Detect
   let bd = Infinity;
   for (const d of dets) {
     const dd = ((d.box[0] + d.box[2]) / 2 - w / 2) ** 2 + ((d.box[1] + d.box[3]) / 2 - h / 2) ** 2;
-    if (dd < bd) (bd = dd), (best = d);
+    if (dd < bd) {
+      bd = dd;
+      best = d;
+    }
   }
   return best;
 }
@@ -56,7 +59,10 @@ export async function embedImages(engine: FaceEngine, dataDir: string, files: re
     const dets = await engine.detect(imgs);
     const crops = imgs.map((img, k) => {
       let d = closestToCentre(dets[k], img.width, img.height);
-      if (!d) (noFace += 1), (d = centredDefault(img.width, img.height));
+      if (!d) {
+        noFace += 1;
+        d = centredDefault(img.width, img.height);
+      }
       return alignFace(img, d.landmarks, 112).image;
     });
     const e = await engine.embedAligned(crops);

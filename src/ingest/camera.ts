@@ -9,10 +9,10 @@
 import { existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import { FacegateError } from '../util/errors.js';
-import type { Bus } from '../util/bus.js';
+import type { Bus } from '../events/bus.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
-import type { CameraStatus } from '../pipeline/events.js';
+import type { CameraStatus } from '../events/types.js';
 import type { RgbImage } from '../vision/types.js';
 import { LatestFrame } from './framer.js';
 import { answers, probeTarget } from './probe.js';

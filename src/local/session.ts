@@ -112,7 +112,7 @@ function request(sock: string, method: string, path: string, body?: Uint8Array):
         try {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
         } catch (e) {
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         }
       });
       res.on('error', reject);
@@ -144,7 +144,7 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
         await sleep(1000 * Math.max(1, Number(reply.headers['retry-after']) || 1));
         continue;
       }
-      if (reply.status !== 200) throw new FacegateError(String(reply.body.error ?? 'appliance'), String(reply.body.message ?? `The appliance answered ${reply.status}.`));
+      if (reply.status !== 200) throw new FacegateError(typeof reply.body.error === 'string' ? reply.body.error : 'appliance', typeof reply.body.message === 'string' ? reply.body.message : `The appliance answered ${reply.status}.`);
       return reply.body as T;
     }
   };

@@ -4,7 +4,7 @@
  */
 import type { MatchConfig } from '../config/schema.js';
 import type { Person, Sample } from '../store/types.js';
-import type { Bus } from '../util/bus.js';
+import type { Bus } from '../events/bus.js';
 import { Matcher, matcherOptions } from './matcher.js';
 import { enrolledPeople, operatingPoint, type OperatingPoint } from './operating-point.js';
 

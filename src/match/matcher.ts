@@ -8,7 +8,7 @@
  * Negatives: P is vetoed when the best similarity to one of P's negative samples ≥ best(P) + negativeMargin;
  * vetoed people are skipped and the ranking goes on with the rest.
  */
-import type { PersonRef } from '../pipeline/events.js';
+import type { PersonRef } from '../events/types.js';
 import type { Person, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
 import { SimdDots } from './simd.js';

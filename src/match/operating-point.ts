@@ -1,19 +1,13 @@
 /**
  * The matcher's operating point for the facebank as it is: which threshold applies with N people enrolled, and
- * why. match.threshold wins; else the embedder's open-set rule for match.targetFpir at N (engine/thresholds.ts),
+ * why. match.threshold wins; else the embedder's open-set rule for match.targetFpir at N (match/thresholds.ts),
  * tied to the 1:1 threshold at N = 1; else the embedder's 1:1 threshold at FAR 1e-3.
  */
-import { identificationThreshold, smallestRuleSize } from '../engine/thresholds.js';
+import { identificationThreshold, smallestRuleSize } from './thresholds.js';
+import type { OperatingPoint } from '../events/types.js';
 import type { Sample } from '../store/types.js';
 
-export interface OperatingPoint {
-  threshold: number;
-  /** People with samples of this embedder (the N of 1:N). */
-  people: number;
-  /** The per-face false-name rate the threshold is chosen for (null when match.threshold is set). */
-  targetFpir: number | null;
-  source: 'config' | 'facebank-size' | 'one-to-one';
-}
+export type { OperatingPoint };
 
 export interface OperatingConfig {
   threshold?: number;

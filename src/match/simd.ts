@@ -6,7 +6,7 @@ import { heapStart, instantiateWasm, reserve, type WasmMemory } from '../util/wa
 
 interface DotsKernel {
   memory: WasmMemory;
-  dots(m: number, q: number, out: number, n: number, d: number): void;
+  dots: (m: number, q: number, out: number, n: number, d: number) => void;
   heapBase(): number;
 }
 

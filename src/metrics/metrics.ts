@@ -4,8 +4,8 @@
  * event-queue state through setters or through collect-time callbacks.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CameraStatus } from '../pipeline/events.js';
-import type { Bus } from '../util/bus.js';
+import type { CameraStatus } from '../events/types.js';
+import type { Bus } from '../events/bus.js';
 import type { PipelineObserver, Stage } from '../pipeline/observer.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

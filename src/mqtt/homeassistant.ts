@@ -1,5 +1,5 @@
 /** Home Assistant MQTT discovery: a presence binary_sensor per person per camera, a face-count sensor per camera. */
-import type { PersonRef } from '../pipeline/events.js';
+import type { PersonRef } from '../events/types.js';
 import { level, topics } from './topics.js';
 
 export interface DiscoveryInput {

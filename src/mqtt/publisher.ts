@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/schema.js';
-import type { CameraStatus, PersonRef, RecognitionEvent } from '../pipeline/events.js';
-import type { Bus } from '../util/bus.js';
+import type { CameraStatus, PersonRef, RecognitionEvent } from '../events/types.js';
+import type { Bus } from '../events/bus.js';
 import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { redactUrl } from '../ingest/ffmpeg.js';
@@ -102,7 +102,7 @@ export class MqttPublisher {
     const options: IClientOptions = {
       clientId: this.clientId,
       username: c.username,
-      password: c.password ?? process.env.FACEGATE_MQTT_PASSWORD,
+      password: c.password,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
       // A refused CONNACK (e.g. wrong credentials) is retried too: the broker's side may be fixed meanwhile.
@@ -297,7 +297,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     const t = setTimeout(() => reject(new Error('timeout')), ms);
     p.then(
       (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
+      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
 }

@@ -14,12 +14,12 @@ import { LiveMatcher, type SampleSource } from '../match/live.js';
 import type { MatchResult } from '../match/matcher.js';
 import { frameSignature } from '../track/scene.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
-import type { Bus, TrackCorrectionEvent } from '../util/bus.js';
+import type { Bus, TrackCorrectionEvent } from '../events/bus.js';
 import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { Box, RgbImage } from '../vision/types.js';
-import type { RecognitionEvent } from './events.js';
-import { nullObserver, type PipelineObserver } from './observer.js';
+import type { RgbImage } from '../vision/types.js';
+import type { RecognitionEvent } from '../events/types.js';
+import { nullObserver, type LatestBox, type LatestFaces, type PipelineObserver } from './observer.js';
 
 export interface FrameSource {
   name: string;
@@ -61,23 +61,7 @@ export interface LoopOptions {
   runId?: string;
 }
 
-export interface LatestBox {
-  box: Box;
-  /** Decided person's name when this face supports it; null for unknown, undecided, gated-out or unsupported faces. */
-  name: string | null;
-  /** Same as name (the web page's AnnotatedFace.label). */
-  label: string | null;
-  /** The face's similarity to the named person (else to its nearest person); null when not embedded. */
-  similarity: number | null;
-  track: string | null;
-}
-
-export interface LatestFaces {
-  time: number;
-  /** The frame these boxes were found on (for the annotated camera view). */
-  image: RgbImage;
-  boxes: LatestBox[];
-}
+export type { LatestBox, LatestFaces };
 
 const systemClock: Clock = {
   now: () => Date.now(),

@@ -10,7 +10,7 @@ export function stallingEngine(engine: FaceEngine, afterMs: number, log: Logger)
   let said = false;
   return new Proxy(engine, {
     get(target, key, receiver) {
-      if (key !== 'analyze' || Date.now() < at) return Reflect.get(target, key, receiver);
+      if (key !== 'analyze' || Date.now() < at) return Reflect.get(target, key, receiver) as unknown;
       if (!said) log.warn('debug.stallLoopAfterSeconds: the pipeline loop hangs now');
       said = true;
       return () => new Promise<never>(() => {});

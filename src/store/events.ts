@@ -5,8 +5,8 @@
  * track's best face, kept on its newest entry) is for corrections; it never leaves the server.
  */
 import path from 'node:path';
-import type { RecognitionEvent } from '../pipeline/events.js';
-import type { Bus } from '../util/bus.js';
+import type { RecognitionEvent } from '../events/types.js';
+import type { Bus } from '../events/bus.js';
 import { readJson } from './auth.js';
 import { DebouncedJsonFile } from './atomic.js';
 

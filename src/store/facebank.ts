@@ -10,7 +10,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import sharp from 'sharp';
-import type { Bus } from '../util/bus.js';
+import type { Bus } from '../events/bus.js';
 import { FacegateError } from '../util/errors.js';
 import { nameKey, normalizeName } from './names.js';
 import type { Logger } from '../util/log.js';

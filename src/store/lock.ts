@@ -45,7 +45,7 @@ export async function lockHolder(dataDir: string): Promise<LockHolder | null> {
     const sock = net.connect(name, () => (connected = true));
     sock.setEncoding('utf8');
     sock.setTimeout(2000, () => sock.destroy());
-    sock.on('data', (d) => (text += d));
+    sock.on('data', (d: string) => (text += d));
     sock.on('error', () => {});
     sock.on('close', () => {
       if (!connected) return resolve(null);

@@ -3,8 +3,8 @@
  * track, kept for web.unknownRetentionHours so the page can cluster and name them. Persisted to <dataDir>/unknowns.json.
  */
 import path from 'node:path';
-import type { RecognitionEvent } from '../pipeline/events.js';
-import type { Bus } from '../util/bus.js';
+import type { RecognitionEvent } from '../events/types.js';
+import type { Bus } from '../events/bus.js';
 import type { FaceQuality } from '../vision/types.js';
 import { readJson } from './auth.js';
 import { DebouncedJsonFile } from './atomic.js';

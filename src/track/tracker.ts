@@ -20,7 +20,7 @@
  */
 import type { TrackConfig } from '../config/schema.js';
 import type { MatchResult } from '../match/matcher.js';
-import type { PersonRef } from '../pipeline/events.js';
+import type { PersonRef } from '../events/types.js';
 import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
 import { centreDistance, iou, sizeRatio } from './geometry.js';
 import { signatureDistance } from './scene.js';
@@ -277,7 +277,7 @@ export class Tracker {
   }
 
   private associate(inputs: readonly TrackInput[]): { owner: (Track | undefined)[]; displaced: Track[] } {
-    const owner: (Track | undefined)[] = new Array(inputs.length);
+    const owner = new Array<Track | undefined>(inputs.length);
     const taken = new Set<Track>();
     const conflicted = new Set<Track>();
     const pairs: { t: Track; i: number; v: number }[] = [];

@@ -96,6 +96,7 @@ export function createLogger(level: string = process.env.FACEGATE_LOG_LEVEL ?? '
     (destination ?? pino.destination(2)) as pino.DestinationStream,
   );
   // pino gives child bindings no formatter; children inherit this override through the prototype chain.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the child's own `this`
   const child = logger.child;
   logger.child = function (this: Logger, bindings: Record<string, unknown>, options?: object) {
     return child.call(this, redact(bindings) as Record<string, unknown>, options);

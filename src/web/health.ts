@@ -3,7 +3,7 @@
  * Mount with `app.route('/', healthRoutes(...))` before any auth middleware.
  */
 import { Hono } from 'hono';
-import type { CameraStatus } from '../pipeline/events.js';
+import type { CameraStatus } from '../events/types.js';
 import { METRICS_CONTENT_TYPE, type Metrics } from '../metrics/metrics.js';
 
 export interface Readiness {

@@ -4,11 +4,11 @@
  * Methods may answer synchronously or with a promise; the app always awaits.
  */
 import type { FaceEngine } from '../engine/types.js';
-import type { CameraStatus } from '../pipeline/events.js';
+import type { CameraStatus } from '../events/types.js';
 import type { Person, Sample, SampleSource } from '../store/types.js';
 import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
 import type { Config } from '../config/schema.js';
-import type { Bus } from '../util/bus.js';
+import type { Bus } from '../events/bus.js';
 import type { Logger } from '../util/log.js';
 import type { AuthStore } from '../store/auth.js';
 import type { EventStore } from '../store/events.js';
@@ -33,7 +33,7 @@ export interface FacebankPort {
   person(id: string): MaybePromise<Person | undefined | null>;
   findByName(name: string): MaybePromise<Person | undefined | null>;
   createPerson(name: string): MaybePromise<Person>;
-  renamePerson(id: string, name: string): MaybePromise<Person | unknown>;
+  renamePerson(id: string, name: string): MaybePromise<unknown>;
   deletePerson(id: string): MaybePromise<unknown>;
   addSample(personId: string, sample: NewSample): MaybePromise<Sample>;
   deleteSample(id: string): MaybePromise<unknown>;

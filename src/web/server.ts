@@ -67,14 +67,14 @@ export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}
   let spkiHash: string | null = null;
 
   if (!tls) {
-    front = http.createServer(listener);
+    front = http.createServer((req, res) => void listener(req, res));
     servers = [front];
   } else {
     const cert = await loadCertificate({ dataDir: deps.config.dataDir, certFile: web.certFile, keyFile: web.keyFile, names: certificateNames(web) });
     fingerprint = cert.fingerprint;
     spkiHash = cert.spkiHash;
     deps.log.info({ fingerprint: cert.fingerprint, file: cert.source, created: cert.created }, cert.created ? 'made a self-signed certificate for the admin page' : 'admin page certificate');
-    const secure = https.createServer({ key: cert.key, cert: cert.cert }, listener);
+    const secure = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => void listener(req, res));
     const hostOk = hostCheck(web.allowedHosts);
     const trusted = proxyList(web.trustedProxies);
     const plain = http.createServer((req, res) => {

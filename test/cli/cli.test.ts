@@ -90,10 +90,10 @@ describe.skipIf(!hasTestData)('facegate detect / embed / compare / eval', { time
   });
 
   it('eval detection --json on 20 WIDER images reports AP and recall by size', async () => {
-    // MTCNN named: these bounds are its own (the default detector's floors are in test/eval/accuracy.test.ts).
+    // MTCNN named: with YuNet-n in engines/, `auto` would pick YuNet, whose figures these bounds are not.
     const r = await run('eval', 'detection', '--json', '--data', dataPath('detection/wider-val-200'), '--limit', '20', '--detector', 'mtcnn');
     expect(r.code).toBe(0);
-    // Measured 2026-12-05 on these 20 images with MTCNN: AP50 0.435 all, 0.843 on faces >= 32 px (the 200-image set: 0.455 / 0.812).
+    // Measured 2026-12-05 (MTCNN) on these 20 images: AP50 0.435 all, 0.843 on faces >= 32 px (the 200-image set: 0.455 / 0.812).
     // The bounds catch a broken detector or scorer; faces >= 32 px must meet the product's 0.80 target.
     expect(r.json.ap50).toBeGreaterThan(0.38);
     expect(r.json.ap50).toBeLessThan(0.5);

@@ -20,10 +20,9 @@ import { chooseFace } from '../../src/engine/choose-face.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { hasRtspServer, RtspServer } from '../helpers/rtsp.js';
-import { freePort } from '../helpers/ports.js';
 import { captureLogger } from '../ingest/util.js';
 import { subscriber, type Received } from '../mqtt/util.js';
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import type { RecognitionEvent } from '../../src/events/types.js';
 
 const ready = hasTestData && hasMosquitto && hasRtspServer;
 

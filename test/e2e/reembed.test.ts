@@ -14,7 +14,7 @@ import { tfliteToOnnx } from '../../src/convert/index.js';
 import { chooseFace } from '../../src/engine/choose-face.js';
 import { engineFromConfig } from '../../src/engine/setup.js';
 import { decodeImage } from '../../src/ingest/still.js';
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import type { RecognitionEvent } from '../../src/events/types.js';
 import { Facebank } from '../../src/store/facebank.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { modelSpec, tfliteBytes } from '../helpers/models.js';

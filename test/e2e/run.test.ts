@@ -43,7 +43,7 @@ describe.skipIf(!ready)('facegate run (process)', () => {
     ].join('\n');
     await writeFile(path.join(dir, 'config.yaml'), config);
     const enrol = spawnSync(process.execPath, [cli, 'enroll', 'Lin-Manuel Miranda', dataPath('video', 'hamilton', 'lin-manuel-miranda.png'), '--data-dir', path.join(dir, 'data')]);
-    if (enrol.status !== 0) throw new Error(`enroll failed: ${enrol.stderr}`);
+    if (enrol.status !== 0) throw new Error(`enroll failed: ${enrol.stderr.toString()}`);
     child = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
     child.stderr!.on('data', (d) => (logs += d));
     child.stdout!.on('data', (d) => (logs += d));

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tfliteToOnnx } from '../../src/convert/index.js';
-import { UNMEASURED_THRESHOLD } from '../../src/engine/thresholds.js';
+import { UNMEASURED_THRESHOLD } from '../../src/match/thresholds.js';
 import { createFaceEngine } from '../../src/engine/index.js';
 import type { FaceEngine } from '../../src/engine/types.js';
 import { decodeImage } from '../../src/ingest/still.js';

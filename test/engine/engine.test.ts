@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaceEngine } from '../../src/engine/index.js';
 import { largestFace, OPEN_GATE } from '../../src/engine/largest.js';

@@ -30,7 +30,7 @@ export async function runAppliance(dir: string, config: Record<string, unknown>,
   let out = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer) => {
-    out += d;
+    out += d.toString();
     waiters.splice(0).forEach((w) => w());
   };
   child.stdout!.on('data', onData);

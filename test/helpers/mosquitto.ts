@@ -33,7 +33,7 @@ export class Mosquitto {
     if (!tool) throw new Error('mosquitto_passwd not found: install the Debian package mosquitto');
     for (const [user, password] of Object.entries(users)) {
       const r = spawnSync(tool, ['-b', file, user, password]);
-      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr.toString()}`);
     }
   }
 
@@ -70,7 +70,7 @@ export class Mosquitto {
     const child = spawn(mosquittoBinary!, ['-c', path.join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
-    const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${this.stderr}`))));
+    const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${this.stderr.toString()}`))));
     died.catch(() => {});
     await Promise.race([waitForPort(this.port), died]);
   }

@@ -36,7 +36,7 @@ export class RtspServer {
       this.tmp = mkdtempSync(path.join(os.tmpdir(), 'facegate-rtsp-'));
       this.file = path.join(this.tmp, 'looped.mp4');
       const r = spawnSync(ffmpegBinary(), ['-v', 'error', '-stream_loop', String(this.loops - 1), '-i', this.clip, '-an', '-c', 'copy', '-y', this.file]);
-      if (r.status !== 0) throw new Error(`could not prepare the RTSP clip: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`could not prepare the RTSP clip: ${r.stderr.toString()}`);
     }
     if (!this.port) this.port = await freePort();
     await this.spawn();

@@ -5,8 +5,8 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Camera } from '../../src/ingest/camera.js';
-import { Bus } from '../../src/util/bus.js';
-import type { CameraStatus } from '../../src/pipeline/events.js';
+import { Bus } from '../../src/events/bus.js';
+import type { CameraStatus } from '../../src/events/types.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
 import { captureLogger, cutClip, waitFor } from './util.js';
@@ -44,7 +44,10 @@ describe.skipIf(!hasTestData)('Camera (real ffmpeg, file sources)', { timeout: 3
     // A real picture, not a blank buffer.
     const d = frame!.image.data;
     let min = 255, max = 0;
-    for (let i = 0; i < d.length; i += 97) (min = Math.min(min, d[i]!)), (max = Math.max(max, d[i]!));
+    for (let i = 0; i < d.length; i += 97) {
+      min = Math.min(min, d[i]!);
+      max = Math.max(max, d[i]!);
+    }
     expect(max - min).toBeGreaterThan(50);
     expect(cam.takeLatest()).toBeNull(); // taken already
     expect(cam.status.state).toBe('online');

@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Camera } from '../../src/ingest/camera.js';
-import { Bus } from '../../src/util/bus.js';
-import type { CameraStatus } from '../../src/pipeline/events.js';
+import { Bus } from '../../src/events/bus.js';
+import type { CameraStatus } from '../../src/events/types.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { RtspServer, hasRtspServer } from '../helpers/rtsp.js';
 import { waitFor } from './util.js';

@@ -27,5 +27,5 @@ export function captureLogger(): { log: Logger; lines: Record<string, unknown>[]
 /** Cuts the first `seconds` of a clip (video only, stream copy) into `out`. */
 export function cutClip(src: string, seconds: number, out: string): void {
   const r = spawnSync(ffmpegBinary(), ['-v', 'error', '-i', src, '-t', String(seconds), '-an', '-c', 'copy', '-y', out]);
-  if (r.status !== 0) throw new Error(`ffmpeg could not cut the clip: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ffmpeg could not cut the clip: ${r.stderr.toString()}`);
 }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { IDENTIFICATION_RULES, identificationThreshold, MEASURED_THRESHOLDS } from '../../src/engine/thresholds.js';
+import { IDENTIFICATION_RULES, identificationThreshold, MEASURED_THRESHOLDS } from '../../src/match/thresholds.js';
 import { enrolledPeople, operatingPoint } from '../../src/match/operating-point.js';
 import { LiveMatcher } from '../../src/match/live.js';
 import { matchSchema } from '../../src/config/schema.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import type { OperatingPoint } from '../../src/match/operating-point.js';
 import type { Person, Sample } from '../../src/store/types.js';
 

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { Bus } from '../../src/util/bus.js';
-import type { CameraStatus } from '../../src/pipeline/events.js';
+import { Bus } from '../../src/events/bus.js';
+import type { CameraStatus } from '../../src/events/types.js';
 import { healthRoutes, type Readiness, type ReadyBody } from '../../src/web/health.js';
 
 const cam = (camera: string, state: CameraStatus['state'], fps: number, restarts = 0): CameraStatus => ({

@@ -3,7 +3,7 @@
  * mirror folder: verified, atomic, nothing left behind on any failure, stalls time out.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';

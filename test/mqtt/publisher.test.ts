@@ -6,14 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { MqttPublisher } from '../../src/mqtt/publisher.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import { FacegateError } from '../../src/util/errors.js';
 import { Mosquitto, hasMosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../ingest/util.js';
 import { event, mqttConfig, status, subscriber } from './util.js';
 
 const ann = { id: 'p-ann', name: 'Ann' };
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import { mqttSchema, type MqttConfig } from '../../src/config/schema.js';
-import type { CameraStatus, RecognitionEvent } from '../../src/pipeline/events.js';
+import type { CameraStatus, RecognitionEvent } from '../../src/events/types.js';
 
 export interface Received {
   topic: string;

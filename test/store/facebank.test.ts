@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Facebank, type FacebankChange, type FacebankData } from '../../src/store/facebank.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import type { RgbImage } from '../../src/vision/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -219,7 +219,10 @@ describe('Tracker: tracks follow faces, not boxes', () => {
     const t = new Tracker('door', cfg({ confirmFrames: 1 }), 'r1');
     const dark = new Float32Array(16 * 27);
     const light = new Float32Array(16 * 27);
-    for (let c = 0; c < 16; c++) (dark[c * 27] = 1), (light[c * 27 + 26] = 1);
+    for (let c = 0; c < 16; c++) {
+      dark[c * 27] = 1;
+      light[c * 27 + 26] = 1;
+    }
     expect(kinds(t.update(0, [faceOf(A, B, hit(alice))], dark).decisions)).toEqual(['new:alice:door-r1-1']);
     expect(kinds(t.update(200, [faceOf(A, B, hit(alice))], dark).decisions)).toEqual([]);
     // Same face, same place, but the whole picture changed: a cut ends the track; a new one starts.

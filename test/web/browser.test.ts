@@ -8,7 +8,7 @@ import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { buildDeps, readRgb, type TestDeps } from './deps.js';
 import { LiveCameras } from './live-camera.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import { locate, need } from '../helpers/prereqs.mjs';
 
 const hasChromium = need('the admin page tests in Chromium', 'chromium');

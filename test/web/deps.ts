@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 import { AuthStore } from '../../src/store/auth.js';
 import { EventStore } from '../../src/store/events.js';
@@ -35,6 +35,8 @@ export async function readRgb(file: string): Promise<RgbImage> {
 }
 
 export interface TestDeps<C extends CamerasPort = StillCameras> extends AppDeps {
+  /** The real engine (the pipeline loop needs all of it, the app only its port). */
+  engine: FaceEngine;
   facebank: Facebank;
   cameras: C;
   snapshots: Snapshots;

@@ -1,4 +1,4 @@
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import type { RecognitionEvent } from '../../src/events/types.js';
 
 /** A recognition event as the pipeline would emit it, with `over` applied; ids are random per call. */
 export function recognitionEvent(over: Partial<RecognitionEvent> = {}): RecognitionEvent {

@@ -1,5 +1,5 @@
 /** A still-image camera for the web tests (the real cameras need ffmpeg and a stream). */
-import type { CameraStatus } from '../../src/pipeline/events.js';
+import type { CameraStatus } from '../../src/events/types.js';
 import type { RgbImage } from '../../src/vision/types.js';
 import type { AnnotatedFace, CamerasPort } from '../../src/web/ports.js';
 

@@ -7,10 +7,10 @@ import { AuthStore, hashPassword, verifyPassword } from '../../src/store/auth.js
 import { EventStore } from '../../src/store/events.js';
 import { UnknownStore } from '../../src/store/unknowns.js';
 import { clusterEmbeddings } from '../../src/match/cluster.js';
-import { Bus } from '../../src/util/bus.js';
+import { Bus } from '../../src/events/bus.js';
 import { openAuth } from '../../src/web/server.js';
 import { configSchema } from '../../src/config/schema.js';
-import type { RecognitionEvent } from '../../src/pipeline/events.js';
+import type { RecognitionEvent } from '../../src/events/types.js';
 
 const dirs: string[] = [];
 const tmp = async () => {

@@ -26,6 +26,8 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
     return c.json({ ok: true, csrfToken: session.csrf, expires: session.expires });
   };
 
+  // Anything sent as a password is checked as text, so a wrong type gets the password rule's message.
+  const plain = (v: unknown) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
   const text = (v: unknown) => (typeof v === 'string' && v.length <= 1024 ? v : '');
 
   app.get('/session-status', (c) => {
@@ -51,7 +53,7 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
     if (typeof body.claimCode !== 'string' || !body.claimCode.trim())
       fail(403, 'claim_code_required', 'Enter the claim code printed in the appliance log (journalctl -u facegate) or by install-service.');
     // One claim wins: the store refuses a second set-up while the first is still hashing its password.
-    await auth.setInitialPassword(text(body.password) || String(body.password ?? ''), body.claimCode as string);
+    await auth.setInitialPassword(text(body.password) || plain(body.password), body.claimCode as string);
     deps.log.info({ ip: facts(c).ip }, 'appliance claimed: admin password set');
     return startSession(c);
   });
@@ -78,7 +80,7 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
     if (c.get('authKind') !== 'session') fail(403, 'session_required', 'Change the password from the admin page, signed in.');
     limiter.hit(facts(c).ip);
     const body = await jsonBody(c);
-    await auth.changePassword(text(body.current), text(body.password) || String(body.password ?? ''));
+    await auth.changePassword(text(body.current), text(body.password) || plain(body.password));
     deps.log.info('admin password changed; every session ended');
     return startSession(c);
   });

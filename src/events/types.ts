@@ -1,5 +1,5 @@
 /** Payloads that leave the pipeline: MQTT, the web page and `facegate scan` all use these shapes. */
-import type { Box, FaceQuality } from '../vision/types.js';
+import type { FaceQuality } from '../vision/types.js';
 
 export interface PersonRef {
   id: string;
@@ -41,4 +41,14 @@ export interface CameraStatus {
   framesDropped: number;
   /** The last reason ffmpeg gave for failing, in words. */
   lastError: string | null;
+}
+
+/** Which match threshold applies and why (computed by match/operating-point.ts). */
+export interface OperatingPoint {
+  threshold: number;
+  /** People with samples of this embedder (the N of 1:N). */
+  people: number;
+  /** The per-face false-name rate the threshold is chosen for (null when match.threshold is set). */
+  targetFpir: number | null;
+  source: 'config' | 'facebank-size' | 'one-to-one';
 }

@@ -1,7 +1,6 @@
 /** One typed event bus that services publish to and subscribe on; no service calls another's internals. */
 import { EventEmitter } from 'node:events';
-import type { OperatingPoint } from '../match/operating-point.js';
-import type { CameraStatus, PersonRef, RecognitionEvent } from '../pipeline/events.js';
+import type { CameraStatus, OperatingPoint, PersonRef, RecognitionEvent } from './types.js';
 
 /** "Wrong person" on an event of a track that may still be live: the pipeline corrects the track at once. */
 export interface TrackCorrectionEvent {

@@ -1,0 +1,49 @@
+// Lint rules for facegate: typescript-eslint's type-checked recommendations over src/ and test/, plain recommended
+// rules over the admin page's browser modules (web/). Promises must be awaited or marked `void` on purpose.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'engines/**', 'node_modules/**', 'src/wasm/**', 'test/helpers/prereqs.mjs'] },
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // The `!` on indexed reads is deliberate (arrays of known length); the rule would strip them.
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      // Store and port methods are async by contract even when an implementation answers at once.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowArray: true }],
+    },
+  },
+  {
+    // Tests read untyped JSON from real servers and pass methods to `expect`; the `any` rules would only add casts.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    files: ['web/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
+    rules: { 'no-empty': 'error' },
+  },
+  {
+    files: ['eslint.config.js', '.dependency-cruiser.cjs'],
+    languageOptions: { globals: globals.node },
+  },
+);
