@@ -30,7 +30,7 @@ export interface FacebankData {
 }
 
 /** One committed change, in commit order: what a replica would apply to follow this facebank. */
-export type FacebankChange = { seq: number; time: string } & (
+export type FacebankChange = { seq: number; time: string; /** Applied from another appliance (sync): not to be re-published. */ remote?: true } & (
   | { op: 'person.create'; person: Person }
   | { op: 'person.rename'; person: Person }
   | { op: 'person.delete'; personId: string; sampleIds: string[] }
@@ -379,4 +379,52 @@ export class Facebank {
       return ids.length ? { next: { ...d, samples }, change: { op: 'reembed', modelId, sampleIds: ids }, result } : { next: null, result };
     });
   }
+
+  // --- facebank sync (issue 16): records from other appliances, applied as they are and reported with
+  // remote: true so the sync does not publish them again. Names are not checked for clashes: replicas must converge.
+
+  /** Create or rename a person replicated from another appliance. */
+  async applyRemotePerson(p: Person): Promise<void> {
+    const person: Person = Object.freeze({ id: p.id, name: cleanName(p.name), created: p.created, notes: p.notes });
+    await this.change((d) => {
+      const old = d.people.find((x) => x.id === person.id);
+      if (old && old.name === person.name) return { next: null, result: undefined };
+      const people = old ? d.people.map((x) => (x.id === person.id ? person : x)) : [...d.people, person];
+      return { next: { ...d, people }, change: { op: old ? 'person.rename' : 'person.create', person, remote: true }, result: undefined };
+    });
+  }
+
+  /** Remove a person (and their samples) deleted on another appliance; nothing when absent. */
+  async applyRemotePersonDelete(id: string): Promise<void> {
+    const gone = await this.change((d) => {
+      if (!d.people.some((p) => p.id === id)) return { next: null, result: [] as string[] };
+      const gone = d.samples.filter((s) => s.personId === id).map((s) => s.id);
+      const next = { ...d, people: d.people.filter((p) => p.id !== id), samples: d.samples.filter((s) => s.personId !== id) };
+      return { next, change: { op: 'person.delete', personId: id, sampleIds: gone, remote: true }, result: gone };
+    });
+    await Promise.all(gone.map((sid) => rm(this.cropPath(sid), { force: true })));
+  }
+
+  /** Add a sample made on another appliance (its crop as JPEG); false when its person is not here. */
+  async applyRemoteSample(s: Sample, jpeg: Buffer): Promise<boolean> {
+    const crop = this.cropPath(s.id);
+    const sample = freezeSample({ ...s, embedding: storeEmbedding(s.embedding), quality: { ...s.quality } });
+    await writeFileAtomic(crop, jpeg);
+    const added = await this.change((d) => {
+      if (!d.people.some((p) => p.id === s.personId) || d.samples.some((x) => x.id === s.id)) return { next: null, result: false };
+      return { next: { ...d, samples: [...d.samples, sample] }, change: { op: 'sample.add', sample, remote: true }, result: true };
+    });
+    if (!added && !this.data().samples.some((x) => x.id === s.id)) await rm(crop, { force: true });
+    return added;
+  }
+
+  /** Remove a sample deleted on another appliance; nothing when absent. */
+  async applyRemoteSampleDelete(id: string): Promise<void> {
+    const removed = await this.change((d) => {
+      if (!d.samples.some((s) => s.id === id)) return { next: null, result: false };
+      return { next: { ...d, samples: d.samples.filter((s) => s.id !== id) }, change: { op: 'sample.delete', sampleId: id, remote: true }, result: true };
+    });
+    if (removed) await rm(this.cropPath(id), { force: true });
+  }
+  // --- end facebank sync
 }

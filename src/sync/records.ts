@@ -32,6 +32,8 @@ export const sampleRecordSchema = z
     /** Aligned 112x112 crop, JPEG, base64. */
     crop: z.string().min(1).max(400_000),
     negative: z.boolean(),
+    source: z.enum(['upload', 'camera', 'event', 'unknown', 'cli']),
+    quality: z.object({ size: z.number(), score: z.number(), blur: z.number(), yaw: z.number(), pitch: z.number(), roll: z.number() }).strict(),
     created: z.string(),
   })
   .strict();
