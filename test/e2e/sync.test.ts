@@ -15,7 +15,7 @@ import { dataPath, hasTestData } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { subscriber, type Received } from '../mqtt/util.js';
-import { AdminClient, ApplianceProcess, requireBuild } from './appliance.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
 
 const LIN = 'Lin-Manuel Miranda';
 const PREFIX = 'site';
@@ -157,5 +157,17 @@ describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two applia
     await until(async () => (await metric('b', 'refused')) >= before + 2, 30_000, 'B to refuse both');
     expect((await people('b')).some((x) => x.name === 'Intruder')).toBe(false);
     await pub.client.endAsync();
+  });
+
+  it('`facegate people list` on B shows where each person came from and the sync state', async () => {
+    const r = await runCli(['people', 'list', '--json', '--data-dir', path.join(dir, 'b')]);
+    expect(r.code).toBe(0);
+    const out = r.json as { people: { name: string; origin: string }[]; sync: { lastSync: string; pending: number } };
+    expect(out.people.find((p) => p.name === LIN)?.origin).toBe('box-a');
+    expect(out.sync.pending).toBe(0);
+    expect(Date.parse(out.sync.lastSync)).toBeGreaterThan(Date.now() - 600_000);
+    const text = await runCli(['people', 'list', '--data-dir', path.join(dir, 'b')]);
+    expect(text.stdout).toMatch(/Lin-Manuel Miranda {2}\(1 sample\) {2}from box-a/);
+    expect(text.stdout).toMatch(/Sync: last exchange \d{4}-.*, 0 changes pending\./);
   });
 });
