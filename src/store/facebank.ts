@@ -41,6 +41,13 @@ export type FacebankChange = { seq: number; time: string; /** Applied from anoth
 );
 type ChangeBody = FacebankChange extends infer C ? (C extends FacebankChange ? Omit<C, 'seq' | 'time'> : never) : never;
 
+/** One replicated record to apply (facebank sync). */
+export type RemoteOp =
+  | { op: 'person'; person: Person }
+  | { op: 'person.delete'; id: string }
+  | { op: 'sample'; sample: Sample; jpeg: Buffer }
+  | { op: 'sample.delete'; id: string };
+
 export interface NewSample {
   /** Any scale; stored L2-normalised. */
   embedding: Float32Array | readonly number[];
@@ -380,51 +387,46 @@ export class Facebank {
     });
   }
 
-  // --- facebank sync (issue 16): records from other appliances, applied as they are and reported with
-  // remote: true so the sync does not publish them again. Names are not checked for clashes: replicas must converge.
+  // --- facebank sync (issue 16): records from other appliances, applied as they are, a batch in one save, reported
+  // as one { op: 'replace', remote: true } change so the sync does not publish them again. Names are not checked
+  // for clashes: replicas must converge.
 
-  /** Create or rename a person replicated from another appliance. */
-  async applyRemotePerson(p: Person): Promise<void> {
-    const person: Person = Object.freeze({ id: p.id, name: cleanName(p.name), created: p.created, notes: p.notes });
-    await this.change((d) => {
-      const old = d.people.find((x) => x.id === person.id);
-      if (old && old.name === person.name) return { next: null, result: undefined };
-      const people = old ? d.people.map((x) => (x.id === person.id ? person : x)) : [...d.people, person];
-      return { next: { ...d, people }, change: { op: old ? 'person.rename' : 'person.create', person, remote: true }, result: undefined };
+  /**
+   * Apply a batch of replicated records in order, in one atomic save. Returns the ids of samples not added because
+   * their person is not here (the caller keeps them until the person arrives).
+   */
+  async applyRemote(ops: readonly RemoteOp[]): Promise<{ orphans: string[] }> {
+    const adds = ops.filter((o): o is Extract<RemoteOp, { op: 'sample' }> => o.op === 'sample');
+    for (const o of adds) await writeFileAtomic(this.cropPath(o.sample.id), o.jpeg);
+    const { removed, orphans } = await this.change((d) => {
+      let people = d.people;
+      let samples = d.samples;
+      const removed: string[] = [];
+      const orphans: string[] = [];
+      for (const o of ops) {
+        if (o.op === 'person') {
+          const p: Person = Object.freeze({ id: o.person.id, name: cleanName(o.person.name), created: o.person.created, notes: o.person.notes });
+          people = people.some((x) => x.id === p.id) ? people.map((x) => (x.id === p.id ? p : x)) : [...people, p];
+        } else if (o.op === 'person.delete') {
+          people = people.filter((x) => x.id !== o.id);
+          removed.push(...samples.filter((x) => x.personId === o.id).map((x) => x.id));
+          samples = samples.filter((x) => x.personId !== o.id);
+        } else if (o.op === 'sample') {
+          if (!people.some((x) => x.id === o.sample.personId)) orphans.push(o.sample.id);
+          else if (!samples.some((x) => x.id === o.sample.id)) samples = [...samples, freezeSample({ ...o.sample, embedding: storeEmbedding(o.sample.embedding), quality: { ...o.sample.quality } })];
+        } else if (samples.some((x) => x.id === o.id)) {
+          samples = samples.filter((x) => x.id !== o.id);
+          removed.push(o.id);
+        }
+      }
+      const result = { removed, orphans };
+      if (people === d.people && samples === d.samples) return { next: null, result };
+      return { next: { ...d, people, samples }, change: { op: 'replace', remote: true }, result };
     });
-  }
-
-  /** Remove a person (and their samples) deleted on another appliance; nothing when absent. */
-  async applyRemotePersonDelete(id: string): Promise<void> {
-    const gone = await this.change((d) => {
-      if (!d.people.some((p) => p.id === id)) return { next: null, result: [] as string[] };
-      const gone = d.samples.filter((s) => s.personId === id).map((s) => s.id);
-      const next = { ...d, people: d.people.filter((p) => p.id !== id), samples: d.samples.filter((s) => s.personId !== id) };
-      return { next, change: { op: 'person.delete', personId: id, sampleIds: gone, remote: true }, result: gone };
-    });
-    await Promise.all(gone.map((sid) => rm(this.cropPath(sid), { force: true })));
-  }
-
-  /** Add a sample made on another appliance (its crop as JPEG); false when its person is not here. */
-  async applyRemoteSample(s: Sample, jpeg: Buffer): Promise<boolean> {
-    const crop = this.cropPath(s.id);
-    const sample = freezeSample({ ...s, embedding: storeEmbedding(s.embedding), quality: { ...s.quality } });
-    await writeFileAtomic(crop, jpeg);
-    const added = await this.change((d) => {
-      if (!d.people.some((p) => p.id === s.personId) || d.samples.some((x) => x.id === s.id)) return { next: null, result: false };
-      return { next: { ...d, samples: [...d.samples, sample] }, change: { op: 'sample.add', sample, remote: true }, result: true };
-    });
-    if (!added && !this.data().samples.some((x) => x.id === s.id)) await rm(crop, { force: true });
-    return added;
-  }
-
-  /** Remove a sample deleted on another appliance; nothing when absent. */
-  async applyRemoteSampleDelete(id: string): Promise<void> {
-    const removed = await this.change((d) => {
-      if (!d.samples.some((s) => s.id === id)) return { next: null, result: false };
-      return { next: { ...d, samples: d.samples.filter((s) => s.id !== id) }, change: { op: 'sample.delete', sampleId: id, remote: true }, result: true };
-    });
-    if (removed) await rm(this.cropPath(id), { force: true });
+    const kept = new Set(this.data().samples.map((x) => x.id));
+    const stray = [...removed, ...adds.map((o) => o.sample.id)].filter((id) => !kept.has(id));
+    await Promise.all(stray.map((sid) => rm(this.cropPath(sid), { force: true })));
+    return { orphans };
   }
   // --- end facebank sync
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import sharp from 'sharp';
 import type { MqttConfig, SyncConfig } from '../config/schema.js';
-import type { Facebank, FacebankChange } from '../store/facebank.js';
+import type { Facebank, FacebankChange, RemoteOp } from '../store/facebank.js';
 import type { Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -55,7 +55,9 @@ export class FacebankSync {
   private key: Buffer | null = null;
   private clock: HlcClock;
   private work: Promise<unknown> = Promise.resolve();
-  private parked = new Map<string, SampleRecord[]>();
+  private parked = new Map<string, SyncRecord[]>();
+  private inbox: SyncRecord[] = [];
+  private draining = false;
   private inFlight = new Set<string>();
   private expiryTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -132,9 +134,7 @@ export class FacebankSync {
       this.inFlight.clear();
     });
     client.on('error', (err) => this.log.warn({ err: err.message }, 'sync MQTT error'));
-    client.on('message', (topic, payload) => {
-      this.enqueue(() => this.receive(topic, payload));
-    });
+    client.on('message', (topic, payload) => this.receive(topic, payload));
     this.expiryTimer = setInterval(() => this.enqueue(() => this.expire()), 60_000);
     this.expiryTimer.unref();
   }
@@ -261,7 +261,7 @@ export class FacebankSync {
     this.log.warn({ topic, why }, 'sync record refused');
   }
 
-  private async receive(topic: string, payload: Buffer): Promise<void> {
+  private receive(topic: string, payload: Buffer): void {
     const where = parseSyncTopic(this.prefix, topic);
     if (!where || payload.length === 0) return;
     const plain = open(this.key, topic, payload);
@@ -274,40 +274,66 @@ export class FacebankSync {
     }
     const r = syncRecordSchema.safeParse(json);
     if (!r.success || r.data.kind !== where.kind || r.data.id !== where.id) return this.refuse(topic, 'not a valid record for this topic');
-    await this.apply(r.data);
+    if (!parseHlc(r.data.version)) return this.refuse(topic, 'bad version');
+    this.receiveRecord(r.data);
   }
 
-  private async apply(rec: SyncRecord): Promise<void> {
-    const key = recordKey(rec.kind, rec.id);
-    const h = parseHlc(rec.version);
-    if (!h) return this.refuse(key, 'bad version');
-    if (decide(this.state.records[key], rec) !== 'apply') return;
+  /**
+   * Apply the records received so far, in one facebank save: the ones newer than what is held, in arrival order.
+   * Samples whose person has not arrived yet (retained messages come in any order) wait for it.
+   */
+  private async drain(): Promise<void> {
+    this.draining = false;
+    const batch = this.inbox.splice(0);
+    if (!batch.length) return;
+    const staged = new Map<string, SyncRecord>();
+    const ops: RemoteOp[] = [];
     const fb = this.opts.facebank;
-    if (rec.deleted) {
-      if (rec.kind === 'person') await fb.applyRemotePersonDelete(rec.id);
-      else await fb.applyRemoteSampleDelete(rec.id);
-    } else if (rec.kind === 'person') {
-      await fb.applyRemotePerson({ id: rec.id, name: rec.name, created: rec.created, notes: '' });
-    } else {
-      if (!(await fb.person(rec.personId))) {
-        // Its person has not arrived yet (retained messages come in any order): applied when it does.
-        this.parked.set(rec.personId, [...(this.parked.get(rec.personId) ?? []), rec]);
-        return;
+    for (const rec of batch) {
+      const key = recordKey(rec.kind, rec.id);
+      if (decide(staged.get(key) ?? this.state.records[key], rec) !== 'apply') continue;
+      if (rec.deleted) ops.push(rec.kind === 'person' ? { op: 'person.delete', id: rec.id } : { op: 'sample.delete', id: rec.id });
+      else if (rec.kind === 'person') ops.push({ op: 'person', person: { id: rec.id, name: rec.name, created: rec.created, notes: '' } });
+      else {
+        const personHere = staged.get(recordKey('person', rec.personId)) ?? (await fb.person(rec.personId));
+        if (!personHere || ('deleted' in personHere && personHere.deleted)) {
+          this.parked.set(rec.personId, [...(this.parked.get(rec.personId) ?? []), rec]);
+          continue;
+        }
+        ops.push({ op: 'sample', sample: await this.localSample(rec), jpeg: Buffer.from(rec.crop, 'base64') });
       }
-      await fb.applyRemoteSample(await this.localSample(rec), Buffer.from(rec.crop, 'base64'));
+      staged.set(key, rec);
     }
-    this.clock.observe(h);
-    this.state.records[key] = { version: rec.version, origin: rec.origin, deleted: rec.deleted, ...(rec.deleted ? { expires: rec.expires } : {}) };
-    this.state.pending = this.state.pending.filter((k) => k !== key);
-    this.counts.applied++;
+    if (!staged.size) return;
+    const { orphans } = await fb.applyRemote(ops);
+    const unplaced = new Set(orphans);
+    const now = Date.now();
+    for (const [key, rec] of staged) {
+      if (unplaced.has(rec.id) && rec.kind === 'sample' && !rec.deleted) {
+        this.parked.set(rec.personId, [...(this.parked.get(rec.personId) ?? []), rec]);
+        continue;
+      }
+      const h = parseHlc(rec.version);
+      if (h) this.clock.observe(h);
+      this.state.records[key] = { version: rec.version, origin: rec.origin, deleted: rec.deleted, ...(rec.deleted ? { expires: rec.expires } : {}) };
+      this.state.pending = this.state.pending.filter((k) => k !== key);
+      this.counts.applied++;
+      if (rec.deleted && expired(rec, now)) await this.clear(rec.kind, rec.id);
+      if (rec.kind === 'person' && !rec.deleted && this.parked.has(rec.id)) {
+        this.receiveRecord(...this.parked.get(rec.id)!);
+        this.parked.delete(rec.id);
+      }
+    }
     this.state.lastSync = new Date().toISOString();
-    if (rec.deleted && expired(rec, Date.now())) await this.clear(rec.kind, rec.id);
     this.scheduleSave();
-    if (rec.kind === 'person' && !rec.deleted) {
-      const waiting = this.parked.get(rec.id) ?? [];
-      this.parked.delete(rec.id);
-      for (const s of waiting) await this.apply(s);
-    }
+  }
+
+  /** Queue valid records for the next drain. */
+  private receiveRecord(...recs: SyncRecord[]): void {
+    this.inbox.push(...recs);
+    if (this.draining) return;
+    this.draining = true;
+    this.enqueue(() => this.drain());
   }
 
   /** The sample as stored here: re-embedded from its crop when made by another embedder. */
