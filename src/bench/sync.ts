@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -43,7 +43,11 @@ async function main(): Promise<void> {
   if (!bin) throw new Error('mosquitto not found (apt-get install mosquitto)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fg-bench-sync-'));
   const port = await freePort();
-  const broker = spawn(bin, ['-p', String(port)], { stdio: 'ignore' });
+  // mosquitto keeps at most max_queued_messages (default 1000) per client and drops the rest, retained ones
+  // included: a box catching up needs room for every record (README: "A large site").
+  writeFileSync(path.join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_queued_bytes 0\n`);
+  const broker = spawn(bin, ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  process.once('exit', () => broker.kill('SIGTERM'));
   const url = `mqtt://127.0.0.1:${port}`;
   const key = randomBytes(32).toString('hex');
   const nodes: { fb: Facebank; sync: FacebankSync }[] = [];
