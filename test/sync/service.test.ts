@@ -55,7 +55,8 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
       expect(m.payload.startsWith('FGS1')).toBe(true);
       expect(m.payload).not.toContain('Ada');
     }
-    expect(sync.stats).toMatchObject({ sent: 2, pending: 0, encrypted: true });
+    expect(sync.stats).toMatchObject({ pending: 0, encrypted: true });
+    expect(sync.stats.sent).toBeGreaterThanOrEqual(2);
     await sync.stop();
     await fb.close();
     await sub.client.endAsync();
