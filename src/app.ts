@@ -21,6 +21,7 @@ import { EventStore } from './store/events.js';
 import { Facebank } from './store/facebank.js';
 import { lockHolder } from './store/lock.js';
 import { Snapshots } from './store/snapshots.js';
+import { FacebankSync } from './sync/service.js';
 import { UnknownStore } from './store/unknowns.js';
 import { Bus } from './events/bus.js';
 import { FacegateError } from './util/errors.js';
@@ -102,7 +103,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     metrics.attach(bus);
 
     // The facebank's lock makes this process its one writer; a CLI job that holds it is waited for.
-    const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal: opts.signal });
+    let sync: FacebankSync | null = null; // facebank sync (issue 16)
+    const facebank = new Facebank(config.dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal: opts.signal, onChange: (c) => sync?.onChange(c) });
     const holder = await lockHolder(config.dataDir);
     if (holder) log.info({ holder }, 'waiting for the facebank: another facegate command is using it');
     await facebank.open();
@@ -180,6 +182,22 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     units.push({ name: 'event counters', stop: () => clearInterval(countEvents) });
     units.push({ name: 'mqtt', stop: async () => (offPeople(), await publisher.stop()) });
 
+    // --- facebank sync (issue 16): its own MQTT client on the same broker.
+    if (config.sync.enabled) {
+      const s = new FacebankSync({ config: config.sync, mqtt: config.mqtt, url: mqttUrl, dataDir: config.dataDir, facebank, embedderId: engine.embedderId, embedAligned: (crops) => engine.embedAligned(crops), log });
+      sync = s;
+      try {
+        await s.start();
+        units.push({ name: 'sync', stop: () => s.stop() });
+        metrics.setSources({ sync: () => s.stats });
+        log.info({ appliance: s.applianceId, encrypted: s.stats.encrypted }, 'facebank sync started');
+      } catch (e) {
+        sync = null;
+        log.error({ err: (e as Error).message }, 'facebank sync not started');
+      }
+    }
+    // --- end facebank sync
+
     step();
     // Cameras: one ffmpeg each; a camera that cannot start is reported, the others run.
     for (const cam of config.cameras.filter((c) => c.enabled)) {
@@ -244,6 +262,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
         unknowns,
         snapshots,
         admission,
+        ...(sync ? { sync } : {}),
         cameras: {
           list: () => cameras.map((c) => c.status),
           latestFrame: (name) => loop.latestFaces(name)?.image ?? null,

@@ -3,6 +3,7 @@ import { FacegateError } from '../util/errors.js';
 import { facebankJobs } from '../local/session.js';
 import type { Command } from './command.js';
 import { configWithDataDir } from './context.js';
+import { syncSummary } from '../sync/summary.js';
 
 const usage = `Usage: facegate people list [--json]
        facegate people rename <name|id> <new name>
@@ -20,13 +21,17 @@ export const peopleCommand: Command = {
     const [verb, ...args] = positionals;
     const arity: Record<string, number> = { list: 0, rename: 2, rm: 1 };
     if (verb === undefined || arity[verb] !== args.length) throw new FacegateError('usage', usage);
-    const jobs = await facebankJobs(configWithDataDir(values), `people ${verb}`);
+    const config = configWithDataDir(values);
+    const jobs = await facebankJobs(config, `people ${verb}`);
     switch (verb) {
       case 'list': {
-        const rows = await jobs.list();
-        if (values.json) io.stdout(JSON.stringify({ people: rows }));
+        const sync = await syncSummary(config.dataDir); // facebank sync (issue 16)
+        const rows = (await jobs.list()).map((r) => (sync ? { ...r, origin: sync.origin(r.id) } : r));
+        const state = sync ? { lastSync: sync.lastSync, pending: sync.pending } : null;
+        if (values.json) io.stdout(JSON.stringify({ people: rows, sync: state }));
         else if (!rows.length) io.stdout('No people enrolled.');
-        else for (const r of rows) io.stdout(`${r.id}  ${r.name}  (${r.samples} sample${r.samples === 1 ? '' : 's'})`);
+        else for (const r of rows) io.stdout(`${r.id}  ${r.name}  (${r.samples} sample${r.samples === 1 ? '' : 's'})${'origin' in r && r.origin ? `  from ${r.origin}` : ''}`);
+        if (state && !values.json) io.stdout(`Sync: last exchange ${state.lastSync ?? 'never'}, ${state.pending} change${state.pending === 1 ? '' : 's'} pending.`);
         return 0;
       }
       case 'rename': {

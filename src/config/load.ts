@@ -30,6 +30,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'FACEGATE_ADMIN_PASSWORD_HASH', path: ['web', 'passwordHash'] },
   { name: 'FACEGATE_DATA_DIR', path: ['dataDir'] },
   { name: 'FACEGATE_LOG_LEVEL', path: ['log', 'level'] },
+  { name: 'FACEGATE_SYNC_KEY', path: ['sync', 'key'] },
 ];
 
 /** Parses YAML text into a plain object; syntax errors name line and column. */

@@ -14,6 +14,7 @@ export function maskConfig(config: Config): Config {
   if (c.mqtt.password !== undefined) c.mqtt.password = MASK;
   if (c.mqtt.url !== undefined) c.mqtt.url = maskUrl(c.mqtt.url);
   if (c.web.passwordHash !== undefined) c.web.passwordHash = MASK;
+  if (c.sync.key !== undefined) c.sync.key = MASK;
   for (const cam of c.cameras) cam.url = maskUrl(cam.url);
   return c;
 }

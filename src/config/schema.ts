@@ -210,6 +210,19 @@ export const webSchema = z
   })
   .strict();
 
+// --- facebank sync (issue 16)
+export const syncSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('Replicate the facebank with the other appliances of the site through the MQTT broker (mqtt.url).'),
+    applianceId: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only').optional().describe('This appliance in the sync (origin of its records); default: the host name.'),
+    key: z.string().optional().describe('Site key, 32 bytes as hex or base64, the same on every appliance; set FACEGATE_SYNC_KEY rather than writing it here.'),
+    allowPlaintext: z.boolean().default(false).describe('Sync without a site key: faces and embeddings go to the broker in clear. Off: sync refuses to start without a key.'),
+    tombstoneDays: z.number().min(0.0001).max(3650).default(30).describe('How long a deletion stays retained on the broker; an appliance offline for longer may bring the deleted record back.'),
+  })
+  .strict();
+export type SyncConfig = z.infer<typeof syncSchema>;
+// --- end facebank sync
+
 export const configSchema = z
   .object({
     dataDir: z.string().default('/var/lib/facegate').describe('Facebank, samples, events and secrets. Overridden by --data-dir or FACEGATE_DATA_DIR.'),
@@ -230,6 +243,7 @@ export const configSchema = z
     track: trackSchema.default(trackSchema.parse({})).describe('Following faces across frames.'),
     mqtt: mqttSchema.default(mqttSchema.parse({})).describe('Event publishing over MQTT.'),
     web: webSchema.default(webSchema.parse({})).describe('Admin web page and HTTP API.'),
+    sync: syncSchema.default(syncSchema.parse({})).describe('Facebank replication between appliances over MQTT.'),
     debug: z
       .object({
         stallLoopAfterSeconds: z

@@ -15,6 +15,8 @@ export interface MetricsSources {
   cameras?: () => CameraStatus[];
   brokerConnected?: () => boolean;
   eventsQueued?: () => number;
+  /** Facebank sync counts (issue 16). */
+  sync?: () => { sent: number; applied: number; refused: number; pending: number };
 }
 
 export interface MetricsOptions {
@@ -78,6 +80,19 @@ export class Metrics implements PipelineObserver {
       if (this.sources.eventsQueued) this.queued(this.sources.eventsQueued());
     },
   });
+  // --- facebank sync (issue 16)
+  private readonly syncRecords = new Gauge({
+    name: 'facegate_sync_records',
+    help: 'Facebank sync records since start: sent (acknowledged by the broker), applied (from other appliances), refused (failed authentication or validation); pending: local changes not yet acknowledged.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const s = this.sources.sync?.();
+      if (!s) return;
+      for (const state of ['sent', 'applied', 'refused', 'pending'] as const) this.syncRecords.set({ state }, s[state]);
+    },
+  });
+  // --- end facebank sync
   private readonly brokerConnected = new Gauge({
     name: 'facegate_broker_connected',
     help: '1 when connected to the MQTT broker, else 0.',

@@ -30,7 +30,7 @@ export interface FacebankData {
 }
 
 /** One committed change, in commit order: what a replica would apply to follow this facebank. */
-export type FacebankChange = { seq: number; time: string } & (
+export type FacebankChange = { seq: number; time: string; /** Applied from another appliance (sync): not to be re-published. */ remote?: true } & (
   | { op: 'person.create'; person: Person }
   | { op: 'person.rename'; person: Person }
   | { op: 'person.delete'; personId: string; sampleIds: string[] }
@@ -40,6 +40,13 @@ export type FacebankChange = { seq: number; time: string } & (
   | { op: 'replace' }
 );
 type ChangeBody = FacebankChange extends infer C ? (C extends FacebankChange ? Omit<C, 'seq' | 'time'> : never) : never;
+
+/** One replicated record to apply (facebank sync). */
+export type RemoteOp =
+  | { op: 'person'; person: Person }
+  | { op: 'person.delete'; id: string }
+  | { op: 'sample'; sample: Sample; jpeg: Buffer }
+  | { op: 'sample.delete'; id: string };
 
 export interface NewSample {
   /** Any scale; stored L2-normalised. */
@@ -379,4 +386,47 @@ export class Facebank {
       return ids.length ? { next: { ...d, samples }, change: { op: 'reembed', modelId, sampleIds: ids }, result } : { next: null, result };
     });
   }
+
+  // --- facebank sync (issue 16): records from other appliances, applied as they are, a batch in one save, reported
+  // as one { op: 'replace', remote: true } change so the sync does not publish them again. Names are not checked
+  // for clashes: replicas must converge.
+
+  /**
+   * Apply a batch of replicated records in order, in one atomic save. Returns the ids of samples not added because
+   * their person is not here (the caller keeps them until the person arrives).
+   */
+  async applyRemote(ops: readonly RemoteOp[]): Promise<{ orphans: string[] }> {
+    const adds = ops.filter((o): o is Extract<RemoteOp, { op: 'sample' }> => o.op === 'sample');
+    for (const o of adds) await writeFileAtomic(this.cropPath(o.sample.id), o.jpeg);
+    const { removed, orphans } = await this.change((d) => {
+      let people = d.people;
+      let samples = d.samples;
+      const removed: string[] = [];
+      const orphans: string[] = [];
+      for (const o of ops) {
+        if (o.op === 'person') {
+          const p: Person = Object.freeze({ id: o.person.id, name: cleanName(o.person.name), created: o.person.created, notes: o.person.notes });
+          people = people.some((x) => x.id === p.id) ? people.map((x) => (x.id === p.id ? p : x)) : [...people, p];
+        } else if (o.op === 'person.delete') {
+          people = people.filter((x) => x.id !== o.id);
+          removed.push(...samples.filter((x) => x.personId === o.id).map((x) => x.id));
+          samples = samples.filter((x) => x.personId !== o.id);
+        } else if (o.op === 'sample') {
+          if (!people.some((x) => x.id === o.sample.personId)) orphans.push(o.sample.id);
+          else if (!samples.some((x) => x.id === o.sample.id)) samples = [...samples, freezeSample({ ...o.sample, embedding: storeEmbedding(o.sample.embedding), quality: { ...o.sample.quality } })];
+        } else if (samples.some((x) => x.id === o.id)) {
+          samples = samples.filter((x) => x.id !== o.id);
+          removed.push(o.id);
+        }
+      }
+      const result = { removed, orphans };
+      if (people === d.people && samples === d.samples) return { next: null, result };
+      return { next: { ...d, people, samples }, change: { op: 'replace', remote: true }, result };
+    });
+    const kept = new Set(this.data().samples.map((x) => x.id));
+    const stray = [...removed, ...adds.map((o) => o.sample.id)].filter((id) => !kept.has(id));
+    await Promise.all(stray.map((sid) => rm(this.cropPath(sid), { force: true })));
+    return { orphans };
+  }
+  // --- end facebank sync
 }

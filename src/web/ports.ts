@@ -85,4 +85,6 @@ export interface AppDeps {
   webDir?: string;
   /** The client address used for sign-in rate limiting; default: the socket's remote address. */
   clientIp?: (req: Request, env: unknown) => string;
+  /** Facebank sync (issue 16), when enabled: where each person came from and the sync state. */
+  sync?: { origin(personId: string): string; readonly stats: { lastSync: string | null; pending: number; connected: boolean; applianceId: string } };
 }

@@ -106,9 +106,10 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
       people: people
         .map((p) => {
           const avatar = best.get(p.id)?.id ?? null;
-          return { ...p, samples: counts.get(p.id) ?? 0, avatar, avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null };
+          return { ...p, samples: counts.get(p.id) ?? 0, avatar, avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null, ...(deps.sync ? { origin: deps.sync.origin(p.id) } : {}) };
         })
         .sort((a, b) => a.name.localeCompare(b.name)),
+      sync: deps.sync ? deps.sync.stats : null,
       // The threshold names are given at with this many people enrolled (match/operating-point.ts).
       operatingPoint: operatingPoint(config.match, engine.embedderId, engine.defaultThreshold, enrolledPeople(samples, engine.embedderId)),
     });

@@ -1,0 +1,173 @@
+/**
+ * Facebank sync with real parts: two `facegate run` processes with their own data folders, one real mosquitto
+ * (with persistence), the site key from FACEGATE_SYNC_KEY. Enrol, rename and delete on A reach B; B catches up
+ * after being offline; concurrent renames with the broker away converge after it returns; nothing on the broker
+ * is in clear; tampered records and records sealed with another key are refused and counted.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seal } from '../../src/sync/envelope.js';
+import { syncTopic } from '../../src/sync/topics.js';
+import { dataPath, hasTestData } from '../helpers/data.js';
+import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
+import { subscriber, type Received } from '../mqtt/util.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
+
+const LIN = 'Lin-Manuel Miranda';
+const PREFIX = 'site';
+type PersonJson = { id: string; name: string; samples: number; origin?: string };
+
+async function until(pred: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two appliances', { timeout: 600_000 }, () => {
+  let dir: string;
+  const key = randomBytes(32);
+  const broker = new Mosquitto({ persistence: true });
+  const nodes: Record<'a' | 'b', { app: ApplianceProcess; web: AdminClient; port: number }> = {} as never;
+  const onBroker: Received[] = [];
+  let watcher: Awaited<ReturnType<typeof subscriber>> | null = null;
+
+  const people = async (n: 'a' | 'b'): Promise<PersonJson[]> => {
+    const res = await nodes[n].web.req('GET', '/api/people');
+    return ((await res.json()) as { people: PersonJson[] }).people;
+  };
+  const metric = async (n: 'a' | 'b', state: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${nodes[n].port}/metrics`)).text();
+    const m = new RegExp(`^facegate_sync_records\\{state="${state}"\\} (\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+
+  beforeAll(async () => {
+    requireBuild();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'fg-sync-'));
+    await broker.start();
+    watcher = await subscriber(broker.url, `${PREFIX}/#`, {}, onBroker);
+    for (const n of ['a', 'b'] as const) {
+      const port = await freePort();
+      const config = [
+        `dataDir: ${path.join(dir, n)}`,
+        ...(n === 'b' ? ['cameras:', '  - name: door', `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`, '    loop: true'] : []),
+        'mqtt:',
+        `  url: ${broker.url}`,
+        `  prefix: ${PREFIX}`,
+        `  clientId: box-${n}`,
+        'web:',
+        '  host: 127.0.0.1',
+        `  port: ${port}`,
+        'sync:',
+        '  enabled: true',
+        `  applianceId: box-${n}`,
+        '',
+      ].join('\n');
+      await writeFile(path.join(dir, `${n}.yaml`), config);
+      const app = new ApplianceProcess(path.join(dir, `${n}.yaml`), { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: key.toString('base64') });
+      await app.start();
+      const web = new AdminClient(`http://127.0.0.1:${port}`);
+      await web.setup('a long enough password', app.claimCode());
+      nodes[n] = { app, web, port };
+    }
+  });
+  afterAll(async () => {
+    await nodes.a?.app.stop('SIGKILL');
+    await nodes.b?.app.stop('SIGKILL');
+    await watcher?.client.endAsync();
+    await broker.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('enrol on A through the API: B has the person and names them in its own camera', async () => {
+    const events: Received[] = [];
+    const sub = await subscriber(broker.url, `${PREFIX}/door/events`, {}, events);
+    const created = (await (await nodes.a.web.req('POST', '/api/people', { name: LIN })).json()) as { id: string };
+    const up = await nodes.a.web.upload(created.id, [dataPath('video', 'hamilton', 'lin-manuel-miranda.png')]);
+    expect(up.ok).toBe(true);
+    await until(async () => (await people('b')).some((p) => p.id === created.id && p.name === LIN && p.samples === 1), 30_000, 'B to have the person and the sample');
+    const onB = (await people('b')).find((p) => p.id === created.id)!;
+    expect(onB.origin).toBe('box-a');
+    await until(() => events.some((e) => e.payload.includes(LIN)), 120_000, "B's camera to name the person");
+    await sub.client.endAsync();
+    expect(await metric('b', 'applied')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('nothing of a face is in clear on the broker', () => {
+    const records = onBroker.filter((m) => m.topic.startsWith(`${PREFIX}/facebank/`) && m.payload.length > 0);
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    for (const m of records) {
+      expect(m.payload.startsWith('FGS1')).toBe(true);
+      expect(m.payload).not.toContain('embedding');
+      expect(m.payload).not.toContain(LIN);
+    }
+  });
+
+  it('rename and delete on A: B follows', async () => {
+    const p = (await (await nodes.a.web.req('POST', '/api/people', { name: 'Temp Person' })).json()) as { id: string };
+    await until(async () => (await people('b')).some((x) => x.id === p.id), 30_000, 'B to have Temp Person');
+    expect((await nodes.a.web.req('PATCH', `/api/people/${p.id}`, { name: 'Renamed Person' })).ok).toBe(true);
+    await until(async () => (await people('b')).some((x) => x.id === p.id && x.name === 'Renamed Person'), 30_000, 'B to follow the rename');
+    expect((await nodes.a.web.req('DELETE', `/api/people/${p.id}`)).ok).toBe(true);
+    await until(async () => !(await people('b')).some((x) => x.id === p.id), 30_000, 'B to follow the delete');
+  });
+
+  it('B offline during changes catches up when it returns', async () => {
+    expect(await nodes.b.app.stop('SIGTERM')).toBe(0);
+    const p = (await (await nodes.a.web.req('POST', '/api/people', { name: 'While Away' })).json()) as { id: string };
+    await nodes.a.web.req('PATCH', `/api/people/${p.id}`, { name: 'While Away Renamed' });
+    await nodes.b.app.start();
+    await until(async () => (await people('b')).some((x) => x.id === p.id && x.name === 'While Away Renamed'), 30_000, 'B to catch up');
+  });
+
+  it('concurrent renames on A and B with the broker restarting in between end in the same state', async () => {
+    const p = (await (await nodes.a.web.req('POST', '/api/people', { name: 'Contested' })).json()) as { id: string };
+    await until(async () => (await people('b')).some((x) => x.id === p.id), 30_000, 'B to have Contested');
+    await until(async () => (await metric('a', 'pending')) === 0, 30_000, 'A to have published everything');
+    await broker.stop(true);
+    expect((await nodes.a.web.req('PATCH', `/api/people/${p.id}`, { name: 'Name From A' })).ok).toBe(true);
+    expect((await nodes.b.web.req('PATCH', `/api/people/${p.id}`, { name: 'Name From B' })).ok).toBe(true);
+    expect(await metric('a', 'pending')).toBe(1);
+    expect(await metric('b', 'pending')).toBe(1);
+    await broker.start();
+    const nameOn = async (n: 'a' | 'b') => (await people(n)).find((x) => x.id === p.id)?.name;
+    await until(async () => (await metric('a', 'pending')) === 0 && (await metric('b', 'pending')) === 0, 30_000, 'both to publish their rename');
+    await until(async () => (await nameOn('a')) === (await nameOn('b')), 30_000, 'the names to converge');
+    expect(['Name From A', 'Name From B']).toContain(await nameOn('a'));
+    // Everyone else enrolled earlier survived the broker restart too.
+    expect((await people('b')).some((x) => x.name === LIN)).toBe(true);
+  });
+
+  it('a tampered record and one sealed with another key are refused and counted', async () => {
+    const before = await metric('b', 'refused');
+    const pub = await subscriber(broker.url, `${PREFIX}/nothing`);
+    const body = Buffer.from(JSON.stringify({ kind: 'person', id: 'intruder-1', version: '000000000000001-000000-x', origin: 'x', deleted: false, name: 'Intruder', created: 'now' }));
+    const t1 = syncTopic(PREFIX, 'person', 'intruder-1');
+    const tampered = seal(key, t1, body);
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
+    await pub.client.publishAsync(t1, tampered, { qos: 1 });
+    const t2 = syncTopic(PREFIX, 'person', 'intruder-2');
+    await pub.client.publishAsync(t2, seal(randomBytes(32), t2, Buffer.from(body.toString().replace('intruder-1', 'intruder-2'))), { qos: 1 });
+    await until(async () => (await metric('b', 'refused')) >= before + 2, 30_000, 'B to refuse both');
+    expect((await people('b')).some((x) => x.name === 'Intruder')).toBe(false);
+    await pub.client.endAsync();
+  });
+
+  it('`facegate people list` on B shows where each person came from and the sync state', async () => {
+    const r = await runCli(['people', 'list', '--json', '--data-dir', path.join(dir, 'b')]);
+    expect(r.code).toBe(0);
+    const out = r.json as { people: { name: string; origin: string }[]; sync: { lastSync: string; pending: number } };
+    expect(out.people.find((p) => p.name === LIN)?.origin).toBe('box-a');
+    expect(out.sync.pending).toBe(0);
+    expect(Date.parse(out.sync.lastSync)).toBeGreaterThan(Date.now() - 600_000);
+    const text = await runCli(['people', 'list', '--data-dir', path.join(dir, 'b')]);
+    expect(text.stdout).toMatch(/Lin-Manuel Miranda {2}\(1 sample\) {2}from box-a/);
+    expect(text.stdout).toMatch(/Sync: last exchange \d{4}-.*, 0 changes pending\./);
+  });
+});

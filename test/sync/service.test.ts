@@ -1,0 +1,83 @@
+/**
+ * The sync unit in-process against a real mosquitto: without a site key it refuses to start unless
+ * sync.allowPlaintext says so; with a key, what it publishes is sealed; changes made before start are published.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mqttSchema, syncSchema } from '../../src/config/schema.js';
+import { Facebank } from '../../src/store/facebank.js';
+import { FacebankSync } from '../../src/sync/service.js';
+import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
+import { subscriber, type Received } from '../mqtt/util.js';
+
+const crop = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).fill(128) };
+const quality = { size: 112, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 };
+
+describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_000 }, () => {
+  const broker = new Mosquitto();
+  const dirs: string[] = [];
+  beforeAll(() => broker.start());
+  afterAll(async () => {
+    await broker.dispose();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  async function setup(sync: Record<string, unknown>, prefix: string) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fg-sync-unit-'));
+    dirs.push(dir);
+    let s: FacebankSync | null = null;
+    const fb = new Facebank(dir, { onChange: (c) => s?.onChange(c) });
+    await fb.open();
+    const p = await fb.createPerson('Ada');
+    await fb.addSample(p.id, { embedding: [1, 2, 3], modelId: 'm1', quality, source: 'cli', crop });
+    s = new FacebankSync({ config: syncSchema.parse({ enabled: true, applianceId: 'unit', ...sync }), mqtt: mqttSchema.parse({ prefix }), url: broker.url, dataDir: dir, facebank: fb, embedderId: 'm1', embedAligned: async () => [], reconnectPeriodMs: 200 });
+    return { fb, sync: s };
+  }
+
+  it('refuses to start without a key, with a clear message', async () => {
+    const { fb, sync } = await setup({}, 'nokey');
+    await expect(sync.start()).rejects.toThrow(/FACEGATE_SYNC_KEY/);
+    await fb.close();
+  });
+
+  it('publishes the changes made before it started, sealed with the key', async () => {
+    const got: Received[] = [];
+    const sub = await subscriber(broker.url, 'sealed/facebank/#', {}, got);
+    const { fb, sync } = await setup({ key: randomBytes(32).toString('hex') }, 'sealed');
+    await sync.start();
+    const end = Date.now() + 20_000;
+    while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(got.map((m) => m.topic.split('/')[2]).sort()).toEqual(['person', 'sample']);
+    for (const m of got) {
+      expect(m.payload.startsWith('FGS1')).toBe(true);
+      expect(m.payload).not.toContain('Ada');
+    }
+    expect(sync.stats).toMatchObject({ pending: 0, encrypted: true });
+    expect(sync.stats.sent).toBeGreaterThanOrEqual(2);
+    await sync.stop();
+    await fb.close();
+    await sub.client.endAsync();
+    // Retained: a box that connects later receives them.
+    const late = await subscriber(broker.url, 'sealed/facebank/#');
+    const until = Date.now() + 10_000;
+    while (late.got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(late.got.map((m) => m.retain)).toEqual([true, true]);
+    await late.client.endAsync();
+  });
+
+  it('with allowPlaintext sends clear JSON (the documented, opt-in exception)', async () => {
+    const got: Received[] = [];
+    const sub = await subscriber(broker.url, 'plain/facebank/person/+', {}, got);
+    const { fb, sync } = await setup({ allowPlaintext: true }, 'plain');
+    await sync.start();
+    const end = Date.now() + 20_000;
+    while (got.length < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(JSON.parse(got[0]!.payload)).toMatchObject({ kind: 'person', name: 'Ada', origin: 'unit' });
+    await sync.stop();
+    await fb.close();
+    await sub.client.endAsync();
+  });
+});
