@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { ffmpegBinary } from '../ingest/ffmpeg.js';
+import { killAndWait } from '../util/child.js';
 import { freePort, waitForPort } from '../util/net.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,10 +72,7 @@ class Restartable {
   async kill(): Promise<void> {
     const c = this.child;
     this.child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await gone;
+    await killAndWait(c);
   }
 }
 

@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killAndWait } from '../../src/util/child.js';
 import { freePort, waitForPort } from './ports.js';
 import { findTool, locate, need } from './prereqs.mjs';
 
@@ -79,10 +80,7 @@ export class Mosquitto {
   async stop(graceful = false): Promise<void> {
     const c = this.child;
     this.child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill(graceful ? 'SIGTERM' : 'SIGKILL');
-    await gone;
+    await killAndWait(c, graceful ? 'SIGTERM' : 'SIGKILL');
   }
 
   /** Back on the same port. Without persistence, sessions and retained messages are gone. */

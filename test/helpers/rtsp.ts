@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ffmpegBinary } from '../../src/ingest/ffmpeg.js';
+import { killAndWait } from '../../src/util/child.js';
 import { freePort, waitForPort } from './ports.js';
 import { locate, need } from './prereqs.mjs';
 
@@ -46,10 +47,7 @@ export class RtspServer {
   async stop(): Promise<void> {
     const c = this.child;
     this.child = null;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await gone;
+    await killAndWait(c);
   }
 
   /** Brings the server back on the same port. */
