@@ -122,6 +122,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     step();
 
     const admission = new Admission({ concurrency: config.web.heavyJobs, maxQueued: config.web.heavyQueue });
+    metrics.setSources({ admission: () => admission.stats });
     try {
       const api = await startLocalApi({ config, facebank, engine, admission, log });
       units.push({ name: 'local api', stop: () => api.stop() });

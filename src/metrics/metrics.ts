@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CameraStatus } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
+import type { AdmissionStats } from '../engine/admission.js';
 import type { PipelineObserver, Stage } from '../pipeline/observer.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -17,6 +18,8 @@ export interface MetricsSources {
   eventsQueued?: () => number;
   /** Facebank sync counts (issue 16). */
   sync?: () => { sent: number; applied: number; refused: number; pending: number };
+  /** The admission queue for heavy engine jobs (uploads, CLI jobs). */
+  admission?: () => AdmissionStats;
 }
 
 export interface MetricsOptions {
@@ -78,6 +81,32 @@ export class Metrics implements PipelineObserver {
     registers: [this.registry],
     collect: () => {
       if (this.sources.eventsQueued) this.queued(this.sources.eventsQueued());
+    },
+  });
+  // --- admission queue for heavy jobs (photo uploads, CLI jobs sent to the appliance)
+  private readonly heavyJobs = new Gauge({
+    name: 'facegate_heavy_jobs',
+    help: 'Heavy engine jobs (photo uploads, CLI jobs) running now and waiting for a slot.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const s = this.sources.admission?.();
+      if (!s) return;
+      this.heavyJobs.set({ state: 'running' }, s.running);
+      this.heavyJobs.set({ state: 'queued' }, s.queued);
+    },
+  });
+  /** The admission's own count, mirrored at scrape time (it only grows). */
+  private heavyRefusedSeen = 0;
+  private readonly heavyJobsRefused = new Counter({
+    name: 'facegate_heavy_jobs_refused_total',
+    help: 'Heavy engine jobs refused with 429 because the queue was full.',
+    registers: [this.registry],
+    collect: () => {
+      const s = this.sources.admission?.();
+      if (!s || s.refused <= this.heavyRefusedSeen) return;
+      this.heavyJobsRefused.inc(s.refused - this.heavyRefusedSeen);
+      this.heavyRefusedSeen = s.refused;
     },
   });
   // --- facebank sync (issue 16)

@@ -3,6 +3,7 @@ import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { Bus } from '../../src/events/bus.js';
+import { Admission, BusyError } from '../../src/engine/admission.js';
 import type { CameraStatus } from '../../src/events/types.js';
 import { healthRoutes, type Readiness, type ReadyBody } from '../../src/web/health.js';
 
@@ -118,6 +119,32 @@ describe('Metrics', () => {
     expect(sample(t, 'facegate_match_threshold{source="facebank-size"}')).toBeUndefined();
     expect(sample(t, 'facegate_match_target_fpir')).toBe(0);
     off();
+  });
+
+  it('reports the heavy-job admission queue: running, queued and refused', async () => {
+    const admission = new Admission({ concurrency: 1, maxQueued: 2 });
+    const m = new Metrics({ processMetrics: false });
+    m.setSources({ admission: () => admission.stats });
+    const release: Array<() => void> = [];
+    const job = () => admission.run(() => new Promise<void>((r) => release.push(r)));
+    const jobs = [job(), job(), job()];
+    await expect(job()).rejects.toBeInstanceOf(BusyError);
+    let t = await m.metricsText();
+    expect(sample(t, 'facegate_heavy_jobs{state="running"}')).toBe(1);
+    expect(sample(t, 'facegate_heavy_jobs{state="queued"}')).toBe(2);
+    expect(sample(t, 'facegate_heavy_jobs_refused_total')).toBe(1);
+
+    // Each finished job hands its slot to the next one waiting, until none is left.
+    while (release.length || admission.stats.running) {
+      const next = release.shift();
+      if (next) next();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(jobs);
+    t = await m.metricsText();
+    expect(sample(t, 'facegate_heavy_jobs{state="running"}')).toBe(0);
+    expect(sample(t, 'facegate_heavy_jobs{state="queued"}')).toBe(0);
+    expect(sample(t, 'facegate_heavy_jobs_refused_total')).toBe(1);
   });
 
   it('uses its own registry, with process metrics, and two instances do not collide', async () => {
