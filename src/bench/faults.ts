@@ -7,7 +7,9 @@
  *
  *   npm run bench:faults -- [--minutes 3] [--period 30] [--json]     (--minutes 30 for the soak)
  *
- * Needs mosquitto, python3 with GStreamer's RTSP bindings, the shared data (or FACEGATE_TEST_DATA) and `npm run build`.
+ * Runs from a source checkout only (it uses test/helpers/rtsp_server.py; the bench is not in the npm package). Needs
+ * mosquitto, python3 with GStreamer's RTSP bindings, the shared data (or FACEGATE_TEST_DATA) and `npm run build`;
+ * when something is missing it names all of it in one message and exits 1 before starting anything.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,8 +125,14 @@ async function main(): Promise<void> {
   const data = process.env.FACEGATE_TEST_DATA ?? path.resolve(repoRoot, '../shared/data');
   const clip = path.join(data, 'video', 'hamilton', 'short_hamilton_clip.mp4');
   const face = path.join(data, 'video', 'hamilton', 'lin-manuel-miranda.png');
-  const missing = [!mosquitto && 'mosquitto (apt-get install mosquitto)', !python && 'python3 GStreamer RTSP bindings (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0)', !existsSync(clip) && `the clip ${clip} (set FACEGATE_TEST_DATA)`, !existsSync(cli) && `${cli} (npm run build)`].filter(Boolean);
-  if (missing.length) throw new Error(`bench:faults needs ${missing.join(', ')}`);
+  const missing = [
+    !existsSync(rtspScript) && `the test helpers of a source checkout (${rtspScript} is missing: run it from a git clone of facegate, not from an installed package)`,
+    !existsSync(cli) && `the built appliance ${cli} (run \`npm run build\`)`,
+    !mosquitto && 'the mosquitto broker (apt-get install mosquitto)',
+    !python && "python3 with GStreamer's RTSP server bindings (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)",
+    !(existsSync(clip) && existsSync(face)) && `the shared face data (${path.relative(data, clip)} and ${path.basename(face)} under ${data}; put the data beside the checkout or set FACEGATE_TEST_DATA)`,
+  ].filter((m): m is string => typeof m === 'string');
+  if (missing.length) throw new Error(`it needs ${missing.join('; ')}.`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'facegate-faults-'));
   const children: Array<() => Promise<void>> = [];
