@@ -5,7 +5,7 @@
  * emitted / received / duplicated, broker reconnect and camera recovery times, RSS and open fds over time (with
  * their slope) and the number of ffmpeg children.
  *
- *   npm run bench:faults -- [--minutes 3] [--period 30] [--json]     (--minutes 30 for the soak)
+ *   npm run bench:faults -- [--minutes 3] [--period 30] [--json] [--no-unit-env]     (--minutes 30 for the soak)
  *
  * Runs from a source checkout only (it uses test/helpers/rtsp_server.py; the bench is not in the npm package). Needs
  * mosquitto, python3 with GStreamer's RTSP bindings, the shared data (or FACEGATE_TEST_DATA) and `npm run build`;
@@ -25,12 +25,22 @@ import { freePort, waitForPort } from '../util/net.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 const rtspScript = path.join(repoRoot, 'test', 'helpers', 'rtsp_server.py');
+const unitFile = path.join(repoRoot, 'systemd', 'facegate.service');
+
+/** The unit's `Environment=MALLOC_*=…` lines, so the appliance runs with the allocator settings it has in service. */
+function mallocEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of readFileSync(unitFile, 'utf8').matchAll(/^Environment=(MALLOC_\w+)=(\S+)$/gm)) out[m[1]!] = m[2]!;
+  return out;
+}
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const json = process.argv.includes('--json');
+/** --no-unit-env: run the appliance without the unit's malloc settings (the figures before they were set). */
+const unitEnv = !process.argv.includes('--no-unit-env');
 const minutes = arg('minutes', 3);
 const periodS = arg('period', 30);
 const say = (s: string) => {
@@ -193,7 +203,8 @@ async function main(): Promise<void> {
       }),
     );
     let log = '';
-    const app = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+    const malloc = unitEnv ? mallocEnv() : {};
+    const app = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...malloc, NOTIFY_SOCKET: '' } });
     app.stderr!.on('data', (d) => (log = (log + d).slice(-20_000)));
     const appExit = new Promise<number | null>((r) => app.once('exit', (c) => r(c)));
     children.push(async () => {
@@ -211,7 +222,8 @@ async function main(): Promise<void> {
     const pid = app.pid!;
     const t0 = Date.now();
     const end = t0 + minutes * 60_000;
-    say(`bench:faults: ${minutes} min, a fault every ${periodS} s (broker and RTSP server in turn), pid ${pid}`);
+    const allocator = Object.entries(malloc).map(([k, v]) => `${k}=${v}`).join(' ') || 'glibc malloc defaults';
+    say(`bench:faults: ${minutes} min, a fault every ${periodS} s (broker and RTSP server in turn), pid ${pid}, ${allocator}`);
 
     // The main thread's JS heap (from /metrics) tells JavaScript growth apart from native memory (onnxruntime, workers).
     const samples: Array<{ t: number; rssMb: number; heapMb: number; fds: number; ffmpeg: number }> = [];
@@ -284,18 +296,20 @@ async function main(): Promise<void> {
     const exitCode = await appExit;
 
     const after = samples.filter((s) => s.t >= Math.min(1, minutes / 3)); // past warm-up
+    const late = samples.filter((s) => s.t >= minutes / 2); // growth that goes on, not warm-up that plateaus
     const result = {
       date: new Date().toISOString(),
       machine: `${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.type()} ${os.release()}`,
       minutes,
       periodSeconds: periodS,
+      allocator,
       brokerKills,
       rtspKills,
       events: { emitted: published + dropped, published, dropped, received, unique, duplicates: received - unique, lost: published + dropped - unique },
       brokerReconnectSeconds: stats(reconnectS),
       cameraOfflineSeconds: stats(offlineS),
       cameraBackSeconds: stats(onlineS),
-      rssMb: { first: samples[0]?.rssMb, last: samples.at(-1)?.rssMb, max: Math.max(...samples.map((s) => s.rssMb)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.rssMb)) },
+      rssMb: { first: samples[0]?.rssMb, last: samples.at(-1)?.rssMb, max: Math.max(...samples.map((s) => s.rssMb)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.rssMb)), secondHalfSlopePerMin: slope(late.map((s) => s.t), late.map((s) => s.rssMb)) },
       heapMb: { first: samples[0]?.heapMb, last: samples.at(-1)?.heapMb, slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.heapMb)) },
       fds: { min: Math.min(...samples.map((s) => s.fds)), max: Math.max(...samples.map((s) => s.fds)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.fds)) },
       ffmpeg: { min: Math.min(...samples.map((s) => s.ffmpeg)), max: Math.max(...samples.map((s) => s.ffmpeg)), last: samples.at(-1)?.ffmpeg },
@@ -307,7 +321,7 @@ async function main(): Promise<void> {
       say(`events: ${e.emitted} emitted (${e.dropped} dropped), ${e.received} received, ${e.duplicates} duplicates, ${e.lost} lost`);
       say(`broker reconnect: median ${result.brokerReconnectSeconds.median} s, max ${result.brokerReconnectSeconds.max} s (${brokerKills} kills)`);
       say(`camera offline after: median ${result.cameraOfflineSeconds.median} s; back after: median ${result.cameraBackSeconds.median} s, max ${result.cameraBackSeconds.max} s (${rtspKills} kills)`);
-      say(`RSS ${result.rssMb.first?.toFixed(0)} → ${result.rssMb.last?.toFixed(0)} MB (max ${result.rssMb.max.toFixed(0)}), slope ${result.rssMb.slopePerMin.toFixed(2)} MB/min after warm-up`);
+      say(`RSS ${result.rssMb.first?.toFixed(0)} → ${result.rssMb.last?.toFixed(0)} MB (max ${result.rssMb.max.toFixed(0)}), slope ${result.rssMb.slopePerMin.toFixed(2)} MB/min after warm-up, ${result.rssMb.secondHalfSlopePerMin.toFixed(2)} MB/min over the second half`);
       say(`main-thread JS heap ${result.heapMb.first?.toFixed(0)} → ${result.heapMb.last?.toFixed(0)} MB, slope ${result.heapMb.slopePerMin.toFixed(2)} MB/min`);
       say(`fds ${result.fds.min}-${result.fds.max} (slope ${result.fds.slopePerMin.toFixed(2)}/min); ffmpeg children ${result.ffmpeg.min}-${result.ffmpeg.max}; SIGTERM exit ${exitCode}`);
     }
