@@ -9,6 +9,7 @@ import { unknownsView } from './unknowns.js';
 import { facesView } from './faces.js';
 import { accountView, tokensView } from './account.js';
 import { peopleOptions } from './people-options.js';
+import { REASONS } from './errors.js';
 
 const nav = document.getElementById('nav');
 let timers = [];
@@ -103,20 +104,6 @@ function syncLine(sync) {
   const state = sync.connected ? (sync.pending ? `${plural(sync.pending, 'change')} waiting to be sent` : 'in sync') : `not connected${sync.pending ? `, ${plural(sync.pending, 'change')} waiting` : ''}`;
   return [h('p', { class: 'muted small', id: 'sync-state' }, `Shared with the site's other appliances as ${sync.applianceId}: ${state}; last sync ${when}${sync.refused ? `; ${sync.refused} record(s) refused` : ''}.`)];
 }
-
-const REASONS = {
-  not_image: 'Not a photo',
-  too_large: 'File too large',
-  too_many_pixels: 'Too many pixels',
-  no_face: 'No face found',
-  too_small: 'Face too small',
-  too_blurry: 'Too blurry',
-  bad_pose: 'Head turned away',
-  multiple_faces: 'Several faces',
-  bad_face_index: 'No such face',
-  duplicate: 'Already added',
-  looks_like_other: 'Looks like someone else',
-};
 
 async function personView(id) {
   setView('Person', loading('Loading…'));

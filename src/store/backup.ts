@@ -61,7 +61,7 @@ export interface BackupSummary {
   bytes: number;
 }
 
-const refuse = (message: string, cause?: unknown) => new FacegateError('backup-invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
+const refuse = (message: string, cause?: unknown) => new FacegateError('backup_invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
 
 async function readFacebank(dataDir: string): Promise<{ bytes: Buffer; facebank: FacebankFile }> {
   const file = path.join(dataDir, FACEBANK_FILE);
