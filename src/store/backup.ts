@@ -147,7 +147,7 @@ export async function createBackup(dataDir: string, file: string): Promise<Backu
   return { file, people: facebank.people.length, samples: facebank.samples.length, files: entries.map(([p]) => p), bytes: gz.length };
 }
 
-/** Parses and checks a backup completely; returns its files. Throws 'backup-invalid' on any problem. */
+/** Parses and checks a backup completely; returns its files. Throws 'backup_invalid' on any problem. */
 export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; facebank: FacebankFile; created: string } {
   let text: string;
   try {
