@@ -1,6 +1,6 @@
 /**
  * facegate's layering, checked by `npm run depcheck` (dependency-cruiser). Floors from the bottom:
- *   0 core      src/events (event types, bus), src/util, src/config, and two shape-only files:
+ *   0 core      src/errors (the error-code table), src/events (event types, bus), src/util, src/config, and two shape-only files:
  *               src/vision/types.ts (images, boxes) and src/store/types.ts (stored records)
  *   1 pure      src/vision, src/match, src/track: pre/post-processing, no IO at all
  *   2 adapters  src/runtime (the only onnxruntime importer), src/convert, src/models, src/ingest, src/store
@@ -10,7 +10,7 @@
  * A module may import its own floor or any floor below it, never one above.
  */
 const floors = [
-  ['^src/(events|util|config)/', '^src/(vision|store)/types[.]ts$'],
+  ['^src/(errors|events|util|config)/', '^src/(vision|store)/types[.]ts$'],
   ['^src/(vision/(?!types[.]ts$)|match/|track/)'],
   ['^src/(runtime|convert|models|ingest)/', '^src/store/(?!types[.]ts$)'],
   ['^src/(engine|pipeline|metrics|mqtt|sync)/'],

@@ -71,7 +71,7 @@ async function ensureDataDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (e) {
-    throw new FacegateError('data-dir', `The data directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? String(e)}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
+    throw new FacegateError('data_dir', `The data directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? String(e)}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
   }
 }
 

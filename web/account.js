@@ -1,5 +1,4 @@
 // API tokens (scope, expiry, last use, copy once) and the account: password change, sign out everywhere.
-import { api, setCsrf } from './api.js';
 import { confirmButton, copyText, fmtTime, h, loading, main, onSubmit, setView, toast } from './dom.js';
 
 const EXPIRY = [
@@ -9,9 +8,10 @@ const EXPIRY = [
   ['', 'Never'],
 ];
 
-export async function tokensView(fresh) {
+/** @param {import('./view.js').View} view */
+export async function tokensView(view, fresh) {
   setView('Tokens', h('h1', {}, 'API tokens'), loading('Loading tokens…'));
-  const { tokens } = await api('GET', '/api/tokens');
+  const { tokens } = await view.api('GET', '/api/tokens');
   const out = h('p', { class: 'error', role: 'alert' });
   const shown = h('div', { 'aria-live': 'polite' });
   const name = h('input', { type: 'text', id: 'token-name', required: true, maxLength: 64, placeholder: 'e.g. home-assistant' });
@@ -27,8 +27,8 @@ export async function tokensView(fresh) {
     h('button', { type: 'submit' }, 'Create token'),
   );
   onSubmit(form, out, async () => {
-    const t = await api('POST', '/api/tokens', { name: name.value, scope: scope.value, days: days.value ? Number(days.value) : null });
-    await tokensView(t);
+    const t = await view.api('POST', '/api/tokens', { name: name.value, scope: scope.value, days: days.value ? Number(days.value) : null });
+    await tokensView(view, t);
   });
   if (fresh) {
     const code = h('code', { class: 'secret' }, fresh.token);
@@ -68,9 +68,9 @@ export async function tokensView(fresh) {
                   question: `Revoke "${t.name}"?`,
                   yes: 'Revoke',
                   action: async () => {
-                    await api('DELETE', `/api/tokens/${t.id}`);
+                    await view.api('DELETE', `/api/tokens/${t.id}`);
                     toast(`Token "${t.name}" revoked.`);
-                    tokensView();
+                    void tokensView(view);
                   },
                 }),
               ),
@@ -83,7 +83,9 @@ export async function tokensView(fresh) {
   if (fresh) main.querySelector('code.secret')?.scrollIntoView({ block: 'nearest' });
 }
 
-export async function accountView(st) {
+/** @param {import('./view.js').View} view */
+export async function accountView(view) {
+  const st = view.status;
   const out = h('p', { class: 'error', role: 'alert' });
   const cur = h('input', { type: 'password', id: 'pw-current', required: true, autocomplete: 'current-password' });
   const next = h('input', { type: 'password', id: 'pw-new', required: true, autocomplete: 'new-password', minLength: st.minPasswordLength });
@@ -101,8 +103,8 @@ export async function accountView(st) {
   );
   onSubmit(form, out, async () => {
     if (next.value !== again.value) throw new Error('The two new passwords differ.');
-    const r = await api('POST', '/api/password', { current: cur.value, password: next.value });
-    setCsrf(r.csrfToken);
+    const r = await view.api('POST', '/api/password', { current: cur.value, password: next.value });
+    view.setCsrf(r.csrfToken);
     form.reset();
     toast('Password changed; other browsers are signed out.');
   });
@@ -112,7 +114,7 @@ export async function accountView(st) {
     question: 'Sign out every browser, this one too?',
     yes: 'Sign out everywhere',
     action: async () => {
-      const r = await api('POST', '/api/sessions/end-all');
+      const r = await view.api('POST', '/api/sessions/end-all');
       toast(`Signed out ${r.ended} session${r.ended === 1 ? '' : 's'}.`);
       location.hash = '#/login';
     },

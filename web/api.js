@@ -1,10 +1,5 @@
 // The JSON API client: CSRF header, readable errors ("Cannot reach the appliance"), and sign-in on a lost session.
-
-let csrf = null;
-/** What the server said about this page's session (thresholds for plain words, the name rule). */
-export const settings = { quality: { minSize: 32, minBlur: 20 }, threshold: 0.5, nameRule: null };
-
-export const setCsrf = (v) => (csrf = v);
+// createClient() holds the page's session state (the CSRF token, the server's settings) in its closure.
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -28,43 +23,57 @@ export function takePlace() {
   return h && !/^#\/(login|setup)/.test(h) ? h : '#/people';
 }
 
-export async function api(method, path, body) {
-  /** @type {Record<string, string>} */
-  const headers = {};
-  /** @type {RequestInit} */
-  const init = { method, headers, credentials: 'same-origin' };
-  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, { error: 'unreachable', message: UNREACHABLE });
-  }
-  let data = null;
-  if (res.headers.get('content-type')?.includes('json')) data = await res.json().catch(() => null);
-  if (res.status === 401 && (data?.error === 'unauthorized' || data?.error === 'setup_required') && !/^\/api\/(login|setup)/.test(path)) {
-    csrf = null;
-    rememberPlace(location.hash);
-    location.hash = '#/login';
-  }
-  if (!res.ok) {
-    if (res.status >= 502 && !data) throw new ApiError(res.status, { error: 'unreachable', message: UNREACHABLE });
-    throw new ApiError(res.status, data);
-  }
-  return data;
-}
+/**
+ * @typedef {{ quality: { minSize: number, minBlur: number }, threshold: number, nameRule: { forbidden: string, flags: string, maxLength: number } | null }} Settings
+ * @typedef {{ api: (method: string, path: string, body?: unknown) => Promise<any>, settings: Settings, setCsrf: (v: string | null) => void, nameProblem: (name: string) => string | null }} Client
+ */
 
-/** A name checked by the server's rule before it is sent (the server checks again). */
-export function nameProblem(name) {
-  const rule = settings.nameRule;
-  if (!rule) return null;
-  if (new RegExp(rule.forbidden, rule.flags).test(name)) return 'A name cannot hold invisible or direction-changing characters.';
-  const n = [...name.normalize('NFC').trim()].length;
-  if (n < 1 || n > rule.maxLength) return `A name has 1 to ${rule.maxLength} characters.`;
-  return null;
+/** One client per page load: the CSRF token and what the server said about this session live here. @returns {Client} */
+export function createClient() {
+  let csrf = null;
+  /** @type {Settings} */
+  const settings = { quality: { minSize: 32, minBlur: 20 }, threshold: 0.5, nameRule: null };
+
+  async function api(method, path, body) {
+    /** @type {Record<string, string>} */
+    const headers = {};
+    /** @type {RequestInit} */
+    const init = { method, headers, credentials: 'same-origin' };
+    if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch {
+      throw new ApiError(0, { error: 'unreachable', message: UNREACHABLE });
+    }
+    let data = null;
+    if (res.headers.get('content-type')?.includes('json')) data = await res.json().catch(() => null);
+    if (res.status === 401 && (data?.error === 'unauthorized' || data?.error === 'setup_required') && !/^\/api\/(login|setup)/.test(path)) {
+      csrf = null;
+      rememberPlace(location.hash);
+      location.hash = '#/login';
+    }
+    if (!res.ok) {
+      if (res.status >= 502 && !data) throw new ApiError(res.status, { error: 'unreachable', message: UNREACHABLE });
+      throw new ApiError(res.status, data);
+    }
+    return data;
+  }
+
+  /** A name checked by the server's rule before it is sent (the server checks again). */
+  function nameProblem(name) {
+    const rule = settings.nameRule;
+    if (!rule) return null;
+    if (new RegExp(rule.forbidden, rule.flags).test(name)) return 'A name cannot hold invisible or direction-changing characters.';
+    const n = [...name.normalize('NFC').trim()].length;
+    if (n < 1 || n > rule.maxLength) return `A name has 1 to ${rule.maxLength} characters.`;
+    return null;
+  }
+
+  return { api, settings, setCsrf: (v) => (csrf = v), nameProblem };
 }

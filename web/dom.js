@@ -17,17 +17,16 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-let toastAt = 0;
-let toastTimer = 0;
+/** Shows `text` for 4 s. When and which timer are kept on the toast element itself, not in module state. */
 export function toast(text) {
-  toastAt = Date.now();
+  toastBox.dataset.at = String(Date.now());
   toastBox.textContent = text;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (toastBox.textContent = ''), 4000);
+  clearTimeout(Number(toastBox.dataset.timer));
+  toastBox.dataset.timer = String(setTimeout(() => (toastBox.textContent = ''), 4000));
 }
 /** Clears the toast unless it was shown just now (e.g. "deleted", then back to the list). */
 export function staleToast() {
-  if (Date.now() - toastAt > 1000) toastBox.textContent = '';
+  if (Date.now() - Number(toastBox.dataset.at ?? 0) > 1000) toastBox.textContent = '';
 }
 
 export function setView(title, ...children) {

@@ -1,12 +1,12 @@
 // Recent faces: the snapshots of recent events in a gallery; tick several and give them to the right person.
-import { api } from './api.js';
 import { fmtTime, h, loading, onSubmit, plural, setView, tickCounter, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
 
-export async function facesView() {
+/** @param {import('./view.js').View} view */
+export async function facesView(view) {
   setView('Recent faces', h('h1', {}, 'Recent faces'), loading('Loading recent faces…'));
   const select = h('select', { id: 'assign-to' });
-  const [{ events }] = await Promise.all([api('GET', '/api/events?limit=120'), peopleOptions(select, 'Choose a person')]);
+  const [{ events }] = await Promise.all([view.api('GET', '/api/events?limit=120'), peopleOptions(view.api, select, 'Choose a person')]);
   const usable = events.filter((e) => e.snapshotUrl && !e.correction);
   const tiles = usable.map((e) => {
     const box = h('input', { type: 'checkbox', id: `f-${e.id}`, value: e.id });
@@ -32,11 +32,11 @@ export async function facesView() {
     const ids = ticks.ticked();
     let done = 0;
     for (const id of ids) {
-      await api('POST', `/api/events/${id}/reassign`, { personId: select.value });
+      await view.api('POST', `/api/events/${id}/reassign`, { personId: select.value });
       done++;
     }
     toast(`${plural(done, 'face')} added to ${select.selectedOptions[0].textContent}.`);
-    facesView();
+    void facesView(view);
   });
   setView(
     'Recent faces',

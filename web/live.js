@@ -1,5 +1,4 @@
 // Cameras: the live frame with boxes and labels drawn by the page, and capture (freeze, numbered faces, add).
-import { api } from './api.js';
 import { fmtNum, h, onSubmit, plural, setView, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
 
@@ -27,8 +26,10 @@ export function drawFaces(stage, width, height, faces) {
     labels.push({ label, box });
   }
   placeLabels(stage, labels);
-  labelsOf.set(stage, labels);
 }
+
+/** The labels drawn in `stage`, each with its box (a label always follows its box in the overlay). */
+const drawnLabels = (stage) => [...stage.querySelectorAll('.overlay > .label')].map((label) => ({ label, box: label.previousElementSibling }));
 
 function placeLabels(stage, labels) {
   const W = stage.clientWidth;
@@ -55,13 +56,6 @@ function placeLabels(stage, labels) {
   }
 }
 
-/** Each drawn frame's labels, so a resize can place them again. */
-const labelsOf = new WeakMap();
-
-/** Keeps labels inside the frame when the layout changes (rotation, zoom). */
-const resizer = new ResizeObserver((entries) => {
-  for (const e of entries) if (labelsOf.has(e.target)) placeLabels(e.target, labelsOf.get(e.target));
-});
 
 /** Label text and tooltip for a live face. */
 function liveLabel(f) {
@@ -70,24 +64,30 @@ function liveLabel(f) {
   return { text: 'Unknown', title: f.similarity != null ? `Nobody matched (best similarity ${fmtNum(f.similarity)})` : 'Nobody matched' };
 }
 
-export async function camerasView(timers) {
+/** @param {import('./view.js').View} view */
+export async function camerasView(view) {
   setView('Cameras', h('h1', {}, 'Cameras'), h('p', { class: 'muted loading', role: 'status' }, 'Loading cameras…'));
-  const { cameras } = await api('GET', '/api/cameras');
-  const cards = cameras.map((cam) => cameraCard(cam, timers));
+  const { cameras } = await view.api('GET', '/api/cameras');
+  // Keeps labels inside the frame when the layout changes (rotation, zoom); it ends with the view.
+  const resizer = new ResizeObserver((entries) => {
+    for (const e of entries) placeLabels(e.target, drawnLabels(e.target));
+  });
+  view.onLeave(() => resizer.disconnect());
+  const cards = cameras.map((cam) => cameraCard(view, resizer, cam));
   setView('Cameras', h('h1', {}, 'Cameras'), cameras.length ? h('div', { class: 'cameras' }, cards.map((c) => c.el)) : h('p', { class: 'muted' }, 'No cameras are configured.'));
   const tick = async () => {
     try {
-      const { cameras: now } = await api('GET', '/api/cameras');
+      const { cameras: now } = await view.api('GET', '/api/cameras');
       for (const c of cards) c.update(now.find((x) => x.camera === c.name));
     } catch {
       /* next tick */
     }
   };
-  timers.push(setInterval(tick, 1000));
+  view.every(tick, 1000);
   cards.forEach((c) => c.refresh());
 }
 
-function cameraCard(cam, timers) {
+function cameraCard(view, resizer, cam) {
   const name = cam.camera;
   const img = h('img', { class: 'frame', alt: `Latest frame of ${name}` });
   const stage = h('div', { class: 'stage' }, img);
@@ -102,7 +102,7 @@ function cameraCard(cam, timers) {
     if (!img.isConnected) return;
     if (!frozen) {
       try {
-        const live = await api('GET', `/api/cameras/${encodeURIComponent(name)}/live`);
+        const live = await view.api('GET', `/api/cameras/${encodeURIComponent(name)}/live`);
         // Decode off-screen first so the shown frame never blanks between updates.
         const next = new Image();
         next.src = live.image;
@@ -121,7 +121,7 @@ function cameraCard(cam, timers) {
       }
     }
     // About once a second, never overlapping.
-    if (img.isConnected) timers.push(setTimeout(refresh, 1000));
+    if (img.isConnected) view.later(refresh, 1000);
   };
 
   const update = (st) => {
@@ -153,7 +153,7 @@ function cameraCard(cam, timers) {
     panel.hidden = false;
     panel.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Looking for faces…'));
     try {
-      const cap = await api('POST', `/api/cameras/${encodeURIComponent(name)}/capture`);
+      const cap = await view.api('POST', `/api/cameras/${encodeURIComponent(name)}/capture`);
       // Freeze the frame the faces came from: the boxes, numbers and thumbnails all belong to it.
       frozen = true;
       stage.classList.add('frozen');
@@ -177,7 +177,7 @@ function cameraCard(cam, timers) {
         );
         return;
       }
-      panel.replaceChildren(await capturePicker(name, cap, usable, unfreeze));
+      panel.replaceChildren(await capturePicker(view, name, cap, usable, unfreeze));
     } catch (e) {
       panel.replaceChildren(h('p', { class: 'error' }, e.message), h('button', { type: 'button', class: 'secondary', onclick: unfreeze }, 'Back to live'));
     } finally {
@@ -199,11 +199,11 @@ function cameraCard(cam, timers) {
 }
 
 /** The form under a frozen capture: numbered faces (thumbnails from the same frame), who, add. */
-async function capturePicker(camera, cap, usable, done) {
+async function capturePicker(view, camera, cap, usable, done) {
   let chosen = null;
   const out = h('p', { class: 'error', role: 'alert' });
   const select = h('select', { id: `who-${camera}` });
-  await peopleOptions(select, 'New person…');
+  await peopleOptions(view.api, select, 'New person…');
   const newName = h('input', { type: 'text', id: `newname-${camera}`, maxLength: 64, placeholder: 'Name of the new person', autocomplete: 'off' });
   const newWrap = h('div', {}, h('label', { for: `newname-${camera}` }, 'New person’s name'), newName);
   const hint = h('p', { class: 'muted small', 'aria-live': 'polite' });
@@ -244,7 +244,7 @@ async function capturePicker(camera, cap, usable, done) {
     const body = { camera, captureId: cap.captureId, face: chosen };
     if (select.value) body.personId = select.value;
     else body.name = newName.value;
-    const r = await api('POST', '/api/captures/enrol', body);
+    const r = await view.api('POST', '/api/captures/enrol', body);
     toast(r.created ? `Face added; ${r.name} is enrolled.` : 'Face added.');
     done();
   });

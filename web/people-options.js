@@ -1,8 +1,7 @@
 // A <select> of enrolled people.
-import { api } from './api.js';
 import { h } from './dom.js';
 
-export async function peopleOptions(select, placeholder) {
+export async function peopleOptions(api, select, placeholder) {
   const { people } = await api('GET', '/api/people');
   select.replaceChildren(h('option', { value: '' }, placeholder), ...people.map((p) => h('option', { value: p.id }, p.name)));
   return people;

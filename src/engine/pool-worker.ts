@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { EngineConfig, QualityConfig } from '../config/schema.js';
+import { isErrorCode, type ErrorCode } from '../errors/codes.js';
 import type { RgbImage } from '../vision/types.js';
 import { createFaceEngine } from './index.js';
 import type { FaceEngine, StageTimes } from './types.js';
@@ -25,15 +26,18 @@ export type WorkerRequest =
 
 export type WorkerMessage =
   | { kind: 'ready'; embedderId: string; detectorId: string; defaultThreshold: number; provider: string }
-  | { kind: 'failed'; code: string; message: string }
+  | { kind: 'failed'; code: ErrorCode; message: string }
   | { kind: 'result'; id: number; value: unknown; times?: StageTimes }
-  | { kind: 'error'; id: number; code: string; message: string }
+  | { kind: 'error'; id: number; code: ErrorCode; message: string }
   | { kind: 'log'; line: string };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const post = (m: WorkerMessage) => port.postMessage(m);
-const errorOf = (e: unknown) => ({ code: (e as { code?: string }).code ?? 'engine_error', message: (e as Error).message ?? String(e) });
+const errorOf = (e: unknown): { code: ErrorCode; message: string } => {
+  const code = (e as { code?: unknown }).code;
+  return { code: isErrorCode(code) ? code : 'engine_error', message: (e as Error).message ?? String(e) };
+};
 const log = pino({ level: init.logLevel }, { write: (line: string) => post({ kind: 'log', line }) });
 
 let engine: FaceEngine;

@@ -132,7 +132,7 @@ export class Camera {
   start(): void {
     if (this.running) return;
     const bin = ffmpegBinary(this.opts.ffmpegPath);
-    if (!existsSync(bin)) throw new FacegateError('FFMPEG_NOT_FOUND', `ffmpeg not found at ${bin}: check ffmpeg.path in the config`);
+    if (!existsSync(bin)) throw new FacegateError('ffmpeg_not_found', `ffmpeg not found at ${bin}: check ffmpeg.path in the config`);
     this.running = true;
     this.spawn();
     const tick = Math.max(100, Math.min(1000, this.staleMs / 4));

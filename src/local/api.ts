@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { BusyError, type Admission } from '../engine/admission.js';
 import type { FaceEngine } from '../engine/types.js';
 import type { Facebank } from '../store/facebank.js';
+import { statusOf, type ErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { analysePhotos, cliMaxBytes, commitEnrolment, listPeople, removePerson, renamePerson } from './jobs.js';
@@ -34,7 +35,8 @@ export interface LocalApi {
   stop(): Promise<void>;
 }
 
-const STATUS: Record<string, number> = { busy: 429, 'not-found': 404, conflict: 409, invalid: 400, usage: 400, too_large: 413 };
+/** The codes the local API answers with their own status (src/errors/codes.ts); other FacegateErrors are 422. */
+const OWN_STATUS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['busy', 'not_found', 'conflict', 'invalid', 'usage', 'too_large']);
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -71,7 +73,7 @@ const text = (v: unknown, what: string): string => {
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   const { config, facebank, engine, admission, log } = deps;
   const file = socketPath(config.dataDir);
-  if (Buffer.byteLength(file) > MAX_SOCKET_PATH) throw new FacegateError('socket-path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
+  if (Buffer.byteLength(file) > MAX_SOCKET_PATH) throw new FacegateError('socket_path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
 
   const route = async (req: IncomingMessage, url: URL): Promise<unknown> => {
     const at = `${req.method} ${url.pathname}`;
@@ -95,7 +97,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       const b = await jsonBody(req);
       return { removed: await removePerson(facebank, text(b.ref, 'The person')) };
     }
-    throw new FacegateError('not-found', `No local API route ${at}.`);
+    throw new FacegateError('not_found', `No local API route ${at}.`);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -109,7 +111,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (e instanceof BusyError) headers['retry-after'] = String(e.retryAfterSeconds);
         if (!isFacegateError(e)) log.error({ err: fe.message }, 'local api failed');
-        if (!res.headersSent) res.writeHead(STATUS[fe.code] ?? (isFacegateError(e) ? 422 : 500), headers).end(JSON.stringify({ error: fe.code, message: fe.message }));
+        if (!res.headersSent) res.writeHead(isFacegateError(e) ? (OWN_STATUS.has(e.code) ? statusOf(e.code) : 422) : 500, headers).end(JSON.stringify({ error: fe.code, message: fe.message }));
       },
     );
   };

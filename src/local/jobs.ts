@@ -125,7 +125,7 @@ export async function listPeople(fb: Facebank): Promise<PersonRow[]> {
 
 async function find(fb: Facebank, ref: string): Promise<PersonRef> {
   const p = (await fb.person(ref)) ?? (await fb.findByName(ref));
-  if (!p) throw new FacegateError('not-found', `No person named or with id "${ref}".`);
+  if (!p) throw new FacegateError('not_found', `No person named or with id "${ref}".`);
   return p;
 }
 

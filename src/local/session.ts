@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import { engineFromConfig } from '../engine/setup.js';
 import { Facebank } from '../store/facebank.js';
 import { describeHolder, lockHolder, LockedError, type LockHolder } from '../store/lock.js';
+import { isErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import { socketPath } from './api.js';
 import { analysePhotos, cliMaxBytes, commitEnrolment, listPeople, readPhoto, removePerson, renamePerson, type Analysed, type EnrolOutcome, type EnrolPhoto, type EnrolResult, type PersonRef, type PersonRow } from './jobs.js';
@@ -138,13 +139,13 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
           await sleep(250);
           continue;
         }
-        throw new FacegateError('appliance-unreachable', `The facebank in ${config.dataDir} is in use by ${describeHolder(holder)}, which does not answer on ${sock} (${code ?? (e as Error).message}); try again when it has started, or stop it.`);
+        throw new FacegateError('appliance_unreachable', `The facebank in ${config.dataDir} is in use by ${describeHolder(holder)}, which does not answer on ${sock} (${code ?? (e as Error).message}); try again when it has started, or stop it.`);
       }
       if (reply.status === 429 && Date.now() - started < LOCK_WAIT_MS) {
         await sleep(1000 * Math.max(1, Number(reply.headers['retry-after']) || 1));
         continue;
       }
-      if (reply.status !== 200) throw new FacegateError(typeof reply.body.error === 'string' ? reply.body.error : 'appliance', typeof reply.body.message === 'string' ? reply.body.message : `The appliance answered ${reply.status}.`);
+      if (reply.status !== 200) throw new FacegateError(isErrorCode(reply.body.error) ? reply.body.error : 'appliance', typeof reply.body.message === 'string' ? reply.body.message : `The appliance answered ${reply.status}.`);
       return reply.body as T;
     }
   };

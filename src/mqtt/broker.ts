@@ -24,7 +24,7 @@ export async function startEmbeddedBroker(opts: { host: string; port: number }, 
   } catch (e) {
     await new Promise<void>((r) => aedes.close(() => r()));
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FacegateError('MQTT_EMBEDDED_LISTEN', `the embedded MQTT broker cannot listen on ${opts.host}:${opts.port} (${code ?? String(e)})`, { cause: e });
+    throw new FacegateError('mqtt_embedded_listen', `the embedded MQTT broker cannot listen on ${opts.host}:${opts.port} (${code ?? String(e)})`, { cause: e });
   }
   const port = (server.address() as net.AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;

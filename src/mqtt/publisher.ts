@@ -96,7 +96,7 @@ export class MqttPublisher {
     if (this.client) return;
     const c = this.opts.config;
     const url = this.opts.url ?? c.url;
-    if (!url) throw new FacegateError('MQTT_NO_URL', 'no MQTT broker URL: set mqtt.url or start the embedded broker');
+    if (!url) throw new FacegateError('mqtt_no_url', 'no MQTT broker URL: set mqtt.url or start the embedded broker');
     this.queue.open();
     if (this.queue.replayed) this.log.info({ events: this.queue.replayed, file: this.opts.queueFile }, 'queued events of an earlier run replayed');
     const options: IClientOptions = {
@@ -166,7 +166,7 @@ export class MqttPublisher {
       try {
         return readFileSync(file);
       } catch (e) {
-        throw new FacegateError('MQTT_TLS_FILE', `cannot read the MQTT TLS ${what} file ${file}: ${(e as Error).message}`, { cause: e });
+        throw new FacegateError('mqtt_tls_file', `cannot read the MQTT TLS ${what} file ${file}: ${(e as Error).message}`, { cause: e });
       }
     };
     return { ca: read('CA', t.ca), cert: read('certificate', t.cert), key: read('key', t.key), rejectUnauthorized: t.rejectUnauthorized };

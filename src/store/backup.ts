@@ -61,7 +61,7 @@ export interface BackupSummary {
   bytes: number;
 }
 
-const refuse = (message: string, cause?: unknown) => new FacegateError('backup-invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
+const refuse = (message: string, cause?: unknown) => new FacegateError('backup_invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
 
 async function readFacebank(dataDir: string): Promise<{ bytes: Buffer; facebank: FacebankFile }> {
   const file = path.join(dataDir, FACEBANK_FILE);
@@ -147,7 +147,7 @@ export async function createBackup(dataDir: string, file: string): Promise<Backu
   return { file, people: facebank.people.length, samples: facebank.samples.length, files: entries.map(([p]) => p), bytes: gz.length };
 }
 
-/** Parses and checks a backup completely; returns its files. Throws 'backup-invalid' on any problem. */
+/** Parses and checks a backup completely; returns its files. Throws 'backup_invalid' on any problem. */
 export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; facebank: FacebankFile; created: string } {
   let text: string;
   try {

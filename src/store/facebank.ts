@@ -148,14 +148,14 @@ export class Facebank {
     try {
       await db.read();
     } catch (e) {
-      throw new FacegateError('facebank-corrupt', `The facebank ${this.file} cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new FacegateError('facebank_corrupt', `The facebank ${this.file} cannot be read: ${(e as Error).message}`, { cause: e });
     }
     const d = db.data;
     if (!d || typeof d !== 'object' || !Array.isArray(d.people) || !Array.isArray(d.samples)) {
-      throw new FacegateError('facebank-corrupt', `The facebank ${this.file} does not hold {version, people, samples}.`);
+      throw new FacegateError('facebank_corrupt', `The facebank ${this.file} does not hold {version, people, samples}.`);
     }
     if (d.version > FACEBANK_VERSION) {
-      throw new FacegateError('facebank-version', `The facebank ${this.file} is version ${d.version}; this facegate reads up to ${FACEBANK_VERSION}.`);
+      throw new FacegateError('facebank_version', `The facebank ${this.file} is version ${d.version}; this facegate reads up to ${FACEBANK_VERSION}.`);
     }
     const ids = new Set(d.people.map((p) => p.id));
     const kept = d.samples.filter((s) => ids.has(s.personId));
@@ -201,7 +201,7 @@ export class Facebank {
   }
 
   private data(): FacebankData {
-    if (!this.db) throw new FacegateError('facebank-closed', this.closed ? 'The facebank is closed.' : 'The facebank is not open yet.');
+    if (!this.db) throw new FacegateError('facebank_closed', this.closed ? 'The facebank is closed.' : 'The facebank is not open yet.');
     return this.db.data;
   }
 
@@ -210,11 +210,11 @@ export class Facebank {
    * or next null for no change. The change gets the next seq, is saved atomically, then reported.
    */
   private change<R>(fn: (d: FacebankData) => Promise<Step<R>> | Step<R>): Promise<R> {
-    if (this.closed) return Promise.reject(new FacegateError('facebank-closed', 'The facebank is closed.'));
-    if (this.options.readOnly) return Promise.reject(new FacegateError('facebank-read-only', 'The facebank was opened read-only.'));
+    if (this.closed) return Promise.reject(new FacegateError('facebank_closed', 'The facebank is closed.'));
+    if (this.options.readOnly) return Promise.reject(new FacegateError('facebank_read_only', 'The facebank was opened read-only.'));
     const run = async (): Promise<R> => {
       const db = this.db;
-      if (!db) throw new FacegateError('facebank-closed', 'The facebank is not open.');
+      if (!db) throw new FacegateError('facebank_closed', 'The facebank is not open.');
       const { next, change, result } = await fn(db.data);
       if (next && change) {
         const prev = db.data;
@@ -224,7 +224,7 @@ export class Facebank {
           await db.write();
         } catch (e) {
           db.data = prev;
-          throw new FacegateError('facebank-write', `The facebank could not be saved: ${(e as Error).message}`, { cause: e });
+          throw new FacegateError('facebank_write', `The facebank could not be saved: ${(e as Error).message}`, { cause: e });
         }
         this.options.onChange?.({ ...change, seq, time: new Date().toISOString() } as FacebankChange);
         this.options.bus?.emit('facebankChanged');
@@ -279,7 +279,7 @@ export class Facebank {
     const n = cleanName(name);
     return this.change((d) => {
       const old = d.people.find((p) => p.id === id);
-      if (!old) throw new FacegateError('not-found', `No person with id ${id}.`);
+      if (!old) throw new FacegateError('not_found', `No person with id ${id}.`);
       if (Facebank.nameTaken(d, n, id)) throw new FacegateError('conflict', `A person named "${n}" already exists.`);
       if (old.name === n) return { next: null, result: old };
       const p: Person = Object.freeze({ ...old, name: n });
@@ -290,7 +290,7 @@ export class Facebank {
   /** Remove a person, their samples and crops (crops after the JSON commit; leftovers are orphans). */
   async deletePerson(id: string): Promise<void> {
     const gone = await this.change((d) => {
-      if (!d.people.some((p) => p.id === id)) throw new FacegateError('not-found', `No person with id ${id}.`);
+      if (!d.people.some((p) => p.id === id)) throw new FacegateError('not_found', `No person with id ${id}.`);
       const gone = d.samples.filter((s) => s.personId === id).map((s) => s.id);
       const next = { ...d, people: d.people.filter((p) => p.id !== id), samples: d.samples.filter((s) => s.personId !== id) };
       return { next, change: { op: 'person.delete', personId: id, sampleIds: gone }, result: gone };
@@ -305,7 +305,7 @@ export class Facebank {
     checkCrop(s.crop);
     if (typeof s.modelId !== 'string' || !s.modelId) throw new FacegateError('invalid', 'A sample needs the embedder model id.');
     if (!SOURCES.includes(s.source)) throw new FacegateError('invalid', `A sample source is one of ${SOURCES.join(', ')}.`);
-    if (!(await this.person(personId))) throw new FacegateError('not-found', `No person with id ${personId}.`);
+    if (!(await this.person(personId))) throw new FacegateError('not_found', `No person with id ${personId}.`);
     const id = randomUUID();
     const jpeg = await sharp(s.crop.data, { raw: { width: s.crop.width, height: s.crop.height, channels: 3 } })
       .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
@@ -324,7 +324,7 @@ export class Facebank {
     });
     try {
       return await this.change((d) => {
-        if (!d.people.some((p) => p.id === personId)) throw new FacegateError('not-found', `No person with id ${personId}.`);
+        if (!d.people.some((p) => p.id === personId)) throw new FacegateError('not_found', `No person with id ${personId}.`);
         return { next: { ...d, samples: [...d.samples, sample] }, change: { op: 'sample.add', sample }, result: sample };
       });
     } catch (e) {
@@ -335,7 +335,7 @@ export class Facebank {
 
   async deleteSample(id: string): Promise<void> {
     await this.change((d) => {
-      if (!d.samples.some((s) => s.id === id)) throw new FacegateError('not-found', `No sample with id ${id}.`);
+      if (!d.samples.some((s) => s.id === id)) throw new FacegateError('not_found', `No sample with id ${id}.`);
       return { next: { ...d, samples: d.samples.filter((s) => s.id !== id) }, change: { op: 'sample.delete', sampleId: id }, result: undefined };
     });
     await rm(this.cropPath(id), { force: true });

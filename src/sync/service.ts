@@ -90,7 +90,7 @@ export class FacebankSync {
     if (this.client) return;
     const c = this.opts.config;
     if (c.key) this.key = parseSyncKey(c.key);
-    else if (!c.allowPlaintext) throw new FacegateError('sync-key', 'Facebank sync needs a site key: set FACEGATE_SYNC_KEY (32 bytes, e.g. `openssl rand -base64 32`), or sync.allowPlaintext: true to send faces in clear.');
+    else if (!c.allowPlaintext) throw new FacegateError('sync_key', 'Facebank sync needs a site key: set FACEGATE_SYNC_KEY (32 bytes, e.g. `openssl rand -base64 32`), or sync.allowPlaintext: true to send faces in clear.');
     else this.log.warn('facebank sync without a site key: faces and embeddings are readable by anyone on the broker');
     // Local changes reported from here on queue behind the state read and the reconcile.
     this.accepting = true;
@@ -342,7 +342,7 @@ export class FacebankSync {
     if (rec.modelId === this.opts.embedderId) return s;
     const { data, info } = await sharp(Buffer.from(rec.crop, 'base64')).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const [e] = await this.opts.embedAligned([{ width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }]);
-    if (!e) throw new FacegateError('sync-embed', `The embedder returned nothing for sample ${rec.id}.`);
+    if (!e) throw new FacegateError('sync_embed', `The embedder returned nothing for sample ${rec.id}.`);
     return { ...s, embedding: Array.from(e), modelId: this.opts.embedderId };
   }
 

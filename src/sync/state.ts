@@ -30,7 +30,7 @@ export async function readSyncState(dataDir: string): Promise<SyncStateData> {
     throw e;
   }
   const r = stateSchema.safeParse(JSON.parse(text));
-  if (!r.success) throw new FacegateError('sync-state', `The sync state ${file} is not valid; move it away to resync from the broker.`);
+  if (!r.success) throw new FacegateError('sync_state', `The sync state ${file} is not valid; move it away to resync from the broker.`);
   return r.data;
 }
 

@@ -33,7 +33,7 @@ export type Affine = [number, number, number, number, number, number];
 export function estimateSimilarity(src: readonly Point[], dst: readonly Point[]): Affine {
   const n = src.length;
   if (n < 2 || dst.length !== n) {
-    throw new FacegateError('BAD_LANDMARKS', `Similarity fit needs two equal lists of at least 2 points, got ${n} and ${dst.length}.`);
+    throw new FacegateError('bad_landmarks', `Similarity fit needs two equal lists of at least 2 points, got ${n} and ${dst.length}.`);
   }
   let sx = 0, sy = 0, dx = 0, dy = 0;
   for (let i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
     norm += px * px + py * py;
   }
   if (!(norm > 0) || !Number.isFinite(dot + cross)) {
-    throw new FacegateError('BAD_LANDMARKS', 'Landmarks are degenerate (all at one point or not finite).');
+    throw new FacegateError('bad_landmarks', 'Landmarks are degenerate (all at one point or not finite).');
   }
   const a = dot / norm;
   const b = cross / norm;
@@ -68,7 +68,7 @@ export function applyAffine(m: Affine, p: Point): Point {
 
 export function invertAffine(m: Affine): Affine {
   const det = m[0] * m[4] - m[1] * m[3];
-  if (!(Math.abs(det) > 1e-12)) throw new FacegateError('BAD_TRANSFORM', 'Affine transform is not invertible.');
+  if (!(Math.abs(det) > 1e-12)) throw new FacegateError('bad_transform', 'Affine transform is not invertible.');
   const ia = m[4] / det, ib = -m[1] / det, id = -m[3] / det, ie = m[0] / det;
   return [ia, ib, -(ia * m[2] + ib * m[5]), id, ie, -(id * m[2] + ie * m[5])];
 }
@@ -142,7 +142,7 @@ export function warpAffine(src: RgbImage, m: Affine, outW: number, outH: number,
 
 /** The frame → crop transform that puts `landmarks` on the ArcFace template of a `size`x`size` crop. */
 export function alignmentTransform(landmarks: readonly Point[], size = 112): Affine {
-  if (landmarks.length !== 5) throw new FacegateError('BAD_LANDMARKS', `Alignment needs 5 landmarks, got ${landmarks.length}.`);
+  if (landmarks.length !== 5) throw new FacegateError('bad_landmarks', `Alignment needs 5 landmarks, got ${landmarks.length}.`);
   return estimateSimilarity(landmarks, arcfaceTemplate(size));
 }
 

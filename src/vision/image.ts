@@ -15,16 +15,16 @@ export interface Rect {
 
 export function checkImage(img: RgbImage): void {
   if (!(img.width > 0 && img.height > 0) || !Number.isInteger(img.width) || !Number.isInteger(img.height)) {
-    throw new FacegateError('BAD_IMAGE', `Image size ${img.width}x${img.height} is not a positive integer size.`);
+    throw new FacegateError('bad_image', `Image size ${img.width}x${img.height} is not a positive integer size.`);
   }
   if (img.data.length < img.width * img.height * 3) {
-    throw new FacegateError('BAD_IMAGE', `Image data holds ${img.data.length} bytes, ${img.width}x${img.height} RGB needs ${img.width * img.height * 3}.`);
+    throw new FacegateError('bad_image', `Image data holds ${img.data.length} bytes, ${img.width}x${img.height} RGB needs ${img.width * img.height * 3}.`);
   }
 }
 
 export function checkDst(dst: Uint8Array | Float32Array, offset: number, need: number): void {
   if (!Number.isInteger(offset) || offset < 0 || offset + need > dst.length) {
-    throw new FacegateError('BAD_BUFFER', `Destination buffer of ${dst.length} elements cannot hold ${need} at offset ${offset}.`);
+    throw new FacegateError('bad_buffer', `Destination buffer of ${dst.length} elements cannot hold ${need} at offset ${offset}.`);
   }
 }
 
@@ -68,7 +68,7 @@ export function cropResizeInto(
   checkImage(src);
   checkDst(dst, offset, outW * outH * 3);
   if (!(rect.w > 0 && rect.h > 0)) {
-    throw new FacegateError('BAD_BOX', `Crop region ${rect.w}x${rect.h} is empty.`);
+    throw new FacegateError('bad_box', `Crop region ${rect.w}x${rect.h} is empty.`);
   }
   const { width: W, height: H, data } = src;
   const xs = axisTable(rect.x, rect.w / outW, outW, W);
@@ -114,7 +114,7 @@ export function cropResizeInto(
 /** Bilinear resize of the whole image. */
 export function resizeBilinear(src: RgbImage, w: number, h: number): RgbImage {
   if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0)) {
-    throw new FacegateError('BAD_SIZE', `Resize target ${w}x${h} is not a positive integer size.`);
+    throw new FacegateError('bad_size', `Resize target ${w}x${h} is not a positive integer size.`);
   }
   const data = new Uint8Array(w * h * 3);
   cropResizeInto(src, { x: 0, y: 0, w: src.width, h: src.height }, w, h, data, 0);
@@ -153,7 +153,7 @@ export function toGrey(src: RgbImage, out?: Uint8Array): Uint8Array {
   checkImage(src);
   const n = src.width * src.height;
   const g = out ?? new Uint8Array(n);
-  if (g.length < n) throw new FacegateError('BAD_BUFFER', `Grey buffer of ${g.length} bytes is smaller than ${n} pixels.`);
+  if (g.length < n) throw new FacegateError('bad_buffer', `Grey buffer of ${g.length} bytes is smaller than ${n} pixels.`);
   const d = src.data;
   for (let i = 0, p = 0; i < n; i++, p += 3) g[i] = (77 * d[p] + 150 * d[p + 1] + 29 * d[p + 2] + 128) >> 8;
   return g;

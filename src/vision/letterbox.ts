@@ -16,7 +16,7 @@ export interface PlaneTransform {
 /** Where the frame lands inside a `dstW`x`dstH` input: scaled to fit, centred (or top-left) padding. */
 export function letterboxTransform(srcW: number, srcH: number, dstW: number, dstH: number, centre = true): PlaneTransform {
   if (!(srcW > 0 && srcH > 0 && dstW > 0 && dstH > 0)) {
-    throw new FacegateError('BAD_SIZE', `Cannot letterbox ${srcW}x${srcH} into ${dstW}x${dstH}.`);
+    throw new FacegateError('bad_size', `Cannot letterbox ${srcW}x${srcH} into ${dstW}x${dstH}.`);
   }
   const scale = Math.min(dstW / srcW, dstH / srcH);
   if (!centre) return { scale, padX: 0, padY: 0 };
@@ -86,10 +86,10 @@ export function tilePlan(
   scales: readonly number[],
   overlap = 0.25,
 ): Tile[] {
-  if (!(overlap >= 0 && overlap < 1)) throw new FacegateError('BAD_OPTION', `Tile overlap ${overlap} must be in [0, 1).`);
+  if (!(overlap >= 0 && overlap < 1)) throw new FacegateError('bad_option', `Tile overlap ${overlap} must be in [0, 1).`);
   const tiles: Tile[] = [];
   for (const scale of scales) {
-    if (!(scale > 0)) throw new FacegateError('BAD_OPTION', `Tile scale ${scale} must be positive.`);
+    if (!(scale > 0)) throw new FacegateError('bad_option', `Tile scale ${scale} must be positive.`);
     const w = tileW / scale;
     const h = tileH / scale;
     const xs = starts(frameW, w, overlap);

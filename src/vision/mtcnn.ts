@@ -61,7 +61,7 @@ export interface PyramidLevel {
  */
 export function pyramid(frameW: number, frameH: number, minFaceSize: number, factor = MTCNN_FACTOR): PyramidLevel[] {
   if (!(minFaceSize > 0) || !(factor > 0 && factor < 1)) {
-    throw new FacegateError('BAD_OPTION', `MTCNN needs minFaceSize > 0 and 0 < factor < 1 (got ${minFaceSize}, ${factor}).`);
+    throw new FacegateError('bad_option', `MTCNN needs minFaceSize > 0 and 0 < factor < 1 (got ${minFaceSize}, ${factor}).`);
   }
   const levels: PyramidLevel[] = [];
   const minSide = Math.min(frameW, frameH);
@@ -94,7 +94,7 @@ export function pnetCandidates(
 ): MtcnnCandidate[] {
   const n = outW * outH;
   if (prob.length < (batch + 1) * n || reg.length < (batch + 1) * n * 4) {
-    throw new FacegateError('BAD_OUTPUT', `P-Net outputs are shorter than ${outW}x${outH} for batch item ${batch}.`);
+    throw new FacegateError('bad_output', `P-Net outputs are shorter than ${outW}x${outH} for batch item ${batch}.`);
   }
   const sx = level.width / frameW;
   const sy = level.height / frameH;
@@ -164,7 +164,7 @@ export function cropBatch(frame: RgbImage, boxes: readonly Detection[], size: nu
   const slot = size * size * 3;
   const out = dst ?? new Uint8Array(boxes.length * slot);
   if (out.length < boxes.length * slot) {
-    throw new FacegateError('BAD_BUFFER', `Batch buffer of ${out.length} bytes cannot hold ${boxes.length} crops of ${size}x${size}.`);
+    throw new FacegateError('bad_buffer', `Batch buffer of ${out.length} bytes cannot hold ${boxes.length} crops of ${size}x${size}.`);
   }
   boxes.forEach((d, i) => {
     const [x1, y1, x2, y2] = d.box;
@@ -206,7 +206,7 @@ export function onetFinish(
   layout: MtcnnLayout = MTCNN_LAYOUT,
 ): Detection[] {
   checkLen(prob, reg, boxes.length, 'O-Net');
-  if (landmarks.length < boxes.length * 10) throw new FacegateError('BAD_OUTPUT', `O-Net landmarks are shorter than ${boxes.length} x 10.`);
+  if (landmarks.length < boxes.length * 10) throw new FacegateError('bad_output', `O-Net landmarks are shorter than ${boxes.length} x 10.`);
   const out: Detection[] = [];
   boxes.forEach((d, i) => {
     if (!(prob[i] > threshold)) return;
@@ -237,6 +237,6 @@ export function onetLandmarks(box: Box, lm: Float32Array, i: number, layout: Mtc
 
 function checkLen(prob: Float32Array, reg: Float32Array, n: number, net: string): void {
   if (prob.length < n || reg.length < n * 4) {
-    throw new FacegateError('BAD_OUTPUT', `${net} outputs (${prob.length} probs, ${reg.length} reg values) are shorter than ${n} boxes.`);
+    throw new FacegateError('bad_output', `${net} outputs (${prob.length} probs, ${reg.length} reg values) are shorter than ${n} boxes.`);
   }
 }

@@ -55,7 +55,7 @@ export class PixelArena {
   halve(s: StagedImage): StagedImage {
     const width = s.width >> 1;
     const height = s.height >> 1;
-    if (width < 1 || height < 1) throw new FacegateError('BAD_IMAGE', `A ${s.width}x${s.height} image cannot be halved.`);
+    if (width < 1 || height < 1) throw new FacegateError('bad_image', `A ${s.width}x${s.height} image cannot be halved.`);
     const ptr = this.alloc(width * height * 3 + SLACK);
     this.k.halve(s.ptr, s.width, s.height, ptr);
     return { width, height, ptr };
@@ -68,11 +68,11 @@ export class PixelArena {
    */
   cropInto(s: StagedImage, rect: Rect, outW: number, outH: number, dst: Uint8Array, offset = 0, fill = 0): void {
     if (!(Number.isInteger(outW) && Number.isInteger(outH) && outW > 0 && outH > 0)) {
-      throw new FacegateError('BAD_SIZE', `Crop size ${outW}x${outH} is not a positive integer size.`);
+      throw new FacegateError('bad_size', `Crop size ${outW}x${outH} is not a positive integer size.`);
     }
     checkDst(dst, offset, outW * outH * 3);
     if (![rect.x, rect.y, rect.w, rect.h].every(Number.isFinite) || !(rect.w > 0 && rect.h > 0)) {
-      throw new FacegateError('BAD_BOX', `Crop region ${rect.w}x${rect.h} at (${rect.x}, ${rect.y}) is empty or not finite.`);
+      throw new FacegateError('bad_box', `Crop region ${rect.w}x${rect.h} at (${rect.x}, ${rect.y}) is empty or not finite.`);
     }
     const mark = this.top;
     const tab = this.alloc(12 * (outW + outH));

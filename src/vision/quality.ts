@@ -9,7 +9,7 @@ import type { Detection, FaceQuality, Point, RgbImage } from './types.js';
  * over the interior pixels of a one-byte-per-pixel grey image. 0 for images smaller than 3x3.
  */
 export function laplacianVariance(grey: Uint8Array, w: number, h: number): number {
-  if (grey.length < w * h) throw new FacegateError('BAD_IMAGE', `Grey image of ${grey.length} bytes is smaller than ${w}x${h}.`);
+  if (grey.length < w * h) throw new FacegateError('bad_image', `Grey image of ${grey.length} bytes is smaller than ${w}x${h}.`);
   if (w < 3 || h < 3) return 0;
   let sum = 0, sq = 0;
   for (let y = 1; y < h - 1; y++) {
@@ -50,7 +50,7 @@ export function blurScore(img: RgbImage): number {
  * All are measured in the face's own (roll-free) axes. Useful for gating, not for measurement.
  */
 export function estimatePose(lm: readonly Point[]): { yaw: number; pitch: number; roll: number } {
-  if (lm.length !== 5) throw new FacegateError('BAD_LANDMARKS', `Pose needs 5 landmarks, got ${lm.length}.`);
+  if (lm.length !== 5) throw new FacegateError('bad_landmarks', `Pose needs 5 landmarks, got ${lm.length}.`);
   const g = faceGeometry(lm);
   const deg = 180 / Math.PI;
   if (g === null) return { yaw: 0, pitch: 0, roll: 0 };

@@ -25,7 +25,7 @@ export function nhwcToNchw(
 ): void {
   const n = w * h;
   if (srcOffset < 0 || srcOffset + n * 3 > src.length) {
-    throw new FacegateError('BAD_BUFFER', `Source buffer of ${src.length} bytes has no ${w}x${h} image at ${srcOffset}.`);
+    throw new FacegateError('bad_buffer', `Source buffer of ${src.length} bytes has no ${w}x${h} image at ${srcOffset}.`);
   }
   checkDst(dst, dstOffset, n * 3);
   // Plane k of the output holds source channel ch[k].
@@ -48,7 +48,7 @@ export function nhwcToNchw(
  */
 export function imageToNchw(img: { width: number; height: number; data: Uint8Array }, w: number, h: number, dst: Float32Array, dstOffset: number, norm: Normalisation): void {
   const { width: iw, height: ih, data: src } = img;
-  if (iw > w || ih > h) throw new FacegateError('BAD_SIZE', `A ${iw}x${ih} image does not fit a ${w}x${h} input unscaled.`);
+  if (iw > w || ih > h) throw new FacegateError('bad_size', `A ${iw}x${ih} image does not fit a ${w}x${h} input unscaled.`);
   const n = w * h;
   checkDst(dst, dstOffset, n * 3);
   const bgr = norm.channelOrder === 'bgr';

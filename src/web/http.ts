@@ -1,13 +1,15 @@
-/** JSON errors {error, message} and small request helpers shared by the routes. */
+/** JSON errors {error, message} (codes and statuses from src/errors/codes.ts) and small request helpers shared by the routes. */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { statusOf, type ErrorCode, type StatusOf } from '../errors/codes.js';
 import { isFacegateError } from '../util/errors.js';
 import { normalizeName } from '../store/names.js';
 
-export class HttpError extends Error {
+/** An answer the route chooses itself; its status is one the code's table entry allows (src/errors/codes.ts). */
+export class HttpError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly status: StatusOf<C>,
+    readonly code: C,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -15,24 +17,17 @@ export class HttpError extends Error {
   }
 }
 
-export const fail = (status: ContentfulStatusCode, code: string, message: string): never => {
+export const fail = <C extends ErrorCode>(status: StatusOf<C>, code: C, message: string): never => {
   throw new HttpError(status, code, message);
 };
 
-/** HTTP status for a FacegateError thrown by a store or the engine. */
-export function statusForCode(code: string): ContentfulStatusCode {
-  if (/not[-_]found|no[-_]such/.test(code)) return 404;
-  if (/duplicate|exists|conflict|taken/.test(code)) return 409;
-  if (/too_large/.test(code)) return 413;
-  if (code === 'bad_claim_code') return 403;
-  if (code === 'bad_password') return 401;
-  if (code === 'weak_password') return 422;
-  if (code === 'password_set' || code === 'password_fixed') return 409;
-  return 400;
-}
+/** HTTP status for a FacegateError thrown by a store or the engine: the table's. */
+export const statusForCode = (code: ErrorCode): ContentfulStatusCode => statusOf(code);
+
+const isHttpError = (e: unknown): e is HttpError => e instanceof HttpError;
 
 export function errorResponse(c: Context, err: unknown): Response | null {
-  if (err instanceof HttpError) {
+  if (isHttpError(err)) {
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json({ error: err.code, message: err.message }, err.status);
   }

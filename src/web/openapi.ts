@@ -1,4 +1,5 @@
-/** A hand-written OpenAPI 3 description of the admin API, served at GET /api/openapi.json. */
+/** A hand-written OpenAPI 3 description of the admin API, served at GET /api/openapi.json; error codes come from src/errors/codes.ts. */
+import { ERROR_CODES } from '../errors/codes.js';
 
 type Op = [method: string, path: string, summary: string, extra?: { body?: string; public?: boolean; query?: string[] }];
 
@@ -49,7 +50,7 @@ const errors = Object.fromEntries(
     ['413', 'Request too large'],
     ['415', 'Wrong content type'],
     ['422', 'Cannot be processed'],
-    ['429', 'Too many sign-in attempts (see Retry-After)'],
+    ['429', 'Too many sign-in attempts, or busy with other photos (see Retry-After)'],
   ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorRef } } }]),
 );
 
@@ -81,7 +82,7 @@ export const openapi = {
   },
   components: {
     securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fg_session' }, bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: { Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } } },
+    schemas: { Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string', enum: Object.keys(ERROR_CODES) }, message: { type: 'string' } } } },
   },
   security: [{ session: [] }, { bearer: [] }],
   paths: buildPaths(),

@@ -52,11 +52,11 @@ describe('Facebank', () => {
     const b = await fb.createPerson('Grace');
     await expect(fb.renamePerson(b.id, 'ada lovelace')).rejects.toMatchObject({ code: 'conflict' });
     expect((await fb.renamePerson(b.id, 'Grace Hopper')).name).toBe('Grace Hopper');
-    await expect(fb.renamePerson('nope', 'x')).rejects.toMatchObject({ code: 'not-found' });
+    await expect(fb.renamePerson('nope', 'x')).rejects.toMatchObject({ code: 'not_found' });
     await expect(fb.createPerson('   ')).rejects.toMatchObject({ code: 'bad_name' });
     expect((await fb.people()).map((p) => p.name)).toEqual(['Ada Lovelace', 'Grace Hopper']);
     await fb.close();
-    await expect(fb.people()).rejects.toMatchObject({ code: 'facebank-closed' });
+    await expect(fb.people()).rejects.toMatchObject({ code: 'facebank_closed' });
   });
 
   it('stores samples with normalised embeddings and JPEG crops; persists across reopen', async () => {
@@ -94,7 +94,7 @@ describe('Facebank', () => {
     const fb = new Facebank(await tmp());
     await fb.open();
     const p = await fb.createPerson('Ada');
-    await expect(fb.addSample('missing', newSample(1))).rejects.toMatchObject({ code: 'not-found' });
+    await expect(fb.addSample('missing', newSample(1))).rejects.toMatchObject({ code: 'not_found' });
     await expect(fb.addSample(p.id, newSample(1, { embedding: new Float32Array(192) }))).rejects.toMatchObject({ code: 'invalid' });
     await expect(fb.addSample(p.id, newSample(1, { crop: { width: 10, height: 10, data: new Uint8Array(5) } }))).rejects.toMatchObject({ code: 'invalid' });
     expect(await fb.samples()).toEqual([]);
@@ -129,7 +129,7 @@ describe('Facebank', () => {
     expect(existsSync(fb.cropPath(s1!.id))).toBe(false);
     expect(await fb.person(a.id)).toBeNull();
     expect((await fb.samples()).map((s) => s.id)).toEqual([s3.id]);
-    await expect(fb.deleteSample(s1!.id)).rejects.toMatchObject({ code: 'not-found' });
+    await expect(fb.deleteSample(s1!.id)).rejects.toMatchObject({ code: 'not_found' });
     await fb.close();
   });
 
@@ -156,7 +156,7 @@ describe('Facebank', () => {
   it('refuses a corrupt file with a clear error', async () => {
     const dir = await tmp();
     await writeFile(path.join(dir, 'facebank.json'), '{"people": [');
-    await expect(new Facebank(dir).open()).rejects.toMatchObject({ code: 'facebank-corrupt' });
+    await expect(new Facebank(dir).open()).rejects.toMatchObject({ code: 'facebank_corrupt' });
   });
 
   it('re-embeds samples of another model from their stored crops', async () => {
@@ -238,7 +238,7 @@ describe('Facebank change path', () => {
     const ro = new Facebank(dir, { readOnly: true });
     await ro.open();
     expect((await ro.people()).map((p) => p.name)).toEqual(['Ada']);
-    await expect(ro.createPerson('Eve')).rejects.toMatchObject({ code: 'facebank-read-only' });
+    await expect(ro.createPerson('Eve')).rejects.toMatchObject({ code: 'facebank_read_only' });
     await ro.close();
     await fb.close();
   });

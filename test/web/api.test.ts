@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { Hono } from 'hono';
 import { createApp } from '../../src/web/app.js';
 import { ROUTE_LIST } from '../../src/web/openapi.js';
+import { errorReasons } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/util/log.js';
 import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
@@ -460,6 +461,19 @@ describe.skipIf(!hasTestData)('web API', () => {
       const doc = (await (await admin.req('GET', '/api/openapi.json')).json()) as { openapi: string; paths: Record<string, object> };
       expect(doc.openapi).toMatch(/^3\./);
       expect(Object.keys(doc.paths)).toContain('/api/people/{id}/photos');
+    });
+
+    it('serves the page the error reasons from the one code table (/errors.js), and lists every code in OpenAPI', async () => {
+      const r = await admin.req('GET', '/errors.js');
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(/^text\/javascript/);
+      const m = /^export const REASONS = (\{.*\});$/m.exec(await r.text());
+      expect(m).not.toBeNull();
+      const reasons = JSON.parse(m![1]) as Record<string, string>;
+      expect(reasons).toEqual(errorReasons());
+      expect(reasons).toMatchObject({ not_image: 'Not a photo', duplicate: 'Already added', looks_like_other: 'Looks like someone else' });
+      const doc = (await (await admin.req('GET', '/api/openapi.json')).json()) as { components: { schemas: { Error: { properties: { error: { enum: string[] } } } } } };
+      expect(doc.components.schemas.Error.properties.error.enum).toEqual(expect.arrayContaining(['not_found', 'too_large', 'busy', 'facebank_read_only']));
     });
   });
   // The cameras page's API against a real camera: ffmpeg loops the Hamilton clip into the real pipeline loop.

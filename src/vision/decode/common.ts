@@ -24,9 +24,9 @@ export function rowsOf(t: TensorOut, b: number): { rows: number; cols: number; b
   const cols = d[d.length - 1];
   const rows = d.length >= 2 ? d[d.length - 2] : 1;
   const batch = d.length >= 3 ? d.slice(0, d.length - 2).reduce((a, x) => a * x, 1) : 1;
-  if (b < 0 || b >= batch) throw new FacegateError('BAD_OUTPUT', `Batch index ${b} is outside output batch ${batch}.`);
+  if (b < 0 || b >= batch) throw new FacegateError('bad_output', `Batch index ${b} is outside output batch ${batch}.`);
   if (t.data.length < batch * rows * cols) {
-    throw new FacegateError('BAD_OUTPUT', `Output data of ${t.data.length} values is shorter than its dims [${d.join(',')}].`);
+    throw new FacegateError('bad_output', `Output data of ${t.data.length} values is shorter than its dims [${d.join(',')}].`);
   }
   return { rows, cols, base: b * rows * cols };
 }
@@ -44,7 +44,7 @@ export function findByShape(outputs: Outputs, rows: number, cols: number, what: 
   });
   if (hits.length !== 1) {
     const shapes = Object.entries(outputs).map(([n, t]) => `${n}[${t.dims.join(',')}]`).join(' ');
-    throw new FacegateError('BAD_OUTPUT', `Expected exactly one ${what} output of ${rows}x${cols}, found ${hits.length} among ${shapes}.`);
+    throw new FacegateError('bad_output', `Expected exactly one ${what} output of ${rows}x${cols}, found ${hits.length} among ${shapes}.`);
   }
   return hits[0][1];
 }

@@ -25,7 +25,7 @@ function named(outputs: Outputs, name: string, rows: number, cols: number): Tens
   const d = t?.dims;
   if (!t || d[d.length - 1] !== cols || d[d.length - 2] !== rows) {
     const shapes = Object.entries(outputs).map(([n, x]) => `${n}[${x.dims.join(',')}]`).join(' ');
-    throw new FacegateError('BAD_OUTPUT', `YuNet output ${name} of ${rows}x${cols} not found among ${shapes}.`);
+    throw new FacegateError('bad_output', `YuNet output ${name} of ${rows}x${cols} not found among ${shapes}.`);
   }
   return t;
 }
