@@ -106,7 +106,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000)); // the seed's sync state is saved 200 ms after its last acknowledgement
     t = Date.now();
     for (let i = 1; i < N - J; i++) {
-      cpSync(path.join(dir, 'box-0'), path.join(dir, `box-${i}`), { recursive: true });
+      // Without temp files: the seed may be replacing its sync state meanwhile.
+      cpSync(path.join(dir, 'box-0'), path.join(dir, `box-${i}`), { recursive: true, filter: (f) => !path.basename(f).startsWith('.') });
       boxes.push(spawnBox(i, url, key, dir, false));
     }
     await Promise.all(boxes.slice(1).map((b) => b.first));

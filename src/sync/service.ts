@@ -332,17 +332,26 @@ export class FacebankSync {
   private flush(): void {
     const client = this.client;
     if (!client || !this.connected) return;
+    // One index of the samples per flush (a catch-up may publish thousands).
+    let index: Promise<Map<string, Sample>> | null = null;
+    const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
     for (const key of this.state.pending) {
       if (this.inFlight.has(key)) continue;
       this.inFlight.add(key);
-      void this.publishOne(client, key).finally(() => this.inFlight.delete(key));
+      void this.publishOne(client, key, sample).finally(() => this.inFlight.delete(key));
     }
   }
 
-  private async publishOne(client: MqttClient, key: string): Promise<void> {
+  private async publishOne(client: MqttClient, key: string, sample: (id: string) => Promise<Sample | undefined>): Promise<void> {
     const entry = this.state.records[key];
     const [kind, id] = key.split('/') as [RecordKind, string];
-    const record = entry ? await this.build(kind, id, entry) : null;
+    let record: SyncRecord | null;
+    try {
+      record = entry ? await this.build(kind, id, entry, sample) : null;
+    } catch (e) {
+      // e.g. the crop of a sample deleted meanwhile: the delete bumps the record and flushes again.
+      return this.log.debug({ key, err: (e as Error).message }, 'sync record not built; left pending');
+    }
     const topic = syncTopic(this.prefix, kind, id);
     if (!entry || !record) {
       this.state.pending = this.state.pending.filter((k) => k !== key);
@@ -360,7 +369,7 @@ export class FacebankSync {
     this.scheduleSave();
   }
 
-  private async build(kind: RecordKind, id: string, e: SyncStateData['records'][string]): Promise<SyncRecord | null> {
+  private async build(kind: RecordKind, id: string, e: SyncStateData['records'][string], sample: (id: string) => Promise<Sample | undefined>): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
     if (e.deleted) return { kind, ...base, deleted: true, expires: e.expires ?? Date.now() + this.opts.config.tombstoneDays * DAY_MS };
     const fb = this.opts.facebank;
@@ -368,7 +377,7 @@ export class FacebankSync {
       const p = await fb.person(id);
       return p ? { kind, ...base, deleted: false, name: p.name, created: p.created } : null;
     }
-    const s = (await fb.samples()).find((x) => x.id === id);
+    const s = await sample(id);
     if (!s) return null;
     const crop = await readFile(fb.cropPath(id));
     return { kind, ...base, deleted: false, personId: s.personId, modelId: s.modelId, embedding: s.embedding, crop: crop.toString('base64'), negative: s.negative, source: s.source, quality: { ...s.quality }, created: s.created };
