@@ -218,6 +218,10 @@ export const syncSchema = z
     key: z.string().optional().describe('Site key, 32 bytes as hex or base64, the same on every appliance; set FACEGATE_SYNC_KEY rather than writing it here.'),
     allowPlaintext: z.boolean().default(false).describe('Sync without a site key: faces and embeddings go to the broker in clear. Off: sync refuses to start without a key.'),
     tombstoneDays: z.number().min(0.0001).max(3650).default(30).describe('How long a deletion stays retained on the broker; an appliance offline for longer may bring the deleted record back.'),
+    crashBeforeStateWrite: z
+      .boolean()
+      .default(false)
+      .describe('Test hook: the process kills itself (SIGKILL) after a local facebank change is saved and before the sync state notes it. Never set in production.'),
   })
   .strict();
 export type SyncConfig = z.infer<typeof syncSchema>;

@@ -4,13 +4,18 @@
  * tombstones for deletions). Local changes are first written to the pending set in <dataDir>/sync-state.json and
  * leave it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect
  * the retained records are delivered again; versions already held are skipped, so nothing is applied twice.
+ * After each catch-up (a probe published behind the retained records comes back) it compares the facebank with the
+ * state and publishes what differs (changes made while sync was off or lost to a crash before the state write), and
+ * republishes the records the broker's retained set lacks (a broker that lost its state, or a new one).
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import sharp from 'sharp';
 import type { MqttConfig, SyncConfig } from '../config/schema.js';
 import type { Facebank, FacebankChange, RemoteOp } from '../store/facebank.js';
+import { normalizeName } from '../store/names.js';
 import type { Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -18,9 +23,10 @@ import type { RgbImage } from '../vision/types.js';
 import { open, parseSyncKey, seal } from './envelope.js';
 import { formatHlc, HlcClock, parseHlc } from './hlc.js';
 import { decide, expired, recordKey } from './merge.js';
+import { nameClashes, nameSum, suffixedName } from './names.js';
 import { syncRecordSchema, type RecordKind, type SampleRecord, type SyncRecord } from './records.js';
 import { readSyncState, writeSyncState, type SyncStateData } from './state.js';
-import { parseSyncTopic, syncFilter, syncTopic } from './topics.js';
+import { parseSyncTopic, probeTopic, syncFilter, syncTopic } from './topics.js';
 
 export interface SyncOptions {
   config: SyncConfig;
@@ -33,6 +39,8 @@ export interface SyncOptions {
   embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>;
   log?: Logger;
   reconnectPeriodMs?: number;
+  /** Records of other origins missing on the broker are republished after a random wait up to this (default 10 s), if still missing. */
+  republishJitterMs?: number;
 }
 
 export interface SyncStats {
@@ -58,12 +66,25 @@ export class FacebankSync {
   private parked = new Map<string, SyncRecord[]>();
   private inbox: SyncRecord[] = [];
   private draining = false;
+  private drainTimer: NodeJS.Timeout | null = null;
   private inFlight = new Set<string>();
   private expiryTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private connected = false;
   private accepting = false;
   private counts = { sent: 0, applied: 0, refused: 0 };
+  /** Version of every record seen on the broker since the last connect (retained or live). */
+  private brokerView = new Map<string, string>();
+  /** The nonce of the catch-up probe in flight, and what to do when it returns. */
+  private probe: string | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private republishTimer: NodeJS.Timeout | null = null;
+  /** Connections made to the broker (more than one: it went away, or the link dropped). */
+  connects = 0;
+  /** Times this box found records missing on the broker and republished them (also in the log). */
+  republished = 0;
+  /** Catch-ups completed (the probe came back behind the retained records). */
+  catchUps = 0;
   private readonly log: Logger;
   readonly applianceId: string;
 
@@ -100,7 +121,6 @@ export class FacebankSync {
         const h = parseHlc(e.version);
         if (h) this.clock.observe(h);
       }
-      await this.reconcile();
     });
     this.work = ready.catch(() => {});
     try {
@@ -123,16 +143,24 @@ export class FacebankSync {
     this.client = client;
     client.on('connect', () => {
       this.connected = true;
+      this.connects++;
+      this.brokerView.clear();
       this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
       client.subscribe(syncFilter(this.prefix), { qos: 1 }, (err) => {
-        if (err) this.log.warn({ err: err.message }, 'sync subscribe failed');
+        if (err) return this.log.warn({ err: err.message }, 'sync subscribe failed');
+        this.sendProbe(client, randomUUID());
       });
       this.flush();
     });
     client.on('close', () => {
       this.connected = false;
       this.inFlight.clear();
+      this.probe = null;
+      this.clearTimers();
     });
+    // mqtt.js takes only acks as signs of life and pings otherwise; a box that spends minutes receiving records
+    // (a catch-up of thousands) on a busy CPU then times out on the pong, reconnects and starts the catch-up over.
+    client.on('packetreceive', (packet) => packet.cmd === 'publish' && client.reschedulePing());
     client.on('error', (err) => this.log.warn({ err: err.message }, 'sync MQTT error'));
     client.on('message', (topic, payload) => this.receive(topic, payload));
     this.expiryTimer = setInterval(() => this.enqueue(() => this.expire()), 60_000);
@@ -143,6 +171,7 @@ export class FacebankSync {
     this.accepting = false;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
+    this.clearTimers();
     const client = this.client;
     this.client = null;
     await this.work.catch(() => {});
@@ -157,13 +186,15 @@ export class FacebankSync {
   onChange(change: FacebankChange): void {
     if (change.remote || !this.accepting) return;
     this.enqueue(async () => {
-      const touched: [RecordKind, string, boolean][] = [];
-      if (change.op === 'person.create' || change.op === 'person.rename') touched.push(['person', change.person.id, false]);
+      const touched: [RecordKind, string, boolean, string?][] = [];
+      if (change.op === 'person.create' || change.op === 'person.rename') touched.push(['person', change.person.id, false, nameSum(change.person.name)]);
       else if (change.op === 'person.delete') touched.push(['person', change.personId, true], ...change.sampleIds.map((id): [RecordKind, string, boolean] => ['sample', id, true]));
       else if (change.op === 'sample.add') touched.push(['sample', change.sample.id, false]);
       else if (change.op === 'sample.delete') touched.push(['sample', change.sampleId, true]);
       if (!touched.length) return;
-      for (const [kind, id, deleted] of touched) this.bump(kind, id, deleted);
+      for (const [kind, id, deleted, sum] of touched) this.bump(kind, id, deleted, sum);
+      // Test hook: die where a crash would lose the change if start-up did not compare the facebank with the state.
+      if (this.opts.config.crashBeforeStateWrite) process.kill(process.pid, 'SIGKILL');
       await writeSyncState(this.opts.dataDir, this.state);
       this.flush();
     });
@@ -175,7 +206,7 @@ export class FacebankSync {
   }
 
   /** A local version for (kind, id), marked pending. */
-  private bump(kind: RecordKind, id: string, deleted: boolean): void {
+  private bump(kind: RecordKind, id: string, deleted: boolean, sum?: string): void {
     const key = recordKey(kind, id);
     const old = this.state.records[key];
     this.state.records[key] = {
@@ -183,21 +214,28 @@ export class FacebankSync {
       origin: old?.origin ?? this.applianceId,
       deleted,
       ...(deleted ? { expires: Date.now() + this.opts.config.tombstoneDays * DAY_MS } : {}),
+      ...(sum ? { sum } : {}),
     };
     if (!this.state.pending.includes(key)) this.state.pending.push(key);
   }
 
-  /** Records changed while sync was off: unversioned ones get a version, versioned ones gone get a tombstone. */
+  /**
+   * The facebank against the state (after a catch-up, so that records this box had applied but not yet noted are
+   * redelivered and noted first): records new or renamed since the state was written get a version, records gone
+   * get a tombstone. This finds changes made while sync was off and changes a crash kept out of the state.
+   */
   private async reconcile(): Promise<void> {
     const fb = this.opts.facebank;
-    const live = new Set<string>();
-    for (const p of await fb.people()) live.add(recordKey('person', p.id));
-    for (const s of await fb.samples()) live.add(recordKey('sample', s.id));
+    const live = new Map<string, string | undefined>();
+    for (const p of await fb.people()) live.set(recordKey('person', p.id), nameSum(p.name));
+    for (const s of await fb.samples()) live.set(recordKey('sample', s.id), undefined);
     let n = 0;
-    for (const key of live) {
-      if (this.state.records[key] && !this.state.records[key]!.deleted) continue;
+    for (const [key, sum] of live) {
+      const e = this.state.records[key];
+      if (e && !e.deleted && e.sum === undefined && sum !== undefined) e.sum = sum; // a state from before sums were kept
+      if (e && !e.deleted && e.sum === sum) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
-      this.bump(kind, id, false);
+      this.bump(kind, id, false, sum);
       n++;
     }
     for (const [key, e] of Object.entries(this.state.records)) {
@@ -206,25 +244,114 @@ export class FacebankSync {
       this.bump(kind, id, true);
       n++;
     }
-    if (n) this.log.info({ records: n }, 'facebank changes made while sync was off: queued for publishing');
+    if (n) this.log.info({ records: n }, 'facebank changes not yet published (made while sync was off, or before a crash): queued for publishing');
+  }
+
+  /** Publish the probe (a sealed nonce, QoS 1, not retained) that comes back behind the retained records; again every 15 s until it does. */
+  private sendProbe(client: MqttClient, nonce: string): void {
+    this.probe = nonce;
+    const topic = probeTopic(this.prefix, this.applianceId);
+    client.publish(topic, seal(this.key, topic, Buffer.from(nonce)), { qos: 1 });
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => this.client === client && this.connected && this.probe === nonce && this.sendProbe(client, nonce), 15_000);
+    this.probeTimer.unref();
+  }
+
+  private clearTimers(): void {
+    for (const t of [this.probeTimer, this.republishTimer]) if (t) clearTimeout(t);
+    this.probeTimer = this.republishTimer = null;
+    this.drainNow();
+  }
+
+  /**
+   * The retained records have all arrived (and been applied before this runs): publish what the facebank has that
+   * the state does not, settle name clashes, and republish what the broker lacks: this box's own records at once,
+   * the others' after a random wait if nobody has republished them meanwhile (so 20 boxes do not all send them).
+   */
+  private async caughtUp(): Promise<void> {
+    await this.reconcile();
+    await this.settleNameClashes();
+    const connect = this.connects;
+    const own = this.missingOnBroker((e) => e.origin === this.applianceId);
+    if (own) this.log.warn({ records: own }, "the broker lacks records of this appliance (it lost its retained state, or is new): republishing them");
     await writeSyncState(this.opts.dataDir, this.state);
+    this.flush();
+    this.catchUps++;
+    const wait = Math.random() * (this.opts.republishJitterMs ?? 10_000);
+    this.republishTimer = setTimeout(
+      () =>
+        this.enqueue(async () => {
+          if (this.connects !== connect || !this.connected) return;
+          const others = this.missingOnBroker(() => true);
+          if (!others) return;
+          this.log.warn({ records: others }, 'the broker lacks records of other appliances (it lost its retained state, or is new): republishing them');
+          await writeSyncState(this.opts.dataDir, this.state);
+          this.flush();
+        }),
+      wait,
+    );
+    this.republishTimer.unref();
+  }
+
+  /** Mark pending the records held here (live or unexpired tombstones) that the broker has not shown since the connect, or showed older. */
+  private missingOnBroker(which: (e: SyncStateData['records'][string]) => boolean): number {
+    const now = Date.now();
+    let n = 0;
+    for (const [key, e] of Object.entries(this.state.records)) {
+      if (!which(e) || (e.deleted && (e.expires ?? Infinity) <= now) || this.state.pending.includes(key)) continue;
+      const seen = this.brokerView.get(key);
+      if (seen !== undefined && decide({ version: seen }, e) !== 'apply') continue;
+      this.state.pending.push(key);
+      n++;
+    }
+    if (n) this.republished++;
+    return n;
+  }
+
+  /** Rename the people this box gave a name someone else took first (see names.ts). */
+  private async settleNameClashes(): Promise<void> {
+    const fb = this.opts.facebank;
+    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.records[recordKey('person', p.id)]?.version }));
+    for (const p of nameClashes(people)) {
+      if (!p.version || parseHlc(p.version)?.node !== this.applianceId) continue;
+      for (let n = 1; n < 100; n++) {
+        const name = suffixedName(p.name, this.applianceId, n);
+        if (await fb.findByName(name)) continue;
+        try {
+          await fb.renamePerson(p.id, name);
+          this.log.warn({ person: p.id, from: p.name, to: name }, 'another appliance gave a different person this name first: renamed the one enrolled here');
+        } catch (e) {
+          this.log.warn({ person: p.id, err: (e as Error).message }, 'could not rename a person whose name another appliance took first');
+        }
+        break;
+      }
+    }
   }
 
   /** Publish every pending record not already in flight. */
   private flush(): void {
     const client = this.client;
     if (!client || !this.connected) return;
+    // One index of the samples per flush (a catch-up may publish thousands).
+    let index: Promise<Map<string, Sample>> | null = null;
+    const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
     for (const key of this.state.pending) {
       if (this.inFlight.has(key)) continue;
       this.inFlight.add(key);
-      void this.publishOne(client, key).finally(() => this.inFlight.delete(key));
+      void this.publishOne(client, key, sample).finally(() => this.inFlight.delete(key));
     }
   }
 
-  private async publishOne(client: MqttClient, key: string): Promise<void> {
+  private async publishOne(client: MqttClient, key: string, sample: (id: string) => Promise<Sample | undefined>): Promise<void> {
     const entry = this.state.records[key];
     const [kind, id] = key.split('/') as [RecordKind, string];
-    const record = entry ? await this.build(kind, id, entry) : null;
+    let record: SyncRecord | null;
+    try {
+      record = entry ? await this.build(kind, id, entry, sample) : null;
+    } catch (e) {
+      // e.g. the crop of a sample deleted meanwhile: the delete bumps the record and flushes again.
+      return this.log.debug({ key, err: (e as Error).message }, 'sync record not built; left pending');
+    }
     const topic = syncTopic(this.prefix, kind, id);
     if (!entry || !record) {
       this.state.pending = this.state.pending.filter((k) => k !== key);
@@ -242,7 +369,7 @@ export class FacebankSync {
     this.scheduleSave();
   }
 
-  private async build(kind: RecordKind, id: string, e: SyncStateData['records'][string]): Promise<SyncRecord | null> {
+  private async build(kind: RecordKind, id: string, e: SyncStateData['records'][string], sample: (id: string) => Promise<Sample | undefined>): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
     if (e.deleted) return { kind, ...base, deleted: true, expires: e.expires ?? Date.now() + this.opts.config.tombstoneDays * DAY_MS };
     const fb = this.opts.facebank;
@@ -250,7 +377,7 @@ export class FacebankSync {
       const p = await fb.person(id);
       return p ? { kind, ...base, deleted: false, name: p.name, created: p.created } : null;
     }
-    const s = (await fb.samples()).find((x) => x.id === id);
+    const s = await sample(id);
     if (!s) return null;
     const crop = await readFile(fb.cropPath(id));
     return { kind, ...base, deleted: false, personId: s.personId, modelId: s.modelId, embedding: s.embedding, crop: crop.toString('base64'), negative: s.negative, source: s.source, quality: { ...s.quality }, created: s.created };
@@ -262,8 +389,18 @@ export class FacebankSync {
   }
 
   private receive(topic: string, payload: Buffer): void {
+    if (topic === probeTopic(this.prefix, this.applianceId)) {
+      if (this.probe !== null && open(this.key, topic, payload)?.toString() === this.probe) {
+        this.probe = null;
+        if (this.probeTimer) clearTimeout(this.probeTimer);
+        this.drainNow();
+        this.enqueue(() => this.caughtUp());
+      }
+      return;
+    }
     const where = parseSyncTopic(this.prefix, topic);
-    if (!where || payload.length === 0) return;
+    if (!where) return;
+    if (payload.length === 0) return void this.brokerView.delete(recordKey(where.kind, where.id));
     const plain = open(this.key, topic, payload);
     if (!plain) return this.refuse(topic, this.key ? 'not sealed with this site key (tampered, another key, or clear text)' : 'sealed, but this appliance has no site key');
     let json: unknown;
@@ -275,6 +412,9 @@ export class FacebankSync {
     const r = syncRecordSchema.safeParse(json);
     if (!r.success || r.data.kind !== where.kind || r.data.id !== where.id) return this.refuse(topic, 'not a valid record for this topic');
     if (!parseHlc(r.data.version)) return this.refuse(topic, 'bad version');
+    const key = recordKey(where.kind, where.id);
+    const seen = this.brokerView.get(key);
+    if (seen === undefined || decide({ version: seen }, r.data) === 'apply') this.brokerView.set(key, r.data.version);
     this.receiveRecord(r.data);
   }
 
@@ -315,7 +455,7 @@ export class FacebankSync {
       }
       const h = parseHlc(rec.version);
       if (h) this.clock.observe(h);
-      this.state.records[key] = { version: rec.version, origin: rec.origin, deleted: rec.deleted, ...(rec.deleted ? { expires: rec.expires } : {}) };
+      this.state.records[key] = { version: rec.version, origin: rec.origin, deleted: rec.deleted, ...(rec.deleted ? { expires: rec.expires } : rec.kind === 'person' ? { sum: nameSum(normalizeName(rec.name)) } : {}) };
       this.state.pending = this.state.pending.filter((k) => k !== key);
       this.counts.applied++;
       if (rec.deleted && expired(rec, now)) await this.clear(rec.kind, rec.id);
@@ -326,13 +466,29 @@ export class FacebankSync {
     }
     this.state.lastSync = new Date().toISOString();
     this.scheduleSave();
+    if ([...staged.values()].some((r) => r.kind === 'person' && !r.deleted)) await this.settleNameClashes();
   }
 
-  /** Queue valid records for the next drain. */
+  /**
+   * Queue valid records for the next drain. While catching up (the probe not back yet) records are gathered for up
+   * to a second (or 2,000 records) first: each drain rewrites the whole facebank file, so a new box applying thousands
+   * of records in a few large batches does far less work than in many small ones.
+   */
   private receiveRecord(...recs: SyncRecord[]): void {
     this.inbox.push(...recs);
+    if (this.drainTimer && this.inbox.length >= 2000) return this.drainNow();
     if (this.draining) return;
     this.draining = true;
+    if (this.probe === null) return this.enqueue(() => this.drain());
+    this.drainTimer = setTimeout(() => this.drainNow(), 1000);
+    this.drainTimer.unref();
+  }
+
+  /** Drain what is gathered now (before a catch-up completes, so that it sees every record received before the probe). */
+  private drainNow(): void {
+    if (!this.drainTimer) return;
+    clearTimeout(this.drainTimer);
+    this.drainTimer = null;
     this.enqueue(() => this.drain());
   }
 

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../store/atomic.js';
 import { FacegateError } from '../util/errors.js';
 
-const entrySchema = z.object({ version: z.string(), origin: z.string(), deleted: z.boolean(), expires: z.number().optional() });
+/** `sum`: a digest of a person's name as last published or applied, so a rename the state missed (a crash between the facebank save and this file's write) is found at the next start. */
+const entrySchema = z.object({ version: z.string(), origin: z.string(), deleted: z.boolean(), expires: z.number().optional(), sum: z.string().optional() });
 const stateSchema = z.object({
   records: z.record(z.string(), entrySchema),
   pending: z.array(z.string()),

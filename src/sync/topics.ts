@@ -12,3 +12,6 @@ export function parseSyncTopic(prefix: string, topic: string): { kind: RecordKin
   if (rest.length || !id || (kind !== 'person' && kind !== 'sample')) return null;
   return { kind, id };
 }
+
+/** Where an appliance sends the probe that tells it the retained records have all arrived (matched by syncFilter, not a record). */
+export const probeTopic = (prefix: string, applianceId: string): string => `${prefix}/facebank/probe/${applianceId}`;

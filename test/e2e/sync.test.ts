@@ -1,23 +1,29 @@
 /**
  * Facebank sync with real parts: two `facegate run` processes with their own data folders, one real mosquitto
  * (with persistence), the site key from FACEGATE_SYNC_KEY. Enrol, rename and delete on A reach B; B catches up
- * after being offline; concurrent renames with the broker away converge after it returns; nothing on the broker
- * is in clear; tampered records and records sealed with another key are refused and counted.
+ * after being offline; a rename whose sync-state write a SIGKILL prevented still reaches B; concurrent renames with
+ * the broker away converge after it returns; nothing on the broker is in clear; tampered records and records sealed
+ * with another key are refused and counted; B's People page (Chromium) shows origins and the sync state; after the
+ * broker is replaced by one with no retained state, A and B republish and a third appliance C converges.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seal } from '../../src/sync/envelope.js';
 import { syncTopic } from '../../src/sync/topics.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
+import { locate, need } from '../helpers/prereqs.mjs';
 import { subscriber, type Received } from '../mqtt/util.js';
 import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
 
+const hasChromium = need('the People page check of facebank sync', 'chromium');
 const LIN = 'Lin-Manuel Miranda';
+const PASSWORD = 'a long enough password';
 const PREFIX = 'site';
 type PersonJson = { id: string; name: string; samples: number; origin?: string };
 
@@ -29,20 +35,23 @@ async function until(pred: () => Promise<boolean> | boolean, timeoutMs: number, 
   }
 }
 
-describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two appliances', { timeout: 600_000 }, () => {
+describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync between appliances', { timeout: 600_000 }, () => {
   let dir: string;
   const key = randomBytes(32);
   const broker = new Mosquitto({ persistence: true });
-  const nodes: Record<'a' | 'b', { app: ApplianceProcess; web: AdminClient; port: number }> = {} as never;
+  type Box = 'a' | 'b' | 'c';
+  const nodes: Partial<Record<Box, { app: ApplianceProcess; web: AdminClient; port: number }>> = {};
+  const node = (n: Box) => nodes[n]!;
+  let amnesiac: Mosquitto | null = null;
   const onBroker: Received[] = [];
   let watcher: Awaited<ReturnType<typeof subscriber>> | null = null;
 
-  const people = async (n: 'a' | 'b'): Promise<PersonJson[]> => {
-    const res = await nodes[n].web.req('GET', '/api/people');
+  const people = async (n: Box): Promise<PersonJson[]> => {
+    const res = await node(n).web.req('GET', '/api/people');
     return ((await res.json()) as { people: PersonJson[] }).people;
   };
-  const metric = async (n: 'a' | 'b', state: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${nodes[n].port}/metrics`)).text();
+  const metric = async (n: Box, state: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${node(n).port}/metrics`)).text();
     const m = new RegExp(`^facegate_sync_records\\{state="${state}"\\} (\\d+)`, 'm').exec(text);
     return m ? Number(m[1]) : NaN;
   };
@@ -52,44 +61,52 @@ describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two applia
     dir = await mkdtemp(path.join(os.tmpdir(), 'fg-sync-'));
     await broker.start();
     watcher = await subscriber(broker.url, `${PREFIX}/#`, {}, onBroker);
-    for (const n of ['a', 'b'] as const) {
-      const port = await freePort();
-      const config = [
-        `dataDir: ${path.join(dir, n)}`,
-        ...(n === 'b' ? ['cameras:', '  - name: door', `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`, '    loop: true'] : []),
-        'mqtt:',
-        `  url: ${broker.url}`,
-        `  prefix: ${PREFIX}`,
-        `  clientId: box-${n}`,
-        'web:',
-        '  host: 127.0.0.1',
-        `  port: ${port}`,
-        'sync:',
-        '  enabled: true',
-        `  applianceId: box-${n}`,
-        '',
-      ].join('\n');
-      await writeFile(path.join(dir, `${n}.yaml`), config);
-      const app = new ApplianceProcess(path.join(dir, `${n}.yaml`), { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: key.toString('base64') });
-      await app.start();
-      const web = new AdminClient(`http://127.0.0.1:${port}`);
-      await web.setup('a long enough password', app.claimCode());
-      nodes[n] = { app, web, port };
-    }
+    for (const n of ['a', 'b'] as const) await launch(n);
   });
   afterAll(async () => {
-    await nodes.a?.app.stop('SIGKILL');
-    await nodes.b?.app.stop('SIGKILL');
+    for (const n of ['a', 'b', 'c'] as const) await nodes[n]?.app.stop('SIGKILL');
     await watcher?.client.endAsync();
     await broker.dispose();
+    await amnesiac?.dispose();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** Writes box n's config (B has a file camera; `extra` goes into its sync section). */
+  async function writeConfig(n: Box, port: number, extra: string[] = []): Promise<void> {
+    const config = [
+      `dataDir: ${path.join(dir, n)}`,
+      ...(n === 'b' ? ['cameras:', '  - name: door', `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`, '    loop: true'] : []),
+      'mqtt:',
+      `  url: ${broker.url}`,
+      `  prefix: ${PREFIX}`,
+      `  clientId: box-${n}`,
+      'web:',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      'sync:',
+      '  enabled: true',
+      `  applianceId: box-${n}`,
+      ...extra.map((l) => `  ${l}`),
+      '',
+    ].join('\n');
+    await writeFile(path.join(dir, `${n}.yaml`), config);
+  }
+
+  async function launch(n: Box): Promise<void> {
+    const port = await freePort();
+    await writeConfig(n, port);
+    const app = new ApplianceProcess(path.join(dir, `${n}.yaml`), { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: key.toString('base64') });
+    await app.start();
+    const web = new AdminClient(`http://127.0.0.1:${port}`);
+    await web.setup(PASSWORD, app.claimCode());
+    nodes[n] = { app, web, port };
+  }
 
   it('enrol on A through the API: B has the person and names them in its own camera', async () => {
     const events: Received[] = [];
     const sub = await subscriber(broker.url, `${PREFIX}/door/events`, {}, events);
-    const created = (await (await nodes.a.web.req('POST', '/api/people', { name: LIN })).json()) as { id: string };
-    const up = await nodes.a.web.upload(created.id, [dataPath('video', 'hamilton', 'lin-manuel-miranda.png')]);
+    const created = (await (await node('a').web.req('POST', '/api/people', { name: LIN })).json()) as { id: string };
+    const up = await node('a').web.upload(created.id, [dataPath('video', 'hamilton', 'lin-manuel-miranda.png')]);
     expect(up.ok).toBe(true);
     await until(async () => (await people('b')).some((p) => p.id === created.id && p.name === LIN && p.samples === 1), 30_000, 'B to have the person and the sample');
     const onB = (await people('b')).find((p) => p.id === created.id)!;
@@ -110,29 +127,48 @@ describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two applia
   });
 
   it('rename and delete on A: B follows', async () => {
-    const p = (await (await nodes.a.web.req('POST', '/api/people', { name: 'Temp Person' })).json()) as { id: string };
+    const p = (await (await node('a').web.req('POST', '/api/people', { name: 'Temp Person' })).json()) as { id: string };
     await until(async () => (await people('b')).some((x) => x.id === p.id), 30_000, 'B to have Temp Person');
-    expect((await nodes.a.web.req('PATCH', `/api/people/${p.id}`, { name: 'Renamed Person' })).ok).toBe(true);
+    expect((await node('a').web.req('PATCH', `/api/people/${p.id}`, { name: 'Renamed Person' })).ok).toBe(true);
     await until(async () => (await people('b')).some((x) => x.id === p.id && x.name === 'Renamed Person'), 30_000, 'B to follow the rename');
-    expect((await nodes.a.web.req('DELETE', `/api/people/${p.id}`)).ok).toBe(true);
+    expect((await node('a').web.req('DELETE', `/api/people/${p.id}`)).ok).toBe(true);
     await until(async () => !(await people('b')).some((x) => x.id === p.id), 30_000, 'B to follow the delete');
   });
 
   it('B offline during changes catches up when it returns', async () => {
-    expect(await nodes.b.app.stop('SIGTERM')).toBe(0);
-    const p = (await (await nodes.a.web.req('POST', '/api/people', { name: 'While Away' })).json()) as { id: string };
-    await nodes.a.web.req('PATCH', `/api/people/${p.id}`, { name: 'While Away Renamed' });
-    await nodes.b.app.start();
+    expect(await node('b').app.stop('SIGTERM')).toBe(0);
+    const p = (await (await node('a').web.req('POST', '/api/people', { name: 'While Away' })).json()) as { id: string };
+    await node('a').web.req('PATCH', `/api/people/${p.id}`, { name: 'While Away Renamed' });
+    await node('b').app.start();
     await until(async () => (await people('b')).some((x) => x.id === p.id && x.name === 'While Away Renamed'), 30_000, 'B to catch up');
   });
 
+  it('a SIGKILL between the facebank save and the sync-state write loses no rename: A publishes it at its next start', async () => {
+    const p = (await (await node('a').web.req('POST', '/api/people', { name: 'Before Crash' })).json()) as { id: string };
+    await until(async () => (await people('b')).some((x) => x.id === p.id), 30_000, 'B to have Before Crash');
+    await until(async () => (await metric('a', 'pending')) === 0, 30_000, 'A to have published everything');
+    const a = node('a');
+    expect(await a.app.stop('SIGTERM')).toBe(0);
+    await writeConfig('a', a.port, ['crashBeforeStateWrite: true']);
+    await a.app.start();
+    // The rename is saved in the facebank, then the process kills itself before the sync state notes it.
+    await a.web.req('PATCH', `/api/people/${p.id}`, { name: 'After Crash' }).catch(() => null);
+    await until(() => a.app.child?.signalCode === 'SIGKILL', 30_000, 'A to die at the hook');
+    expect(await readFile(path.join(dir, 'a', 'facebank.json'), 'utf8')).toContain('After Crash');
+    expect((await people('b')).find((x) => x.id === p.id)?.name).toBe('Before Crash');
+    await writeConfig('a', a.port);
+    await a.app.start();
+    await until(async () => (await people('b')).some((x) => x.id === p.id && x.name === 'After Crash'), 30_000, 'B to receive the rename A crashed on');
+    expect((await people('a')).find((x) => x.id === p.id)?.name).toBe('After Crash');
+  });
+
   it('concurrent renames on A and B with the broker restarting in between end in the same state', async () => {
-    const p = (await (await nodes.a.web.req('POST', '/api/people', { name: 'Contested' })).json()) as { id: string };
+    const p = (await (await node('a').web.req('POST', '/api/people', { name: 'Contested' })).json()) as { id: string };
     await until(async () => (await people('b')).some((x) => x.id === p.id), 30_000, 'B to have Contested');
     await until(async () => (await metric('a', 'pending')) === 0, 30_000, 'A to have published everything');
     await broker.stop(true);
-    expect((await nodes.a.web.req('PATCH', `/api/people/${p.id}`, { name: 'Name From A' })).ok).toBe(true);
-    expect((await nodes.b.web.req('PATCH', `/api/people/${p.id}`, { name: 'Name From B' })).ok).toBe(true);
+    expect((await node('a').web.req('PATCH', `/api/people/${p.id}`, { name: 'Name From A' })).ok).toBe(true);
+    expect((await node('b').web.req('PATCH', `/api/people/${p.id}`, { name: 'Name From B' })).ok).toBe(true);
     expect(await metric('a', 'pending')).toBe(1);
     expect(await metric('b', 'pending')).toBe(1);
     await broker.start();
@@ -157,6 +193,58 @@ describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two applia
     await until(async () => (await metric('b', 'refused')) >= before + 2, 30_000, 'B to refuse both');
     expect((await people('b')).some((x) => x.name === 'Intruder')).toBe(false);
     await pub.client.endAsync();
+  });
+
+  it("B's People page (Chromium) shows where each person came from and the sync state, connected or not", async () => {
+    const browser = await chromium.launch({ executablePath: locate('chromium')!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${node('b').port}/#/people`);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const line = page.locator('#sync-state');
+      await line.waitFor();
+      expect(await line.textContent()).toMatch(/^Shared with the site's other appliances as box-b: in sync; last sync \S.*\.$/);
+      expect(await line.textContent()).not.toContain('never');
+      expect(await page.locator('.person', { hasText: LIN }).textContent()).toContain('from box-a');
+      // Broker away and a change made on B: the line says so, and that it is waiting.
+      await broker.stop(true);
+      await until(async () => (await metric('b', 'pending')) === 0 && !(await (await node('b').web.req('GET', '/api/people')).json() as { sync: { connected: boolean } }).sync.connected, 30_000, 'B to see the broker gone');
+      const lin = (await people('b')).find((x) => x.name === LIN)!;
+      expect((await node('b').web.req('PATCH', `/api/people/${lin.id}`, { name: `${LIN} Jr` })).ok).toBe(true);
+      await page.reload();
+      await line.waitFor();
+      expect(await line.textContent()).toMatch(/as box-b: not connected, 1 change waiting; last sync/);
+      await broker.start();
+      await until(async () => (await metric('b', 'pending')) === 0, 30_000, 'B to send its change');
+      expect((await node('b').web.req('PATCH', `/api/people/${lin.id}`, { name: LIN })).ok).toBe(true);
+      await until(async () => (await metric('b', 'pending')) === 0 && (await people('a')).some((x) => x.id === lin.id && x.name === LIN), 30_000, 'the name back on A');
+      await page.reload();
+      await line.waitFor();
+      expect(await line.textContent()).toContain('as box-b: in sync');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a broker that lost its retained state is refilled by A and B: an appliance C started afterwards converges', async () => {
+    await until(async () => (await metric('a', 'pending')) === 0 && (await metric('b', 'pending')) === 0, 30_000, 'A and B to have published everything');
+    // The broker is killed and replaced, on the same port, by one with no persistence: no retained record left.
+    await broker.stop();
+    amnesiac = new Mosquitto();
+    amnesiac.port = broker.port;
+    await amnesiac.start();
+    const empty = await subscriber(amnesiac.url, `${PREFIX}/facebank/+/+`);
+    await launch('c');
+    const view = async (n: Box) => (await people(n)).map((p) => `${p.id} ${p.name} ${p.samples} ${p.origin}`).sort();
+    await until(async () => (await view('c')).length > 0 && JSON.stringify(await view('c')) === JSON.stringify(await view('a')), 60_000, 'C to have what A has');
+    expect(await view('c')).toEqual(await view('b'));
+    expect((await people('c')).find((x) => x.name === LIN)).toMatchObject({ samples: 1, origin: 'box-a' });
+    expect(node('a').app.log).toContain('the broker lacks records of this appliance');
+    // The new broker holds the people again as retained records.
+    const count = (await people('a')).length;
+    await until(() => empty.got.filter((m) => m.topic.includes('/person/') && m.payload.length > 0).length >= count, 30_000, 'the people retained on the new broker');
+    await empty.client.endAsync();
   });
 
   it('`facegate people list` on B shows where each person came from and the sync state', async () => {

@@ -4,6 +4,7 @@ import { open, parseSyncKey, seal } from '../../src/sync/envelope.js';
 import { compareHlc, formatHlc, HlcClock, parseHlc } from '../../src/sync/hlc.js';
 import { decide, expired } from '../../src/sync/merge.js';
 import { syncRecordSchema, type SyncRecord } from '../../src/sync/records.js';
+import { nameClashes, nameSum, suffixedName } from '../../src/sync/names.js';
 import { parseSyncTopic, syncTopic } from '../../src/sync/topics.js';
 
 describe('HLC', () => {
@@ -78,5 +79,30 @@ describe('envelope', () => {
   it('lays out topics', () => {
     expect(parseSyncTopic('fg', syncTopic('fg', 'sample', 'ab-1'))).toEqual({ kind: 'sample', id: 'ab-1' });
     expect(parseSyncTopic('fg', 'fg/facebank/other/1')).toBeNull();
+  });
+});
+
+describe('names across appliances', () => {
+  const v = (wall: number, node: string) => formatHlc({ wall, counter: 0, node });
+  it('keeps the name for whoever took it first; the later holders (any case) must yield', () => {
+    const people = [
+      { id: 'p3', name: 'sam', version: v(30, 'c') },
+      { id: 'p1', name: 'Sam', version: v(10, 'a') },
+      { id: 'p2', name: 'Sam ', version: v(20, 'b') },
+      { id: 'p4', name: 'Ada', version: v(5, 'a') },
+    ];
+    expect(nameClashes(people).map((p) => p.id)).toEqual(['p2', 'p3']);
+    expect(nameClashes(people.slice(1, 2))).toEqual([]);
+  });
+  it('a person from before sync (no version yet) keeps the name', () => {
+    expect(nameClashes([{ id: 'x', name: 'Sam', version: v(1, 'a') }, { id: 'y', name: 'Sam', version: undefined }]).map((p) => p.id)).toEqual(['x']);
+  });
+  it('suffixes with the appliance and stays within the name length', () => {
+    expect(suffixedName('Sam', 'garage')).toBe('Sam (garage)');
+    expect(suffixedName('Sam', 'garage', 2)).toBe('Sam (garage 2)');
+    const long = suffixedName('x'.repeat(64), 'front-door');
+    expect(long).toHaveLength(64);
+    expect(long.endsWith(' (front-door)')).toBe(true);
+    expect(nameSum('Sam')).not.toBe(nameSum('Sam B'));
   });
 });

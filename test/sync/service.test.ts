@@ -25,15 +25,15 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  async function setup(sync: Record<string, unknown>, prefix: string) {
+  async function setup(sync: Record<string, unknown>, prefix: string, who = { appliance: 'unit', name: 'Ada' }) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fg-sync-unit-'));
     dirs.push(dir);
     let s: FacebankSync | null = null;
     const fb = new Facebank(dir, { onChange: (c) => s?.onChange(c) });
     await fb.open();
-    const p = await fb.createPerson('Ada');
+    const p = await fb.createPerson(who.name);
     await fb.addSample(p.id, { embedding: [1, 2, 3], modelId: 'm1', quality, source: 'cli', crop });
-    s = new FacebankSync({ config: syncSchema.parse({ enabled: true, applianceId: 'unit', ...sync }), mqtt: mqttSchema.parse({ prefix }), url: broker.url, dataDir: dir, facebank: fb, embedderId: 'm1', embedAligned: async () => [], reconnectPeriodMs: 200 });
+    s = new FacebankSync({ config: syncSchema.parse({ enabled: true, applianceId: who.appliance, ...sync }), mqtt: mqttSchema.parse({ prefix }), url: broker.url, dataDir: dir, facebank: fb, embedderId: 'm1', embedAligned: async () => [], reconnectPeriodMs: 200, republishJitterMs: 500 });
     return { fb, sync: s };
   }
 
@@ -49,19 +49,21 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     const { fb, sync } = await setup({ key: randomBytes(32).toString('hex') }, 'sealed');
     await sync.start();
     const end = Date.now() + 20_000;
-    while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    expect(got.map((m) => m.topic.split('/')[2]).sort()).toEqual(['person', 'sample']);
+    const records = () => got.filter((m) => !m.topic.includes('/probe/'));
+    while (records().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(records().map((m) => m.topic.split('/')[2]).sort()).toEqual(['person', 'sample']);
     for (const m of got) {
       expect(m.payload.startsWith('FGS1')).toBe(true);
       expect(m.payload).not.toContain('Ada');
     }
+    while (sync.stats.pending > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(sync.stats).toMatchObject({ pending: 0, encrypted: true });
     expect(sync.stats.sent).toBeGreaterThanOrEqual(2);
     await sync.stop();
     await fb.close();
     await sub.client.endAsync();
     // Retained: a box that connects later receives them.
-    const late = await subscriber(broker.url, 'sealed/facebank/#');
+    const late = await subscriber(broker.url, 'sealed/facebank/+/+');
     const until = Date.now() + 10_000;
     while (late.got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(late.got.map((m) => m.retain)).toEqual([true, true]);
@@ -79,5 +81,34 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     await sync.stop();
     await fb.close();
     await sub.client.endAsync();
+  });
+
+  it('two boxes that each enrolled a different "Sam" keep both people; the later one is renamed after its box, everywhere', async () => {
+    const key = randomBytes(32).toString('hex');
+    const a = await setup({ key }, 'clash', { appliance: 'box-a', name: 'Sam' });
+    const b = await setup({ key }, 'clash', { appliance: 'box-b', name: 'Sam' });
+    await a.sync.start();
+    await b.sync.start();
+    const view = async (x: typeof a) => Promise.all((await x.fb.people()).map(async (p) => `${p.id} ${x.sync.origin(p.id)} ${(await x.fb.samples(p.id)).length} ${p.name}`)).then((v) => v.sort());
+    const end = Date.now() + 30_000;
+    const settled = async () => {
+      const [va, vb] = [await view(a), await view(b)];
+      return va.length === 2 && JSON.stringify(va) === JSON.stringify(vb) && new Set(va.map((x) => x.split(' ').slice(3).join(' '))).size === 2 && va.every((x) => x.split(' ')[2] === '1');
+    };
+    while (!(await settled()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const people = await a.fb.people();
+    expect(people).toHaveLength(2);
+    expect(await view(b)).toEqual(await view(a));
+    const kept = people.find((p) => p.name === 'Sam')!;
+    const renamed = people.find((p) => p.name !== 'Sam')!;
+    // The renamed one is named after the box it was enrolled on, on both boxes, and keeps its face.
+    expect(renamed.name).toBe(`Sam (${a.sync.origin(renamed.id)})`);
+    expect(b.sync.origin(renamed.id)).toBe(a.sync.origin(renamed.id));
+    expect(a.sync.origin(kept.id)).not.toBe(a.sync.origin(renamed.id));
+    for (const fb of [a.fb, b.fb]) for (const p of people) expect(await fb.samples(p.id)).toHaveLength(1);
+    for (const x of [a, b]) {
+      await x.sync.stop();
+      await x.fb.close();
+    }
   });
 });

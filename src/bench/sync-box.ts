@@ -1,0 +1,80 @@
+/**
+ * One simulated appliance of `npm run bench:sync` (a child process, driven over IPC by bench/sync.ts): a Facebank
+ * and a FacebankSync, no cameras, no models. The seed box first fills its facebank with P people x S samples
+ * (synthetic 512-d embeddings, a flat 112x112 JPEG). It reports its progress every 200 ms.
+ *
+ *   parent -> box: {start} | {rename, id, name} | {watch, id} | {stop}
+ *   box -> parent: {seeded, target} | {ready} | {progress, people, samples, pending, connects, catchUps, watched, rssMb}
+ */
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
+import { mqttSchema, syncSchema } from '../config/schema.js';
+import { Facebank, type RemoteOp } from '../store/facebank.js';
+import { FacebankSync } from '../sync/service.js';
+
+interface BoxArgs {
+  index: number;
+  url: string;
+  key: string;
+  dir: string;
+  people: number;
+  samples: number;
+  seed: boolean;
+}
+type Command = { type: 'start' } | { type: 'rename'; id: string; name: string } | { type: 'watch'; id: string } | { type: 'stop' };
+
+const DIM = 512;
+const send = (m: object) => process.send?.(m);
+
+async function main(): Promise<void> {
+  const a = JSON.parse(process.argv[2] ?? '{}') as BoxArgs;
+  let sync: FacebankSync | null = null;
+  const fb = new Facebank(a.dir, { onChange: (c) => sync?.onChange(c) });
+  await fb.open();
+  const s = new FacebankSync({ config: syncSchema.parse({ enabled: true, applianceId: `box-${a.index}`, key: a.key }), mqtt: mqttSchema.parse({ prefix: 'bench', clientId: `box-${a.index}` }), url: a.url, dataDir: a.dir, facebank: fb, embedderId: 'bench-model', embedAligned: async () => [] });
+  sync = s;
+  if (a.seed) {
+    const jpeg = await sharp({ create: { width: 112, height: 112, channels: 3, background: { r: 150, g: 120, b: 100 } } }).jpeg({ quality: 95 }).toBuffer();
+    const ops: RemoteOp[] = [];
+    for (let p = 0; p < a.people; p++) {
+      const person = { id: randomUUID(), name: `Person ${p}`, created: new Date().toISOString(), notes: '' };
+      ops.push({ op: 'person', person });
+      for (let k = 0; k < a.samples; k++) {
+        const embedding = Array.from({ length: DIM }, () => Math.random() - 0.5);
+        ops.push({ op: 'sample', jpeg, sample: { id: randomUUID(), personId: person.id, embedding, modelId: 'bench-model', quality: { size: 112, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 }, source: 'cli', created: new Date().toISOString(), negative: false } });
+      }
+    }
+    await fb.applyRemote(ops);
+    send({ type: 'seeded', target: (await fb.people())[0]!.id });
+  } else send({ type: 'ready' });
+
+  let watched: string | null = null;
+  const report = setInterval(() => {
+    void (async () => {
+      const name = watched ? ((await fb.person(watched))?.name ?? null) : null;
+      send({ type: 'progress', people: (await fb.people()).length, samples: (await fb.samples()).length, pending: s.stats.pending, connects: s.connects, catchUps: s.catchUps, watched: name, rssMb: process.memoryUsage().rss / 2 ** 20 });
+    })();
+  }, 200);
+  process.on('message', (m: Command) => {
+    void (async () => {
+      if (m.type === 'start') await s.start();
+      else if (m.type === 'watch') watched = m.id;
+      else if (m.type === 'rename') await fb.renamePerson(m.id, m.name);
+      else if (m.type === 'stop') {
+        clearInterval(report);
+        await s.stop();
+        await fb.close();
+        process.exit(0);
+      }
+    })().catch((e: unknown) => {
+      console.error(`box-${a.index}: ${(e as Error).message}`);
+      process.exit(1);
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+main().catch((e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
