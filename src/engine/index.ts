@@ -120,9 +120,9 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
         if (reason) results[frame].rejected.push({ ...det, quality, reason });
         else keep.push({ frame, det, quality, slot: i });
       });
-      // Survivors packed contiguously for one embedder run.
-      const batch = new Uint8Array(keep.length * per);
-      keep.forEach((k, j) => batch.set(crops.subarray(k.slot * per, (k.slot + 1) * per), j * per));
+      // Survivors packed contiguously for one embedder run (already so when the gate let every face through).
+      const batch = keep.length === all.length ? crops : new Uint8Array(keep.length * per);
+      if (batch !== crops) keep.forEach((k, j) => batch.set(crops.subarray(k.slot * per, (k.slot + 1) * per), j * per));
       const t2 = performance.now();
       const emb = await embedCrops(batch, keep.length);
       if (times) {

@@ -49,6 +49,13 @@ try {
   process.exit(1);
 }
 
+/** Typed arrays that own their whole buffer (a result's aligned crops and embeddings): moved to the parent, not copied. */
+function owned(views: ArrayBufferView[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of views) if (v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+  return [...out];
+}
+
 async function serve(req: WorkerRequest): Promise<void> {
   try {
     if (req.op === 'close') {
@@ -59,9 +66,13 @@ async function serve(req: WorkerRequest): Promise<void> {
     }
     if (req.op === 'analyze') {
       const times: StageTimes = { detect: 0, align: 0, embed: 0 };
-      post({ kind: 'result', id: req.id, value: await engine.analyze(req.frames, req.gate, times), times });
+      const value = await engine.analyze(req.frames, req.gate, times);
+      port.postMessage({ kind: 'result', id: req.id, value, times } satisfies WorkerMessage, owned(value.flatMap((r) => r.faces.flatMap((f) => [f.aligned.data, f.embedding]))));
     } else if (req.op === 'detect') post({ kind: 'result', id: req.id, value: await engine.detect(req.frames) });
-    else post({ kind: 'result', id: req.id, value: await engine.embedAligned(req.crops) });
+    else {
+      const value = await engine.embedAligned(req.crops);
+      port.postMessage({ kind: 'result', id: req.id, value } satisfies WorkerMessage, owned(value));
+    }
   } catch (e) {
     post({ kind: 'error', id: req.id, ...errorOf(e) });
   }

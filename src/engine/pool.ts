@@ -1,10 +1,10 @@
 /**
  * A face engine spread over worker threads, each with its own models and single-threaded sessions. A call is cut
- * into jobs (one frame, or a few aligned crops) that go into one queue; each worker takes the next job as soon as
- * it is free, so a batch of N frames runs on up to N cores at once and a frame with many faces does not hold the
- * others back. Concurrent calls share the queue in arrival order. On small CPUs this beats one engine whose
- * onnxruntime thread pool splits every small op across the cores. A worker that dies fails only the job it held
- * and is restarted for the next one.
+ * into jobs (an even share of its frames per worker, or a few aligned crops) that go into one queue; the least
+ * busy worker takes the next job while it holds fewer than two, so it never waits for the main thread between
+ * jobs, and a batch of N frames runs on up to N cores at once. Concurrent calls share the queue in arrival order.
+ * On small CPUs this beats one engine whose onnxruntime thread pool splits every small op across the cores. A
+ * worker that dies fails only the jobs it held and is restarted for the next one.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -40,9 +40,15 @@ interface Pending {
 }
 type Ready = Extract<WorkerMessage, { kind: 'ready' }>;
 
+/**
+ * Jobs handed to a worker at once: the one it runs and the next, already in its message queue, so it starts that
+ * one without waiting for the main thread to answer (a busy main thread or a 700 kB frame to copy left it idle).
+ */
+export const JOBS_PER_WORKER = 2;
+
 const PINO_LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
-/** One worker thread and the job (plus a close request) it holds. */
+/** One worker thread and the jobs (plus a close request) it holds. */
 class EngineWorker {
   private worker: Worker | null = null;
   private starting: Promise<Ready> | null = null;
@@ -123,6 +129,14 @@ class EngineWorker {
   }
 }
 
+/**
+ * Frames per job for a call of `frames` frames: an even share per worker, so every worker gets work, and the
+ * faces of a worker's frames go through O-Net and the embedder together (fewer, fuller runs).
+ */
+export function framesPerJob(frames: number, workers: number): number {
+  return Math.max(1, Math.ceil(frames / workers));
+}
+
 /** Worker count for `engine.workers` = 0: one per core (at most 4) on CPU, one when a GPU provider comes first. */
 export function autoWorkers(cfg: EngineConfig, cores: number): number {
   return cfg.providers[0] === 'cpu' ? Math.max(1, Math.min(4, cores)) : 1;
@@ -144,17 +158,22 @@ export async function createEnginePool(cfg: EngineConfig, workers: number, cores
   }
   let closed = false;
 
-  /** Jobs waiting for a free worker, oldest first. */
+  /** Jobs waiting for a worker, oldest first. */
   const queue: { req: Request; done: Pending }[] = [];
-  const idle = new Set(pool);
+  /** Jobs each worker holds (running or next in its own queue). */
+  const held = new Map(pool.map((w) => [w, 0]));
   const pump = () => {
-    while (queue.length && idle.size) {
-      const w = idle.values().next().value!;
+    while (queue.length) {
+      // The least busy worker, while it holds fewer than JOBS_PER_WORKER.
+      let w: EngineWorker | null = null;
+      for (const [x, n] of held) if (n < JOBS_PER_WORKER && (w === null || n < held.get(w)!)) w = x;
+      if (!w) return;
       const job = queue.shift()!;
-      idle.delete(w);
-      w.call(job.req).then(
-        (r) => (idle.add(w), job.done.resolve(r), pump()),
-        (e: Error) => (idle.add(w), job.done.reject(e), pump()),
+      const mine = w;
+      held.set(mine, held.get(mine)! + 1);
+      mine.call(job.req).then(
+        (r) => (held.set(mine, held.get(mine)! - 1), job.done.resolve(r), pump()),
+        (e: Error) => (held.set(mine, held.get(mine)! - 1), job.done.reject(e), pump()),
       );
     }
   };
@@ -184,8 +203,8 @@ export async function createEnginePool(cfg: EngineConfig, workers: number, cores
     defaultThreshold: first.defaultThreshold,
     provider: first.provider,
     parallelism: workers,
-    detect: (frames) => spread(chunks(frames, 1), (part) => ({ op: 'detect', frames: part })),
-    analyze: (frames, gate, times) => spread<RgbImage, FrameFaces>(chunks(frames, 1), (part) => ({ op: 'analyze', frames: part, gate }), times),
+    detect: (frames) => spread(chunks(frames, framesPerJob(frames.length, workers)), (part) => ({ op: 'detect', frames: part })),
+    analyze: (frames, gate, times) => spread<RgbImage, FrameFaces>(chunks(frames, framesPerJob(frames.length, workers)), (part) => ({ op: 'analyze', frames: part, gate }), times),
     embedAligned: (crops) => spread(chunks(crops, CPU_EMBED_BATCH), (part) => ({ op: 'embedAligned', crops: part })),
     async close() {
       if (closed) return;

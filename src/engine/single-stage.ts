@@ -12,7 +12,7 @@ import { decodeRetinaface, retinafacePreprocess } from '../vision/decode/retinaf
 import { letterboxInto, rectTransform, tilePlan, toFrameDetection, type PlaneTransform } from '../vision/letterbox.js';
 import { cropResizeInto, type Rect } from '../vision/image.js';
 import { nativeShape } from '../vision/input-shape.js';
-import { imageToNchw, nhwcToNchw } from '../vision/tensor.js';
+import { withPixelArena } from '../vision/pixel-arena.js';
 import { nms } from '../vision/nms.js';
 import type { Detection, RgbImage } from '../vision/types.js';
 import { createSession, type SessionOptions } from '../runtime/session.js';
@@ -78,23 +78,27 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
   async function runGroup(frames: RgbImage[], pieces: Piece[], W: number, H: number): Promise<Detection[][]> {
     const n = pieces.length;
     const per = W * H * 3;
-    const f32 = new Float32Array(n * per);
-    let u8: Uint8Array | undefined;
-    const ts: PlaneTransform[] = pieces.map((p, i) => {
-      const f = frames[p.frame];
-      const whole = p.rect.w === f.width && p.rect.h === f.height;
-      // A frame already at the detector's scale (a 640x360 camera frame in 640x384) goes straight in.
-      if (whole && f.width <= W && f.height <= H && (f.width === W || f.height === H)) {
-        imageToNchw(f, W, H, f32, i * per, pre);
-        return { scale: 1, padX: 0, padY: 0 };
-      }
-      u8 ??= new Uint8Array(per);
-      const t = whole ? letterboxInto(f, W, H, u8, 0, { centre: false }) : (cropResizeInto(f, p.rect, W, H, u8, 0, 0), rectTransform(p.rect, 1));
-      nhwcToNchw(u8, 0, W, H, f32, i * per, pre);
-      return t;
+    // The float input is written by a SIMD kernel into a pixel arena and handed to onnxruntime from there.
+    return withPixelArena(async (arena) => {
+      const at = arena.allocFloats(n * per);
+      let u8: Uint8Array | undefined;
+      const ts: PlaneTransform[] = pieces.map((p, i) => {
+        const f = frames[p.frame];
+        const whole = p.rect.w === f.width && p.rect.h === f.height;
+        const slot = at + i * per * 4;
+        // A frame already at the detector's scale (a 640x360 camera frame in 640x384) goes straight in.
+        if (whole && f.width <= W && f.height <= H && (f.width === W || f.height === H)) {
+          arena.planesInto(arena.stage(f), W, H, slot, pre);
+          return { scale: 1, padX: 0, padY: 0 };
+        }
+        u8 ??= new Uint8Array(per);
+        const t = whole ? letterboxInto(f, W, H, u8, 0, { centre: false }) : (cropResizeInto(f, p.rect, W, H, u8, 0, 0), rectTransform(p.rect, 1));
+        arena.planesInto(arena.stage({ width: W, height: H, data: u8 }), W, H, slot, pre);
+        return t;
+      });
+      const raw = await session.runFloat({ [input.name]: { data: arena.floats(at, n * per), dims: [n, 3, H, W] } });
+      return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i])));
     });
-    const raw = await session.runFloat({ [input.name]: { data: f32, dims: [n, 3, H, W] } });
-    return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i])));
   }
 
   return {

@@ -10,12 +10,14 @@
 import { FacegateError } from '../util/errors.js';
 import { heapStart, instantiateWasm, reserve, type WasmMemory } from '../util/wasm.js';
 import { checkDst, checkImage, type Rect } from './image.js';
+import type { Normalisation } from './tensor.js';
 import type { RgbImage } from './types.js';
 
 interface Kernels {
   memory: WasmMemory;
   crop(src: number, w: number, h: number, rx: number, ry: number, rw: number, rh: number, outW: number, outH: number, dst: number, fill: number, tab: number): void;
   halve(src: number, w: number, h: number, dst: number): void;
+  planes(src: number, iw: number, ih: number, w: number, h: number, pr: number, pg: number, pb: number, mr: number, mg: number, mb: number, sr: number, sg: number, sb: number): void;
   heapBase(): number;
 }
 
@@ -81,6 +83,31 @@ export class PixelArena {
     this.k.crop(s.ptr, s.width, s.height, rect.x, rect.y, rect.w, rect.h, outW, outH, out, fill & 255, tab);
     dst.set(this.bytes(out, n), offset);
     this.top = mark;
+  }
+
+  /** Room for `n` floats (16-byte aligned); read them with floats() once the call's last allocation is made. */
+  allocFloats(n: number): number {
+    return this.alloc(n * 4);
+  }
+
+  /**
+   * `s` written normalised into the top-left of a W x H planar (CHW) float slot at `ptr` (from allocFloats), the
+   * rest of the slot what a black pixel normalises to: imageToNchw (tensor.ts) in SIMD, with f32 arithmetic.
+   */
+  planesInto(s: StagedImage, W: number, H: number, ptr: number, norm: Normalisation): void {
+    if (s.width > W || s.height > H) throw new FacegateError('BAD_SIZE', `A ${s.width}x${s.height} image does not fit a ${W}x${H} input unscaled.`);
+    const n = W * H * 4;
+    const bgr = norm.channelOrder === 'bgr';
+    // Plane k holds model channel k; mean/std are in model order, re-keyed here by source (RGB) channel.
+    const [r, g, b] = bgr ? [2, 1, 0] : [0, 1, 2];
+    const m = norm.mean, d = norm.std;
+    this.k.planes(s.ptr, s.width, s.height, W, H, ptr + r * n, ptr + g * n, ptr + b * n, m[r], m[g], m[b], 1 / d[r], 1 / d[g], 1 / d[b]);
+  }
+
+  /** A view of `n` floats at `ptr`: valid until the arena next grows (any allocation may) or closes. */
+  floats(ptr: number, n: number): Float32Array {
+    if (!this.open) throw new FacegateError('arena_closed', 'This pixel arena has been released.');
+    return new Float32Array(this.k.memory.buffer, ptr, n);
   }
 
   /** Ends the arena's use (withPixelArena calls this); its staged images are gone. */

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaceEngine } from '../../src/engine/index.js';
 import { OPEN_GATE } from '../../src/engine/largest.js';
-import { chunks, createEnginePool } from '../../src/engine/pool.js';
+import { chunks, createEnginePool, framesPerJob } from '../../src/engine/pool.js';
 import type { FaceEngine, StageTimes } from '../../src/engine/types.js';
 import { decodeImage } from '../../src/ingest/still.js';
 import { cosine } from '../../src/eval/lfw.js';
@@ -20,6 +20,16 @@ describe('chunks', () => {
     expect(chunks([1, 2, 3], 1)).toEqual([[1], [2], [3]]);
     expect(chunks([1, 2, 3], 4)).toEqual([[1, 2, 3]]);
     expect(chunks([], 3)).toEqual([]);
+  });
+});
+
+describe('framesPerJob', () => {
+  it('gives every worker an even share of a call, at least one frame a job', () => {
+    expect(framesPerJob(4, 2)).toBe(2);
+    expect(framesPerJob(5, 2)).toBe(3);
+    expect(framesPerJob(1, 2)).toBe(1);
+    expect(framesPerJob(3, 4)).toBe(1);
+    expect(chunks([1, 2, 3, 4, 5], framesPerJob(5, 2))).toEqual([[1, 2, 3], [4, 5]]);
   });
 });
 

@@ -1,9 +1,13 @@
-/** The WebAssembly pixel kernels against the JavaScript reference (cropResizeInto) and the 2x2 box formula. */
+/** The WebAssembly pixel kernels against the JavaScript references (cropResizeInto, imageToNchw) and the 2x2 box formula. */
 import { describe, expect, it } from 'vitest';
 import { cropResizeInto, type Rect } from '../../src/vision/image.js';
 import { withPixelArena, type PixelArena } from '../../src/vision/pixel-arena.js';
 import type { RgbImage } from '../../src/vision/types.js';
 import { FacegateError } from '../../src/util/errors.js';
+import { imageToNchw } from '../../src/vision/tensor.js';
+import { yunetPreprocess } from '../../src/vision/decode/yunet.js';
+import { scrfdPreprocess } from '../../src/vision/decode/scrfd.js';
+import { retinafacePreprocess } from '../../src/vision/decode/retinaface.js';
 
 /** Seeded image with smooth gradients plus noise, so interpolation weights matter. */
 function image(w: number, h: number, seed: number): RgbImage {
@@ -127,5 +131,34 @@ describe('pixel arena crops', () => {
       expect(() => arena.halve({ width: 1, height: 5, ptr: s.ptr })).toThrow(/cannot be halved/);
     });
     expect(() => kept!.stage(img)).toThrow(/released/);
+  });
+});
+
+describe('pixel arena float planes (a detector input)', () => {
+  it.each([
+    ['YuNet (BGR, raw)', yunetPreprocess],
+    ['SCRFD (RGB, mean/std)', scrfdPreprocess],
+    ['RetinaFace (BGR, mean)', retinafacePreprocess],
+  ])('equal imageToNchw bit for bit, padding included, at widths that are and are not multiples of 16: %s', async (_, norm) => {
+    for (const [w, h, W, H] of [[64, 36, 64, 64], [61, 40, 96, 64], [7, 5, 32, 32], [640, 360, 640, 384]] as const) {
+      const img = image(w, h, w + h);
+      const want = new Float32Array(W * H * 3);
+      imageToNchw(img, W, H, want, 0, norm);
+      const got = await withPixelArena(async (arena) => {
+        // Two slots, so the second's offset is exercised; the first is filled with NaN first and must be overwritten.
+        const at = arena.allocFloats(2 * W * H * 3);
+        arena.floats(at, 2 * W * H * 3).fill(NaN);
+        arena.planesInto(arena.stage(img), W, H, at + W * H * 3 * 4, norm);
+        return arena.floats(at + W * H * 3 * 4, W * H * 3).slice();
+      });
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    }
+  });
+
+  it('refuses an image larger than the slot', async () => {
+    await withPixelArena(async (arena) => {
+      const s = arena.stage(image(65, 10, 1));
+      expect(() => arena.planesInto(s, 64, 64, arena.allocFloats(64 * 64 * 3), yunetPreprocess)).toThrow(/does not fit/);
+    });
   });
 });
