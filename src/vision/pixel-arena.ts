@@ -95,7 +95,7 @@ export class PixelArena {
    * rest of the slot what a black pixel normalises to: imageToNchw (tensor.ts) in SIMD, with f32 arithmetic.
    */
   planesInto(s: StagedImage, W: number, H: number, ptr: number, norm: Normalisation): void {
-    if (s.width > W || s.height > H) throw new FacegateError('BAD_SIZE', `A ${s.width}x${s.height} image does not fit a ${W}x${H} input unscaled.`);
+    if (s.width > W || s.height > H) throw new FacegateError('bad_size', `A ${s.width}x${s.height} image does not fit a ${W}x${H} input unscaled.`);
     const n = W * H * 4;
     const bgr = norm.channelOrder === 'bgr';
     // Plane k holds model channel k; mean/std are in model order, re-keyed here by source (RGB) channel.
