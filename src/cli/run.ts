@@ -1,5 +1,5 @@
 /** `facegate run`: the appliance's main job, until SIGTERM/SIGINT. */
-import { startAppliance, type Appliance } from '../app.js';
+import { startAppliance, type Appliance } from '../app/appliance.js';
 import { createLogger } from '../util/log.js';
 import { SdNotifier } from '../util/sd-notify.js';
 import type { Command } from './command.js';
