@@ -5,7 +5,7 @@
  * is in clear; tampered records and records sealed with another key are refused and counted.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { dataPath, hasTestData } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { subscriber, type Received } from '../mqtt/util.js';
-import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
 
 const LIN = 'Lin-Manuel Miranda';
 const PREFIX = 'site';
@@ -54,23 +54,14 @@ describe.skipIf(!hasTestData || !hasMosquitto)('facebank sync between two applia
     watcher = await subscriber(broker.url, `${PREFIX}/#`, {}, onBroker);
     for (const n of ['a', 'b'] as const) {
       const port = await freePort();
-      const config = [
-        `dataDir: ${path.join(dir, n)}`,
-        ...(n === 'b' ? ['cameras:', '  - name: door', `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`, '    loop: true'] : []),
-        'mqtt:',
-        `  url: ${broker.url}`,
-        `  prefix: ${PREFIX}`,
-        `  clientId: box-${n}`,
-        'web:',
-        '  host: 127.0.0.1',
-        `  port: ${port}`,
-        'sync:',
-        '  enabled: true',
-        `  applianceId: box-${n}`,
-        '',
-      ].join('\n');
-      await writeFile(path.join(dir, `${n}.yaml`), config);
-      const app = new ApplianceProcess(path.join(dir, `${n}.yaml`), { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: key.toString('base64') });
+      const config = await writeApplianceConfig(path.join(dir, `${n}.yaml`), {
+        dataDir: path.join(dir, n),
+        camera: n === 'b',
+        mqtt: { url: broker.url, prefix: PREFIX, clientId: `box-${n}` },
+        port,
+        more: { sync: { enabled: true, applianceId: `box-${n}` } },
+      });
+      const app = new ApplianceProcess(config, { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: key.toString('base64') });
       await app.start();
       const web = new AdminClient(`http://127.0.0.1:${port}`);
       await web.setup('a long enough password', app.claimCode());
