@@ -6,7 +6,7 @@
  *   2 adapters  src/runtime (the only onnxruntime importer), src/convert, src/models, src/ingest, src/store
  *   3 services  src/engine, src/pipeline, src/metrics, src/mqtt, src/sync
  *   4 fronts    src/web, src/local, src/eval
- *   5 top       src/app.ts, src/cli, src/cli.ts, src/bench
+ *   5 top       src/app (the composition root: units and their runner), src/cli, src/cli.ts, src/bench
  * A module may import its own floor or any floor below it, never one above.
  */
 const floors = [
@@ -15,7 +15,7 @@ const floors = [
   ['^src/(runtime|convert|models|ingest)/', '^src/store/(?!types[.]ts$)'],
   ['^src/(engine|pipeline|metrics|mqtt|sync)/'],
   ['^src/(web|local|eval)/'],
-  ['^src/(app[.]ts|cli[.]ts|cli/|bench/)'],
+  ['^src/(app/|cli[.]ts|cli/|bench/)'],
 ];
 const any = (res) => `(${res.join('|')})`;
 

@@ -24,6 +24,16 @@ export default tseslint.config(
     },
   },
   {
+    // The environment is read in one place, src/config/load.ts (ENV_OVERRIDES, ENV_SETTINGS, notifyEnv). Exceptions:
+    // the benchmarks (developer tools that read FACEGATE_TEST_DATA and spawn children), and src/runtime/session.ts,
+    // which writes ORT_TENSORRT_* because onnxruntime's TensorRT provider reads its options only from there.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/load.ts', 'src/bench/**', 'src/runtime/session.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment in src/config/load.ts and pass the value in.' }],
+    },
+  },
+  {
     // Tests read untyped JSON from real servers and pass methods to `expect`; the `any` rules would only add casts.
     files: ['test/**/*.ts'],
     rules: {

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { commonOptions, type Command, type CommandIO } from './cli/command.js';
 import { isFacegateError } from './util/errors.js';
+import { envSettings } from './config/load.js';
 import { holdEarlySignals, takeEarlySignal } from './cli/early-signals.js';
 
 // Before the commands (and their heavy modules) load, so a signal meanwhile is not an abrupt exit 143.
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     const message = isFacegateError(e) ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
     if (parsed.values.json) io.stdout(JSON.stringify({ error: isFacegateError(e) ? e.code : 'internal', message }));
     io.stderr(`facegate ${name}: ${message}`);
-    if (!isFacegateError(e) && process.env.FACEGATE_DEBUG) io.stderr(String((e as Error)?.stack));
+    if (!isFacegateError(e) && envSettings().debug) io.stderr(String((e as Error)?.stack));
     return 1;
   }
 }

@@ -1,5 +1,6 @@
 /** `facegate run`: the appliance's main job, until SIGTERM/SIGINT. */
-import { startAppliance, type Appliance } from '../app.js';
+import { startAppliance, type Appliance } from '../app/appliance.js';
+import { notifyEnv } from '../config/load.js';
 import { createLogger } from '../util/log.js';
 import { SdNotifier } from '../util/sd-notify.js';
 import type { Command } from './command.js';
@@ -20,7 +21,7 @@ export const runCommand: Command = {
   async run({ values }) {
     const config = configWithDataDir(values);
     const log = createLogger(config.log.level);
-    const notify = new SdNotifier({ onError: (m) => log.warn({ notify: m }, 'sd_notify failed') });
+    const notify = new SdNotifier({ env: notifyEnv(), onError: (m) => log.warn({ notify: m }, 'sd_notify failed') });
     // Signals are handled from the first moment: one during start-up ends it cleanly (exit 0), not with 143.
     const abort = new AbortController();
     let app: Appliance | null = null;

@@ -33,6 +33,38 @@ export const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'FACEGATE_SYNC_KEY', path: ['sync', 'key'] },
 ];
 
+/**
+ * FACEGATE_* variables that are settings of one process rather than config options. With ENV_OVERRIDES this is
+ * every FACEGATE_* variable facegate reads; nothing else in src/ reads the environment (eslint checks it).
+ */
+export const ENV_SETTINGS = {
+  /** A folder or http(s) URL `facegate models` tries before the pinned URLs. */
+  modelMirror: 'FACEGATE_MODEL_MIRROR',
+  /** Any non-empty value: an unexpected CLI error prints its stack trace. */
+  debug: 'FACEGATE_DEBUG',
+} as const;
+
+export interface EnvSettings {
+  modelMirror?: string;
+  debug: boolean;
+}
+
+/** The process settings from the environment (empty variables count as unset). */
+export function envSettings(env: Env = process.env): EnvSettings {
+  const mirror = env[ENV_SETTINGS.modelMirror];
+  return { ...(mirror ? { modelMirror: mirror } : {}), debug: Boolean(env[ENV_SETTINGS.debug]) };
+}
+
+/**
+ * systemd's notify protocol (sd_notify(3): NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID) and the PATH its sender is
+ * found on. They belong to systemd, not to facegate's config, and are read here only so that the environment is
+ * read in one place; src/util/sd-notify.ts is handed them.
+ */
+export function notifyEnv(env: Env = process.env): { NOTIFY_SOCKET?: string; WATCHDOG_USEC?: string; WATCHDOG_PID?: string; PATH?: string } {
+  const pick = (k: string) => (env[k] ? { [k]: env[k] } : {});
+  return { ...pick('NOTIFY_SOCKET'), ...pick('WATCHDOG_USEC'), ...pick('WATCHDOG_PID'), ...pick('PATH') };
+}
+
 /** Parses YAML text into a plain object; syntax errors name line and column. */
 export function parseYaml(text: string, source = 'config'): Raw {
   const lineCounter = new LineCounter();

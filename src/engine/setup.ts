@@ -51,7 +51,7 @@ export function configFromArgs(values: Record<string, unknown>): Config {
   return config;
 }
 
-export async function engineFromConfig(config: Config, log?: Logger, tweak?: (e: EngineConfig) => void): Promise<FaceEngine> {
+export async function engineFromConfig(config: Pick<Config, 'engine' | 'pipeline'>, log?: Logger, tweak?: (e: EngineConfig) => void): Promise<FaceEngine> {
   const e = structuredClone(config.engine);
   tweak?.(e);
   const cores = os.availableParallelism();

@@ -132,6 +132,8 @@ export const ERROR_CODES = {
   aborted: { status: 400 },
 
   // Configuration, command line, services.
+  unit_missing: { status: 500 },
+  web_listen: { status: 500 },
   config: { status: 400 },
   bad_config: { status: 400 },
   usage: { status: 400 },

@@ -23,7 +23,7 @@ const MAX_SOCKET_PATH = 107;
 export const socketPath = (dataDir: string) => path.join(dataDir, SOCKET_FILE);
 
 export interface LocalApiDeps {
-  config: Config;
+  config: Pick<Config, 'dataDir' | 'web' | 'engine' | 'pipeline'>;
   facebank: Facebank;
   engine: FaceEngine;
   admission: Admission;

@@ -54,7 +54,7 @@ export type Admit = <T>(job: () => Promise<T>) => Promise<T>;
 const direct: Admit = (job) => job();
 
 /** The largest photo the CLI accepts (bigger than the page's limit: files on disk are trusted more). */
-export const cliMaxBytes = (config: Config) => config.web.maxUploadBytes * 10;
+export const cliMaxBytes = (config: Pick<Config, 'web'>) => config.web.maxUploadBytes * 10;
 
 /** Reads a photo for enrolment with the same limits wherever it is decoded. */
 export async function readPhoto(file: string, maxBytes: number): Promise<EnrolPhoto> {
@@ -72,7 +72,7 @@ export async function readPhoto(file: string, maxBytes: number): Promise<EnrolPh
 }
 
 /** Decode, detect and pick the face of each photo; a refusal is a result, never an exception. */
-export async function analysePhotos(engine: FaceEngine, config: Config, photos: EnrolPhoto[], faceIndex?: number, admit: Admit = direct): Promise<Analysed[]> {
+export async function analysePhotos(engine: FaceEngine, config: Pick<Config, 'web' | 'engine' | 'pipeline'>, photos: EnrolPhoto[], faceIndex?: number, admit: Admit = direct): Promise<Analysed[]> {
   const out: Analysed[] = [];
   for (const { file, bytes } of photos) {
     try {

@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ENV_SETTINGS, envSettings } from '../config/load.js';
 import { FacegateError } from '../util/errors.js';
 import { packageRoot, sha256, writeAtomic } from './build.js';
 import type { Manifest, ManifestModel } from './manifest.js';
 import type { PinnedModel } from './pinned.js';
 
-export const MIRROR_ENV = 'FACEGATE_MODEL_MIRROR';
+export const MIRROR_ENV = ENV_SETTINGS.modelMirror;
 
 export interface Source {
   kind: 'dir' | 'url';
@@ -48,7 +49,7 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 /** Where to look, in order: the mirror (flag, else environment), then the pinned URL. */
 export function sourcesFor(model: PinnedModel, opts: FetchOptions = {}): Source[] {
-  const mirror = opts.from ?? (opts.env ?? process.env)[MIRROR_ENV];
+  const mirror = opts.from ?? envSettings(opts.env).modelMirror;
   const out: Source[] = [];
   if (mirror) {
     if (isUrl(mirror)) out.push({ kind: 'url', where: `${mirror.replace(/\/+$/, '')}/${model.sourceName}`, mirror: true });

@@ -45,7 +45,7 @@ export interface LoopOptions {
   engine: FaceEngine;
   facebank: SampleSource;
   bus: Bus;
-  config: Config;
+  config: Pick<Config, 'pipeline' | 'match' | 'track'>;
   log: Logger;
   observer?: PipelineObserver;
   /** Where best-face snapshots go; without it events carry snapshot null. */

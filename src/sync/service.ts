@@ -133,7 +133,7 @@ export class FacebankSync {
     const options: IClientOptions = {
       clientId: `${m.clientId ?? `facegate-${os.hostname()}`}-sync`,
       username: m.username,
-      password: m.password ?? process.env.FACEGATE_MQTT_PASSWORD,
+      password: m.password, // FACEGATE_MQTT_PASSWORD is already in it (src/config/load.ts)
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
       reconnectOnConnackError: true,

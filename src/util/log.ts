@@ -76,7 +76,8 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   return out;
 }
 
-export function createLogger(level: string = process.env.FACEGATE_LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream): Logger {
+/** `level`: the config's log.level (FACEGATE_LOG_LEVEL is applied to it by src/config/load.ts). */
+export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
   const logger = pino(
     {
       level,

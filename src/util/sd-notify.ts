@@ -2,21 +2,19 @@
  * systemd notify protocol (sd_notify(3)) without a native module.
  *
  * Node cannot open AF_UNIX datagram sockets, so one long-lived helper process does the sending:
- * `/usr/bin/python3` reads one JSON-encoded message per stdin line, sends it as one datagram to
+ * `python3` (found on PATH) reads one JSON-encoded message per stdin line, sends it as one datagram to
  * NOTIFY_SOCKET (a path, or "@name" for an abstract socket) and answers "ok" or "error <reason>".
  * Why a resident helper rather than one `systemd-notify` per message: no process spawn per watchdog
  * ping, and the sender is still alive when systemd reads the datagram, so systemd can always attribute
  * it to the service (a short-lived sender that already exited can be dropped). Where python3 is
  * missing, `systemd-notify` is spawned per message as a fallback. The sender is a child process,
  * hence the unit needs NotifyAccess=all (NotifyAccess=main would drop every message).
- * With NOTIFY_SOCKET unset every call is a silent no-op.
+ * With NOTIFY_SOCKET unset every call is a silent no-op. NOTIFY_SOCKET, WATCHDOG_USEC/WATCHDOG_PID (systemd's
+ * protocol, not facegate settings) and PATH come in as `env` from the caller: src/config/load.ts reads them.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-
-const PYTHON = '/usr/bin/python3';
-const SYSTEMD_NOTIFY = '/usr/bin/systemd-notify';
+import { which } from './which.js';
 
 const HELPER = `
 import json, os, socket, sys
@@ -42,8 +40,16 @@ export interface WatchdogInfo {
   intervalMs: number;
 }
 
+/** The variables of systemd's notify protocol, and PATH to find a sender on. */
+export interface NotifyEnv {
+  NOTIFY_SOCKET?: string;
+  WATCHDOG_USEC?: string;
+  WATCHDOG_PID?: string;
+  PATH?: string;
+}
+
 /** The watchdog timeout from WATCHDOG_USEC, if it is meant for this process (WATCHDOG_PID unset or ours). */
-export function watchdogInfo(env: NodeJS.ProcessEnv = process.env, pid = process.pid): WatchdogInfo | null {
+export function watchdogInfo(env: NotifyEnv, pid = process.pid): WatchdogInfo | null {
   const usec = Number(env.WATCHDOG_USEC);
   if (!env.WATCHDOG_USEC || !Number.isFinite(usec) || usec <= 0) return null;
   if (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== pid) return null;
@@ -54,7 +60,8 @@ export function watchdogInfo(env: NodeJS.ProcessEnv = process.env, pid = process
 const clean = (v: string) => v.replace(/[\r\n]+/g, ' ');
 
 export interface SdNotifierOptions {
-  env?: NodeJS.ProcessEnv;
+  /** systemd's variables (see notifyEnv in src/config/load.ts); without NOTIFY_SOCKET every call is a no-op. */
+  env: NotifyEnv;
   /** Which sender to use; default: python3 when present, else systemd-notify. */
   mechanism?: NotifyMechanism;
   /** Told when a message could not be sent (never thrown: notify failures must not stop the service). */
@@ -67,18 +74,21 @@ export class SdNotifier {
   private helper: ChildProcessWithoutNullStreams | null = null;
   private pending: Array<(answer: string) => void> = [];
   private watchdogTimer: NodeJS.Timeout | null = null;
-  private readonly env: NodeJS.ProcessEnv;
+  private readonly env: NotifyEnv;
   private readonly onError: (message: string) => void;
+  /** Paths of the senders found on PATH, looked up once. */
+  private readonly senders: { python3: string | null; 'systemd-notify': string | null };
 
-  constructor(options: SdNotifierOptions = {}) {
-    this.env = options.env ?? process.env;
+  constructor(options: SdNotifierOptions) {
+    this.env = options.env;
     this.onError = options.onError ?? (() => {});
     const sock = this.env.NOTIFY_SOCKET;
     // Only filesystem paths and abstract names are supported (not vsock:).
     this.socket = sock && (sock.startsWith('/') || sock.startsWith('@')) ? sock : null;
     if (sock && !this.socket) this.onError(`NOTIFY_SOCKET "${sock}" is not a path or abstract socket; notifications are off`);
-    this.mechanism = !this.socket ? 'none' : (options.mechanism ?? (existsSync(PYTHON) ? 'python3' : existsSync(SYSTEMD_NOTIFY) ? 'systemd-notify' : 'none'));
-    if (this.socket && this.mechanism === 'none') this.onError('neither /usr/bin/python3 nor systemd-notify found; systemd notifications are off');
+    this.senders = this.socket ? { python3: which('python3', this.env.PATH), 'systemd-notify': which('systemd-notify', this.env.PATH) } : { python3: null, 'systemd-notify': null };
+    this.mechanism = !this.socket ? 'none' : (options.mechanism ?? (this.senders.python3 ? 'python3' : this.senders['systemd-notify'] ? 'systemd-notify' : 'none'));
+    if (this.socket && this.mechanism === 'none') this.onError('neither python3 nor systemd-notify is on the PATH; systemd notifications are off');
   }
 
   get enabled(): boolean {
@@ -142,7 +152,7 @@ export class SdNotifier {
   }
 
   private startHelper(): ChildProcessWithoutNullStreams {
-    const h = spawn(PYTHON, ['-u', '-c', HELPER, this.socket!], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const h = spawn(this.senders.python3 ?? 'python3', ['-u', '-c', HELPER, this.socket!], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     h.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
     createInterface({ input: h.stdout }).on('line', (line) => this.pending.shift()?.(line));
@@ -186,7 +196,8 @@ export class SdNotifier {
 
   private sendViaSystemdNotify(assignments: string[]): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      const child = spawn(SYSTEMD_NOTIFY, assignments, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: this.socket! } });
+      const env = { NOTIFY_SOCKET: this.socket!, ...(this.env.PATH ? { PATH: this.env.PATH } : {}) };
+      const child = spawn(this.senders['systemd-notify'] ?? 'systemd-notify', assignments, { stdio: ['ignore', 'ignore', 'pipe'], env });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', (e) => {

@@ -1,5 +1,5 @@
 /**
- * Starting the admin page: the auth store from config/env, and the server on web.host:web.port. With HTTPS
+ * Starting the admin page: the auth store from the config, and the server on web.host:web.port. With HTTPS
  * (the default off loopback) one port speaks both: TLS connections reach the app, plain HTTP only redirects
  * (except the probes, and requests from a trusted reverse proxy, which are served).
  */
@@ -16,10 +16,9 @@ import { hostCheck, ownNames, proxyList } from './origin.js';
 import type { AppDeps } from './ports.js';
 import { loadCertificate } from './tls/self-signed.js';
 
-/** The auth store; web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH, when set, is the admin password. */
-export function openAuth(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<AuthStore> {
-  const fixed = config.web.passwordHash ?? env.FACEGATE_ADMIN_PASSWORD_HASH ?? undefined;
-  return AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: fixed || undefined });
+/** The auth store; web.passwordHash (FACEGATE_ADMIN_PASSWORD_HASH overrides it in src/config/load.ts), when set, is the admin password. */
+export function openAuth(config: Pick<Config, 'dataDir' | 'web'>): Promise<AuthStore> {
+  return AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: config.web.passwordHash || undefined });
 }
 
 export interface WebServer {

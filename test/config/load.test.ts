@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { ConfigError, envSettings, loadConfig, notifyEnv } from '../../src/config/load.js';
 import { describeOptions } from '../../src/config/describe.js';
 import { configCommand } from '../../src/cli/config.js';
 import { FacegateError } from '../../src/util/errors.js';
@@ -171,5 +171,16 @@ describe('facegate config', () => {
     const rows = r.out.split('\n').filter((l) => l.startsWith('| `'));
     expect(rows.length).toBe(options.length);
     expect(rows).toContain('| `mqtt.qos` | 0 \\| 1 \\| 2 | `1` | MQTT quality of service of published events. |');
+  });
+});
+
+describe('process settings from the environment', () => {
+  it('reads FACEGATE_MODEL_MIRROR and FACEGATE_DEBUG, empty meaning unset', () => {
+    expect(envSettings({ FACEGATE_MODEL_MIRROR: '/srv/mirror', FACEGATE_DEBUG: '1' })).toEqual({ modelMirror: '/srv/mirror', debug: true });
+    expect(envSettings({ FACEGATE_MODEL_MIRROR: '', FACEGATE_DEBUG: '' })).toEqual({ debug: false });
+  });
+
+  it('hands on only systemd notify variables and PATH', () => {
+    expect(notifyEnv({ NOTIFY_SOCKET: '/run/n.sock', WATCHDOG_USEC: '5000000', PATH: '/bin', FACEGATE_MQTT_PASSWORD: 'secret', HOME: '/root' })).toEqual({ NOTIFY_SOCKET: '/run/n.sock', WATCHDOG_USEC: '5000000', PATH: '/bin' });
   });
 });

@@ -3,14 +3,14 @@
  * uploads gets 429 with Retry-After beyond the bound, the refused ones succeed when retried as told, and CLI
  * enrolments sent to the appliance wait their turn the same way and all succeed.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
-import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
 
 describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout: 600_000 }, () => {
   let dir: string;
@@ -37,9 +37,7 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
         .toFile(big);
       bigs.push(big);
     }
-    const config = [`dataDir: ${dataDir()}`, 'mqtt:', '  url: mqtt://127.0.0.1:9', 'web:', '  host: 127.0.0.1', `  port: ${port}`, '  heavyJobs: 1', '  heavyQueue: 1', ''];
-    await writeFile(path.join(dir, 'config.yaml'), config.join('\n'));
-    app = new ApplianceProcess(path.join(dir, 'config.yaml'));
+    app = new ApplianceProcess(await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: dataDir(), port, web: { heavyJobs: 1, heavyQueue: 1 } }));
     await app.start();
   });
   afterAll(async () => {

@@ -1,10 +1,11 @@
 /** Real `facegate` processes for the end-to-end tests: the CLI, `facegate run`, and a signed-in admin page client. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../helpers/data.js';
+import { stringify } from 'yaml';
+import { dataPath, repoRoot } from '../helpers/data.js';
 
 export const cli = path.join(repoRoot, 'dist', 'cli.js');
 const exec = promisify(execFile);
@@ -34,6 +35,40 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
     /* not JSON */
   }
   return { ...r, json };
+}
+
+/** Nothing listens on this port: an appliance pointed at it runs with its broker away. */
+export const NO_BROKER = 'mqtt://127.0.0.1:9';
+
+export interface ApplianceConfigOptions {
+  dataDir: string;
+  /** The admin page's port on 127.0.0.1; without it the page is off. */
+  port?: number;
+  /** mqtt section (default: url NO_BROKER). */
+  mqtt?: Record<string, unknown>;
+  /** More web options (heavyJobs...). */
+  web?: Record<string, unknown>;
+  /** A `door` camera looping the short Hamilton clip. */
+  camera?: boolean;
+  /** Other top-level sections (sync...). */
+  more?: Record<string, unknown>;
+}
+
+/** The e2e tests' appliance config as YAML: one data dir, a broker (away by default), the page on 127.0.0.1. */
+export function applianceConfig(o: ApplianceConfigOptions): string {
+  return stringify({
+    dataDir: o.dataDir,
+    ...(o.camera ? { cameras: [{ name: 'door', url: dataPath('video', 'hamilton', 'short_hamilton_clip.mp4'), loop: true }] } : {}),
+    mqtt: { url: NO_BROKER, ...o.mqtt },
+    web: o.port === undefined ? { enabled: false, ...o.web } : { host: '127.0.0.1', port: o.port, ...o.web },
+    ...o.more,
+  });
+}
+
+/** Writes applianceConfig(o) to `file` and returns the file. */
+export async function writeApplianceConfig(file: string, o: ApplianceConfigOptions): Promise<string> {
+  await writeFile(file, applianceConfig(o));
+  return file;
 }
 
 /** `facegate run` as a child process, with its log collected. */

@@ -4,14 +4,14 @@
  * its crop, and the next start serves it.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { facebankSchema } from '../../src/store/facebank-schema.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
-import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
 
 const WHO = ['amy', 'howard', 'leonard', 'penny', 'raj', 'sheldon'];
 const photo = (i: number) => dataPath('identity', 'bbt', WHO[i % WHO.length]!, `${WHO[i % WHO.length]}${1 + (Math.floor(i / WHO.length) % 4)}.png`);
@@ -26,8 +26,7 @@ describe.skipIf(!hasTestData)('SIGKILL during an API enrolment burst', { timeout
     requireBuild();
     dir = await mkdtemp(path.join(os.tmpdir(), 'fg-crash-'));
     port = await freePort();
-    await writeFile(path.join(dir, 'config.yaml'), [`dataDir: ${dataDir()}`, 'mqtt:', '  url: mqtt://127.0.0.1:9', 'web:', '  host: 127.0.0.1', `  port: ${port}`, ''].join('\n'));
-    app = new ApplianceProcess(path.join(dir, 'config.yaml'));
+    app = new ApplianceProcess(await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: dataDir(), port }));
     await app.start();
   });
   afterAll(async () => {

@@ -5,15 +5,15 @@
  * duplicates apart; they are counted).
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataPath, hasTestData } from '../helpers/data.js';
+import { hasTestData } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { subscriber } from '../mqtt/util.js';
-import { ApplianceProcess, requireBuild } from './appliance.js';
+import { ApplianceProcess, requireBuild, writeApplianceConfig } from './appliance.js';
 
 /** Event ids still queued in the journal, oldest first (the queue's own replay rules). */
 function journalIds(file: string): string[] {
@@ -59,22 +59,7 @@ describe.skipIf(!hasTestData || !hasMosquitto)('queued events survive SIGTERM an
     port = await freePort();
     // The broker's port is chosen now; nothing listens on it until the broker starts.
     broker.port = await freePort();
-    const config = [
-      `dataDir: ${path.join(dir, 'data')}`,
-      'cameras:',
-      '  - name: door',
-      `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`,
-      '    loop: true',
-      'mqtt:',
-      `  url: ${broker.url}`,
-      '  prefix: dq',
-      'web:',
-      '  host: 127.0.0.1',
-      `  port: ${port}`,
-      '',
-    ].join('\n');
-    await writeFile(path.join(dir, 'config.yaml'), config);
-    app = new ApplianceProcess(path.join(dir, 'config.yaml'), { FACEGATE_LOG_LEVEL: 'info' });
+    app = new ApplianceProcess(await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: path.join(dir, 'data'), camera: true, mqtt: { url: broker.url, prefix: 'dq' }, port }), { FACEGATE_LOG_LEVEL: 'info' });
   });
   afterAll(async () => {
     await app?.stop('SIGKILL');
@@ -123,8 +108,7 @@ describe.skipIf(!hasTestData || !hasMosquitto)('queued events survive SIGTERM an
 
   it('beyond mqtt.queueLimit the oldest are dropped: logged, counted in /metrics, and the journal keeps the newest', async () => {
     await broker.stop();
-    const small = path.join(dir, 'small.yaml');
-    await writeFile(small, readFileSync(path.join(dir, 'config.yaml'), 'utf8').replace('  prefix: dq', '  prefix: dq\n  queueLimit: 3').replace(`dataDir: ${path.join(dir, 'data')}`, `dataDir: ${path.join(dir, 'data-small')}`));
+    const small = await writeApplianceConfig(path.join(dir, 'small.yaml'), { dataDir: path.join(dir, 'data-small'), camera: true, mqtt: { url: broker.url, prefix: 'dq', queueLimit: 3 }, port });
     const limited = new ApplianceProcess(small, { FACEGATE_LOG_LEVEL: 'info' });
     try {
       await limited.start();

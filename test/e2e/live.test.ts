@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
-import { startAppliance, type Appliance } from '../../src/app.js';
+import { startAppliance, type Appliance } from '../../src/app/appliance.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { decodeImage } from '../../src/ingest/still.js';
 import { engineFromConfig } from '../../src/engine/setup.js';

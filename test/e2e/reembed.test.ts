@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAppliance, type Appliance } from '../../src/app.js';
+import { startAppliance, type Appliance } from '../../src/app/appliance.js';
 import { configSchema } from '../../src/config/schema.js';
 import { tfliteToOnnx } from '../../src/convert/index.js';
 import { chooseFace } from '../../src/engine/choose-face.js';

@@ -4,13 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
+import { writeApplianceConfig } from './appliance.js';
 
 const ready = hasTestData && hasMosquitto;
 const cli = path.join(repoRoot, 'dist', 'cli.js');
@@ -27,21 +28,7 @@ describe.skipIf(!ready)('facegate run (process)', () => {
     broker = new Mosquitto();
     await broker.start();
     port = await freePort();
-    const config = [
-      `dataDir: ${path.join(dir, 'data')}`,
-      'cameras:',
-      `  - name: door`,
-      `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`,
-      '    loop: true',
-      'mqtt:',
-      `  url: ${broker.url}`,
-      '  prefix: fgrun',
-      'web:',
-      '  host: 127.0.0.1',
-      `  port: ${port}`,
-      '',
-    ].join('\n');
-    await writeFile(path.join(dir, 'config.yaml'), config);
+    await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: path.join(dir, 'data'), camera: true, mqtt: { url: broker.url, prefix: 'fgrun' }, port });
     const enrol = spawnSync(process.execPath, [cli, 'enroll', 'Lin-Manuel Miranda', dataPath('video', 'hamilton', 'lin-manuel-miranda.png'), '--data-dir', path.join(dir, 'data')]);
     if (enrol.status !== 0) throw new Error(`enroll failed: ${enrol.stderr.toString()}`);
     child = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });

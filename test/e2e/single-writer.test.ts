@@ -4,13 +4,13 @@
  * facebank with its crop, the appliance sees the CLI's people, no temp file is left, and a backup succeeds.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
-import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
 
 const bbt = (who: string, n: number) => dataPath('identity', 'bbt', who, `${who}${n}.png`);
 const WHO = ['amy', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'bernadette'];
@@ -67,9 +67,8 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
 
     beforeAll(async () => {
       port = await freePort();
-      const config = path.join(dir, 'live.yaml');
       // The broker is away (nothing listens on port 9): the appliance runs without it.
-      await writeFile(config, [`dataDir: ${dataDir()}`, 'mqtt:', '  url: mqtt://127.0.0.1:9', 'web:', '  host: 127.0.0.1', `  port: ${port}`, ''].join('\n'));
+      const config = await writeApplianceConfig(path.join(dir, 'live.yaml'), { dataDir: dataDir(), port });
       // One person enrolled before the appliance starts: it must survive everything below.
       expect((await runCli(['enroll', 'Before', photo(3), '--data-dir', dataDir()])).code).toBe(0);
       app = new ApplianceProcess(config);

@@ -1,11 +1,11 @@
 /** SIGTERM while `facegate run` is still starting: a clean stop (exit 0, a log line), never an abrupt 143. */
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirLock } from '../../src/store/lock.js';
-import { ApplianceProcess, requireBuild } from './appliance.js';
+import { ApplianceProcess, requireBuild, writeApplianceConfig } from './appliance.js';
 
 describe('signals during start-up', { timeout: 300_000 }, () => {
   let dir: string;
@@ -13,8 +13,7 @@ describe('signals during start-up', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     requireBuild();
     dir = await mkdtemp(path.join(os.tmpdir(), 'fg-sig-'));
-    config = path.join(dir, 'config.yaml');
-    await writeFile(config, [`dataDir: ${path.join(dir, 'data')}`, 'mqtt:', '  url: mqtt://127.0.0.1:9', 'web:', '  enabled: false', ''].join('\n'));
+    config = await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: path.join(dir, 'data') });
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });

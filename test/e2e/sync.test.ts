@@ -7,7 +7,7 @@
  * broker is replaced by one with no retained state, A and B republish and a third appliance C converges.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -19,7 +19,7 @@ import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { locate, need } from '../helpers/prereqs.mjs';
 import { subscriber, type Received } from '../mqtt/util.js';
-import { AdminClient, ApplianceProcess, requireBuild, runCli } from './appliance.js';
+import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
 
 const hasChromium = need('the People page check of facebank sync', 'chromium');
 const LIN = 'Lin-Manuel Miranda';
@@ -72,24 +72,14 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
   });
 
   /** Writes box n's config (B has a file camera; `extra` goes into its sync section). */
-  async function writeConfig(n: Box, port: number, extra: string[] = []): Promise<void> {
-    const config = [
-      `dataDir: ${path.join(dir, n)}`,
-      ...(n === 'b' ? ['cameras:', '  - name: door', `    url: ${dataPath('video', 'hamilton', 'short_hamilton_clip.mp4')}`, '    loop: true'] : []),
-      'mqtt:',
-      `  url: ${broker.url}`,
-      `  prefix: ${PREFIX}`,
-      `  clientId: box-${n}`,
-      'web:',
-      '  host: 127.0.0.1',
-      `  port: ${port}`,
-      'sync:',
-      '  enabled: true',
-      `  applianceId: box-${n}`,
-      ...extra.map((l) => `  ${l}`),
-      '',
-    ].join('\n');
-    await writeFile(path.join(dir, `${n}.yaml`), config);
+  async function writeConfig(n: Box, port: number, sync: Record<string, unknown> = {}): Promise<void> {
+    await writeApplianceConfig(path.join(dir, `${n}.yaml`), {
+      dataDir: path.join(dir, n),
+      camera: n === 'b',
+      mqtt: { url: broker.url, prefix: PREFIX, clientId: `box-${n}` },
+      port,
+      more: { sync: { enabled: true, applianceId: `box-${n}`, ...sync } },
+    });
   }
 
   async function launch(n: Box): Promise<void> {
@@ -149,7 +139,7 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     await until(async () => (await metric('a', 'pending')) === 0, 30_000, 'A to have published everything');
     const a = node('a');
     expect(await a.app.stop('SIGTERM')).toBe(0);
-    await writeConfig('a', a.port, ['crashBeforeStateWrite: true']);
+    await writeConfig('a', a.port, { crashBeforeStateWrite: true });
     await a.app.start();
     // The rename is saved in the facebank, then the process kills itself before the sync state notes it.
     await a.web.req('PATCH', `/api/people/${p.id}`, { name: 'After Crash' }).catch(() => null);

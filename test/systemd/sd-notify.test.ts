@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SdNotifier, watchdogInfo } from '../../src/util/sd-notify.js';
-import { need } from '../helpers/prereqs.mjs';
+import { locate, need } from '../helpers/prereqs.mjs';
 import { bindNotifySocket, type NotifySocket } from '../helpers/notify-socket.js';
 
 const hasPython = need('the sd-notify socket tests', 'python3');
@@ -106,5 +106,21 @@ describe.skipIf(!hasPython)('SdNotifier against a real AF_UNIX datagram socket',
     const n = notifier({ NOTIFY_SOCKET: sock }, 'systemd-notify');
     expect(await n.notify('STATUS=via systemd-notify')).toBe(true);
     expect(await l.next(1)).toEqual(['STATUS=via systemd-notify']);
+  });
+
+  it.skipIf(!hasSystemdNotify)('finds its sender on PATH, wherever it is installed', async () => {
+    const sock = path.join(dir, 'path.sock');
+    const l = await listen(sock);
+    // A PATH holding only systemd-notify (in a folder of its own): chosen with no python3 there.
+    const bin = mkdtempSync(path.join(tmpdir(), 'facegate-bin-'));
+    symlinkSync(locate('systemd-notify')!, path.join(bin, 'systemd-notify'));
+    const n = notifier({ NOTIFY_SOCKET: sock, PATH: bin });
+    expect(n.mechanism).toBe('systemd-notify');
+    expect(await n.ready('found on PATH')).toBe(true);
+    expect(await l.next(1)).toEqual(['READY=1\nSTATUS=found on PATH']);
+    // A PATH with neither: notifications are off, and the log says why.
+    const empty = notifier({ NOTIFY_SOCKET: sock, PATH: mkdtempSync(path.join(tmpdir(), 'facegate-bin-')) });
+    expect(empty.enabled).toBe(false);
+    expect(empty.errors).toEqual(['neither python3 nor systemd-notify is on the PATH; systemd notifications are off']);
   });
 });

@@ -7,9 +7,8 @@ import sharp from 'sharp';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { Bus } from '../../src/events/bus.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
-import { AuthStore } from '../../src/store/auth.js';
-import { EventStore } from '../../src/store/events.js';
-import { UnknownStore } from '../../src/store/unknowns.js';
+import { openStores } from '../../src/app/units/stores.js';
+import { openAuth } from '../../src/web/server.js';
 import type { FaceEngine } from '../../src/engine/types.js';
 import type { AppDeps, CamerasPort } from '../../src/web/ports.js';
 import type { RgbImage } from '../../src/vision/types.js';
@@ -58,11 +57,11 @@ export async function buildDeps(overrides: DepsOptions & { cameras?: CamerasPort
   // The API tests address the app as http://facegate.local.
   const config = configSchema.parse({ dataDir, web: { allowedHosts: ['facegate.local'], ...overrides.web } });
   const bus = new Bus();
-  const auth = await AuthStore.open({ dataDir, sessionHours: config.web.sessionHours });
+  // The auth and event stores are opened as the appliance's units open them.
+  const auth = await openAuth(config);
   if (overrides.password) await auth.setInitialPassword(overrides.password);
-  const events = await EventStore.open(dataDir);
-  const unknowns = await UnknownStore.open(dataDir, { retentionHours: config.web.unknownRetentionHours });
-  const detach = [events.attach(bus), unknowns.attach(bus)];
+  const stores = await openStores(dataDir, config.web, bus);
+  const { events, unknowns } = stores;
   const frame = await readRgb(dataPath('identity/bbt/bbt1.jpg'));
   const facebank = new Facebank(dataDir, { bus });
   await facebank.open();
@@ -78,9 +77,7 @@ export async function buildDeps(overrides: DepsOptions & { cameras?: CamerasPort
     events,
     unknowns,
     async cleanup() {
-      detach.forEach((d) => d());
-      await events.close();
-      await unknowns.close();
+      await stores.close();
       await auth.flush();
       await facebank.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /** The web's own stores (auth, events, unknowns) and the unknown-face clustering, without the HTTP layer. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AuthStore, hashPassword, verifyPassword } from '../../src/store/auth.js';
@@ -9,7 +9,7 @@ import { UnknownStore } from '../../src/store/unknowns.js';
 import { clusterEmbeddings } from '../../src/match/cluster.js';
 import { Bus } from '../../src/events/bus.js';
 import { openAuth } from '../../src/web/server.js';
-import { configSchema } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
 import type { RecognitionEvent } from '../../src/events/types.js';
 
 const dirs: string[] = [];
@@ -83,17 +83,19 @@ describe('AuthStore', () => {
     expect(short.session(s.id)).toBeNull();
   });
 
-  it('takes the admin hash from config, else from FACEGATE_ADMIN_PASSWORD_HASH', async () => {
+  it('takes the admin hash from the loaded config, where FACEGATE_ADMIN_PASSWORD_HASH overrides the file', async () => {
     const fromEnv = await hashPassword('environment password');
     const fromConfig = await hashPassword('config file password');
     const dataDir = await tmp();
-    const none = await openAuth(configSchema.parse({ dataDir }), {});
+    const file = path.join(dataDir, 'config.yaml');
+    await writeFile(file, `dataDir: ${dataDir}\nweb:\n  passwordHash: "${fromConfig}"\n`);
+    const none = await openAuth(loadConfig(undefined, { FACEGATE_DATA_DIR: dataDir }));
     expect(none.hasPassword()).toBe(false);
-    const env = await openAuth(configSchema.parse({ dataDir }), { FACEGATE_ADMIN_PASSWORD_HASH: fromEnv });
-    expect(await env.checkPassword('environment password')).toBe(true);
-    const cfg = await openAuth(configSchema.parse({ dataDir, web: { passwordHash: fromConfig } }), { FACEGATE_ADMIN_PASSWORD_HASH: fromEnv });
+    const cfg = await openAuth(loadConfig(file, {}));
     expect(await cfg.checkPassword('config file password')).toBe(true);
-    expect(await cfg.checkPassword('environment password')).toBe(false);
+    const env = await openAuth(loadConfig(file, { FACEGATE_ADMIN_PASSWORD_HASH: fromEnv }));
+    expect(await env.checkPassword('environment password')).toBe(true);
+    expect(await env.checkPassword('config file password')).toBe(false);
   });
 
   it('a configured hash wins and disables first-run setup', async () => {

@@ -1,0 +1,20 @@
+/** The data directory: created if missing and checked writable before anything opens a file in it. */
+import { access, constants, mkdir } from 'node:fs/promises';
+import { FacegateError } from '../../util/errors.js';
+import type { Unit } from '../unit.js';
+
+export function dataDirUnit(dataDir: string): Unit {
+  return {
+    name: 'data dir',
+    required: true,
+    async start() {
+      try {
+        await mkdir(dataDir, { recursive: true });
+        await access(dataDir, constants.W_OK);
+      } catch (e) {
+        throw new FacegateError('data_dir', `The data directory ${dataDir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? String(e)}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
+      }
+    },
+    stop() {},
+  };
+}
