@@ -82,7 +82,7 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     pub.start();
     await waitFor(() => sub.got.some((m) => m.payload === 'online'), 5000, 'online');
     // Kill the TCP connection under the client: the broker sends the will.
-    (pub as unknown as { client: MqttClient }).client.stream.destroy();
+    (pub as unknown as { transport: { client: MqttClient } }).transport.client.stream.destroy();
     await waitFor(() => sub.got.some((m) => m.payload === 'offline'), 5000, 'last will');
     // It reconnects by itself and says online again.
     const n = sub.got.length;
