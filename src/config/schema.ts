@@ -3,6 +3,7 @@
  * The TypeScript type `Config` is inferred from it. Unknown keys are errors (strict objects).
  */
 import { z } from 'zod';
+import { CAMERA_NAME_RE } from '../util/ids.js';
 
 const provider = z.enum(['tensorrt', 'cuda', 'cpu']);
 
@@ -17,7 +18,7 @@ export const cameraSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32 characters')
+      .regex(CAMERA_NAME_RE, 'lower-case letters, digits, _ and -, at most 32 characters')
       .describe('Camera name; used in MQTT topics and on the web page.'),
     url: cameraUrl.describe('rtsp://, http(s):// (MJPEG, HLS), a video file path, or /dev/videoN (V4L2).'),
     loop: z.boolean().default(false).describe('Files only: start again at the end.'),

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isFacegateError } from '../util/errors.js';
 import { normalizeName } from '../store/names.js';
+import { ID_RE } from '../util/ids.js';
 
 export class HttpError extends Error {
   constructor(
@@ -54,8 +55,6 @@ export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   return body as Record<string, unknown>;
 }
 
-/** Ids we hand out: letters, digits, _ and -. Anything else (dots, slashes, encodings) never reaches a path. */
-export const ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
 
 export function validId(id: string | undefined, what: string): string {
   if (!id || !ID_RE.test(id)) fail(400, 'bad_id', `That is not a valid ${what} id.`);
