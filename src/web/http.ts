@@ -2,7 +2,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isFacegateError } from '../util/errors.js';
-import { normalizeName } from '../store/names.js';
 import { ID_RE } from '../util/ids.js';
 
 export class HttpError extends Error {
@@ -61,5 +60,3 @@ export function validId(id: string | undefined, what: string): string {
   return id!;
 }
 
-/** A person's name by the shared rule (store/names.ts); a bad one answers 400 with the rule's sentence. */
-export const personName = (v: unknown): string => normalizeName(v);

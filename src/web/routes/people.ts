@@ -4,7 +4,8 @@ import type { Sample } from '../../store/types.js';
 import type { Face } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
-import { fail, jsonBody, personName, validId } from '../http.js';
+import { fail, jsonBody, validId } from '../http.js';
+import { normalizeName } from '../../store/names.js';
 import { ImageReject, decodePhotoUpload } from '../images.js';
 import { candidateJson, type Captures } from '../captures.js';
 import { analyzePhoto, photoSide } from '../../engine/photo.js';
@@ -86,7 +87,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   });
 
   app.post('/people', async (c) => {
-    const name = personName((await jsonBody(c)).name);
+    const name = normalizeName((await jsonBody(c)).name);
     if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
     const p = await facebank.createPerson(name);
     return c.json(p, 201);
@@ -96,7 +97,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
 
   app.patch('/people/:id', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    const name = personName((await jsonBody(c)).name);
+    const name = normalizeName((await jsonBody(c)).name);
     const other = await facebank.findByName(name);
     if (other && other.id !== p.id) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
     await facebank.renamePerson(p.id, name);
@@ -216,7 +217,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     let created = false;
     if (body.personId !== undefined) person = await mustPerson(typeof body.personId === 'string' ? body.personId : '');
     else {
-      const name = personName(body.name);
+      const name = normalizeName(body.name);
       if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}"; pick them from the list.`);
       person = { id: '', name };
     }

@@ -2,7 +2,8 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
-import { fail, jsonBody, personName, validId } from '../http.js';
+import { fail, jsonBody, validId } from '../http.js';
+import { normalizeName } from '../../store/names.js';
 import { clusterEmbeddings } from '../../match/cluster.js';
 import { mustPerson, snapshotCrop, snapshotUrl } from './common.js';
 
@@ -60,7 +61,7 @@ export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<App
     let created = false;
     if (body.personId !== undefined) person = await mustPerson(facebank, body.personId);
     else {
-      const name = personName(body.name);
+      const name = normalizeName(body.name);
       person = await facebank.findByName(name);
       if (!person) {
         person = await facebank.createPerson(name);
