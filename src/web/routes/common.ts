@@ -8,12 +8,17 @@ import { isId } from '../../util/ids.js';
 
 export const snapshotUrl = (id: string | null) => (id ? `/api/snapshots/${id}.jpg` : null);
 
-/** The person named by a request body's personId; 400 without one, 404 when there is none. */
-export async function mustPerson(facebank: AppDeps['facebank'], id: unknown) {
-  if (typeof id !== 'string') fail(400, 'bad_request', 'Give personId.');
-  const p = await facebank.person(validId(id as string, 'person'));
+/** The person with this id; 400 for an id that breaks the id rule, 404 when there is none. */
+export async function mustPerson(facebank: AppDeps['facebank'], id: string | undefined) {
+  const p = await facebank.person(validId(id, 'person'));
   if (!p) fail(404, 'not_found', 'There is no such person.');
   return p!;
+}
+
+/** The person named by a request body's personId; 400 without one. */
+export function mustBodyPerson(facebank: AppDeps['facebank'], id: unknown) {
+  if (typeof id !== 'string') fail(400, 'bad_request', 'Give personId.');
+  return mustPerson(facebank, id as string);
 }
 
 /** The face picture of a snapshot, as RGB; a grey square when the snapshot is gone. */

@@ -5,7 +5,7 @@ import type { AppEnv } from '../env.js';
 import { fail, jsonBody, validId } from '../http.js';
 import type { StoredEvent } from '../../store/events.js';
 import { CAMERA_NAME_RE, isId } from '../../util/ids.js';
-import { mustPerson, snapshotCrop, snapshotUrl } from './common.js';
+import { mustBodyPerson, snapshotCrop, snapshotUrl } from './common.js';
 
 export function eventRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -40,7 +40,7 @@ export function eventRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.post('/events/:id/reassign', async (c) => {
     const { event, embedding } = mustEvent(c.req.param('id'));
-    const p = await mustPerson(facebank, (await jsonBody(c)).personId);
+    const p = await mustBodyPerson(facebank, (await jsonBody(c)).personId);
     const crop = await snapshotCrop(deps, event.snapshot);
     const s = await facebank.addSample(p.id, { embedding, modelId: engine.embedderId, quality: event.quality, source: 'event', crop });
     events.markCorrected(event.id, 'reassigned', p.id);

@@ -8,6 +8,7 @@ import { fail, jsonBody, validId } from '../http.js';
 import { normalizeName } from '../../store/names.js';
 import { ImageReject, decodePhotoUpload } from '../images.js';
 import { candidateJson, type Captures } from '../captures.js';
+import { mustPerson as mustPersonIn } from './common.js';
 import { analyzePhoto, photoSide } from '../../engine/photo.js';
 import type { Photo } from '../../ingest/still.js';
 import { chooseFace, sampleScore } from '../../engine/choose-face.js';
@@ -33,11 +34,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   const { facebank, engine, config } = deps;
   const gate = config.pipeline.quality;
 
-  const mustPerson = async (id: string | undefined) => {
-    const p = await facebank.person(validId(id, 'person'));
-    if (!p) fail(404, 'not_found', 'There is no such person.');
-    return p!;
-  };
+  const mustPerson = (id: string | undefined) => mustPersonIn(facebank, id);
 
   const enrol = (personId: string, face: Face, source: 'upload' | 'camera') =>
     facebank.addSample(personId, { embedding: face.embedding, modelId: engine.embedderId, quality: face.quality, source, crop: face.aligned });

@@ -5,7 +5,7 @@ import type { AppEnv } from '../env.js';
 import { fail, jsonBody, validId } from '../http.js';
 import { normalizeName } from '../../store/names.js';
 import { clusterEmbeddings } from '../../match/cluster.js';
-import { mustPerson, snapshotCrop, snapshotUrl } from './common.js';
+import { mustBodyPerson, snapshotCrop, snapshotUrl } from './common.js';
 
 export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -59,7 +59,7 @@ export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<App
     }
     let person;
     let created = false;
-    if (body.personId !== undefined) person = await mustPerson(facebank, body.personId);
+    if (body.personId !== undefined) person = await mustBodyPerson(facebank, body.personId);
     else {
       const name = normalizeName(body.name);
       person = await facebank.findByName(name);
