@@ -146,6 +146,34 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     await waitFor(() => late.got.length >= 3, 3000, 'retained discovery');
     expect(late.got.every((m) => m.retain)).toBe(true);
   });
+
+  it('Home Assistant: a person no longer enrolled loses their entities; the face count falls when a track ends', async () => {
+    const prefix = 't4';
+    const sub = await subscriber(broker.url, '#');
+    track(sub.client);
+    let people = [ann, { id: 'p-bob', name: 'Bob' }];
+    const { bus, pub } = publisher(
+      broker.url,
+      { prefix, homeAssistant: { enabled: true, discoveryPrefix: 'ha4', expireAfterSeconds: 20 } },
+      { people: () => people, cameras: () => ['gate'] },
+    );
+    pub.start();
+    await waitFor(() => sub.got.filter((m) => m.topic.startsWith('ha4/binary_sensor/')).length >= 2, 5000, 'discovery');
+    const bobTopic = sub.got.find((m) => m.topic.startsWith('ha4/binary_sensor/') && m.topic.includes('p-bob'))!.topic;
+
+    people = [ann];
+    bus.emit('facebankChanged');
+    // An empty retained config is how Home Assistant is told to remove an entity.
+    await waitFor(() => sub.got.some((m) => m.topic === bobTopic && m.payload === ''), 5000, "Bob's entity removed");
+    expect(sub.got.filter((m) => m.topic.includes('p-ann') && m.topic.startsWith('ha4/') && m.payload === '')).toEqual([]);
+
+    const seen = event('gate', ann);
+    bus.emit('recognition', seen, { embedding: null });
+    bus.emit('recognition', { ...seen, type: 'end' }, { embedding: null });
+    const faces = `${prefix}/gate/faces`;
+    await waitFor(() => sub.got.filter((m) => m.topic === faces).length >= 2, 5000, 'two face counts');
+    expect(sub.got.filter((m) => m.topic === faces).map((m) => m.payload)).toEqual(['1', '0']);
+  });
 });
 
 describe.skipIf(!hasMosquitto)('MqttPublisher across broker outages', { timeout: 60_000 }, () => {
