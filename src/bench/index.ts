@@ -7,7 +7,8 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 
-import { configFromArgs, engineFromConfig } from '../engine/setup.js';
+import { engineFromConfig } from '../engine/setup.js';
+import { configFromArgs } from '../cli/engine-options.js';
 import { OPEN_GATE } from '../engine/largest.js';
 import type { FaceEngine } from '../engine/types.js';
 import { modelMacs } from '../models/build.js';

@@ -1,6 +1,7 @@
 /** `facegate compare <a> <b>`: cosine similarity of the largest faces, and whether they are the same person. */
 import type { Command } from './command.js';
-import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
+import { engineFromConfig } from '../engine/setup.js';
+import { configFromArgs, engineOptions, engineOptionsUsage } from './engine-options.js';
 import { largestFace } from '../engine/largest.js';
 import { photoSide } from '../engine/photo.js';
 import { decodePhoto } from '../ingest/still.js';

@@ -1,7 +1,7 @@
 /** Config for commands that touch the data directory: --config, then --data-dir over FACEGATE_DATA_DIR over dataDir. */
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { configFromArgs } from '../engine/setup.js';
+import { configFromArgs } from './engine-options.js';
 import { Facebank } from '../store/facebank.js';
 
 export function configWithDataDir(values: Record<string, unknown>): Config {

@@ -2,7 +2,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from './command.js';
-import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
+import { engineFromConfig } from '../engine/setup.js';
+import { configFromArgs, engineOptions, engineOptionsUsage } from './engine-options.js';
 import { analyzePhoto, photoSide, toPhoto } from '../engine/photo.js';
 import { OPEN_GATE } from '../engine/largest.js';
 import { gateReason } from '../engine/index.js';

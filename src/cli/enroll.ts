@@ -2,7 +2,7 @@
  * `facegate enroll <name> <image...>`: adds one sample per photo to a person, creating the person if new.
  * With the appliance running the photos go to it (local/session.ts), so it sees the enrolment at once.
  */
-import { engineOptions, engineOptionsUsage } from '../engine/setup.js';
+import { engineOptions, engineOptionsUsage } from './engine-options.js';
 import { FacegateError } from '../util/errors.js';
 import { facebankJobs } from '../local/session.js';
 import type { Command } from './command.js';

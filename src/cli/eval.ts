@@ -1,6 +1,7 @@
 /** `facegate eval lfw|identification|detection|video`: accuracy of the configured (or named) models on standard data sets and videos. */
 import type { Command } from './command.js';
-import { configFromArgs, engineFromConfig, engineOptions, engineOptionsUsage } from '../engine/setup.js';
+import { engineFromConfig } from '../engine/setup.js';
+import { configFromArgs, engineOptions, engineOptionsUsage } from './engine-options.js';
 import { evalDetection, evalLfw } from '../eval/run.js';
 import { evalIdentification, type IdentificationReport } from '../eval/run-identification.js';
 import { evalVideo, type VideoReport } from '../eval/run-video.js';

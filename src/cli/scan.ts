@@ -9,7 +9,7 @@ import { createLogger } from '../util/log.js';
 import type { RecognitionEvent } from '../events/types.js';
 import type { Command } from './command.js';
 import { configWithDataDir, withFacebankReadOnly } from './context.js';
-import { engineOptions, engineOptionsUsage } from '../engine/setup.js';
+import { engineOptions, engineOptionsUsage } from './engine-options.js';
 
 const usage = `Usage: facegate scan <file|url> [--json] [--fps N] [--width PX] [--duration S] [--camera NAME] [--snapshots]
 

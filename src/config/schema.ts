@@ -3,6 +3,7 @@
  * The TypeScript type `Config` is inferred from it. Unknown keys are errors (strict objects).
  */
 import { z } from 'zod';
+import { CAMERA_NAME_RE } from '../util/ids.js';
 
 const provider = z.enum(['tensorrt', 'cuda', 'cpu']);
 
@@ -17,7 +18,7 @@ export const cameraSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32 characters')
+      .regex(CAMERA_NAME_RE, 'lower-case letters, digits, _ and -, at most 32 characters')
       .describe('Camera name; used in MQTT topics and on the web page.'),
     url: cameraUrl.describe('rtsp://, http(s):// (MJPEG, HLS), a video file path, or /dev/videoN (V4L2).'),
     loop: z.boolean().default(false).describe('Files only: start again at the end.'),
@@ -28,10 +29,23 @@ export const cameraSchema = z
   })
   .strict();
 
+/** Detector families; `auto` picks one (engine/detectors.ts). A new family is added here and in engine/single-stage.ts. */
+export const DETECTOR_KINDS = ['auto', 'mtcnn', 'scrfd', 'yunet', 'retinaface'] as const;
+export type DetectorKind = (typeof DETECTOR_KINDS)[number];
+/** Families run as one ONNX model by engine/single-stage.ts (MTCNN is a cascade of its own). */
+export type SingleStageKind = Exclude<DetectorKind, 'auto' | 'mtcnn'>;
+/** Families facegate has no model file for: the user brings the ONNX (engine.detector.model). */
+export const BRING_YOUR_OWN_DETECTORS: readonly DetectorKind[] = ['scrfd', 'retinaface'];
+
+export const EMBEDDER_KINDS = ['mobilefacenet', 'arcface'] as const;
+export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
+/** Embedders the user brings the ONNX for (engine.embedder.model). */
+export const BRING_YOUR_OWN_EMBEDDERS: readonly EmbedderKind[] = ['arcface'];
+
 export const detectorSchema = z
   .object({
     kind: z
-      .enum(['auto', 'mtcnn', 'scrfd', 'yunet', 'retinaface'])
+      .enum(DETECTOR_KINDS)
       .default('auto')
       .describe('Detector family. auto: YuNet-n when `facegate models` obtained its verified file into engines/, else MTCNN (built from npm). yunet without a model file uses that engines/ copy; scrfd and retinaface are bring-your-own ONNX.'),
     model: z.string().optional().describe('ONNX file for scrfd/yunet/retinaface (path, relative to the config file or absolute).'),
@@ -52,7 +66,7 @@ export const detectorSchema = z
 
 export const embedderSchema = z
   .object({
-    kind: z.enum(['mobilefacenet', 'arcface']).default('mobilefacenet').describe('mobilefacenet is built from npm; arcface is any 112x112 ArcFace-style ONNX you bring.'),
+    kind: z.enum(EMBEDDER_KINDS).default('mobilefacenet').describe('mobilefacenet is built from npm; arcface is any 112x112 ArcFace-style ONNX you bring.'),
     model: z.string().optional().describe('ONNX file for kind arcface.'),
     flip: z.boolean().default(false).describe('Test-time augmentation: also embed the mirrored crop and average (twice the embedder work).'),
   })
@@ -269,9 +283,9 @@ export const configSchema = z
       seen.add(cam.name);
     });
     const d = c.engine.detector;
-    if ((d.kind === 'scrfd' || d.kind === 'retinaface') && !d.model) ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
+    if (BRING_YOUR_OWN_DETECTORS.includes(d.kind) && !d.model) ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
     const e = c.engine.embedder;
-    if (e.kind === 'arcface' && !e.model) ctx.addIssue({ code: 'custom', path: ['engine', 'embedder', 'model'], message: 'required for embedder kind "arcface"' });
+    if (BRING_YOUR_OWN_EMBEDDERS.includes(e.kind) && !e.model) ctx.addIssue({ code: 'custom', path: ['engine', 'embedder', 'model'], message: `required for embedder kind "${e.kind}"` });
   });
 
 export type Config = z.infer<typeof configSchema>;

@@ -6,7 +6,8 @@
 import type { EngineConfig } from '../config/schema.js';
 import { createSession, type FloatTensor, type Session, type SessionOptions } from '../runtime/session.js';
 import { FacegateError } from '../util/errors.js';
-import { loadManifest, manifestModel } from '../runtime/manifest.js';
+import { manifestModel } from '../runtime/manifest.js';
+import { readManifest } from '../models/manifest.js';
 import { Halvings } from './halving.js';
 import { withPixelArena, type PixelArena } from '../vision/pixel-arena.js';
 import {
@@ -95,7 +96,7 @@ export async function createMtcnnDetector(
   tuning: Partial<MtcnnTuning> = {},
 ): Promise<Detector> {
   const t: MtcnnTuning = { ...MTCNN_TUNING, ...tuning };
-  const manifest = loadManifest(enginesDir);
+  const manifest = readManifest(enginesDir);
   const open = async (id: string) => {
     const { file, entry } = manifestModel(enginesDir, id, manifest);
     return createSession(file, { ...opts, expect: entry, warmupDim: id === 'mtcnn-pnet' ? 24 : undefined });

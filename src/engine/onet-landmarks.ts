@@ -4,7 +4,8 @@
  * landmarks replace the detector's own. Box and score stay the detector's.
  */
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
-import { loadManifest, manifestModel } from '../runtime/manifest.js';
+import { manifestModel } from '../runtime/manifest.js';
+import { readManifest } from '../models/manifest.js';
 import { withPixelArena } from '../vision/pixel-arena.js';
 import { calibrate, MTCNN_LAYOUT, ONET_SIZE, onetLandmarks, readReg, squareBox } from '../vision/mtcnn.js';
 import type { Box, Detection, RgbImage } from '../vision/types.js';
@@ -19,7 +20,7 @@ export interface LandmarkRefiner {
 const RUN = 16;
 
 export async function createOnetRefiner(enginesDir: string, opts: SessionOptions, passes = 2): Promise<LandmarkRefiner> {
-  const { file, entry } = manifestModel(enginesDir, 'mtcnn-onet', loadManifest(enginesDir));
+  const { file, entry } = manifestModel(enginesDir, 'mtcnn-onet', readManifest(enginesDir));
   const onet: Session = await createSession(file, { ...opts, expect: entry });
   const input = onet.inputs[0].name;
   const slot = ONET_SIZE * ONET_SIZE * 3;

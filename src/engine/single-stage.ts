@@ -18,8 +18,9 @@ import type { Detection, RgbImage } from '../vision/types.js';
 import { createSession, type SessionOptions } from '../runtime/session.js';
 import { FacegateError } from '../util/errors.js';
 import type { Detector } from './detector.js';
+import type { SingleStageKind } from '../config/schema.js';
 
-export type SingleStageKind = 'scrfd' | 'yunet' | 'retinaface';
+export type { SingleStageKind };
 
 type Decode = (o: Outputs, w: number, h: number, thr: number, batch?: number) => Detection[];
 

@@ -23,9 +23,9 @@ import {
   inputOptionsFor,
   inputPath,
   outputOptionsFor,
-  redactUrl,
   sourceKind,
 } from './ffmpeg.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface CameraSource {
   name: string;

@@ -16,9 +16,6 @@ export function sourceKind(url: string): SourceKind {
 /** file:///x → /x; everything else unchanged. */
 export const inputPath = (url: string): string => (/^file:\/\//i.test(url) ? decodeURIComponent(url.replace(/^file:\/\//i, '')) : url);
 
-/** Removes user:password@ from every URL in a text. */
-export const redactUrl = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-
 export interface SourceSpec {
   url: string;
   loop?: boolean;

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { FacegateError } from '../util/errors.js';
 import type { RgbImage } from '../vision/types.js';
-import { failureReason, ffmpegBinary, inputOptionsFor, OutputSizeReader, outputOptionsFor, redactUrl, sourceKind } from './ffmpeg.js';
+import { failureReason, ffmpegBinary, inputOptionsFor, OutputSizeReader, outputOptionsFor, sourceKind } from './ffmpeg.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface ReadOptions {
   fps: number;

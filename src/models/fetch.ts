@@ -9,9 +9,8 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ENV_SETTINGS, envSettings } from '../config/load.js';
-import { FacegateError } from '../util/errors.js';
 import { packageRoot, sha256, writeAtomic } from './build.js';
-import type { Manifest, ManifestModel } from './manifest.js';
+import { readManifest, type Manifest, type ManifestModel } from './manifest.js';
 import type { PinnedModel } from './pinned.js';
 
 export const MIRROR_ENV = ENV_SETTINGS.modelMirror;
@@ -154,14 +153,7 @@ function manifestEntry(model: PinnedModel, bytes: number, source: string): Manif
 /** Adds (or replaces) one entry of engines/manifest.json, atomically. */
 function recordInManifest(enginesDir: string, id: string, entry: ManifestModel): void {
   const file = path.join(enginesDir, 'manifest.json');
-  let m: Manifest = { version: 1, models: {} };
-  if (existsSync(file)) {
-    try {
-      m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    } catch (e) {
-      throw new FacegateError('engines_corrupt', `${file} is not valid JSON (${(e as Error).message}); run \`facegate models --force\``);
-    }
-  }
+  const m: Manifest = existsSync(file) ? readManifest(enginesDir) : { version: 1, models: {} };
   m.models = { ...m.models, [id]: entry };
   writeAtomic(file, JSON.stringify(m, null, 2) + '\n');
 }

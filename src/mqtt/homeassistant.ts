@@ -1,6 +1,6 @@
 /** Home Assistant MQTT discovery: a presence binary_sensor per person per camera, a face-count sensor per camera. */
 import type { PersonRef } from '../events/types.js';
-import { level, topics } from './topics.js';
+import { level, topics, type MqttMessage } from './topics.js';
 
 export interface DiscoveryInput {
   prefix: string;
@@ -13,10 +13,7 @@ export interface DiscoveryInput {
   people: PersonRef[];
 }
 
-export interface DiscoveryMessage {
-  topic: string;
-  payload: string;
-}
+export type DiscoveryMessage = MqttMessage;
 
 /** Discovery configs (to be published retained) for every camera and camera × person. */
 export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {

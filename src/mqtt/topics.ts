@@ -1,5 +1,11 @@
 /** Every MQTT topic facegate uses, in one place. */
 
+/** One message: a topic and its payload. */
+export interface MqttMessage {
+  topic: string;
+  payload: string;
+}
+
 /** A safe single topic level: no '/', '+', '#' or control characters. */
 export const level = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 

@@ -1,13 +1,8 @@
-/** The runtime's view of engines/manifest.json: one model's file and tensors, read by the one validating reader. */
+/** One model's file and tensors from engines/manifest.json, read by the one validating reader (models/manifest.ts). */
 import path from 'node:path';
 import { readManifest, type Manifest, type ManifestModel } from '../models/manifest.js';
 import { FacegateError } from '../util/errors.js';
 import type { ManifestEntry } from './session.js';
-
-export type { Manifest };
-
-/** Reads and checks engines/manifest.json (models/manifest.ts); FacegateError when missing or corrupt. */
-export const loadManifest = readManifest;
 
 /** Absolute path and entry of one model; FacegateError when it is not in the manifest. */
 export function manifestModel(enginesDir: string, id: string, manifest: Manifest = readManifest(enginesDir)): { file: string; entry: ManifestEntry } {

@@ -1,6 +1,7 @@
 /** Crash-safe file writes: temp file in the same folder, fsync, rename, fsync the folder. */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { FacegateError } from '../util/errors.js';
 import path from 'node:path';
 
 /** Temp files left by a crash match this; owners delete them when they open their folder. */
@@ -55,6 +56,22 @@ export class AtomicJsonFile<T> {
 
   write(data: T): Promise<void> {
     return writeFileAtomic(this.file, JSON.stringify(data));
+  }
+}
+
+/** Write JSON to `file` atomically (temp file + fsync + rename, mode 0600). */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(value));
+}
+
+/** A JSON file's content, or null when there is no such file; FacegateError when it cannot be read or parsed. */
+export async function readJson<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new FacegateError('store_corrupt', `${file} could not be read: ${(e as Error).message}`, { cause: e });
   }
 }
 

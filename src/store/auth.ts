@@ -3,10 +3,9 @@
  * Secrets never leave this module in clear except a new token at creation, once.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FacegateError } from '../util/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { readJson, writeJsonAtomic } from './atomic.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
 export const MIN_PASSWORD_LENGTH = 10;
@@ -33,21 +32,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (want.length < 16) return false;
   const got = await scrypt(password, salt, want.length, { N, r, p });
   return timingSafeEqual(got, want);
-}
-
-/** Write JSON to `file` atomically (temp file + fsync + rename, mode 0600). */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify(value));
-}
-
-export async function readJson<T>(file: string): Promise<T | null> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new FacegateError('store_corrupt', `${file} could not be read: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 export type TokenScope = 'read' | 'admin';

@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { FacegateError } from '../util/errors.js';
 import { formatIssues } from '../config/issues.js';
 import { facebankSchema, type FacebankFile } from './facebank-schema.js';
+import { ID_PATTERN } from '../util/ids.js';
 
 export const BACKUP_FORMAT = 'facegate-backup';
 export const BACKUP_VERSION = 1;
@@ -34,7 +35,7 @@ export const SAMPLES_DIR = 'samples';
 /** Included when present; restored only when in the backup (an existing one is otherwise kept). */
 export const OPTIONAL_FILES = ['auth.json'] as const;
 
-const ALLOWED_PATH = /^(facebank\.json|auth\.json|samples\/[A-Za-z0-9_-]{1,128}\.jpg)$/;
+const ALLOWED_PATH = new RegExp(`^(facebank\\.json|auth\\.json|samples/${ID_PATTERN}\\.jpg)$`);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const archiveSchema = z

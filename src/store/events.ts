@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
-import { readJson } from './auth.js';
+import { readJson } from './atomic.js';
 import { DebouncedJsonFile } from './atomic.js';
 
 export interface StoredEvent extends RecognitionEvent {

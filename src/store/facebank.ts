@@ -9,15 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
-import sharp from 'sharp';
 import type { Bus } from '../events/bus.js';
 import { FacegateError } from '../util/errors.js';
 import { nameKey, normalizeName } from './names.js';
 import type { Logger } from '../util/log.js';
-import type { FaceQuality, RgbImage } from '../vision/types.js';
+import type { RgbImage } from '../vision/types.js';
 import { AtomicJsonFile, TEMP_FILE, writeFileAtomic } from './atomic.js';
 import { DataDirLock } from './lock.js';
-import type { Person, Sample, SampleSource } from './types.js';
+import { SAMPLE_SOURCES, type NewSample, type Person, type Sample } from './types.js';
+import { isId } from '../util/ids.js';
+import { checkCrop, decodeCrop, encodeCrop } from './crops.js';
+import { reembedSamples, type FreshEmbedding, type ReembedResult } from './reembed.js';
 
 export const FACEBANK_VERSION = 1;
 
@@ -48,16 +50,6 @@ export type RemoteOp =
   | { op: 'sample'; sample: Sample; jpeg: Buffer }
   | { op: 'sample.delete'; id: string };
 
-export interface NewSample {
-  /** Any scale; stored L2-normalised. */
-  embedding: Float32Array | readonly number[];
-  modelId: string;
-  quality: FaceQuality;
-  source: SampleSource;
-  crop: RgbImage;
-  negative?: boolean;
-}
-
 export interface FacebankOptions {
   bus?: Bus;
   log?: Logger;
@@ -73,19 +65,8 @@ export interface FacebankOptions {
   readOnly?: boolean;
 }
 
-export interface ReembedResult {
-  updated: number;
-  /** Samples whose crop could not be read; they keep their old model id (the matcher ignores them). */
-  failed: string[];
-}
-
 type Step<R> = { next: FacebankData; change: ChangeBody; result: R } | { next: null; change?: undefined; result: R };
 
-const ID = /^[a-zA-Z0-9-]{1,64}$/;
-const SOURCES: readonly SampleSource[] = ['upload', 'camera', 'event', 'unknown', 'cli'];
-
-/** Trim and check a person's name (the shared rule of store/names.ts). */
-export const cleanName = normalizeName;
 
 /** L2-normalised copy as plain numbers, rounded to 9 significant digits (exact for float32). */
 function storeEmbedding(e: Float32Array | readonly number[]): number[] {
@@ -95,11 +76,6 @@ function storeEmbedding(e: Float32Array | readonly number[]): number[] {
   if (!Number.isFinite(n) || n === 0) throw new FacegateError('invalid', 'The embedding must be finite and not all zero.');
   const inv = 1 / Math.sqrt(n);
   return Array.from(e, (v: number) => Number((v * inv).toPrecision(9)));
-}
-
-function checkCrop(img: RgbImage): void {
-  const ok = img && Number.isInteger(img.width) && Number.isInteger(img.height) && img.width > 0 && img.height > 0 && img.data?.length === img.width * img.height * 3;
-  if (!ok) throw new FacegateError('invalid', 'The crop must be an RGB image whose data length is width × height × 3.');
 }
 
 const freezeSample = (s: Sample): Sample => {
@@ -254,9 +230,9 @@ export class Facebank {
     return personId === undefined ? all.slice() : all.filter((s) => s.personId === personId);
   }
 
-  /** Path of a sample's crop; rejects ids that are not [a-zA-Z0-9-]. */
+  /** Path of a sample's crop; rejects ids that break the id rule (util/ids.ts). */
   cropPath(sampleId: string): string {
-    if (typeof sampleId !== 'string' || !ID.test(sampleId)) throw new FacegateError('invalid', 'A sample id is letters, digits and "-" only.');
+    if (!isId(sampleId)) throw new FacegateError('invalid', 'A sample id is 1 to 80 letters, digits, "_" and "-".');
     return path.join(this.samplesDir, `${sampleId}.jpg`);
   }
 
@@ -266,7 +242,7 @@ export class Facebank {
   }
 
   async createPerson(name: string, notes = ''): Promise<Person> {
-    const n = cleanName(name);
+    const n = normalizeName(name);
     if (typeof notes !== 'string' || notes.length > 2000) throw new FacegateError('invalid', 'Notes must be text of at most 2000 characters.');
     return this.change((d) => {
       if (Facebank.nameTaken(d, n)) throw new FacegateError('conflict', `A person named "${n}" already exists.`);
@@ -276,7 +252,7 @@ export class Facebank {
   }
 
   async renamePerson(id: string, name: string): Promise<Person> {
-    const n = cleanName(name);
+    const n = normalizeName(name);
     return this.change((d) => {
       const old = d.people.find((p) => p.id === id);
       if (!old) throw new FacegateError('not_found', `No person with id ${id}.`);
@@ -304,12 +280,10 @@ export class Facebank {
     const embedding = storeEmbedding(s.embedding);
     checkCrop(s.crop);
     if (typeof s.modelId !== 'string' || !s.modelId) throw new FacegateError('invalid', 'A sample needs the embedder model id.');
-    if (!SOURCES.includes(s.source)) throw new FacegateError('invalid', `A sample source is one of ${SOURCES.join(', ')}.`);
+    if (!(SAMPLE_SOURCES as readonly string[]).includes(s.source)) throw new FacegateError('invalid', `A sample source is one of ${SAMPLE_SOURCES.join(', ')}.`);
     if (!(await this.person(personId))) throw new FacegateError('not_found', `No person with id ${personId}.`);
     const id = randomUUID();
-    const jpeg = await sharp(s.crop.data, { raw: { width: s.crop.width, height: s.crop.height, channels: 3 } })
-      .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
-      .toBuffer();
+    const jpeg = await encodeCrop(s.crop);
     const crop = this.cropPath(id);
     await writeFileAtomic(crop, jpeg);
     const sample: Sample = freezeSample({
@@ -342,48 +316,27 @@ export class Facebank {
   }
 
   /** Decode a stored crop back to RGB. */
-  async readCrop(sampleId: string): Promise<RgbImage> {
-    const { data, info } = await sharp(this.cropPath(sampleId)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  readCrop(sampleId: string): Promise<RgbImage> {
+    return decodeCrop(this.cropPath(sampleId));
   }
 
-  /**
-   * Re-embed, from the stored crops, every sample made by another model, in batches; one atomic save at the end.
-   * Enrolment goes on meanwhile; samples deleted meanwhile are skipped.
-   */
-  async reembed(modelId: string, embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>, batchSize = 32): Promise<ReembedResult> {
-    if (!modelId) throw new FacegateError('invalid', 'reembed needs the new model id.');
-    const todo = this.data().samples.filter((s) => s.modelId !== modelId);
-    const fresh = new Map<string, { old: string; embedding: number[] }>();
-    const failed: string[] = [];
-    for (let i = 0; i < todo.length; i += batchSize) {
-      const batch = todo.slice(i, i + batchSize);
-      const crops: RgbImage[] = [];
-      const ok: Sample[] = [];
-      for (const s of batch) {
-        try {
-          crops.push(await this.readCrop(s.id));
-          ok.push(s);
-        } catch {
-          failed.push(s.id);
-        }
-      }
-      if (!ok.length) continue;
-      const out = await embedAligned(crops);
-      if (out.length !== ok.length) throw new FacegateError('reembed', `The embedder returned ${out.length} embeddings for ${ok.length} crops.`);
-      ok.forEach((s, k) => fresh.set(s.id, { old: s.modelId, embedding: storeEmbedding(out[k]!) }));
-    }
-    if (failed.length) this.options.log?.warn({ failed: failed.length }, 'facebank: crops missing or unreadable, samples not re-embedded');
+  /** Re-embed every sample of another model from its stored crop (store/reembed.ts); one atomic save at the end. */
+  reembed(modelId: string, embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>, batchSize = 32): Promise<ReembedResult> {
+    return reembedSamples(this, modelId, embedAligned, { batchSize, log: this.options.log });
+  }
+
+  /** Gives each sample still of model `fresh.old` its new embedding under `modelId`, in one save; returns the ids changed. */
+  replaceEmbeddings(modelId: string, fresh: ReadonlyMap<string, FreshEmbedding>): Promise<string[]> {
+    const stored = new Map([...fresh].map(([id, f]) => [id, { old: f.old, embedding: storeEmbedding(f.embedding) }]));
     return this.change((d) => {
       const ids: string[] = [];
       const samples = d.samples.map((s) => {
-        const f = fresh.get(s.id);
+        const f = stored.get(s.id);
         if (!f || s.modelId !== f.old) return s;
         ids.push(s.id);
         return freezeSample({ ...s, embedding: f.embedding, modelId });
       });
-      const result = { updated: ids.length, failed };
-      return ids.length ? { next: { ...d, samples }, change: { op: 'reembed', modelId, sampleIds: ids }, result } : { next: null, result };
+      return ids.length ? { next: { ...d, samples }, change: { op: 'reembed', modelId, sampleIds: ids }, result: ids } : { next: null, result: ids };
     });
   }
 
@@ -405,7 +358,7 @@ export class Facebank {
       const orphans: string[] = [];
       for (const o of ops) {
         if (o.op === 'person') {
-          const p: Person = Object.freeze({ id: o.person.id, name: cleanName(o.person.name), created: o.person.created, notes: o.person.notes });
+          const p: Person = Object.freeze({ id: o.person.id, name: normalizeName(o.person.name), created: o.person.created, notes: o.person.notes });
           people = people.some((x) => x.id === p.id) ? people.map((x) => (x.id === p.id ? p : x)) : [...people, p];
         } else if (o.op === 'person.delete') {
           people = people.filter((x) => x.id !== o.id);

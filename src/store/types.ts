@@ -1,24 +1,47 @@
-/** Facebank records as stored in <dataDir>/facebank.json; crops live in <dataDir>/samples/<id>.jpg. */
-import type { FaceQuality } from '../vision/types.js';
+/**
+ * Facebank records as stored in <dataDir>/facebank.json (crops live in <dataDir>/samples/<id>.jpg). The zod
+ * schemas are the one definition: the types are inferred from them, and backups are checked against them.
+ */
+import { z } from 'zod';
+import type { FaceQuality, RgbImage } from '../vision/types.js';
+import { ID_RE } from '../util/ids.js';
 
-export interface Person {
-  id: string;
-  name: string;
-  created: string;
-  notes: string;
-}
+const id = z.string().regex(ID_RE, 'an id of 1 to 80 letters, digits, - and _');
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO date-time');
+const finite = z.number().finite();
 
-export type SampleSource = 'upload' | 'camera' | 'event' | 'unknown' | 'cli';
+export const personSchema = z.object({ id, name: z.string().min(1), created: isoTime, notes: z.string() });
 
-export interface Sample {
-  id: string;
-  personId: string;
+export const faceQualitySchema = z.object({ size: finite, score: finite, blur: finite, yaw: finite, pitch: finite, roll: finite }) satisfies z.ZodType<FaceQuality>;
+
+/** Where a sample came from. */
+export const SAMPLE_SOURCES = ['upload', 'camera', 'event', 'unknown', 'cli'] as const;
+
+export const sampleSchema = z.object({
+  id,
+  personId: id,
   /** L2-normalised embedding from model `modelId`. */
-  embedding: number[];
+  embedding: z.array(finite).min(1),
+  modelId: z.string().min(1),
+  quality: faceQualitySchema,
+  source: z.enum(SAMPLE_SOURCES),
+  created: isoTime,
+  /** A "not this person" sample: the matcher keeps faces like it away from personId. */
+  negative: z.boolean(),
+});
+
+export type Person = z.infer<typeof personSchema>;
+export type Sample = z.infer<typeof sampleSchema>;
+export type SampleSource = Sample['source'];
+
+/** A sample to add: the facebank gives it an id and a time, stores the embedding L2-normalised and the crop as JPEG. */
+export interface NewSample {
+  /** Any scale; stored L2-normalised. */
+  embedding: Float32Array | readonly number[];
   modelId: string;
   quality: FaceQuality;
   source: SampleSource;
-  created: string;
-  /** A "not this person" sample: the matcher keeps faces like it away from personId. */
-  negative: boolean;
+  /** The face crop kept beside the sample (served as its thumbnail). */
+  crop: RgbImage;
+  negative?: boolean;
 }

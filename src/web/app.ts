@@ -10,10 +10,8 @@ import { authGate, hostGate, securityHeaders } from './security.js';
 import { hostCheck, requestFacts, type RequestFacts } from './origin.js';
 import { serveStatic } from './static.js';
 import { openapi } from './openapi.js';
-import { sessionRoutes } from './routes/session.js';
-import { tokenRoutes } from './routes/tokens.js';
-import { Captures, peopleRoutes } from './routes/people.js';
-import { liveRoutes } from './routes/live.js';
+import { Captures } from './captures.js';
+import { apiRoutes } from './routes/index.js';
 
 export type { AppDeps } from './ports.js';
 
@@ -55,11 +53,7 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
   );
   app.use('/api/*', authGate(deps.auth));
 
-  const api = new Hono<AppEnv>();
-  api.route('/', sessionRoutes(deps, facts));
-  api.route('/', tokenRoutes(deps));
-  api.route('/', peopleRoutes(deps, captures));
-  api.route('/', liveRoutes(deps, captures, clusterThreshold));
+  const api = apiRoutes(deps, { facts, captures, clusterThreshold });
   api.get('/openapi.json', (c) => c.json(openapi));
   app.route('/api', api);
 

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { statusOf, type ErrorCode, type StatusOf } from '../errors/codes.js';
 import { isFacegateError } from '../util/errors.js';
-import { normalizeName } from '../store/names.js';
+import { ID_RE } from '../util/ids.js';
 
 /** An answer the route chooses itself; its status is one the code's table entry allows (src/errors/codes.ts). */
 export class HttpError<C extends ErrorCode = ErrorCode> extends Error {
@@ -49,13 +49,9 @@ export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   return body as Record<string, unknown>;
 }
 
-/** Ids we hand out: letters, digits, _ and -. Anything else (dots, slashes, encodings) never reaches a path. */
-export const ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
 
 export function validId(id: string | undefined, what: string): string {
   if (!id || !ID_RE.test(id)) fail(400, 'bad_id', `That is not a valid ${what} id.`);
   return id!;
 }
 
-/** A person's name by the shared rule (store/names.ts); a bad one answers 400 with the rule's sentence. */
-export const personName = (v: unknown): string => normalizeName(v);

@@ -5,8 +5,8 @@
  */
 import type { FaceEngine } from '../engine/types.js';
 import type { CameraStatus } from '../events/types.js';
-import type { Person, Sample, SampleSource } from '../store/types.js';
-import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
+import type { NewSample, Person, Sample } from '../store/types.js';
+import type { Box, RgbImage } from '../vision/types.js';
 import type { Config } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
 import type { Logger } from '../util/log.js';
@@ -16,16 +16,6 @@ import type { UnknownStore } from '../store/unknowns.js';
 import type { Admission } from '../engine/admission.js';
 
 type MaybePromise<T> = T | Promise<T>;
-
-export interface NewSample {
-  embedding: Float32Array | number[];
-  modelId: string;
-  quality: FaceQuality;
-  source: SampleSource;
-  /** The face crop kept beside the sample (served as its thumbnail). */
-  crop: RgbImage;
-  negative?: boolean;
-}
 
 /** Shaped like src/store/facebank.ts (class Facebank). */
 export interface FacebankPort {

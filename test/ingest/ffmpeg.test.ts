@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Camera } from '../../src/ingest/camera.js';
 import { FacegateError } from '../../src/util/errors.js';
-import { OutputSizeReader, failureReason, inputOptionsFor, redactUrl, sourceKind } from '../../src/ingest/ffmpeg.js';
+import { OutputSizeReader, failureReason, inputOptionsFor, sourceKind } from '../../src/ingest/ffmpeg.js';
+import { redactUrl } from '../../src/util/redact.js';
 
 describe('ffmpeg command lines and stderr', () => {
   it('chooses input options per source kind', () => {

@@ -82,7 +82,7 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     pub.start();
     await waitFor(() => sub.got.some((m) => m.payload === 'online'), 5000, 'online');
     // Kill the TCP connection under the client: the broker sends the will.
-    (pub as unknown as { client: MqttClient }).client.stream.destroy();
+    (pub as unknown as { transport: { client: MqttClient } }).transport.client.stream.destroy();
     await waitFor(() => sub.got.some((m) => m.payload === 'offline'), 5000, 'last will');
     // It reconnects by itself and says online again.
     const n = sub.got.length;
@@ -145,6 +145,34 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     track(late.client);
     await waitFor(() => late.got.length >= 3, 3000, 'retained discovery');
     expect(late.got.every((m) => m.retain)).toBe(true);
+  });
+
+  it('Home Assistant: a person no longer enrolled loses their entities; the face count falls when a track ends', async () => {
+    const prefix = 't4';
+    const sub = await subscriber(broker.url, '#');
+    track(sub.client);
+    let people = [ann, { id: 'p-bob', name: 'Bob' }];
+    const { bus, pub } = publisher(
+      broker.url,
+      { prefix, homeAssistant: { enabled: true, discoveryPrefix: 'ha4', expireAfterSeconds: 20 } },
+      { people: () => people, cameras: () => ['gate'] },
+    );
+    pub.start();
+    await waitFor(() => sub.got.filter((m) => m.topic.startsWith('ha4/binary_sensor/')).length >= 2, 5000, 'discovery');
+    const bobTopic = sub.got.find((m) => m.topic.startsWith('ha4/binary_sensor/') && m.topic.includes('p-bob'))!.topic;
+
+    people = [ann];
+    bus.emit('facebankChanged');
+    // An empty retained config is how Home Assistant is told to remove an entity.
+    await waitFor(() => sub.got.some((m) => m.topic === bobTopic && m.payload === ''), 5000, "Bob's entity removed");
+    expect(sub.got.filter((m) => m.topic.includes('p-ann') && m.topic.startsWith('ha4/') && m.payload === '')).toEqual([]);
+
+    const seen = event('gate', ann);
+    bus.emit('recognition', seen, { embedding: null });
+    bus.emit('recognition', { ...seen, type: 'end' }, { embedding: null });
+    const faces = `${prefix}/gate/faces`;
+    await waitFor(() => sub.got.filter((m) => m.topic === faces).length >= 2, 5000, 'two face counts');
+    expect(sub.got.filter((m) => m.topic === faces).map((m) => m.payload)).toEqual(['1', '0']);
   });
 });
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { availableProviders, createSession } from '../../src/runtime/session.js';
-import { loadManifest, manifestModel } from '../../src/runtime/manifest.js';
+import { manifestModel } from '../../src/runtime/manifest.js';
+import { readManifest } from '../../src/models/manifest.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { requireEngines } from '../engine/engines.js';
 import { FacegateError } from '../../src/util/errors.js';
@@ -20,7 +21,7 @@ function captureLog() {
 
 describe('runtime sessions', () => {
   const dir = requireEngines();
-  const manifest = loadManifest(dir);
+  const manifest = readManifest(dir);
 
   it.each(['mobilefacenet', 'mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'])('loads %s against its manifest entry and runs it', async (id) => {
     const { file, entry } = manifestModel(dir, id, manifest);

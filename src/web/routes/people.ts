@@ -1,15 +1,17 @@
 /** People and their samples; photo uploads and enrolment from a camera capture. */
 import { Hono } from 'hono';
-import { randomBytes } from 'node:crypto';
 import type { Sample } from '../../store/types.js';
-import type { Face, RgbImage } from '../../vision/types.js';
+import type { Face } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
-import { fail, jsonBody, personName, validId } from '../http.js';
-import { ImageReject, decodePhotoUpload, thumbDataUrl } from '../images.js';
+import { fail, jsonBody, validId } from '../http.js';
+import { normalizeName } from '../../store/names.js';
+import { ImageReject, decodePhotoUpload } from '../images.js';
+import { candidateJson, type Captures } from '../captures.js';
+import { mustPerson as mustPersonIn } from './common.js';
 import { analyzePhoto, photoSide } from '../../engine/photo.js';
 import type { Photo } from '../../ingest/still.js';
-import { chooseFace, sampleScore, type Candidate } from '../../engine/choose-face.js';
+import { chooseFace, sampleScore } from '../../engine/choose-face.js';
 import { admitted } from '../admission.js';
 import { jpeg, readInside } from '../files.js';
 import { judgeEnrolment, resemblances, type EnrolVerdict } from '../enrol-checks.js';
@@ -27,46 +29,12 @@ export const sampleJson = (s: Sample) => ({
   url: `/api/samples/${s.id}/crop.jpg`,
 });
 
-/** Camera captures waiting for the user to pick a face: id → faces, kept a few minutes; each face is enrolled once. */
-export class Captures {
-  private readonly map = new Map<string, { camera: string; faces: Candidate[]; frame: RgbImage; expires: number; used: Map<number, string> }>();
-  put(camera: string, faces: Candidate[], frame: RgbImage): string {
-    const now = Date.now();
-    for (const [k, v] of this.map) if (v.expires < now) this.map.delete(k);
-    while (this.map.size >= 20) this.map.delete(this.map.keys().next().value!);
-    const id = randomBytes(9).toString('base64url');
-    this.map.set(id, { camera, faces, frame, expires: now + 5 * 60_000, used: new Map() });
-    return id;
-  }
-  get(id: string) {
-    const v = this.map.get(id);
-    return v && v.expires >= Date.now() ? v : null;
-  }
-}
-
-export async function candidateJson(frame: RgbImage, faces: Candidate[]) {
-  return Promise.all(
-    faces.map(async (f, index) => ({
-      index,
-      box: f.box.map((v) => Math.round(v)),
-      ok: f.ok,
-      reason: f.ok ? null : f.reason,
-      quality: f.quality,
-      thumbnail: await thumbDataUrl(frame, f.box),
-    })),
-  );
-}
-
 export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { facebank, engine, config } = deps;
   const gate = config.pipeline.quality;
 
-  const mustPerson = async (id: string | undefined) => {
-    const p = await facebank.person(validId(id, 'person'));
-    if (!p) fail(404, 'not_found', 'There is no such person.');
-    return p!;
-  };
+  const mustPerson = (id: string | undefined) => mustPersonIn(facebank, id);
 
   const enrol = (personId: string, face: Face, source: 'upload' | 'camera') =>
     facebank.addSample(personId, { embedding: face.embedding, modelId: engine.embedderId, quality: face.quality, source, crop: face.aligned });
@@ -116,7 +84,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   });
 
   app.post('/people', async (c) => {
-    const name = personName((await jsonBody(c)).name);
+    const name = normalizeName((await jsonBody(c)).name);
     if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
     const p = await facebank.createPerson(name);
     return c.json(p, 201);
@@ -126,7 +94,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
 
   app.patch('/people/:id', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    const name = personName((await jsonBody(c)).name);
+    const name = normalizeName((await jsonBody(c)).name);
     const other = await facebank.findByName(name);
     if (other && other.id !== p.id) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
     await facebank.renamePerson(p.id, name);
@@ -246,7 +214,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     let created = false;
     if (body.personId !== undefined) person = await mustPerson(typeof body.personId === 'string' ? body.personId : '');
     else {
-      const name = personName(body.name);
+      const name = normalizeName(body.name);
       if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}"; pick them from the list.`);
       person = { id: '', name };
     }
