@@ -28,8 +28,8 @@ export const compareCommand: Command = {
     const [a, b] = await Promise.all(positionals.map((p) => decodePhoto(p, { maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) })));
     const engine = await engineFromConfig(config);
     try {
-      const fa = await largestFace(engine, a, positionals[0]);
-      const fb = await largestFace(engine, b, positionals[1]);
+      const fa = await largestFace(engine, a!, positionals[0]);
+      const fb = await largestFace(engine, b!, positionals[1]);
       const similarity = Math.round(cosine(fa.embedding, fb.embedding) * 1e4) / 1e4;
       const threshold = config.match.threshold ?? engine.defaultThreshold;
       const same = similarity >= threshold;

@@ -23,7 +23,7 @@ export const embedCommand: Command = {
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new FacegateError('usage', `embed takes exactly one image\n\n${usage}`);
     const config = configFromArgs(values);
-    const img = await decodePhoto(positionals[0], { maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) });
+    const img = await decodePhoto(positionals[0]!, { maxPixels: config.web.maxPixels, maxSide: photoSide(config.engine.detector) });
     const engine = await engineFromConfig(config);
     try {
       const f = await largestFace(engine, img, positionals[0]);

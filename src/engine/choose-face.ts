@@ -44,7 +44,7 @@ export function chooseFace(r: FrameFaces, index?: number): Choice {
   if (all.length === 0) return { kind: 'reject', reason: 'no_face', message: 'No face was found in this photo.' };
   // Only faces that pass the quality gate can be enrolled, so only they make a photo ambiguous.
   if (r.faces.length > 1) return { kind: 'reject', reason: 'multiple_faces', message: `This photo shows ${r.faces.length} usable faces; pick one.`, candidates: all };
-  if (r.faces.length === 1) return { kind: 'face', face: r.faces[0] };
+  if (r.faces.length === 1) return { kind: 'face', face: r.faces[0]! };
   // None passed: say why the largest one (most likely the subject) failed.
   const main = r.rejected.reduce((a, b) => (b.quality.size > a.quality.size ? b : a));
   return { kind: 'reject', reason: REASON[main.reason][0], message: REASON[main.reason][1] };

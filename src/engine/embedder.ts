@@ -54,8 +54,9 @@ export async function createEmbedder(
   }
   const s = input.shape;
   const layout: Layout = input.dtype === 'uint8' ? 'uint8-nhwc' : s[1] === 3 ? 'float-nchw' : 'float-nhwc';
-  const size = layout === 'float-nchw' ? (s[2] > 0 ? s[2] : 112) : s[1] > 0 ? s[1] : 112;
-  const fixedBatch = s[0] > 0 ? s[0] : 0;
+  const side = (layout === 'float-nchw' ? s[2] : s[1]) ?? 0;
+  const size = side > 0 ? side : 112;
+  const fixedBatch = Math.max(0, s[0] ?? 0);
   const dim = output.shape[output.shape.length - 1];
   const per = size * size * 3;
 
@@ -66,10 +67,10 @@ export async function createEmbedder(
     else {
       const f = new Float32Array(n * per);
       if (layout === 'float-nchw') for (let i = 0; i < n; i++) nhwcToNchw(src, i * per, size, size, f, i * per, ARCFACE_NORM);
-      else for (let i = 0; i < src.length; i++) f[i] = (src[i] - 127.5) / 127.5;
+      else for (let i = 0; i < src.length; i++) f[i] = (src[i]! - 127.5) / 127.5;
       feed = { data: f, dims: layout === 'float-nchw' ? [n, 3, size, size] : [n, size, size, 3] };
     }
-    const out = (await session.runFloat({ [input.name]: feed }))[output.name];
+    const out = (await session.runFloat({ [input.name]: feed }))[output.name]!;
     const d = out.data.length / n;
     return Array.from({ length: n }, (_, i) => out.data.slice(i * d, (i + 1) * d));
   };
@@ -78,8 +79,8 @@ export async function createEmbedder(
   return {
     modelId,
     id: `${modelId}@${session.sha256.slice(0, 12)}`,
-    size,
-    dim,
+    size: size,
+    dim: dim!,
     provider: session.provider,
     async embedBatch(batch, n) {
       const out: Float32Array[] = [];
@@ -92,8 +93,8 @@ export async function createEmbedder(
 
 export function l2normalise(v: Float32Array): Float32Array {
   let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
   const k = s > 0 ? 1 / Math.sqrt(s) : 0;
-  for (let i = 0; i < v.length; i++) v[i] *= k;
+  for (let i = 0; i < v.length; i++) v[i]! *= k;
   return v;
 }

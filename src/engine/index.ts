@@ -45,9 +45,9 @@ function mirrored(batch: Uint8Array, n: number, size: number): Uint8Array {
       for (let x = 0; x < size; x++) {
         const s = r + x * 3;
         const d = r + (size - 1 - x) * 3;
-        out[d] = batch[s];
-        out[d + 1] = batch[s + 1];
-        out[d + 2] = batch[s + 2];
+        out[d] = batch[s]!;
+        out[d + 1] = batch[s + 1]!;
+        out[d + 2] = batch[s + 2]!;
       }
     }
   }
@@ -85,8 +85,8 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
     both.set(mirrored(batch, n, size), n * per);
     const e = await embedder.embedBatch(both, 2 * n);
     return e.slice(0, n).map((v, i) => {
-      const m = e[n + i];
-      for (let k = 0; k < v.length; k++) v[k] += m[k];
+      const m = e[n + i]!;
+      for (let k = 0; k < v.length; k++) v[k]! += m[k]!;
       return l2normalise(v);
     });
   };
@@ -113,11 +113,11 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
       const results: FrameFaces[] = frames.map(() => ({ faces: [], rejected: [] }));
       const keep: { frame: number; det: Detection; quality: FaceQuality; slot: number }[] = [];
       all.forEach(({ frame, det }, i) => {
-        alignFaceInto(frames[frame], det.landmarks, size, crops, i * per);
+        alignFaceInto(frames[frame]!, det.landmarks, size, crops, i * per);
         const aligned = { width: size, height: size, data: crops.subarray(i * per, (i + 1) * per) };
         const quality = faceQuality(det, aligned);
         const reason = gateReason(quality, g);
-        if (reason) results[frame].rejected.push({ ...det, quality, reason });
+        if (reason) results[frame]!.rejected.push({ ...det, quality, reason });
         else keep.push({ frame, det, quality, slot: i });
       });
       // Survivors packed contiguously for one embedder run (already so when the gate let every face through).
@@ -131,8 +131,8 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
         times.embed = (performance.now() - t2) / 1000;
       }
       keep.forEach((k, j) => {
-        const face: Face = { ...k.det, quality: k.quality, aligned: { width: size, height: size, data: batch.slice(j * per, (j + 1) * per) }, embedding: emb[j] };
-        results[k.frame].faces.push(face);
+        const face: Face = { ...k.det, quality: k.quality, aligned: { width: size, height: size, data: batch.slice(j * per, (j + 1) * per) }, embedding: emb[j]! };
+        results[k.frame]!.faces.push(face);
       });
       return results;
     },

@@ -72,19 +72,19 @@ async function probePnetOrientation(pnet: Session, input: string): Promise<boole
   const h = 40;
   const w = 24;
   const out = await pnet.runFloat({ [input]: { data: new Uint8Array(h * w * 3), dims: [1, h, w, 3] } });
-  const [, a, b] = out.prob.dims;
+  const [, a, b] = out.prob!.dims;
   if (a === pnetOut(h) && b === pnetOut(w)) return false;
   if (a === pnetOut(w) && b === pnetOut(h)) return true;
-  throw new FacegateError('model_mismatch', `${pnet.path}: P-Net output ${out.prob.dims.join('x')} fits neither orientation for a ${w}x${h} input`);
+  throw new FacegateError('model_mismatch', `${pnet.path}: P-Net output ${out.prob!.dims.join('x')} fits neither orientation for a ${w}x${h} input`);
 }
 
 /** [N, A, B, C] → [N, B, A, C] (C = 1 for prob maps). */
 function transposeMaps(t: FloatTensor, c: number): FloatTensor {
-  const [n, a, b] = t.dims;
+  const [n, a, b] = t.dims as [number, number, number];
   const out = new Float32Array(t.data.length);
   for (let k = 0; k < n; k++) {
     const base = k * a * b * c;
-    for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let q = 0; q < c; q++) out[base + (j * a + i) * c + q] = t.data[base + (i * b + j) * c + q];
+    for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let q = 0; q < c; q++) out[base + (j * a + i) * c + q] = t.data[base + (i * b + j) * c + q]!;
   }
   return { data: out, dims: c === 1 ? [n, b, a] : [n, b, a, c] };
 }
@@ -108,10 +108,10 @@ export async function createMtcnnDetector(
     await Promise.all(sessions.map((s) => s.release()));
     throw e;
   }
-  const [pnet, rnet, onet] = sessions;
-  const pIn = pnet.inputs[0].name;
-  const rIn = rnet.inputs[0].name;
-  const oIn = onet.inputs[0].name;
+  const [pnet, rnet, onet] = sessions as [Session, Session, Session];
+  const pIn = pnet.inputs[0]!.name;
+  const rIn = rnet.inputs[0]!.name;
+  const oIn = onet.inputs[0]!.name;
   const chunkP = opts.maxBatch;
   const pnetTransposed = await probePnetOrientation(pnet, pIn);
   const cropBatch = CROP_BATCH[pnet.provider === 'cpu' ? 'cpu' : 'gpu'];
@@ -121,7 +121,7 @@ export async function createMtcnnDetector(
 
   /** Stage 1 for frames of one size: one P-Net run per pyramid level (chunked at maxBatch). */
   async function stage1(frames: RgbImage[], halvings: HalvingsOf): Promise<Detection[][]> {
-    const { width: W, height: H } = frames[0];
+    const { width: W, height: H } = frames[0]!;
     const per: MtcnnCandidate[][][] = frames.map(() => []);
     for (const level of pyramid(W, H, cfg.minFaceSize, t.factor)) {
       const slot = level.width * level.height * 3;
@@ -132,11 +132,11 @@ export async function createMtcnnDetector(
         const out = await pnet.runFloat({ [pIn]: { data: buf, dims: [group.length, level.height, level.width, 3] } });
         let { prob, reg } = out;
         if (pnetTransposed) {
-          prob = transposeMaps(prob, 1);
-          reg = transposeMaps(reg, 4);
+          prob = transposeMaps(prob!, 1);
+          reg = transposeMaps(reg!, 4);
         }
-        const [, oh, ow] = prob.dims;
-        group.forEach((_, i) => per[s + i].push(pnetCandidates(prob.data, reg.data, ow, oh, level, W, H, t.pnetThreshold, i, t.layout)));
+        const [, oh, ow] = prob!.dims as [number, number, number];
+        group.forEach((_, i) => per[s + i]!.push(pnetCandidates(prob!.data, reg!.data, ow, oh, level, W, H, t.pnetThreshold, i, t.layout)));
       }
     }
     return per.map((levels) => pnetMerge(levels, W, H, t.nms));
@@ -155,23 +155,23 @@ export async function createMtcnnDetector(
       const buf = new Uint8Array(part.length * slot);
       part.forEach(({ f, d }, i) => {
         const [x1, y1, x2, y2] = d.box;
-        halvings(frames[f]).cropInto({ x: x1, y: y1, w: x2 - x1, h: y2 - y1 }, size, size, buf, i * slot);
+        halvings(frames[f]!).cropInto({ x: x1, y: y1, w: x2 - x1, h: y2 - y1 }, size, size, buf, i * slot);
       });
       const out = await net.runFloat({ [input]: { data: buf, dims: [part.length, size, size, 3] } });
       for (const n of names) {
-        const w = out[n].data.length / part.length;
+        const w = out[n]!.data.length / part.length;
         if (!acc[n]) {
           acc[n] = new Float32Array(total * w);
           widths[n] = w;
         }
-        acc[n].set(out[n].data, s * widths[n]);
+        acc[n].set(out[n]!.data, s * widths[n]!);
       }
     }
     const res: Record<string, Float32Array>[] = [];
     let k = 0;
     for (const bs of boxes) {
       const r: Record<string, Float32Array> = {};
-      for (const n of names) r[n] = acc[n] ? acc[n].subarray(k * widths[n], (k + bs.length) * widths[n]) : new Float32Array(0);
+      for (const n of names) r[n] = acc[n] ? acc[n].subarray(k * widths[n]!, (k + bs.length) * widths[n]!) : new Float32Array(0);
       res.push(r);
       k += bs.length;
     }
@@ -197,20 +197,20 @@ export async function createMtcnnDetector(
       groups.set(k, [...(groups.get(k) ?? []), i]);
     });
     for (const idx of groups.values()) {
-      const r = await stage1(idx.map((i) => frames[i]), halvings);
-      idx.forEach((i, j) => (s1[i] = r[j]));
+      const r = await stage1(idx.map((i) => frames[i]!), halvings);
+      idx.forEach((i, j) => (s1[i] = r[j]!));
     }
     // Stage 2: R-Net over all candidates of all frames.
     const r2 = await cropStage(rnet, rIn, RNET_SIZE, cropBatch.rnet, frames, halvings, s1, ['prob', 'reg']);
-    const s2 = frames.map((f, i) => rnetRefine(s1[i], r2[i].prob, r2[i].reg, f.width, f.height, t.rnetThreshold, t.nms.rnet, t.layout));
+    const s2 = frames.map((f, i) => rnetRefine(s1[i]!, r2[i]!.prob!, r2[i]!.reg!, f.width, f.height, t.rnetThreshold, t.nms.rnet, t.layout));
     // Stage 3: O-Net.
     const r3 = await cropStage(onet, oIn, ONET_SIZE, cropBatch.onet, frames, halvings, s2, ['prob', 'reg', 'landmarks']);
-    let s3 = frames.map((_, i) => onetFinish(s2[i], r3[i].prob, r3[i].reg, r3[i].landmarks, cfg.scoreThreshold, t.nms.onet, t.layout));
+    let s3 = frames.map((_, i) => onetFinish(s2[i]!, r3[i]!.prob!, r3[i]!.reg!, r3[i]!.landmarks!, cfg.scoreThreshold, t.nms.onet, t.layout));
     if (t.refineLandmarks) {
       // O-Net again on the square around each regressed box: its landmarks are more precise there.
       const sq = s3.map((ds) => ds.map((d) => ({ ...d, box: squareBox(d.box) })));
       const r4 = await cropStage(onet, oIn, ONET_SIZE, cropBatch.onet, frames, halvings, sq, ['landmarks']);
-      s3 = s3.map((ds, i) => ds.map((d, k) => ({ ...d, landmarks: onetLandmarks(sq[i][k].box, r4[i].landmarks, k, t.layout) })));
+      s3 = s3.map((ds, i) => ds.map((d, k) => ({ ...d, landmarks: onetLandmarks(sq[i]![k]!.box, r4[i]!.landmarks!, k, t.layout) })));
     }
     return s3;
   }

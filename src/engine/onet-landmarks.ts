@@ -22,7 +22,7 @@ const RUN = 16;
 export async function createOnetRefiner(enginesDir: string, opts: SessionOptions, passes = 2): Promise<LandmarkRefiner> {
   const { file, entry } = manifestModel(enginesDir, 'mtcnn-onet', readManifest(enginesDir));
   const onet: Session = await createSession(file, { ...opts, expect: entry });
-  const input = onet.inputs[0].name;
+  const input = onet.inputs[0]!.name;
   const slot = ONET_SIZE * ONET_SIZE * 3;
 
   /** O-Net over `boxes` (frame index, box); returns reg and landmarks per box. */
@@ -32,10 +32,10 @@ export async function createOnetRefiner(enginesDir: string, opts: SessionOptions
     for (let s = 0; s < boxes.length; s += RUN) {
       const part = boxes.slice(s, s + RUN);
       const buf = new Uint8Array(part.length * slot);
-      part.forEach(({ f, box }, i) => halvings(frames[f]).cropInto({ x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] }, ONET_SIZE, ONET_SIZE, buf, i * slot));
+      part.forEach(({ f, box }, i) => halvings(frames[f]!).cropInto({ x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] }, ONET_SIZE, ONET_SIZE, buf, i * slot));
       const out = await onet.runFloat({ [input]: { data: buf, dims: [part.length, ONET_SIZE, ONET_SIZE, 3] } });
-      reg.set(out.reg.data.subarray(0, part.length * 4), s * 4);
-      lm.set(out.landmarks.data.subarray(0, part.length * 10), s * 10);
+      reg.set(out.reg!.data.subarray(0, part.length * 4), s * 4);
+      lm.set(out.landmarks!.data.subarray(0, part.length * 10), s * 10);
     }
     return { reg, lm };
   }
@@ -59,7 +59,7 @@ export async function createOnetRefiner(enginesDir: string, opts: SessionOptions
           r = await run(frames, halvings, boxes);
         }
         const out = dets.map((ds) => ds.slice());
-        flat.forEach(({ f, k }, i) => (out[f][k] = { ...out[f][k], landmarks: onetLandmarks(boxes[i].box, r.lm, i, MTCNN_LAYOUT) }));
+        flat.forEach(({ f, k }, i) => (out[f]![k] = { ...out[f]![k]!, landmarks: onetLandmarks(boxes[i]!.box, r.lm, i, MTCNN_LAYOUT) }));
         return out;
       });
     },

@@ -39,15 +39,15 @@ const put = (out: FrameFaces, c: Found) => (c.ok ? out.faces.push(c.f) : out.rej
 export async function analyzePhoto(engine: Pick<FaceEngine, 'analyze'>, photo: Photo, gate?: Partial<QualityConfig>): Promise<FrameFaces> {
   const [small] = await engine.analyze([photo.image], gate);
   const s = photo.scale;
-  if (s >= 1) return small;
-  const all = listed(small);
+  if (s >= 1) return small!;
+  const all = listed(small!);
   const side = (b: Box) => Math.max(b[2] - b[0], b[3] - b[1]);
-  const order = all.map((_, i) => i).sort((a, b) => side(all[b].f.box) - side(all[a].f.box));
+  const order = all.map((_, i) => i).sort((a, b) => side(all[b]!.f.box) - side(all[a]!.f.box));
   const out: FrameFaces = { faces: [], rejected: [] };
   const refined = new Set(order.slice(0, MAX_REFINED));
   for (let i = 0; i < all.length; i++) {
-    const f = all[i].f;
-    const keep = () => put(out, all[i]);
+    const f = all[i]!.f;
+    const keep = () => put(out, all[i]!);
     // The region around the face in photo pixels: twice its size, inside the photo.
     const faceSide = side(f.box) / s;
     const cx = (f.box[0] + f.box[2]) / 2 / s;
@@ -67,7 +67,7 @@ export async function analyzePhoto(engine: Pick<FaceEngine, 'analyze'>, photo: P
     const ky = crop.height / h;
     const [r] = await engine.analyze([crop], gate);
     const expected: Box = [(f.box[0] / s - x) * kx, (f.box[1] / s - y) * ky, (f.box[2] / s - x) * kx, (f.box[3] / s - y) * ky];
-    const best = listed(r)
+    const best = listed(r!)
       .map((c) => ({ c, o: iou(c.f.box, expected) }))
       .sort((a, b) => b.o - a.o)[0];
     if (!best || best.o < 0.4) {

@@ -151,7 +151,7 @@ export async function createEnginePool(cfg: EngineConfig, workers: number, cores
   const pool = Array.from({ length: workers }, (_, i) => new EngineWorker(i, init, log));
   let first: Ready;
   try {
-    [first] = await Promise.all(pool.map((w) => w.start()));
+    first = (await Promise.all(pool.map((w) => w.start())))[0]!;
   } catch (e) {
     await Promise.all(pool.map((w) => w.stop()));
     throw e;

@@ -52,18 +52,18 @@ interface Piece {
 export async function createSingleStageDetector(kind: SingleStageKind, modelPath: string, o: SingleStageOptions, sopts: SessionOptions): Promise<Detector> {
   const { pre, decode } = FAMILIES[kind];
   const session = await createSession(modelPath, { ...sopts, warmupDim: Math.min(o.inputSize, 320) });
-  const input = session.inputs[0];
-  if (!input || input.shape.length !== 4 || (input.shape[1] > 0 && input.shape[1] !== 3)) {
+  const input = session.inputs[0]!;
+  if (!input || input.shape.length !== 4 || (input.shape[1]! > 0 && input.shape[1] !== 3)) {
     await session.release();
     throw new FacegateError('model_mismatch', `${kind} model ${session.path} must take one NCHW float image input, has ${session.inputs.map((i) => `${i.name}[${i.shape}]`).join(', ')}`);
   }
   const m = pre.sizeMultiple;
   const side = Math.ceil(o.inputSize / m) * m;
-  const dynamic = !(input.shape[2] > 0 && input.shape[3] > 0);
-  const step = input.shape[0] > 0 ? input.shape[0] : o.maxBatch;
+  const dynamic = !(input.shape[2]! > 0 && input.shape[3]! > 0);
+  const step = input.shape[0]! > 0 ? input.shape[0] : o.maxBatch;
 
   /** The model input shape for a frame: its own (dynamic models) or the model's fixed one. */
-  const shapeOf = (f: RgbImage): [number, number] => (dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [input.shape[3] > 0 ? input.shape[3] : side, input.shape[2] > 0 ? input.shape[2] : side]);
+  const shapeOf = (f: RgbImage): [number, number] => (dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [(input.shape[3]! > 0 ? input.shape[3] : side)!, (input.shape[2]! > 0 ? input.shape[2] : side)!]);
 
   /** The whole frame, plus (with tiles) inputSize tiles at its own resolution when it is larger than that. */
   function piecesOf(f: RgbImage, frame: number): Piece[] {
@@ -84,7 +84,7 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
       const at = arena.allocFloats(n * per);
       let u8: Uint8Array | undefined;
       const ts: PlaneTransform[] = pieces.map((p, i) => {
-        const f = frames[p.frame];
+        const f = frames[p.frame]!;
         const whole = p.rect.w === f.width && p.rect.h === f.height;
         const slot = at + i * per * 4;
         // A frame already at the detector's scale (a 640x360 camera frame in 640x384) goes straight in.
@@ -98,7 +98,7 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
         return t;
       });
       const raw = await session.runFloat({ [input.name]: { data: arena.floats(at, n * per), dims: [n, 3, H, W] } });
-      return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i])));
+      return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i]!)));
     });
   }
 
@@ -116,11 +116,11 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
         }
       });
       for (const pieces of groups.values()) {
-        const { W, H } = pieces[0];
-        for (let s = 0; s < pieces.length; s += step) {
-          const part = pieces.slice(s, s + step);
+        const { W, H } = pieces[0]!;
+        for (let s = 0; s < pieces.length; s += step!) {
+          const part = pieces.slice(s, s + step!);
           const r = await runGroup(frames, part, W, H);
-          part.forEach((p, j) => found[p.frame].push(...r[j]));
+          part.forEach((p, j) => found[p.frame]!.push(...r[j]!));
         }
       }
       return found.map((ds) => nms(ds, o.nmsIou));

@@ -30,12 +30,12 @@ export function parseLabels(text: string): LabelledImage[] {
       const t = line.slice(1).trim().split(/\s+/);
       // A "#" line whose last two fields are not sizes is a comment.
       if (t.length !== 3 || !(Number(t[1]) > 0 && Number(t[2]) > 0)) return;
-      out.push({ path: t[0], width: +t[1], height: +t[2], boxes: [] });
+      out.push({ path: t[0]!, width: +t[1]!, height: +t[2]!, boxes: [] });
       return;
     }
     const v = line.split(/\s+/).map(Number);
     if (!out.length || v.length < 4 || v.slice(0, 4).some((x) => !Number.isFinite(x))) throw new FacegateError('bad_labels', `labels line ${i + 1}: expected "x1 y1 x2 y2"`);
-    out[out.length - 1].boxes.push([v[0], v[1], v[2], v[3]]);
+    out[out.length - 1]!.boxes.push([v[0]!, v[1]!, v[2]!, v[3]!]);
   });
   return out;
 }
@@ -115,11 +115,11 @@ export function prCurve(matched: MatchedDetection[], counted: number): PrPoint[]
 
 /** VOC all-point interpolated AP: area under the monotone precision envelope. */
 export function averagePrecision(curve: PrPoint[]): number {
-  const r = [0, ...curve.map((p) => p.recall), curve.length ? curve[curve.length - 1].recall : 0];
+  const r = [0, ...curve.map((p) => p.recall), curve.length ? curve[curve.length - 1]!.recall : 0];
   const p = [0, ...curve.map((q) => q.precision), 0];
-  for (let i = p.length - 2; i >= 0; i--) p[i] = Math.max(p[i], p[i + 1]);
+  for (let i = p.length - 2; i >= 0; i--) p[i] = Math.max(p[i]!, p[i + 1]!);
   let ap = 0;
-  for (let i = 1; i < r.length; i++) ap += (r[i] - r[i - 1]) * p[i];
+  for (let i = 1; i < r.length; i++) ap += (r[i]! - r[i - 1]!) * p[i]!;
   return ap;
 }
 
@@ -149,7 +149,7 @@ export function evaluateDetection(gt: Box[][], dets: ScoredBox[][], minSize = 32
   curve.forEach((p, i) => {
     if (p.precision >= 0.9) at = i;
   });
-  const scoreAtP90 = at >= 0 ? curve[at].score : NaN;
+  const scoreAtP90 = at >= 0 ? curve[at]!.score : NaN;
   const hit = new Set(all.matched.filter((m) => m.tp === 1 && at >= 0 && m.score >= scoreAtP90).map((m) => `${m.image}:${m.gt}`));
   const recallBySize: DetectionReport['recallBySize'] = {};
   for (const [name, lo, hi] of SIZE_BANDS) {

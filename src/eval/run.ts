@@ -58,7 +58,7 @@ export async function embedImages(engine: FaceEngine, dataDir: string, files: re
     const imgs: RgbImage[] = await Promise.all(names.map((f) => decodeImage(path.join(dataDir, f))));
     const dets = await engine.detect(imgs);
     const crops = imgs.map((img, k) => {
-      let d = closestToCentre(dets[k], img.width, img.height);
+      let d = closestToCentre(dets[k]!, img.width, img.height);
       if (!d) {
         noFace += 1;
         d = centredDefault(img.width, img.height);
@@ -66,7 +66,7 @@ export async function embedImages(engine: FaceEngine, dataDir: string, files: re
       return alignFace(img, d.landmarks, 112).image;
     });
     const e = await engine.embedAligned(crops);
-    names.forEach((n, k) => emb.set(n, e[k]));
+    names.forEach((n, k) => emb.set(n, e[k]!));
     opts.progress?.(Math.min(i + B, files.length), files.length);
   }
   return { emb, noFace };
@@ -99,7 +99,7 @@ export async function evalLfw(engine: FaceEngine, dataDir: string, opts: { limit
   const scores = folds.map((f) => f.map((p) => cosine(emb.get(p.a)!, emb.get(p.b)!)));
   const same = folds.map((f) => f.map((p) => p.same));
   // One fold only: its own best threshold (optimistic; use >= 2 folds for a fair figure).
-  const k = folds.length > 1 ? kFoldAccuracy(scores, same) : oneFold(scores[0], same[0]);
+  const k = folds.length > 1 ? kFoldAccuracy(scores, same) : oneFold(scores[0]!, same[0]!);
   const far = tarAtFar(scores.flat(), same.flat(), 1e-3);
   return {
     accuracy: k?.accuracy ?? NaN,
@@ -132,7 +132,7 @@ export async function evalDetection(engine: Pick<FaceEngine, "detect" | "detecto
   let detectMs = 0;
   const t0 = Date.now();
   // Image paths are relative to the labels folder or to its images/ subfolder.
-  const imageRoot = items.length && !existsSync(path.join(dataDir, items[0].path)) ? path.join(dataDir, 'images') : dataDir;
+  const imageRoot = items.length && !existsSync(path.join(dataDir, items[0]!.path)) ? path.join(dataDir, 'images') : dataDir;
   // A few images per detect call, so an engine with several workers detects them side by side.
   const batch = Math.max(1, opts.batch ?? 4);
   for (let i = 0; i < items.length; i += batch) {

@@ -19,7 +19,7 @@ export const DEFAULT_LIMITS: Required<DecodeLimits> = { maxBytes: 50 * 1024 * 10
 sharp.cache(false);
 
 function classify(e: unknown, what: string, maxPixels: number): FacegateError {
-  const msg = ((e as Error)?.message ?? String(e)).split('\n')[0];
+  const msg = ((e as Error)?.message ?? String(e)).split('\n')[0]!;
   if (/pixel limit/i.test(msg)) return new FacegateError('too_many_pixels', `${what} has more than ${maxPixels} pixels`);
   if (/unsupported image format|bad seek|not a known file format|missing/i.test(msg) && !/premature|truncat/i.test(msg)) return new FacegateError('not_image', `${what} is not a supported image (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
   if (/premature|truncat|end of (file|stream)|unexpected end|short read|incomplete/i.test(msg)) return new FacegateError('truncated', `${what} is truncated: ${msg}`);

@@ -10,7 +10,7 @@ export interface ClusterOptions {
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 };
 const norm = (a: ArrayLike<number>) => Math.sqrt(dot(a, a)) || 1;
@@ -19,16 +19,16 @@ const norm = (a: ArrayLike<number>) => Math.sqrt(dot(a, a)) || 1;
 export function clusterEmbeddings(embeddings: ArrayLike<number>[], opts: ClusterOptions): number[][] {
   const n = embeddings.length;
   if (n === 0) return [];
-  const dim = embeddings[0].length;
+  const dim = embeddings[0]!.length;
   for (const e of embeddings) if (e.length !== dim) throw new RangeError('embeddings differ in length');
   const norms = embeddings.map(norm);
   // sum[i][j]: sum of pairwise similarities between clusters i and j.
   const sum: Float64Array[] = embeddings.map(() => new Float64Array(n));
   for (let i = 0; i < n; i++)
     for (let j = i + 1; j < n; j++) {
-      const s = dot(embeddings[i], embeddings[j]) / (norms[i] * norms[j]);
-      sum[i][j] = s;
-      sum[j][i] = s;
+      const s = dot(embeddings[i]!, embeddings[j]!) / (norms[i]! * norms[j]!);
+      sum[i]![j] = s;
+      sum[j]![i] = s;
     }
   const members: (number[] | null)[] = embeddings.map((_, i) => [i]);
   for (;;) {
@@ -41,7 +41,7 @@ export function clusterEmbeddings(embeddings: ArrayLike<number>[], opts: Cluster
       for (let j = i + 1; j < n; j++) {
         const mj = members[j];
         if (!mj) continue;
-        const avg = sum[i][j] / (mi.length * mj.length);
+        const avg = sum[i]![j]! / (mi.length * mj.length);
         if (avg > best) {
           best = avg;
           bi = i;
@@ -53,8 +53,8 @@ export function clusterEmbeddings(embeddings: ArrayLike<number>[], opts: Cluster
     // Merge bj into bi: linkage sums add up.
     for (let k = 0; k < n; k++) {
       if (k === bi || k === bj || !members[k]) continue;
-      sum[bi][k] += sum[bj][k];
-      sum[k][bi] = sum[bi][k];
+      sum[bi]![k]! += sum[bj]![k]!;
+      sum[k]![bi] = sum[bi]![k]!;
     }
     members[bi] = [...members[bi]!, ...members[bj]!];
     members[bj] = null;
@@ -62,5 +62,5 @@ export function clusterEmbeddings(embeddings: ArrayLike<number>[], opts: Cluster
   return members
     .filter((m): m is number[] => m !== null)
     .map((m) => m.sort((a, b) => a - b))
-    .sort((a, b) => b.length - a.length || a[0] - b[0]);
+    .sort((a, b) => b.length - a.length || a[0]! - b[0]!);
 }

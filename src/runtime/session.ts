@@ -106,7 +106,7 @@ function diffAgainst(kind: 'input' | 'output', actual: IOInfo[], expected: Manif
     const es = toShape(e.shape);
     if (es.length !== a.shape.length) out.push(`${kind} "${e.name}" rank ${a.shape.length}, expected ${es.length}`);
     else es.forEach((d, i) => {
-      if (d > 0 && a.shape[i] > 0 && d !== a.shape[i]) out.push(`${kind} "${e.name}" dim ${i} is ${a.shape[i]}, expected ${d}`);
+      if (d > 0 && a.shape[i]! > 0 && d !== a.shape[i]) out.push(`${kind} "${e.name}" dim ${i} is ${a.shape[i]}, expected ${d}`);
     });
   }
   return out;

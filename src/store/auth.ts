@@ -26,9 +26,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (![N, r, p].every((n) => Number.isInteger(n) && n > 0)) return false;
-  const salt = Buffer.from(parts[4], 'base64');
-  const want = Buffer.from(parts[5], 'base64');
+  if (![N, r, p].every((n) => Number.isInteger(n) && n! > 0)) return false;
+  const salt = Buffer.from(parts[4]!, 'base64');
+  const want = Buffer.from(parts[5]!, 'base64');
   if (want.length < 16) return false;
   const got = await scrypt(password, salt, want.length, { N, r, p });
   return timingSafeEqual(got, want);

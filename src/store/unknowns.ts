@@ -46,7 +46,7 @@ export class UnknownStore {
     const i = this.faces.findIndex((f) => f.track === e.track && f.camera === e.camera);
     if (e.person !== null) {
       // The track got a name after all: it is no longer unknown.
-      if (i >= 0) this.remove([this.faces[i].id]);
+      if (i >= 0) this.remove([this.faces[i]!.id]);
       return;
     }
     if (!embedding && i < 0) return;
@@ -57,7 +57,7 @@ export class UnknownStore {
       time: e.frameTime,
       snapshot: e.snapshot,
       quality: e.quality,
-      embedding: embedding ? Array.from(embedding) : this.faces[i].embedding,
+      embedding: embedding ? Array.from(embedding) : this.faces[i]!.embedding,
     };
     if (i >= 0) this.faces.splice(i, 1);
     this.faces.push(face);

@@ -37,10 +37,10 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   }
   let sx = 0, sy = 0, dx = 0, dy = 0;
   for (let i = 0; i < n; i++) {
-    sx += src[i][0];
-    sy += src[i][1];
-    dx += dst[i][0];
-    dy += dst[i][1];
+    sx += src[i]![0];
+    sy += src[i]![1];
+    dx += dst[i]![0];
+    dy += dst[i]![1];
   }
   sx /= n;
   sy /= n;
@@ -48,8 +48,8 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   dy /= n;
   let dot = 0, cross = 0, norm = 0;
   for (let i = 0; i < n; i++) {
-    const px = src[i][0] - sx, py = src[i][1] - sy;
-    const qx = dst[i][0] - dx, qy = dst[i][1] - dy;
+    const px = src[i]![0] - sx, py = src[i]![1] - sy;
+    const qx = dst[i]![0] - dx, qy = dst[i]![1] - dy;
     dot += px * qx + py * qy;
     cross += px * qy - py * qx;
     norm += px * px + py * py;
@@ -109,12 +109,12 @@ export function warpAffineInto(
       if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
         // Interior: all four neighbours exist.
         const p10 = p00 + row;
-        const a0 = data[p00] + (data[p00 + 3] - data[p00]) * fx;
-        const b0 = data[p10] + (data[p10 + 3] - data[p10]) * fx;
-        const a1 = data[p00 + 1] + (data[p00 + 4] - data[p00 + 1]) * fx;
-        const b1 = data[p10 + 1] + (data[p10 + 4] - data[p10 + 1]) * fx;
-        const a2 = data[p00 + 2] + (data[p00 + 5] - data[p00 + 2]) * fx;
-        const b2 = data[p10 + 2] + (data[p10 + 5] - data[p10 + 2]) * fx;
+        const a0 = data[p00]! + (data[p00 + 3]! - data[p00]!) * fx;
+        const b0 = data[p10]! + (data[p10 + 3]! - data[p10]!) * fx;
+        const a1 = data[p00 + 1]! + (data[p00 + 4]! - data[p00 + 1]!) * fx;
+        const b1 = data[p10 + 1]! + (data[p10 + 4]! - data[p10 + 1]!) * fx;
+        const a2 = data[p00 + 2]! + (data[p00 + 5]! - data[p00 + 2]!) * fx;
+        const b2 = data[p10 + 2]! + (data[p10 + 5]! - data[p10 + 2]!) * fx;
         dst[o] = (a0 + (b0 - a0) * fy + 0.5) | 0;
         dst[o + 1] = (a1 + (b1 - a1) * fy + 0.5) | 0;
         dst[o + 2] = (a2 + (b2 - a2) * fy + 0.5) | 0;
@@ -126,8 +126,8 @@ export function warpAffineInto(
         const v01 = inX1 && inY0 ? data[p00 + 3 + c] : fill;
         const v10 = inX0 && inY1 ? data[p00 + row + c] : fill;
         const v11 = inX1 && inY1 ? data[p00 + row + 3 + c] : fill;
-        const a = v00 + (v01 - v00) * fx;
-        const b = v10 + (v11 - v10) * fx;
+        const a = v00! + (v01! - v00!) * fx;
+        const b = v10! + (v11! - v10!) * fx;
         dst[o + c] = (a + (b - a) * fy + 0.5) | 0;
       }
     }

@@ -76,17 +76,17 @@ export function cropResizeInto(
   const row = W * 3;
   let o = offset;
   for (let j = 0; j < outH; j++) {
-    const y0 = ys.lo[j];
+    const y0 = ys.lo[j]!;
     if (y0 < 0) {
       dst.fill(fill, o, o + outW * 3);
       o += outW * 3;
       continue;
     }
     const r0 = y0 * row;
-    const r1 = ys.hi[j] * row;
-    const wy = ys.wt[j];
+    const r1 = ys.hi[j]! * row;
+    const wy = ys.wt[j]!;
     for (let i = 0; i < outW; i++) {
-      const x0 = xs.lo[i];
+      const x0 = xs.lo[i]!;
       if (x0 < 0) {
         dst[o] = fill;
         dst[o + 1] = fill;
@@ -95,14 +95,14 @@ export function cropResizeInto(
         continue;
       }
       const c0 = x0 * 3;
-      const c1 = xs.hi[i] * 3;
-      const wx = xs.wt[i];
-      const a0 = data[r0 + c0] + (data[r0 + c1] - data[r0 + c0]) * wx;
-      const b0 = data[r1 + c0] + (data[r1 + c1] - data[r1 + c0]) * wx;
-      const a1 = data[r0 + c0 + 1] + (data[r0 + c1 + 1] - data[r0 + c0 + 1]) * wx;
-      const b1 = data[r1 + c0 + 1] + (data[r1 + c1 + 1] - data[r1 + c0 + 1]) * wx;
-      const a2 = data[r0 + c0 + 2] + (data[r0 + c1 + 2] - data[r0 + c0 + 2]) * wx;
-      const b2 = data[r1 + c0 + 2] + (data[r1 + c1 + 2] - data[r1 + c0 + 2]) * wx;
+      const c1 = xs.hi[i]! * 3;
+      const wx = xs.wt[i]!;
+      const a0 = data[r0 + c0]! + (data[r0 + c1]! - data[r0 + c0]!) * wx;
+      const b0 = data[r1 + c0]! + (data[r1 + c1]! - data[r1 + c0]!) * wx;
+      const a1 = data[r0 + c0 + 1]! + (data[r0 + c1 + 1]! - data[r0 + c0 + 1]!) * wx;
+      const b1 = data[r1 + c0 + 1]! + (data[r1 + c1 + 1]! - data[r1 + c0 + 1]!) * wx;
+      const a2 = data[r0 + c0 + 2]! + (data[r0 + c1 + 2]! - data[r0 + c0 + 2]!) * wx;
+      const b2 = data[r1 + c0 + 2]! + (data[r1 + c1 + 2]! - data[r1 + c0 + 2]!) * wx;
       dst[o] = (a0 + (b0 - a0) * wy + 0.5) | 0;
       dst[o + 1] = (a1 + (b1 - a1) * wy + 0.5) | 0;
       dst[o + 2] = (a2 + (b2 - a2) * wy + 0.5) | 0;
@@ -141,9 +141,9 @@ export function flipHorizontalInto(src: Uint8Array, srcOffset: number, w: number
     for (let x = 0; x < w; x++) {
       const s = srcOffset + r + x * 3;
       const d = dstOffset + r + (w - 1 - x) * 3;
-      dst[d] = src[s];
-      dst[d + 1] = src[s + 1];
-      dst[d + 2] = src[s + 2];
+      dst[d] = src[s]!;
+      dst[d + 1] = src[s + 1]!;
+      dst[d + 2] = src[s + 2]!;
     }
   }
 }
@@ -155,6 +155,6 @@ export function toGrey(src: RgbImage, out?: Uint8Array): Uint8Array {
   const g = out ?? new Uint8Array(n);
   if (g.length < n) throw new FacegateError('bad_buffer', `Grey buffer of ${g.length} bytes is smaller than ${n} pixels.`);
   const d = src.data;
-  for (let i = 0, p = 0; i < n; i++, p += 3) g[i] = (77 * d[p] + 150 * d[p + 1] + 29 * d[p + 2] + 128) >> 8;
+  for (let i = 0, p = 0; i < n; i++, p += 3) g[i] = (77 * d[p]! + 150 * d[p + 1]! + 29 * d[p + 2]! + 128) >> 8;
   return g;
 }

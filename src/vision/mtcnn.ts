@@ -72,7 +72,7 @@ export function pyramid(frameW: number, frameH: number, minFaceSize: number, fac
 }
 
 export function readReg(reg: Float32Array, o: number, layout: MtcnnLayout): [number, number, number, number] {
-  return layout.reg === 'x1y1x2y2' ? [reg[o], reg[o + 1], reg[o + 2], reg[o + 3]] : [reg[o + 1], reg[o], reg[o + 3], reg[o + 2]];
+  return layout.reg === 'x1y1x2y2' ? [reg[o]!, reg[o + 1]!, reg[o + 2]!, reg[o + 3]!] : [reg[o + 1]!, reg[o]!, reg[o + 3]!, reg[o + 2]!];
 }
 
 /**
@@ -101,13 +101,13 @@ export function pnetCandidates(
   const out: MtcnnCandidate[] = [];
   const pb = batch * n;
   for (let i = 0; i < n; i++) {
-    const p = prob[pb + i];
+    const p = prob[pb + i]!;
     if (!(p > threshold)) continue;
     const x = (i % outW) * MTCNN_STRIDE;
     const y = ((i / outW) | 0) * MTCNN_STRIDE;
     out.push({
       box: [x / sx, y / sy, (x + MTCNN_CELL) / sx, (y + MTCNN_CELL) / sy],
-      score: p,
+      score: p!,
       landmarks: [],
       reg: readReg(reg, (pb + i) * 4, layout),
     });
@@ -119,7 +119,7 @@ export function pnetCandidates(
 export function calibrate(box: Box, reg: readonly number[]): Box {
   const w = box[2] - box[0];
   const h = box[3] - box[1];
-  return [box[0] + reg[0] * w, box[1] + reg[1] * h, box[2] + reg[2] * w, box[3] + reg[3] * h];
+  return [box[0] + reg[0]! * w, box[1] + reg[1]! * h, box[2] + reg[2]! * w, box[3] + reg[3]! * h];
 }
 
 /** The square with the same centre and side max(w, h). */
@@ -187,7 +187,7 @@ export function rnetRefine(
   checkLen(prob, reg, boxes.length, 'R-Net');
   const c: MtcnnCandidate[] = [];
   boxes.forEach((d, i) => {
-    if (prob[i] > threshold) c.push({ box: d.box, score: prob[i], landmarks: [], reg: readReg(reg, i * 4, layout) });
+    if (prob[i]! > threshold) c.push({ box: d.box, score: prob[i]!, landmarks: [], reg: readReg(reg, i * 4, layout) });
   });
   return refine(nms(c, nmsThreshold) as MtcnnCandidate[], frameW, frameH);
 }
@@ -209,10 +209,10 @@ export function onetFinish(
   if (landmarks.length < boxes.length * 10) throw new FacegateError('bad_output', `O-Net landmarks are shorter than ${boxes.length} x 10.`);
   const out: Detection[] = [];
   boxes.forEach((d, i) => {
-    if (!(prob[i] > threshold)) return;
+    if (!(prob[i]! > threshold)) return;
     out.push({
       box: calibrate(d.box, readReg(reg, i * 4, layout)),
-      score: prob[i],
+      score: prob[i]!,
       landmarks: onetLandmarks(d.box, landmarks, i, layout),
     });
   });
@@ -227,9 +227,9 @@ export function onetLandmarks(box: Box, lm: Float32Array, i: number, layout: Mtc
   const pts: Point[] = [];
   for (let k = 0; k < 5; k++) {
     let fx: number, fy: number;
-    if (layout.landmarks === 'x5y5') [fx, fy] = [lm[o + k], lm[o + 5 + k]];
-    else if (layout.landmarks === 'y5x5') [fx, fy] = [lm[o + 5 + k], lm[o + k]];
-    else [fx, fy] = [lm[o + 2 * k], lm[o + 2 * k + 1]];
+    if (layout.landmarks === 'x5y5') [fx, fy] = [lm[o + k]!, lm[o + 5 + k]!];
+    else if (layout.landmarks === 'y5x5') [fx, fy] = [lm[o + 5 + k]!, lm[o + k]!];
+    else [fx, fy] = [lm[o + 2 * k]!, lm[o + 2 * k + 1]!];
     pts.push([box[0] + fx * w, box[1] + fy * h]);
   }
   return pts;

@@ -28,7 +28,7 @@ export function iou(a: Box, b: Box): number {
 /** Indices of `dets` by descending score (stable). */
 function order(dets: readonly Detection[]): Int32Array {
   const idx = Int32Array.from(dets.keys());
-  return idx.sort((i, j) => dets[j].score - dets[i].score || i - j);
+  return idx.sort((i, j) => dets[j]!.score - dets[i]!.score || i - j);
 }
 
 /** Flat copy of boxes and their areas, so the O(n^2) loop reads typed arrays only. */
@@ -37,7 +37,7 @@ function flatBoxes(dets: readonly Detection[]) {
   const b = new Float64Array(n * 4);
   const ar = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const d = dets[i].box;
+    const d = dets[i]!.box;
     b[i * 4] = d[0];
     b[i * 4 + 1] = d[1];
     b[i * 4 + 2] = d[2];
@@ -48,12 +48,12 @@ function flatBoxes(dets: readonly Detection[]) {
 }
 
 function flatOverlap(b: Float64Array, ar: Float64Array, i: number, j: number, minMode: boolean): number {
-  const iw = Math.min(b[i * 4 + 2], b[j * 4 + 2]) - Math.max(b[i * 4], b[j * 4]);
+  const iw = Math.min(b[i * 4 + 2]!, b[j * 4 + 2]!) - Math.max(b[i * 4]!, b[j * 4]!);
   if (iw <= 0) return 0;
-  const ih = Math.min(b[i * 4 + 3], b[j * 4 + 3]) - Math.max(b[i * 4 + 1], b[j * 4 + 1]);
+  const ih = Math.min(b[i * 4 + 3]!, b[j * 4 + 3]!) - Math.max(b[i * 4 + 1]!, b[j * 4 + 1]!);
   if (ih <= 0) return 0;
   const inter = iw * ih;
-  const den = minMode ? Math.min(ar[i], ar[j]) : ar[i] + ar[j] - inter;
+  const den = minMode ? Math.min(ar[i]!, ar[j]!) : ar[i]! + ar[j]! - inter;
   return den > 0 ? inter / den : 0;
 }
 
@@ -69,11 +69,11 @@ export function nms(dets: readonly Detection[], threshold: number, mode: Overlap
   const minMode = mode === 'min';
   const out: Detection[] = [];
   for (let a = 0; a < n; a++) {
-    const i = idx[a];
+    const i = idx[a]!;
     if (gone[i]) continue;
-    out.push(dets[i]);
+    out.push(dets[i]!);
     for (let c = a + 1; c < n; c++) {
-      const j = idx[c];
+      const j = idx[c]!;
       if (!gone[j] && flatOverlap(b, ar, i, j, minMode) >= threshold) gone[j] = 1;
     }
   }
@@ -94,10 +94,10 @@ export function weightedNms(dets: readonly Detection[], threshold: number, mode:
   const minMode = mode === 'min';
   const out: Detection[] = [];
   for (let a = 0; a < n; a++) {
-    const i = idx[a];
+    const i = idx[a]!;
     if (gone[i]) continue;
     gone[i] = 1;
-    const best = dets[i];
+    const best = dets[i]!;
     const nl = best.landmarks.length;
     const lm = new Float64Array(nl * 2);
     let x1 = 0, y1 = 0, x2 = 0, y2 = 0, ws = 0, wl = 0;
@@ -110,8 +110,8 @@ export function weightedNms(dets: readonly Detection[], threshold: number, mode:
       ws += w;
       if (d.landmarks.length === nl) {
         for (let k = 0; k < nl; k++) {
-          lm[k * 2] += d.landmarks[k][0] * w;
-          lm[k * 2 + 1] += d.landmarks[k][1] * w;
+          lm[k * 2]! += d.landmarks[k]![0] * w;
+          lm[k * 2 + 1]! += d.landmarks[k]![1] * w;
         }
         wl += w;
       }
@@ -119,11 +119,11 @@ export function weightedNms(dets: readonly Detection[], threshold: number, mode:
     add(best);
     let members = 1;
     for (let c = a + 1; c < n; c++) {
-      const j = idx[c];
+      const j = idx[c]!;
       if (!gone[j] && flatOverlap(b, ar, i, j, minMode) >= threshold) {
         gone[j] = 1;
         members++;
-        add(dets[j]);
+        add(dets[j]!);
       }
     }
     if (members === 1 || !(ws > 0)) {
@@ -132,7 +132,7 @@ export function weightedNms(dets: readonly Detection[], threshold: number, mode:
       continue;
     }
     const landmarks: Point[] = [];
-    for (let k = 0; k < nl; k++) landmarks.push([lm[k * 2] / wl, lm[k * 2 + 1] / wl]);
+    for (let k = 0; k < nl; k++) landmarks.push([lm[k * 2]! / wl, lm[k * 2 + 1]! / wl]);
     out.push({ box: [x1 / ws, y1 / ws, x2 / ws, y2 / ws], score: best.score, landmarks });
   }
   return out;

@@ -101,7 +101,7 @@ export class PixelArena {
     // Plane k holds model channel k; mean/std are in model order, re-keyed here by source (RGB) channel.
     const [r, g, b] = bgr ? [2, 1, 0] : [0, 1, 2];
     const m = norm.mean, d = norm.std;
-    this.k.planes(s.ptr, s.width, s.height, W, H, ptr + r * n, ptr + g * n, ptr + b * n, m[r], m[g], m[b], 1 / d[r], 1 / d[g], 1 / d[b]);
+    this.k.planes(s.ptr, s.width, s.height, W, H, ptr + r * n, ptr + g * n, ptr + b * n, m[r]!, m[g]!, m[b]!, 1 / d[r]!, 1 / d[g]!, 1 / d[b]!);
   }
 
   /** A view of `n` floats at `ptr`: valid until the arena next grows (any allocation may) or closes. */

@@ -15,7 +15,7 @@ export function laplacianVariance(grey: Uint8Array, w: number, h: number): numbe
   for (let y = 1; y < h - 1; y++) {
     let p = y * w + 1;
     for (let x = 1; x < w - 1; x++, p++) {
-      const l = grey[p - w] + grey[p + w] + grey[p - 1] + grey[p + 1] - 4 * grey[p];
+      const l = grey[p - w]! + grey[p + w]! + grey[p - 1]! + grey[p + 1]! - 4 * grey[p]!;
       sum += l;
       sq += l * l;
     }
@@ -67,14 +67,14 @@ export function estimatePose(lm: readonly Point[]): { yaw: number; pitch: number
  */
 function faceGeometry(lm: readonly Point[]): { t: number; offset: number; eyeDist: number; roll: number } | null {
   const [le, re, nose, lmo, rmo] = lm;
-  const ex = re[0] - le[0], ey = re[1] - le[1];
+  const ex = re![0] - le![0], ey = re![1] - le![1];
   const eyeDist = Math.hypot(ex, ey);
   if (!(eyeDist > 0)) return null;
   const ux = ex / eyeDist, uy = ey / eyeDist;
   const vx = -uy, vy = ux;
-  const emx = (le[0] + re[0]) / 2, emy = (le[1] + re[1]) / 2;
-  const mx = (lmo[0] + rmo[0]) / 2 - emx, my = (lmo[1] + rmo[1]) / 2 - emy;
-  const nx = nose[0] - emx, ny = nose[1] - emy;
+  const emx = (le![0] + re![0]) / 2, emy = (le![1] + re![1]) / 2;
+  const mx = (lmo![0] + rmo![0]) / 2 - emx, my = (lmo![1] + rmo![1]) / 2 - emy;
+  const nx = nose![0] - emx, ny = nose![1] - emy;
   const mu = mx * ux + my * uy, mv = mx * vx + my * vy;
   const nu = nx * ux + ny * uy, nv = nx * vx + ny * vy;
   const roll = Math.atan2(ey, ex);

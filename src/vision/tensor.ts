@@ -35,9 +35,9 @@ export function nhwcToNchw(
   const m0 = norm.mean[bgr ? 2 : 0], m1 = norm.mean[1], m2 = norm.mean[bgr ? 0 : 2];
   const s0 = 1 / norm.std[bgr ? 2 : 0], s1 = 1 / norm.std[1], s2 = 1 / norm.std[bgr ? 0 : 2];
   for (let i = 0, p = srcOffset; i < n; i++, p += 3) {
-    dst[p0 + i] = (src[p] - m0) * s0;
-    dst[p1 + i] = (src[p + 1] - m1) * s1;
-    dst[p2 + i] = (src[p + 2] - m2) * s2;
+    dst[p0 + i] = (src[p]! - m0) * s0;
+    dst[p1 + i] = (src[p + 1]! - m1) * s1;
+    dst[p2 + i] = (src[p + 2]! - m2) * s2;
   }
 }
 
@@ -56,13 +56,13 @@ export function imageToNchw(img: { width: number; height: number; data: Uint8Arr
   const m0 = norm.mean[bgr ? 2 : 0], m1 = norm.mean[1], m2 = norm.mean[bgr ? 0 : 2];
   const s0 = 1 / norm.std[bgr ? 2 : 0], s1 = 1 / norm.std[1], s2 = 1 / norm.std[bgr ? 0 : 2];
   const pad: [number, number, number] = [(0 - m0) * s0, (0 - m1) * s1, (0 - m2) * s2];
-  [p0, p1, p2].forEach((p, c) => dst.fill(pad[c], p, p + n));
+  [p0, p1, p2].forEach((p, c) => dst.fill(pad[c]!, p, p + n));
   for (let y = 0; y < ih; y++) {
     const row = y * w;
     for (let x = 0, p = y * iw * 3; x < iw; x++, p += 3) {
-      dst[p0 + row + x] = (src[p] - m0) * s0;
-      dst[p1 + row + x] = (src[p + 1] - m1) * s1;
-      dst[p2 + row + x] = (src[p + 2] - m2) * s2;
+      dst[p0 + row + x] = (src[p]! - m0) * s0;
+      dst[p1 + row + x] = (src[p + 1]! - m1) * s1;
+      dst[p2 + row + x] = (src[p + 2]! - m2) * s2;
     }
   }
 }

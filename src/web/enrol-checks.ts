@@ -15,7 +15,7 @@ export interface Resemblance {
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 };
 

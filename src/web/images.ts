@@ -110,15 +110,15 @@ export async function annotatedJpeg(img: RgbImage, faces: AnnotatedFace[]): Prom
   const fontSize = Math.max(12, Math.round(Math.min(W, H) / 24));
   for (const f of faces) {
     const colour: [number, number, number] = f.label ? [40, 200, 90] : [240, 170, 30];
-    const [x1, y1, x2, y2] = f.box.map(Math.round);
+    const [x1, y1, x2, y2] = f.box.map(Math.round) as [number, number, number, number];
     for (let k = 0; k < t; k++) {
-      for (let x = x1; x <= x2; x++) {
-        put(x, y1 + k, colour);
-        put(x, y2 - k, colour);
+      for (let x = x1; x! <= x2; x!++) {
+        put(x!, y1 + k, colour);
+        put(x!, y2 - k, colour);
       }
-      for (let y = y1; y <= y2; y++) {
-        put(x1 + k, y, colour);
-        put(x2 - k, y, colour);
+      for (let y = y1; y! <= y2; y!++) {
+        put(x1 + k, y!, colour);
+        put(x2 - k, y!, colour);
       }
     }
     const text = f.label ? `${f.label}${f.similarity != null ? ` ${f.similarity.toFixed(2)}` : ''}` : 'unknown';

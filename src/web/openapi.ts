@@ -40,7 +40,8 @@ const ROUTES: Op[] = [
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 const errors = Object.fromEntries(
-  [
+  (
+    [
     ['400', 'Bad input'],
     ['401', 'Not signed in / bad token'],
     ['403', 'CSRF token or Origin missing or wrong, claim code wrong, or a read-only token'],
@@ -51,7 +52,8 @@ const errors = Object.fromEntries(
     ['415', 'Wrong content type'],
     ['422', 'Cannot be processed'],
     ['429', 'Too many sign-in attempts, or busy with other photos (see Retry-After)'],
-  ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorRef } } }]),
+  ] satisfies [string, string][]
+  ).map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorRef } } }]),
 );
 
 function buildPaths() {

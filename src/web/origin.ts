@@ -20,7 +20,7 @@ const plainIp = (a: string) => (a.startsWith('::ffff:') && isIP(a.slice(7)) === 
 export function proxyList(entries: readonly string[]): (ip: string) => boolean {
   const list = new BlockList();
   for (const e of entries) {
-    const [addr, bitsText] = e.split('/');
+    const [addr, bitsText] = e.split('/') as [string, string];
     const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
     if (!isIP(addr)) continue;
     if (bitsText === undefined) list.addAddress(addr, family);
@@ -46,10 +46,10 @@ export function requestFacts(web: Pick<WebConfig, 'trustProxy' | 'trustedProxies
       .filter((h) => isIP(h));
     let client = ip;
     for (let i = hops.length - 1; i >= 0; i--) {
-      client = hops[i];
+      client = hops[i]!;
       if (!trusted(client)) break;
     }
-    const proto = (headers.get('x-forwarded-proto') ?? '').split(',')[0].trim().toLowerCase();
+    const proto = (headers.get('x-forwarded-proto') ?? '').split(',')[0]!.trim().toLowerCase();
     return { ip: client, https: proto ? proto === 'https' : tls };
   };
 }
@@ -59,7 +59,7 @@ export function hostName(header: string | undefined): string | null {
   if (!header) return null;
   const h = header.trim().toLowerCase();
   const m = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(h) ?? /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(h);
-  return m ? m[1].replace(/\.$/, '') : null;
+  return m ? m[1]!.replace(/\.$/, '') : null;
 }
 
 /** This machine's own names: localhost, its hostname and hostname.local. */

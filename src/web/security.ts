@@ -84,7 +84,7 @@ export function authGate(auth: AuthStore): MiddlewareHandler<{ Variables: { auth
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
-      const token = m ? auth.checkToken(m[1]) : null;
+      const token = m ? auth.checkToken(m[1]!) : null;
       if (!token) throw new HttpError(401, 'unauthorized', 'The API token is not valid (or has expired).');
       if (token.scope === 'read' && !SAFE.has(c.req.method)) throw new HttpError(403, 'read_only', 'This API token may only read; ask for an admin token.');
       c.set('authKind', 'token');

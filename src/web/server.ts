@@ -77,7 +77,7 @@ export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}
     const hostOk = hostCheck(web.allowedHosts);
     const trusted = proxyList(web.trustedProxies);
     const plain = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
+      const path = (req.url ?? '/').split('?')[0]!;
       if (PLAIN_OK.has(path) || (web.trustProxy && trusted(req.socket.remoteAddress ?? ''))) return void listener(req, res);
       if (!hostOk(req.headers.host)) {
         res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8' }).end('This appliance does not answer to that name.');

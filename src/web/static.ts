@@ -27,10 +27,10 @@ export async function serveStatic(c: Context, webDir: string): Promise<Response>
   const m = NAME_RE.exec(name);
   if (!m) return c.text('Not found', 404);
   const made = GENERATED[name];
-  if (made !== undefined) return new Response(made, { headers: { 'Content-Type': TYPES.js, 'Cache-Control': 'no-cache' } });
+  if (made !== undefined) return new Response(made, { headers: { 'Content-Type': TYPES.js!, 'Cache-Control': 'no-cache' } });
   try {
     const body = await readFile(path.join(webDir, name));
-    return new Response(new Uint8Array(body), { headers: { 'Content-Type': TYPES[m[1]], 'Cache-Control': 'no-cache' } });
+    return new Response(new Uint8Array(body), { headers: { 'Content-Type': TYPES[m[1]!]!, 'Cache-Control': 'no-cache' } });
   } catch {
     return c.text('Not found', 404);
   }

@@ -131,7 +131,7 @@ describe('backup and restore', () => {
     ['a crop whose bytes do not match its sha256', /fails its sha256 check/, (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
       const p = a.manifest.find((m) => m.path.startsWith('samples/'))!.path;
       const b = Buffer.from(a.files[p]!, 'base64');
-      b[b.length - 10] ^= 1;
+      b[b.length - 10]! ^= 1;
       a.files[p] = b.toString('base64');
     }],
     ['a missing crop', /sample .* has no crop/, (a: Parameters<Parameters<typeof repack>[0]>[0]) => {

@@ -23,7 +23,7 @@ async function run(...args: string[]) {
   const lines = r.stdout.trim().split('\n');
   let json: any = null;
   try {
-    json = JSON.parse(lines[lines.length - 1]);
+    json = JSON.parse(lines[lines.length - 1]!);
   } catch {
     /* not JSON */
   }

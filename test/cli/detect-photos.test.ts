@@ -23,7 +23,7 @@ async function detect(...args: string[]) {
     (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
   );
   const lines = r.stdout.trim().split('\n');
-  return { ...r, json: args.includes('--json') ? JSON.parse(lines[lines.length - 1]) : null };
+  return { ...r, json: args.includes('--json') ? JSON.parse(lines[lines.length - 1]!) : null };
 }
 
 describe.skipIf(!hasTestData)('facegate detect on folders and large photos', { timeout: 300_000 }, () => {
@@ -65,7 +65,7 @@ describe.skipIf(!hasTestData)('facegate detect on folders and large photos', { t
     const big = (await detect('--json', path.join(tmp, 'big.jpg'))).json.images[0];
     expect([big.width, big.height]).toEqual([5464, 3072]);
     expect(big.faces).toHaveLength(small.faces.length);
-    const left = (fs: { box: number[] }[]) => fs.map((f) => f.box[0]).sort((a, b) => a - b);
-    left(big.faces).forEach((x, i) => expect(Math.abs(x - 4 * left(small.faces)[i])).toBeLessThan(24));
+    const left = (fs: { box: number[] }[]) => fs.map((f) => f.box[0]).sort((a, b) => a! - b!);
+    left(big.faces).forEach((x, i) => expect(Math.abs(x! - 4 * left(small.faces)[i]!)).toBeLessThan(24));
   });
 });

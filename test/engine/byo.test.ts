@@ -40,12 +40,12 @@ describe.skipIf(!hasTestData)('bring-your-own detectors', { timeout: 120_000 }, 
     const a = await largestFace(ref, img);
     const b = await largestFace(byo, img);
     expect(iou(a.box, b.box)).toBeGreaterThan(0.5);
-    b.landmarks.forEach((p, i) => expect(Math.hypot(p[0] - a.landmarks[i][0], p[1] - a.landmarks[i][1])).toBeLessThan(0.08 * (a.box[2] - a.box[0])));
+    b.landmarks.forEach((p, i) => expect(Math.hypot(p[0] - a.landmarks[i]![0], p[1] - a.landmarks[i]![1])).toBeLessThan(0.08 * (a.box[2] - a.box[0])));
     expect(cosine(a.embedding, b.embedding)).toBeGreaterThan(0.8);
     const batched = await byo.detect([img, small]);
     const single = [(await byo.detect([img]))[0], (await byo.detect([small]))[0]];
-    expect(batched.map((d) => d.length)).toEqual(single.map((d) => d.length));
-    batched.forEach((ds, i) => ds.forEach((d, k) => expect(iou(d.box, single[i][k].box)).toBeGreaterThan(0.99)));
+    expect(batched.map((d) => d.length)).toEqual(single.map((d) => d!.length));
+    batched.forEach((ds, i) => ds.forEach((d, k) => expect(iou(d.box, single[i]![k]!.box)).toBeGreaterThan(0.99)));
   });
 });
 

@@ -53,7 +53,7 @@ describe.skipIf(!hasTestData)('photos without blow-ups', { timeout: 120_000 }, (
     const plain = await decodeImage(obama);
     const region = await decodePhotoRegion(t, { x: 400, y: 100, w: 200, h: 300 }, 200, 300);
     let diff = 0;
-    for (let y = 0; y < 300; y++) for (let x = 0; x < 200; x++) for (let c = 0; c < 3; c++) diff += Math.abs(region.data[(y * 200 + x) * 3 + c] - plain.data[((y + 100) * 910 + x + 400) * 3 + c]);
+    for (let y = 0; y < 300; y++) for (let x = 0; x < 200; x++) for (let c = 0; c < 3; c++) diff += Math.abs(region.data[(y * 200 + x) * 3 + c]! - plain.data[((y + 100) * 910 + x + 400) * 3 + c]!);
     expect(diff / (200 * 300 * 3)).toBeLessThan(6);
   });
 
@@ -66,15 +66,15 @@ describe.skipIf(!hasTestData)('photos without blow-ups', { timeout: 120_000 }, (
     const ref = byX((await analyzePhoto(engine, native, OPEN_GATE)).faces.map((f) => toPhoto(f, native)));
     const got = byX((await analyzePhoto(engine, large, OPEN_GATE)).faces.map((f) => toPhoto(f, large)));
     const [shrunk] = await engine.analyze([large.image], OPEN_GATE);
-    const shrunkOnly = byX(shrunk.faces);
+    const shrunkOnly = byX(shrunk!.faces);
     expect(ref).toHaveLength(4);
     expect(got).toHaveLength(4);
     got.forEach((f, i) => {
-      expect(iou(f.box, scaled(ref[i].box, 4))).toBeGreaterThan(0.8);
+      expect(iou(f.box, scaled(ref[i]!.box, 4))).toBeGreaterThan(0.8);
       // Aligned from the original: sharper than from the shrunk image, and closer to the native photo's face.
-      expect(f.quality.blur).toBeGreaterThan(shrunkOnly[i].quality.blur);
+      expect(f.quality.blur).toBeGreaterThan(shrunkOnly[i]!.quality.blur);
       expect(f.quality.size).toBeGreaterThan(300);
-      expect(cosine(f.embedding, ref[i].embedding)).toBeGreaterThan(0.85);
+      expect(cosine(f.embedding, ref[i]!.embedding)).toBeGreaterThan(0.85);
     });
     // largestFace reports the box in the photo's pixels.
     const lf = await largestFace(engine, large);

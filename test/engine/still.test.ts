@@ -74,6 +74,6 @@ describe('decodeImage', { timeout: 60_000 }, () => {
     const img = await decodeImage(f('ok.jpg'));
     const back = await decodeImage(await encodeJpeg(img, 95));
     expect([back.width, back.height]).toEqual([320, 240]);
-    expect(Math.abs(back.data[0] - img.data[0])).toBeLessThan(6);
+    expect(Math.abs(back.data[0]! - img.data[0]!)).toBeLessThan(6);
   });
 });

@@ -31,7 +31,7 @@ function enginesWithout(yunet?: Buffer): string {
 function half(img: RgbImage): RgbImage {
   const w = img.width >> 1, h = img.height >> 1;
   const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = img.data[(2 * y * img.width + 2 * x) * 3 + c];
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = img.data[(2 * y * img.width + 2 * x) * 3 + c]!;
   return { width: w, height: h, data };
 }
 
@@ -55,7 +55,7 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
     expect(engine.defaultThreshold).toBe(0.443);
     const bare = enginesWithout();
     const altered = Buffer.from(readFileSync(path.join(enginesDir, YUNET_N.file)));
-    altered[1000] ^= 1;
+    altered[1000]! ^= 1;
     const tampered = enginesWithout(altered);
     temp.push(bare, tampered);
     expect(chooseDetector(auto, undefined, bare)).toMatchObject({ kind: 'mtcnn', why: expect.stringContaining('facegate models --from') });
@@ -81,19 +81,19 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
     const frames = [group, small, portrait, small, group];
     const batched = await engine.detect(frames);
     const single = (await Promise.all(frames.map((f) => engine.detect([f])))).map((x) => x[0]);
-    expect(batched[0].length).toBe(4);
-    expect(batched[1].length).toBe(4);
-    expect(batched[2].length).toBe(1);
+    expect(batched[0]!.length).toBe(4);
+    expect(batched[1]!.length).toBe(4);
+    expect(batched[2]!.length).toBe(1);
     batched.forEach((ds, i) => {
-      expect(ds.length).toBe(single[i].length);
+      expect(ds.length).toBe(single[i]!.length);
       ds.forEach((d, k) => {
-        expect(iou(d.box, single[i][k].box)).toBeGreaterThan(0.999);
-        expect(d.score).toBeCloseTo(single[i][k].score, 4);
+        expect(iou(d.box, single[i]![k]!.box)).toBeGreaterThan(0.999);
+        expect(d.score).toBeCloseTo(single[i]![k]!.score, 4);
       });
     });
     // The half-size frame finds the same faces at half the coordinates.
-    const centres = (ds: typeof batched[0], s: number) => ds.map((d) => [((d.box[0] + d.box[2]) / 2) * s, ((d.box[1] + d.box[3]) / 2) * s]).sort((a, b) => a[0] - b[0]);
-    centres(batched[1], 2).forEach((c, i) => expect(Math.hypot(c[0] - centres(batched[0], 1)[i][0], c[1] - centres(batched[0], 1)[i][1])).toBeLessThan(6));
+    const centres = (ds: typeof batched[0], s: number) => ds.map((d) => [((d.box[0] + d.box[2]) / 2) * s, ((d.box[1] + d.box[3]) / 2) * s]).sort((a, b) => a[0]! - b[0]!);
+    centres(batched[1]!, 2).forEach((c, i) => expect(Math.hypot(c[0]! - centres(batched[0]!, 1)[i]![0]!, c[1]! - centres(batched[0]!, 1)[i]![1]!)).toBeLessThan(6));
   });
 
   it('with tiles, finds more of a crowd photo\'s faces than the whole image alone', async () => {
@@ -101,7 +101,7 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
     const labels = readFileSync(dataPath('detection/wider-val-200/labels.txt'), 'utf8').split('\n');
     const at = labels.findIndex((l) => l.startsWith(`# ${rel} `));
     const truth: Box[] = [];
-    for (let i = at + 1; i < labels.length && labels[i] && !labels[i].startsWith('#'); i++) truth.push(labels[i].split(' ').map(Number) as Box);
+    for (let i = at + 1; i < labels.length && labels[i] && !labels[i]!.startsWith('#'); i++) truth.push(labels[i]!.split(' ').map(Number) as Box);
     const img = await decodeImage(dataPath('detection/wider-val-200/images', rel));
     const hits = (ds: { box: Box }[]) => truth.filter((t) => ds.some((d) => iou(d.box, t) >= 0.5)).length;
     const run = async (tiles: boolean) => {
@@ -115,8 +115,8 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
     const whole = await run(false);
     const tiled = await run(true);
     expect(truth.length).toBeGreaterThan(20);
-    expect(hits(tiled)).toBeGreaterThan(hits(whole) + 5);
+    expect(hits(tiled!)).toBeGreaterThan(hits(whole!) + 5);
     // Tiles overlap: a face seen in two of them is reported once.
-    for (let i = 0; i < tiled.length; i++) for (let j = i + 1; j < tiled.length; j++) expect(iou(tiled[i].box, tiled[j].box)).toBeLessThan(0.5);
+    for (let i = 0; i < tiled!.length; i++) for (let j = i + 1; j < tiled!.length; j++) expect(iou(tiled![i]!.box, tiled![j]!.box)).toBeLessThan(0.5);
   });
 });

@@ -60,6 +60,6 @@ describe('average precision', () => {
     expect(r.recallBySize['<16']).toEqual({ recall: 0, faces: 1 });
     expect(r.recallBySize['16-32']).toEqual({ recall: 1, faces: 1 });
     expect(r.recallBySize['64-128']).toEqual({ recall: 1, faces: 1 });
-    expect(r.recallBySize['>=128'].faces).toBe(0);
+    expect(r.recallBySize['>=128']!.faces).toBe(0);
   });
 });

@@ -5,9 +5,9 @@ describe('parsePairs', () => {
   it('reads folds of same and different pairs', () => {
     const folds = parsePairs('2 1\nAnn 1 2\nBob 1 Cy 3\nDee 4 10\nEd 2 Flo 1\n');
     expect(folds).toHaveLength(2);
-    expect(folds[0][0]).toEqual({ a: 'lfw-deepfunneled/Ann/Ann_0001.jpg', b: 'lfw-deepfunneled/Ann/Ann_0002.jpg', same: true });
-    expect(folds[0][1]).toEqual({ a: 'lfw-deepfunneled/Bob/Bob_0001.jpg', b: 'lfw-deepfunneled/Cy/Cy_0003.jpg', same: false });
-    expect(folds[1][0].b).toBe('lfw-deepfunneled/Dee/Dee_0010.jpg');
+    expect(folds[0]![0]).toEqual({ a: 'lfw-deepfunneled/Ann/Ann_0001.jpg', b: 'lfw-deepfunneled/Ann/Ann_0002.jpg', same: true });
+    expect(folds[0]![1]).toEqual({ a: 'lfw-deepfunneled/Bob/Bob_0001.jpg', b: 'lfw-deepfunneled/Cy/Cy_0003.jpg', same: false });
+    expect(folds[1]![0]!.b).toBe('lfw-deepfunneled/Dee/Dee_0010.jpg');
     expect(lfwImagePath('X_Y', 123)).toBe('lfw-deepfunneled/X_Y/X_Y_0123.jpg');
   });
   it('rejects a wrong header or line count', () => {

@@ -185,7 +185,7 @@ describe('health routes', () => {
       ['door', 'online', 0],
       ['garage', 'offline', 3],
     ]);
-    expect(body.cameras[1].lastError).toBe('Connection refused');
+    expect(body.cameras[1]!.lastError).toBe('Connection refused');
   });
 
   it.each([

@@ -37,7 +37,7 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
       if (route === 'good') return res.end(body);
       if (route === 'bad') {
         const b = Buffer.from(body);
-        b[b.length >> 1] ^= 0xff;
+        b[b.length >> 1]! ^= 0xff;
         return res.end(b);
       }
       if (route === 'truncated') {
@@ -89,7 +89,7 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
   it('refuses a body whose sha256 differs and leaves nothing behind', async () => {
     const r = await obtainPinned(model('bad'), dir);
     expect(r.status).toBe('unavailable');
-    expect(r.failures[0].error).toMatch(/sha256 .* is not the pinned .*refused/);
+    expect(r.failures[0]!.error).toMatch(/sha256 .* is not the pinned .*refused/);
     expect(left()).toEqual([]);
     expect(describeFetch(r, YUNET_N)).toMatch(/the detector is MTCNN\. To add YuNet later.*--from <folder>/);
   });
@@ -103,7 +103,7 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
   it('refuses a truncated body', async () => {
     const r = await obtainPinned(model('truncated'), dir);
     expect(r.status).toBe('unavailable');
-    expect(r.failures[0].error).toMatch(/terminated|truncated|closed|socket/i);
+    expect(r.failures[0]!.error).toMatch(/terminated|truncated|closed|socket/i);
     expect(left()).toEqual([]);
   });
 
@@ -111,7 +111,7 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
     const t0 = Date.now();
     const r = await obtainPinned(model('stall'), dir, { idleMs: 400 });
     expect(r.status).toBe('unavailable');
-    expect(r.failures[0].error).toBe('stalled: no data for 0.4 s');
+    expect(r.failures[0]!.error).toBe('stalled: no data for 0.4 s');
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(left()).toEqual([]);
   });
@@ -123,7 +123,7 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
     await new Promise((r) => closed.close(r));
     const r = await obtainPinned({ ...YUNET_N, url: `http://127.0.0.1:${port}/x.onnx` }, dir);
     expect(r.status).toBe('unavailable');
-    expect(r.failures[0].error).toMatch(/ECONNREFUSED/);
+    expect(r.failures[0]!.error).toMatch(/ECONNREFUSED/);
     expect(left()).toEqual([]);
   });
 

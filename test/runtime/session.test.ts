@@ -27,12 +27,12 @@ describe('runtime sessions', () => {
     const { file, entry } = manifestModel(dir, id, manifest);
     const s = await createSession(file, { expect: entry, threads: 1 });
     expect(s.provider).toBe('cpu');
-    expect(s.inputs[0].dtype).toBe('uint8');
+    expect(s.inputs[0]!.dtype).toBe('uint8');
     expect(s.outputs.map((o) => o.name).sort()).toEqual(entry.outputs.map((o) => o.name).sort());
-    const shape = s.inputs[0].shape.map((d, i) => (d > 0 ? d : i === 0 ? 2 : 30));
+    const shape = s.inputs[0]!.shape.map((d, i) => (d > 0 ? d : i === 0 ? 2 : 30));
     const n = shape.reduce((a, b) => a * b, 1);
-    const out = await s.run({ [s.inputs[0].name]: { data: new Uint8Array(n).fill(128), dims: shape } });
-    for (const o of entry.outputs) expect(out[o.name].dims[0]).toBe(2);
+    const out = await s.run({ [s.inputs[0]!.name]: { data: new Uint8Array(n).fill(128), dims: shape } });
+    for (const o of entry.outputs) expect(out[o.name]!.dims[0]).toBe(2);
     await s.release();
   });
 
@@ -73,7 +73,7 @@ describe('runtime sessions', () => {
   it.skipIf(!hasTestData)('reads the input layout of a bring-your-own model', async () => {
     const s = await createSession(dataPath('models/scrfd/scrfd_500m_bnkps.onnx'), { warmupDim: 64 });
     expect(s.inputs[0]).toMatchObject({ dtype: 'float32' });
-    expect(s.inputs[0].shape.slice(1)).toEqual([3, -1, -1]);
+    expect(s.inputs[0]!.shape.slice(1)).toEqual([3, -1, -1]);
     expect(s.outputs.length).toBe(9);
     await s.release();
   });

@@ -16,7 +16,7 @@ import { FacegateError } from '../../src/util/errors.js';
 const T = ARCFACE_TEMPLATE_112 as Point[];
 
 function expectAffine(m: Affine, want: Affine, digits: number) {
-  m.forEach((v, i) => expect(v).toBeCloseTo(want[i], digits));
+  m.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, digits));
 }
 
 describe('estimateSimilarity', () => {
@@ -31,9 +31,9 @@ describe('estimateSimilarity', () => {
     expectAffine(estimateSimilarity(T, dst), [a, -b, tx, b, a, ty], 9);
     // And the inverse direction.
     const inv = estimateSimilarity(dst, T);
-    const p = applyAffine(inv, dst[2]);
-    expect(p[0]).toBeCloseTo(T[2][0], 9);
-    expect(p[1]).toBeCloseTo(T[2][1], 9);
+    const p = applyAffine(inv, dst[2]!);
+    expect(p[0]).toBeCloseTo(T[2]![0], 9);
+    expect(p[1]).toBeCloseTo(T[2]![1], 9);
   });
 
   it('never returns a reflection, even for mirrored points', () => {
@@ -102,8 +102,8 @@ describe('alignFace', () => {
     const { image, transform } = alignFace(ramp, lm, 112);
     expectAffine(transform, [0.5, 0, -25, 0, 0.5, -15], 12);
     for (const [u, v] of [[0, 0], [40, 60], [100, 111]]) {
-      const o = (v * 112 + u) * 3;
-      expect(Array.from(image.data.subarray(o, o + 3))).toEqual([(2 * u + 50) % 256, (2 * v + 30) % 256, 9]);
+      const o = (v! * 112 + u!) * 3;
+      expect(Array.from(image.data.subarray(o, o + 3))).toEqual([(2 * u! + 50) % 256, (2 * v! + 30) % 256, 9]);
     }
   });
 

@@ -22,17 +22,17 @@ describe('decodeScrfd', () => {
     o[`${n}score`] = zeros(rows as number, 1, 2);
   });
   // Batch item 1, stride 16, cell (x 2, y 1), anchor 1: row (1 * 4 + 2) * 2 + 1 = 13; anchor point (32, 16).
-  o.bscore.data[32 + 13] = 0.9;
-  o.bbox.data.set([1, 0.5, 2, 1], (32 + 13) * 4);
-  o.bkps.data.set([0.5, 0.5, 1, 0.5, 0.75, 1, 0.5, 1.5, 1, 1.5], (32 + 13) * 10);
+  o.bscore!.data[32 + 13] = 0.9;
+  o.bbox!.data.set([1, 0.5, 2, 1], (32 + 13) * 4);
+  o.bkps!.data.set([0.5, 0.5, 1, 0.5, 0.75, 1, 0.5, 1.5, 1, 1.5], (32 + 13) * 10);
 
   it('decodes distances and keypoints in stride units from the anchor point', () => {
     expect(decodeScrfd(o, 64, 64, 0.5, 0)).toEqual([]);
     const [d, ...rest] = decodeScrfd(o, 64, 64, 0.5, 1);
     expect(rest).toEqual([]);
-    expect(d.score).toBeCloseTo(0.9, 6);
-    expect(d.box).toEqual([16, 8, 64, 32]);
-    expect(d.landmarks).toEqual([[40, 24], [48, 24], [44, 32], [40, 40], [48, 40]]);
+    expect(d!.score).toBeCloseTo(0.9, 6);
+    expect(d!.box).toEqual([16, 8, 64, 32]);
+    expect(d!.landmarks).toEqual([[40, 24], [48, 24], [44, 32], [40, 40], [48, 40]]);
   });
 
   it('says which output is missing', () => {
@@ -44,24 +44,24 @@ describe('decodeScrfd', () => {
 describe('decodeYunet', () => {
   const o: Record<string, TensorOut> = {};
   for (const [s, rows] of [[8, 64], [16, 16], [32, 4]]) {
-    o[`cls_${s}`] = zeros(rows, 1, 1);
-    o[`obj_${s}`] = zeros(rows, 1, 1);
-    o[`bbox_${s}`] = zeros(rows, 4, 1);
-    o[`kps_${s}`] = zeros(rows, 10, 1);
+    o[`cls_${s}`] = zeros(rows!, 1, 1);
+    o[`obj_${s}`] = zeros(rows!, 1, 1);
+    o[`bbox_${s}`] = zeros(rows!, 4, 1);
+    o[`kps_${s}`] = zeros(rows!, 10, 1);
   }
   // Stride 32, cell (1, 1) = row 3; score sqrt(0.81 * 1.2 clamped to 1) = 0.9.
-  o.cls_32.data[3] = 0.81;
-  o.obj_32.data[3] = 1.2;
-  o.bbox_32.data.set([0.5, 0.5, 0, Math.log(2)], 12);
-  o.kps_32.data.set([0, 0, 1, 0, 0.5, 0.5, 0, 1, 1, 1], 30);
+  o.cls_32!.data[3] = 0.81;
+  o.obj_32!.data[3] = 1.2;
+  o.bbox_32!.data.set([0.5, 0.5, 0, Math.log(2)], 12);
+  o.kps_32!.data.set([0, 0, 1, 0, 0.5, 0.5, 0, 1, 1, 1], 30);
 
   it('decodes centre offsets, exp sizes and keypoints from the cell corner', () => {
     const [d, ...rest] = decodeYunet(o, 64, 64, 0.5);
     expect(rest).toEqual([]);
-    expect(d.score).toBeCloseTo(0.9, 6);
+    expect(d!.score).toBeCloseTo(0.9, 6);
     // Centre (1.5 * 32, 1.5 * 32), size 32 x 64.
-    expect(round(d.box)).toEqual([32, 16, 64, 80]);
-    expect(d.landmarks).toEqual([[32, 32], [64, 32], [48, 48], [32, 64], [64, 64]]);
+    expect(round(d!.box)).toEqual([32, 16, 64, 80]);
+    expect(d!.landmarks).toEqual([[32, 32], [64, 32], [48, 48], [32, 64], [64, 64]]);
   });
 });
 
@@ -86,11 +86,11 @@ describe('decodeRetinaface', () => {
     // As logits, the zero rows score sigmoid(0) = 0.5; keep only the 0.9 one.
     const [d, ...rest] = decodeRetinaface(o, 32, 32, 0.5, 0, 'logits').filter((x) => x.score > 0.6);
     expect(rest).toEqual([]);
-    expect(d.score).toBeCloseTo(0.9, 6);
+    expect(d!.score).toBeCloseTo(0.9, 6);
     // cx = 16 + 0.1 * 0.1 * 512 = 21.12; h = 512 * exp(0.2).
     const h = 512 * Math.exp(0.2);
-    expect(round(d.box)).toEqual(round([21.12 - 256, 16 - h / 2, 21.12 + 256, 16 + h / 2]));
-    expect(round(d.landmarks[0])).toEqual([16 + 51.2, 16 - 51.2]);
-    expect(round(d.landmarks[1])).toEqual([16, 16]);
+    expect(round(d!.box)).toEqual(round([21.12 - 256, 16 - h / 2, 21.12 + 256, 16 + h / 2]));
+    expect(round(d!.landmarks[0]!)).toEqual([16 + 51.2, 16 - 51.2]);
+    expect(round(d!.landmarks[1]!)).toEqual([16, 16]);
   });
 });

@@ -46,8 +46,8 @@ describe.skipIf(!hasTestData)('detector decoders on dlib_faces', () => {
       let total = 0, matched = 0;
       const errors: number[] = [];
       for (let i = 0; i < sets.length; i++) {
-        const dets = await detect(session, imgs[i], c.w, c.h, c.pre, c.decode, 0.5);
-        for (const g of sets[i].faces) {
+        const dets = await detect(session, imgs[i]!, c.w, c.h, c.pre, c.decode, 0.5);
+        for (const g of sets[i]!.faces) {
           total++;
           const best = dets.reduce((a, d) => (iou(d.box, g.box) > iou(a?.box ?? [0, 0, 0, 0], g.box) ? d : a), dets[0]);
           if (!best || iou(best.box, g.box) <= 0.5) continue;
@@ -57,14 +57,14 @@ describe.skipIf(!hasTestData)('detector decoders on dlib_faces', () => {
           for (const [x, y] of best.landmarks) {
             expect(x > x1 && x < x2 && y > y1 && y < y2).toBe(true);
           }
-          expect(le[0]).toBeLessThan(re[0]);
-          expect(lm[0]).toBeLessThan(rm[0]);
-          expect(Math.max(le[1], re[1])).toBeLessThan(Math.min(lm[1], rm[1]));
-          expect(nose[1]).toBeGreaterThan(Math.min(le[1], re[1]));
-          expect(nose[1]).toBeLessThan(Math.max(lm[1], rm[1]));
+          expect(le![0]).toBeLessThan(re![0]);
+          expect(lm![0]).toBeLessThan(rm![0]);
+          expect(Math.max(le![1], re![1])).toBeLessThan(Math.min(lm![1], rm![1]));
+          expect(nose![1]).toBeGreaterThan(Math.min(le![1], re![1]));
+          expect(nose![1]).toBeLessThan(Math.max(lm![1], rm![1]));
           // Mean distance to the dlib-derived 5 points, as a fraction of the ground-truth box width.
           const gl = g.landmarks!;
-          const e = best.landmarks.reduce((s, p, k) => s + Math.hypot(p[0] - gl[k][0], p[1] - gl[k][1]), 0) / 5;
+          const e = best.landmarks.reduce((s, p, k) => s + Math.hypot(p[0] - gl[k]![0], p[1] - gl[k]![1]), 0) / 5;
           errors.push(e / (g.box[2] - g.box[0]));
         }
       }
@@ -99,16 +99,16 @@ describe.skipIf(!hasTestData)('detector preprocessing on WIDER FACE', () => {
         });
         if (bi < 0) continue;
         used.add(bi);
-        if (Math.min(boxes[bi][2] - boxes[bi][0], boxes[bi][3] - boxes[bi][1]) >= 32) hit++;
+        if (Math.min(boxes[bi]![2] - boxes[bi]![0], boxes[bi]![3] - boxes[bi]![1]) >= 32) hit++;
       }
     }
     return hit;
   }
 
   for (const c of [cases[0], cases[2], cases[4]]) {
-    it(`${c.file}: the declared channel order (${c.pre.channelOrder}) finds at least as many faces as the other`, async () => {
-      const other = c.pre.channelOrder === 'rgb' ? 'bgr' : 'rgb';
-      const [mine, theirs] = [await recall(c, c.pre.channelOrder), await recall(c, other)];
+    it(`${c!.file}: the declared channel order (${c!.pre.channelOrder}) finds at least as many faces as the other`, async () => {
+      const other = c!.pre.channelOrder === 'rgb' ? 'bgr' : 'rgb';
+      const [mine, theirs] = [await recall(c!, c!.pre.channelOrder), await recall(c!, other)];
       const total = items.reduce((s, x) => s + x.boxes.filter((b) => Math.min(b[2] - b[0], b[3] - b[1]) >= 32).length, 0);
       expect(mine).toBeGreaterThanOrEqual(theirs);
       expect(mine / total).toBeGreaterThan(0.8);
@@ -116,16 +116,16 @@ describe.skipIf(!hasTestData)('detector preprocessing on WIDER FACE', () => {
   }
 
   it('RetinaFace scores are softmaxed in the graph and YuNet cls/obj are probabilities', async () => {
-    const img = items[0].img;
-    const rf = await ort.InferenceSession.create(dataPath('models', cases[4].file), opts);
+    const img = items[0]!.img;
+    const rf = await ort.InferenceSession.create(dataPath('models', cases[4]!.file), opts);
     const { outputs: ro } = await runDetector(rf, img, 640, 480, retinafacePreprocess);
     const conf = Object.values(ro).find((t) => t.dims[t.dims.length - 1] === 2)!;
-    for (let i = 0; i < conf.data.length; i += 2) expect(conf.data[i] + conf.data[i + 1]).toBeCloseTo(1, 4);
-    const yn = await ort.InferenceSession.create(dataPath('models', cases[2].file), opts);
+    for (let i = 0; i < conf.data.length; i += 2) expect(conf.data[i]! + conf.data[i + 1]!).toBeCloseTo(1, 4);
+    const yn = await ort.InferenceSession.create(dataPath('models', cases[2]!.file), opts);
     const { outputs: yo } = await runDetector(yn, img, 640, 640, yunetPreprocess);
     // Every stride's cls and obj outputs are there (a renamed output would otherwise skip the check).
     const probs = Object.keys(yo).filter((name) => /^(cls|obj)_/.test(name)).sort();
     expect(probs).toEqual(['cls_16', 'cls_32', 'cls_8', 'obj_16', 'obj_32', 'obj_8']);
-    for (const name of probs) expect(yo[name].data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    for (const name of probs) expect(yo[name]!.data.every((v) => v >= 0 && v <= 1)).toBe(true);
   }, 60_000);
 });

@@ -26,10 +26,10 @@ export function dlibTesting(): { file: string; faces: GroundTruthFace[] }[] {
   const images: { file: string; faces: GroundTruthFace[] }[] = [];
   for (const im of xml.matchAll(/<image file='([^']+)'[^>]*>([\s\S]*?)<\/image>/g)) {
     const faces: GroundTruthFace[] = [];
-    for (const bx of im[2].matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'[^>]*>([\s\S]*?)<\/box>/g)) {
-      const [top, left, w, h] = [bx[1], bx[2], bx[3], bx[4]].map(Number);
+    for (const bx of im[2]!.matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'[^>]*>([\s\S]*?)<\/box>/g)) {
+      const [top, left, w, h] = [bx[1], bx[2], bx[3], bx[4]].map(Number) as [number, number, number, number];
       const parts = new Map<number, Point>();
-      for (const p of bx[5].matchAll(/<part name='(\d+)' x='(-?\d+)' y='(-?\d+)'\/>/g)) parts.set(Number(p[1]), [Number(p[2]), Number(p[3])]);
+      for (const p of bx[5]!.matchAll(/<part name='(\d+)' x='(-?\d+)' y='(-?\d+)'\/>/g)) parts.set(Number(p[1]), [Number(p[2]), Number(p[3])]);
       const mean = (a: number, b: number): Point => {
         let x = 0, y = 0;
         for (let i = a; i <= b; i++) {
@@ -43,7 +43,7 @@ export function dlibTesting(): { file: string; faces: GroundTruthFace[] }[] {
         landmarks: parts.size === 68 ? [mean(36, 41), mean(42, 47), parts.get(30)!, parts.get(48)!, parts.get(54)!] : undefined,
       });
     }
-    images.push({ file: dataPath('detection/dlib_faces', im[1]), faces });
+    images.push({ file: dataPath('detection/dlib_faces', im[1]!), faces });
   }
   return images;
 }
@@ -56,10 +56,10 @@ export function widerLabels(): Map<string, Box[]> {
     const h = /^# (\S+\.jpg) \d+ \d+/.exec(line);
     if (h) {
       cur = [];
-      m.set(h[1], cur);
+      m.set(h[1]!, cur);
     } else if (cur && /^\d/.test(line)) {
       const v = line.trim().split(/\s+/).map(Number);
-      cur.push([v[0], v[1], v[2], v[3]]);
+      cur.push([v[0]!, v[1]!, v[2]!, v[3]!]);
     }
   }
   return m;
@@ -71,7 +71,7 @@ export async function runDetector(session: ort.InferenceSession, img: RgbImage, 
   const t = letterboxInto(img, w, h, u8, 0);
   const f32 = new Float32Array(w * h * 3);
   nhwcToNchw(u8, 0, w, h, f32, 0, norm);
-  const res = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', f32, [1, 3, h, w]) });
+  const res = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', f32, [1, 3, h, w]) });
   const outputs: Record<string, { data: Float32Array; dims: readonly number[] }> = {};
   for (const [k, v] of Object.entries(res)) outputs[k] = { data: v.data as Float32Array, dims: v.dims };
   return { outputs: outputs as Outputs, transform: t };

@@ -28,7 +28,7 @@ describe('resizeBilinear', () => {
 
   it('halves by averaging pixel pairs', () => {
     // Output pixel 0 samples source 0.5: the mean of pixels 0 and 1.
-    const img = make(4, 2, (x) => [[10, 30, 50, 90][x], 0, 0]);
+    const img = make(4, 2, (x) => [[10, 30, 50, 90][x]!, 0, 0]);
     const out = resizeBilinear(img, 2, 1);
     expect([px(out, 0, 0)[0], px(out, 1, 0)[0]]).toEqual([20, 70]);
   });

@@ -50,7 +50,7 @@ describe('tilePlan', () => {
 
   it('maps a tile corner to the model origin and its far corner to the model size', () => {
     const [, t] = tilePlan(1000, 500, 320, 320, [0.5]);
-    const tr = rectTransform(t.sourceRect, t.scale);
+    const tr = rectTransform(t!.sourceRect, t!.scale);
     expect(toModelPoint([360, 0], tr)).toEqual([0, 0]);
     expect(toModelPoint([1000, 640], tr)).toEqual([320, 320]);
     expect(toFramePoint([160, 160], tr)).toEqual([680, 320]);

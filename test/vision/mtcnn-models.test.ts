@@ -38,8 +38,8 @@ if (!hasEngines) {
 type Nets = Record<'pnet' | 'rnet' | 'onet', ort.InferenceSession>;
 
 async function run(s: ort.InferenceSession, data: Uint8Array, dims: number[]) {
-  const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('uint8', data, dims) });
-  const get = (n: string) => ({ data: out[n].data as Float32Array, dims: out[n].dims });
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('uint8', data, dims) });
+  const get = (n: string) => ({ data: out[n]!.data as Float32Array, dims: out[n]!.dims });
   return { prob: get('prob'), reg: get('reg'), landmarks: out.landmarks ? get('landmarks') : undefined };
 }
 
@@ -49,7 +49,7 @@ async function mtcnn(nets: Nets, img: RgbImage, layout: MtcnnLayout, minFace = 2
   for (const lv of pyramid(W, H, minFace)) {
     const r = resizeBilinear(img, lv.width, lv.height);
     const o = await run(nets.pnet, r.data, [1, lv.height, lv.width, 3]);
-    const [, oh, ow] = o.prob.dims;
+    const [, oh, ow] = o.prob.dims as [number, number, number];
     levels.push(pnetCandidates(o.prob.data, o.reg.data, ow, oh, lv, W, H, MTCNN_DEFAULTS.thresholds[0], 0, layout));
   }
   let boxes = pnetMerge(levels, W, H);
@@ -77,17 +77,17 @@ describe.skipIf(!hasTestData || !hasEngines)('MTCNN stages with the generated ne
     const lmErr: number[] = [];
     let bad = 0;
     for (let i = 0; i < sets.length; i++) {
-      const dets = await mtcnn(nets, imgs[i], layout);
-      for (const g of sets[i].faces) {
+      const dets = await mtcnn(nets, imgs[i]!, layout);
+      for (const g of sets[i]!.faces) {
         let best: Detection | undefined;
         for (const d of dets) if (!best || iou(d.box, g.box) > iou(best.box, g.box)) best = d;
         const v = best ? iou(best.box, g.box) : 0;
         ious.push(v);
         if (!best || v <= 0.4) continue;
         const [le, re, , lm, rm] = best.landmarks;
-        if (!(le[0] < re[0] && lm[0] < rm[0] && Math.max(le[1], re[1]) < Math.min(lm[1], rm[1]))) bad++;
+        if (!(le![0] < re![0] && lm![0] < rm![0] && Math.max(le![1], re![1]) < Math.min(lm![1], rm![1]))) bad++;
         const gl = g.landmarks!;
-        lmErr.push(best.landmarks.reduce((s, p, k) => s + Math.hypot(p[0] - gl[k][0], p[1] - gl[k][1]), 0) / 5 / (g.box[2] - g.box[0]));
+        lmErr.push(best.landmarks.reduce((s, p, k) => s + Math.hypot(p[0] - gl[k]![0], p[1] - gl[k]![1]), 0) / 5 / (g.box[2] - g.box[0]));
       }
     }
     ious.sort((a, b) => a - b);

@@ -19,8 +19,8 @@ describe('pyramid', () => {
     // 0.6 * 0.709^9 = 0.0271 (480 * that = 13.0 >= 12); 0.709^10 gives 9.2 px.
     expect(lv.length).toBe(10);
     expect(lv[0]).toEqual({ scale: 0.6, width: 384, height: 288 });
-    expect(lv[1].scale).toBeCloseTo(0.6 * 0.709, 12);
-    expect(lv[9].height).toBe(Math.ceil(480 * 0.6 * 0.709 ** 9));
+    expect(lv[1]!.scale).toBeCloseTo(0.6 * 0.709, 12);
+    expect(lv[9]!.height).toBe(Math.ceil(480 * 0.6 * 0.709 ** 9));
     expect(pyramid(100, 100, 200)).toEqual([]);
     expect(() => pyramid(100, 100, 20, 1.2)).toThrow(FacegateError);
   });
@@ -37,14 +37,14 @@ describe('P-Net candidates', () => {
     const c = pnetCandidates(prob, reg, 3, 2, level, 100, 80, 0.6);
     expect(c.length).toBe(1);
     // Resized window [4, 2, 16, 14] at scale 1/2.
-    expect(c[0].box).toEqual([8, 4, 32, 28]);
-    expect(c[0].score).toBeCloseTo(0.9, 6);
-    expect(c[0].reg.map((v) => +v.toFixed(6))).toEqual([0.1, 0.2, 0.3, 0.4]);
+    expect(c[0]!.box).toEqual([8, 4, 32, 28]);
+    expect(c[0]!.score).toBeCloseTo(0.9, 6);
+    expect(c[0]!.reg.map((v) => +v.toFixed(6))).toEqual([0.1, 0.2, 0.3, 0.4]);
   });
 
   it('reads swapped regression channels when told', () => {
     const c = pnetCandidates(prob, reg, 3, 2, level, 100, 80, 0.6, 0, { reg: 'y1x1y2x2', landmarks: 'x5y5' });
-    expect(c[0].reg.map((v) => +v.toFixed(6))).toEqual([0.2, 0.1, 0.4, 0.3]);
+    expect(c[0]!.reg.map((v) => +v.toFixed(6))).toEqual([0.2, 0.1, 0.4, 0.3]);
   });
 
   it('reads the second batch item', () => {
@@ -84,7 +84,7 @@ describe('R-Net and O-Net', () => {
   it('R-Net keeps boxes over the threshold, regresses and squares them', () => {
     const out = rnetRefine(boxes, new Float32Array([0.9, 0.5, 0.8]), new Float32Array(12), 300, 300);
     expect(out.map((d) => d.box)).toEqual([[-15, 10, 85, 110], [200, 200, 240, 240]]);
-    expect(out[1].score).toBeCloseTo(0.8, 6);
+    expect(out[1]!.score).toBeCloseTo(0.8, 6);
   });
 
   it('decodes O-Net landmarks as fractions of the fed box', () => {
@@ -102,7 +102,7 @@ describe('R-Net and O-Net', () => {
     const out = onetFinish(boxes, new Float32Array([0.95, 0.9, 0.8]), reg, lm);
     expect(out.map((d) => d.box.map((v) => +v.toFixed(4)))).toEqual([[10, 10, 60, 110], [204, 200, 240, 240]]);
     // Landmarks come from the fed box, before regression: centre of [200, 200, 240, 240].
-    expect(out[1].landmarks[0]).toEqual([220, 220]);
+    expect(out[1]!.landmarks[0]).toEqual([220, 220]);
   });
 
   it('builds a crop batch, zero-filled outside the frame', () => {

@@ -40,10 +40,10 @@ describe('weightedNms', () => {
     const far = det([50, 50, 60, 60], 0.5, [55, 55]);
     const out = weightedNms([q, far, p], 0.5);
     expect(out.length).toBe(2);
-    expect(out[0].score).toBe(0.75);
+    expect(out[0]!.score).toBe(0.75);
     // 0.75 * p + 0.25 * q
-    out[0].box.forEach((v, i) => expect(v).toBeCloseTo([0.5, 0, 10.5, 10][i], 12));
-    for (const pt of out[0].landmarks) {
+    out[0]!.box.forEach((v, i) => expect(v).toBeCloseTo([0.5, 0, 10.5, 10][i]!, 12));
+    for (const pt of out[0]!.landmarks) {
       expect(pt[0]).toBeCloseTo(2, 12);
       expect(pt[1]).toBeCloseTo(1.5, 12);
     }

@@ -54,14 +54,14 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     const [all] = await d.engine.analyze([d.cameras.frame], OPEN_GATE);
     const minSize = Math.ceil(Math.min(...all!.faces.map((f) => Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1])))) + 1;
     const [r] = await d.engine.analyze([d.cameras.frame], { ...d.config.pipeline.quality, minSize });
-    const right = [...r.faces].sort((a, b) => b.box[2] - a.box[2]);
-    gatedCount = r.rejected.length;
+    const right = [...r!.faces].sort((a, b) => b.box[2] - a.box[2]);
+    gatedCount = r!.rejected.length;
     d.cameras.faces = [
       // The rightmost face gets a long name: its label must move left to stay in the frame.
-      { box: right[0].box, label: 'Lin-Manuel Miranda', similarity: 0.71 },
+      { box: right[0]!.box, label: 'Lin-Manuel Miranda', similarity: 0.71 },
       ...right.slice(1, -1).map((f) => ({ box: f.box, label: null, similarity: 0.12 })),
       { box: right.at(-1)!.box, label: 'Leonard', similarity: 0.66 },
-      ...r.rejected.map((f) => ({ box: f.box, label: null, similarity: null, gated: f.reason })),
+      ...r!.rejected.map((f) => ({ box: f.box, label: null, similarity: null, gated: f.reason })),
     ];
     // Unknown faces: a group of three and a group of two.
     const snap = async (file: string) => d.snapshots.save(await readRgb(file));
@@ -281,7 +281,7 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     expect(numbered.length).toBe(await faces.getByRole('button').count());
     expect(numbered.every((t) => /^\d+$/.test(t))).toBe(true);
     await faces.getByRole('button', { name: /Raj/ }).first().click();
-    expect(await p.getByLabel('Add to').evaluate((s: HTMLSelectElement) => s.selectedOptions[0].textContent)).toBe('Raj');
+    expect(await p.getByLabel('Add to').evaluate((s: HTMLSelectElement) => s.selectedOptions[0]!.textContent)).toBe('Raj');
     await phone.close();
   }, 90_000);
 
@@ -309,7 +309,7 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     expect(await revoke.evaluate((b) => b.scrollWidth <= b.clientWidth)).toBe(true);
     const [token] = d.auth.tokens();
     expect(token).toMatchObject({ name: 'dashboard', scope: 'read' });
-    expect(Date.parse(token.expires!) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect(Date.parse(token!.expires!) - Date.now()).toBeGreaterThan(29 * 86_400_000);
     await phone.close();
     expect(errors).toEqual([]);
   }, 60_000);

@@ -355,7 +355,7 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(samples.samples.map((s) => s.id)).toContain(me.avatar);
 
       // Deleting a sample removes it and its picture.
-      const gone = samples.samples[0].id;
+      const gone = samples.samples[0]!.id;
       expect((await admin.req('DELETE', `/api/samples/${gone}`)).status).toBe(200);
       expect((await admin.req('GET', `/api/samples/${gone}/crop.jpg`)).status).toBe(404);
       expect((await admin.req('DELETE', `/api/samples/${gone}`)).status).toBe(404);
@@ -417,8 +417,8 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(not.status).toBe(201);
       const leoSamples = (await d.facebank.samples(leonard.id))!;
       expect(leoSamples).toHaveLength(1);
-      expect(leoSamples[0].negative).toBe(true);
-      expect(leoSamples[0].embedding[0]).toBeCloseTo(0.125, 5);
+      expect(leoSamples[0]!.negative).toBe(true);
+      expect(leoSamples[0]!.embedding[0]).toBeCloseTo(0.125, 5);
       expect((await admin.req('POST', '/api/events/nope/reassign', { json: { personId: raj.id } })).status).toBe(404);
 
       await d.events.close();
@@ -445,13 +445,13 @@ describe.skipIf(!hasTestData)('web API', () => {
       d.bus.emit('recognition', event({ snapshot: snap }), { embedding: base(9) });
       const got = (await (await admin.req('GET', '/api/unknowns')).json()) as { clusters: { id: string; size: number; members: { snapshotUrl: string }[] }[] };
       expect(got.clusters.map((c) => c.size)).toEqual([2, 1]);
-      expect(got.clusters[0].members[0].snapshotUrl).toBe(`/api/snapshots/${snap}.jpg`);
-      const named = await admin.req('POST', `/api/unknowns/${got.clusters[0].id}/name`, { json: { name: 'Howard' } });
+      expect(got.clusters[0]!.members[0]!.snapshotUrl).toBe(`/api/snapshots/${snap}.jpg`);
+      const named = await admin.req('POST', `/api/unknowns/${got.clusters[0]!.id}/name`, { json: { name: 'Howard' } });
       expect(named.status).toBe(201);
       const { personId, created } = (await named.json()) as { personId: string; created: boolean };
       expect(created).toBe(true);
       expect((await d.facebank.samples(personId)).map((s) => s.source)).toEqual(['unknown', 'unknown']);
-      expect((await admin.req('POST', `/api/unknowns/${got.clusters[1].id}/dismiss`)).status).toBe(200);
+      expect((await admin.req('POST', `/api/unknowns/${got.clusters[1]!.id}/dismiss`)).status).toBe(200);
       const after = (await (await admin.req('GET', '/api/unknowns')).json()) as { clusters: unknown[] };
       expect(after.clusters).toEqual([]);
       expect((await admin.req('POST', `/api/unknowns/${a1.id}/dismiss`)).status).toBe(404);
@@ -469,7 +469,7 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(r.headers.get('content-type')).toMatch(/^text\/javascript/);
       const m = /^export const REASONS = (\{.*\});$/m.exec(await r.text());
       expect(m).not.toBeNull();
-      const reasons = JSON.parse(m![1]) as Record<string, string>;
+      const reasons = JSON.parse(m![1]!) as Record<string, string>;
       expect(reasons).toEqual(errorReasons());
       expect(reasons).toMatchObject({ not_image: 'Not a photo', duplicate: 'Already added', looks_like_other: 'Looks like someone else' });
       const doc = (await (await admin.req('GET', '/api/openapi.json')).json()) as { components: { schemas: { Error: { properties: { error: { enum: string[] } } } } } };

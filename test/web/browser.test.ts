@@ -53,7 +53,7 @@ describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
     d = await buildDeps({ web: { host: '127.0.0.1', port: 0 }, cameras: new LiveCameras('door') });
     const lin = await d.facebank.createPerson('Lin-Manuel Miranda');
     const [r] = await d.engine.analyze([await readRgb(dataPath('video', 'hamilton', 'lin-manuel-miranda.png'))]);
-    await d.facebank.addSample(lin.id, { embedding: r.faces[0].embedding, modelId: d.engine.embedderId, quality: r.faces[0].quality, source: 'cli', crop: r.faces[0].aligned });
+    await d.facebank.addSample(lin.id, { embedding: r!.faces[0]!.embedding, modelId: d.engine.embedderId, quality: r!.faces[0]!.quality, source: 'cli', crop: r!.faces[0]!.aligned });
     d.cameras.start({ ...d, bus: new Bus() }); // its recognitions stay out of this test's event list
     const leonard = await d.facebank.createPerson('Leonard');
     const snap = async (file: string) => d.snapshots.save(await readRgb(file));

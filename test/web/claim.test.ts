@@ -209,7 +209,7 @@ describe.skipIf(!hasTestData)('behind a reverse proxy', () => {
     });
 
   it('with trustProxy, the forwarded client is rate-limited on its own and cookies are Secure', async () => {
-    const c = cases[0];
+    const c = cases[0]!;
     for (let i = 0; i < 5; i++) expect((await login(c, '203.0.113.7', 'wrong wrong wrong')).status).toBe(401);
     expect((await login(c, '203.0.113.7', PASSWORD)).status).toBe(429);
     const other = await login(c, '198.51.100.9', PASSWORD);
@@ -218,7 +218,7 @@ describe.skipIf(!hasTestData)('behind a reverse proxy', () => {
   });
 
   it('without it, X-Forwarded-* is ignored: one address, no Secure flag over plain HTTP', async () => {
-    const c = cases[1];
+    const c = cases[1]!;
     const first = await login(c, '198.51.100.9', PASSWORD);
     expect(first.headers.get('set-cookie')).not.toMatch(/Secure/i);
     for (let i = 0; i < 4; i++) await login(c, '203.0.113.7', 'wrong wrong wrong');

@@ -27,7 +27,7 @@ export class TestClient {
     const set = res.headers.get('set-cookie');
     if (set) {
       const m = /^(fg_session=[^;]*)/.exec(set);
-      if (m) this.cookie = m[1].endsWith('=') ? null : m[1];
+      if (m) this.cookie = m[1]!.endsWith('=') ? null : m[1]!;
     }
     return res;
   }

@@ -56,7 +56,7 @@ describe.skipIf(!hasTestData)('training flow API', () => {
     expect(r.status).toBe(409);
     expect(await r.json()).toMatchObject({ error: 'duplicate' });
     // And the capture now says whom that face resembles.
-    expect(again.faces[face].match).toMatchObject({ name: 'Kripke' });
+    expect(again.faces[face]!.match).toMatchObject({ name: 'Kripke' });
   });
 
   it('an upload that looks like someone else is held back with the match; force=1 adds it', async () => {
@@ -64,7 +64,7 @@ describe.skipIf(!hasTestData)('training flow API', () => {
     const first = (await (await admin.req('POST', `/api/people/${raj.id}/photos`, { body: await photo(bbt('howard', 'howard1.png')) })).json()) as { accepted: number };
     expect(first.accepted).toBe(1);
     const twice = (await (await admin.req('POST', `/api/people/${raj.id}/photos`, { body: await photo(bbt('howard', 'howard1.png')) })).json()) as { results: { reason: string }[] };
-    expect(twice.results[0].reason).toBe('duplicate');
+    expect(twice.results[0]!.reason).toBe('duplicate');
     const other = (await (await admin.req('POST', '/api/people', { json: { name: 'Stuart' } })).json()) as { id: string };
     const held = (await (await admin.req('POST', `/api/people/${other.id}/photos`, { body: await photo(bbt('howard', 'howard2.png')) })).json()) as {
       accepted: number;
@@ -72,7 +72,7 @@ describe.skipIf(!hasTestData)('training flow API', () => {
     };
     expect(held.accepted).toBe(0);
     expect(held.results[0]).toMatchObject({ reason: 'looks_like_other', match: { personId: raj.id, name: 'Howard' } });
-    expect(held.results[0].message).toMatch(/looks more like Howard/);
+    expect(held.results[0]!.message).toMatch(/looks more like Howard/);
     const forced = (await (await admin.req('POST', `/api/people/${other.id}/photos?force=1`, { body: await photo(bbt('howard', 'howard2.png')) })).json()) as { accepted: number };
     expect(forced.accepted).toBe(1);
     // A photo of the person themself passes without a warning.

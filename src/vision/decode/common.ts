@@ -21,14 +21,14 @@ export interface DetectorPreprocess extends Normalisation {
 /** Rows (anchors) and columns (values per anchor) of output `t` for batch item `b`, with its data offset. */
 export function rowsOf(t: TensorOut, b: number): { rows: number; cols: number; base: number } {
   const d = t.dims;
-  const cols = d[d.length - 1];
+  const cols = d[d.length - 1]!;
   const rows = d.length >= 2 ? d[d.length - 2] : 1;
   const batch = d.length >= 3 ? d.slice(0, d.length - 2).reduce((a, x) => a * x, 1) : 1;
   if (b < 0 || b >= batch) throw new FacegateError('bad_output', `Batch index ${b} is outside output batch ${batch}.`);
-  if (t.data.length < batch * rows * cols) {
+  if (t.data.length < batch * rows! * cols) {
     throw new FacegateError('bad_output', `Output data of ${t.data.length} values is shorter than its dims [${d.join(',')}].`);
   }
-  return { rows, cols, base: b * rows * cols };
+  return { rows: rows!, cols: cols!, base: b * rows! * cols };
 }
 
 /** Cells of a stride's feature map for an input size (ceil, as strided convolutions with padding give). */
@@ -46,5 +46,5 @@ export function findByShape(outputs: Outputs, rows: number, cols: number, what: 
     const shapes = Object.entries(outputs).map(([n, t]) => `${n}[${t.dims.join(',')}]`).join(' ');
     throw new FacegateError('bad_output', `Expected exactly one ${what} output of ${rows}x${cols}, found ${hits.length} among ${shapes}.`);
   }
-  return hits[0][1];
+  return hits[0]![1];
 }

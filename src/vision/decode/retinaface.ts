@@ -27,7 +27,7 @@ export function retinafacePriors(inputW: number, inputH: number): Float32Array {
   let n = 0;
   RETINAFACE_STEPS.forEach((step, l) => {
     const { gw, gh } = gridOf(inputW, inputH, step);
-    n += gw * gh * RETINAFACE_MIN_SIZES[l].length;
+    n += gw * gh * RETINAFACE_MIN_SIZES[l]!.length;
   });
   const p = new Float32Array(n * 4);
   let o = 0;
@@ -35,7 +35,7 @@ export function retinafacePriors(inputW: number, inputH: number): Float32Array {
     const { gw, gh } = gridOf(inputW, inputH, step);
     for (let y = 0; y < gh; y++) {
       for (let x = 0; x < gw; x++) {
-        for (const m of RETINAFACE_MIN_SIZES[l]) {
+        for (const m of RETINAFACE_MIN_SIZES[l]!) {
           p[o++] = (x + 0.5) * step;
           p[o++] = (y + 0.5) * step;
           p[o++] = m;
@@ -80,19 +80,19 @@ export function decodeRetinaface(
   const [v0, v1] = RETINAFACE_VARIANCES;
   const out: Detection[] = [];
   for (let i = 0; i < P; i++) {
-    const fg = cd[cb + i * 2 + 1];
-    const s = logits ? 1 / (1 + Math.exp(cd[cb + i * 2] - fg)) : fg;
-    if (!(s >= scoreThreshold)) continue;
-    const pcx = priors[i * 4], pcy = priors[i * 4 + 1], pw = priors[i * 4 + 2], ph = priors[i * 4 + 3];
+    const fg = cd[cb + i * 2 + 1]!;
+    const s = logits ? 1 / (1 + Math.exp(cd[cb + i * 2]! - fg)) : fg;
+    if (!(s! >= scoreThreshold)) continue;
+    const pcx = priors[i * 4]!, pcy = priors[i * 4 + 1]!, pw = priors[i * 4 + 2]!, ph = priors[i * 4 + 3]!;
     const b = lb + i * 4;
-    const cx = pcx + ld[b] * v0 * pw;
-    const cy = pcy + ld[b + 1] * v0 * ph;
-    const w = pw * Math.exp(ld[b + 2] * v1);
-    const h = ph * Math.exp(ld[b + 3] * v1);
+    const cx = pcx + ld[b]! * v0 * pw;
+    const cy = pcy + ld[b + 1]! * v0 * ph;
+    const w = pw * Math.exp(ld[b + 2]! * v1);
+    const h = ph * Math.exp(ld[b + 3]! * v1);
     const k = kb + i * 10;
     const landmarks: Point[] = [];
-    for (let j = 0; j < 5; j++) landmarks.push([pcx + kd[k + j * 2] * v0 * pw, pcy + kd[k + j * 2 + 1] * v0 * ph]);
-    out.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score: s, landmarks });
+    for (let j = 0; j < 5; j++) landmarks.push([pcx + kd[k + j * 2]! * v0 * pw, pcy + kd[k + j * 2 + 1]! * v0 * ph]);
+    out.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score: s!, landmarks });
   }
   return out;
 }

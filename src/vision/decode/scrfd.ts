@@ -33,7 +33,7 @@ export function decodeScrfd(outputs: Outputs, inputW: number, inputH: number, sc
     const sb = rowsOf(scoreT, batch).base;
     const bb = rowsOf(boxT, batch).base, kb = rowsOf(kpsT, batch).base;
     for (let r = 0; r < rows; r++) {
-      const s = sd[sb + r];
+      const s = sd[sb + r]!;
       if (!(s >= scoreThreshold)) continue;
       const cell = (r / SCRFD_ANCHORS_PER_CELL) | 0;
       const cx = (cell % gw) * stride;
@@ -41,10 +41,10 @@ export function decodeScrfd(outputs: Outputs, inputW: number, inputH: number, sc
       const b = bb + r * 4;
       const k = kb + r * 10;
       const landmarks: Point[] = [];
-      for (let i = 0; i < 5; i++) landmarks.push([cx + kd[k + i * 2] * stride, cy + kd[k + i * 2 + 1] * stride]);
+      for (let i = 0; i < 5; i++) landmarks.push([cx + kd[k + i * 2]! * stride, cy + kd[k + i * 2 + 1]! * stride]);
       out.push({
-        box: [cx - bd[b] * stride, cy - bd[b + 1] * stride, cx + bd[b + 2] * stride, cy + bd[b + 3] * stride],
-        score: s,
+        box: [cx - bd[b]! * stride, cy - bd[b + 1]! * stride, cx + bd[b + 2]! * stride, cy + bd[b + 3]! * stride],
+        score: s!,
         landmarks,
       });
     }

@@ -23,7 +23,7 @@ export const yunetPreprocess: DetectorPreprocess = {
 function named(outputs: Outputs, name: string, rows: number, cols: number): TensorOut {
   const t = outputs[name];
   const d = t?.dims;
-  if (!t || d[d.length - 1] !== cols || d[d.length - 2] !== rows) {
+  if (!t || d![d!.length - 1] !== cols || d![d!.length - 2] !== rows) {
     const shapes = Object.entries(outputs).map(([n, x]) => `${n}[${x.dims.join(',')}]`).join(' ');
     throw new FacegateError('bad_output', `YuNet output ${name} of ${rows}x${cols} not found among ${shapes}.`);
   }
@@ -44,20 +44,20 @@ export function decodeYunet(outputs: Outputs, inputW: number, inputH: number, sc
     const bb = rowsOf(box, batch).base, kb = rowsOf(kps, batch).base;
     const cd = cls.data, od = obj.data, bd = box.data, kd = kps.data;
     for (let r = 0; r < rows; r++) {
-      const c = Math.min(1, Math.max(0, cd[cb + r]));
-      const o = Math.min(1, Math.max(0, od[ob + r]));
+      const c = Math.min(1, Math.max(0, cd[cb + r]!));
+      const o = Math.min(1, Math.max(0, od[ob + r]!));
       const s = Math.sqrt(c * o);
       if (!(s >= scoreThreshold)) continue;
       const gx = r % gw;
       const gy = (r / gw) | 0;
       const b = bb + r * 4;
-      const cx = (gx + bd[b]) * stride;
-      const cy = (gy + bd[b + 1]) * stride;
-      const w = Math.exp(bd[b + 2]) * stride;
-      const h = Math.exp(bd[b + 3]) * stride;
+      const cx = (gx + bd[b]!) * stride;
+      const cy = (gy + bd[b + 1]!) * stride;
+      const w = Math.exp(bd[b + 2]!) * stride;
+      const h = Math.exp(bd[b + 3]!) * stride;
       const k = kb + r * 10;
       const landmarks: Point[] = [];
-      for (let i = 0; i < 5; i++) landmarks.push([(gx + kd[k + i * 2]) * stride, (gy + kd[k + i * 2 + 1]) * stride]);
+      for (let i = 0; i < 5; i++) landmarks.push([(gx + kd[k + i * 2]!) * stride, (gy + kd[k + i * 2 + 1]!) * stride]);
       out.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score: s, landmarks });
     }
   }

@@ -51,13 +51,13 @@ export function cameraRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     const frame = await cameras.latestFrame(name);
     if (!frame) fail(404, 'no_frame', `Camera "${name}" has no frame yet.`);
     const [r] = await engine.analyze([frame!], config.pipeline.quality);
-    const faces = candidates(r);
+    const faces = candidates(r!);
     const captureId = captures.put(name, faces, frame!);
     const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
     const threshold = config.match.threshold ?? engine.defaultThreshold;
     const json = await candidateJson(frame!, faces);
     const withMatch = json.map((f, i) => {
-      const cand = faces[i];
+      const cand = faces[i]!;
       const best = cand.ok ? resemblances(cand.embedding, engine.embedderId, samples, people)[0] : undefined;
       return { ...f, match: best && best.similarity >= threshold ? best : null };
     });

@@ -53,7 +53,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     if (typeof body.camera === 'string' && body.camera !== cap!.camera) fail(400, 'bad_camera', 'The capture came from another camera.');
     const i = body.face;
     if (typeof i !== 'number' || !Number.isInteger(i) || !cap!.faces[i]) fail(400, 'bad_face_index', 'Pick one of the captured faces.');
-    const f = cap!.faces[i as number];
+    const f = cap!.faces[i as number]!;
     if (!f.ok) fail(422, `face_${f.reason}`, `That face cannot be enrolled: ${f.reason === 'small' ? 'too small' : f.reason === 'blur' ? 'too blurry' : f.reason === 'pose' ? 'head turned too far' : 'not clear enough'}.`);
     if (cap!.used.has(i as number)) fail(409, 'already_added', 'This face of the capture was already added.');
     return { cap: cap!, index: i as number, face: f as Face };

@@ -20,8 +20,8 @@ export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<App
     return groups.map((g) => {
       const members = g.map((i) => faces[i]);
       // The cluster id is its oldest member's id: stable while faces join.
-      const oldest = members.reduce((a, b) => (a.time <= b.time ? a : b));
-      return { id: oldest.id, members };
+      const oldest = members.reduce((a, b) => (a!.time <= b!.time ? a : b));
+      return { id: oldest!.id, members };
     });
   };
 
@@ -31,17 +31,17 @@ export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<App
       clusters: clusters().map((cl) => ({
         id: cl.id,
         size: cl.members.length,
-        first: cl.members.reduce((a, b) => (a.time <= b.time ? a : b)).time,
-        last: cl.members.reduce((a, b) => (a.time >= b.time ? a : b)).time,
-        cameras: [...new Set(cl.members.map((m) => m.camera))],
-        members: cl.members.map((m) => ({ id: m.id, camera: m.camera, time: m.time, snapshotUrl: snapshotUrl(m.snapshot) })),
+        first: cl.members.reduce((a, b) => (a!.time <= b!.time ? a : b))!.time,
+        last: cl.members.reduce((a, b) => (a!.time >= b!.time ? a : b))!.time,
+        cameras: [...new Set(cl.members.map((m) => m!.camera))],
+        members: cl.members.map((m) => ({ id: m!.id, camera: m!.camera, time: m!.time, snapshotUrl: snapshotUrl(m!.snapshot) })),
       })),
     }),
   );
 
   const mustCluster = (id: string | undefined) => {
     const cid = validId(id, 'cluster');
-    const cl = clusters().find((x) => x.members.some((m) => m.id === cid));
+    const cl = clusters().find((x) => x.members.some((m) => m!.id === cid));
     if (!cl) fail(404, 'not_found', 'That group of unknown faces is gone; reload.');
     return cl!;
   };
@@ -54,7 +54,7 @@ export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<App
       if (!Array.isArray(body.memberIds) || body.memberIds.length === 0 || !body.memberIds.every((x) => typeof x === 'string'))
         fail(400, 'bad_members', 'memberIds lists at least one face of the group.');
       const chosen = new Set(body.memberIds as string[]);
-      cl.members = cl.members.filter((m) => chosen.has(m.id));
+      cl.members = cl.members.filter((m) => chosen.has(m!.id));
       if (cl.members.length !== chosen.size) fail(409, 'members_gone', 'Some of the chosen faces are no longer in this group; reload.');
     }
     let person;
@@ -71,21 +71,21 @@ export function unknownRoutes(deps: AppDeps, clusterThreshold: number): Hono<App
     const sampleIds: string[] = [];
     for (const m of cl.members) {
       const s = await facebank.addSample(person.id, {
-        embedding: Float32Array.from(m.embedding),
+        embedding: Float32Array.from(m!.embedding),
         modelId: engine.embedderId,
-        quality: m.quality,
+        quality: m!.quality,
         source: 'unknown',
-        crop: await snapshotCrop(deps, m.snapshot),
+        crop: await snapshotCrop(deps, m!.snapshot),
       });
       sampleIds.push(s.id);
     }
-    unknowns.remove(cl.members.map((m) => m.id));
+    unknowns.remove(cl.members.map((m) => m!.id));
     return c.json({ ok: true, personId: person.id, created, sampleIds }, 201);
   });
 
   app.post('/unknowns/:id/dismiss', (c) => {
     const cl = mustCluster(c.req.param('id'));
-    unknowns.remove(cl.members.map((m) => m.id));
+    unknowns.remove(cl.members.map((m) => m!.id));
     return c.json({ ok: true, dismissed: cl.members.length });
   });
 

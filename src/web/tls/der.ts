@@ -19,12 +19,12 @@ export const set = (...items: Buffer[]) => tlv(0x31, ...items);
 /** A non-negative INTEGER from big-endian bytes (a leading 0 keeps it positive). */
 export const uint = (bytes: Buffer): Buffer => {
   let b = bytes;
-  while (b.length > 1 && b[0] === 0 && b[1] < 0x80) b = b.subarray(1);
-  return tlv(0x02, b[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  while (b.length > 1 && b[0] === 0 && b[1]! < 0x80) b = b.subarray(1);
+  return tlv(0x02, b[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
 };
 
 export const oid = (dotted: string): Buffer => {
-  const [a, b, ...rest] = dotted.split('.').map(Number);
+  const [a, b, ...rest] = dotted.split('.').map(Number) as [number, number, number];
   const out = [40 * a + b];
   for (const n of rest) {
     const groups: number[] = [];

@@ -25,7 +25,7 @@ const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
 
 const ipBytes = (ip: string): Buffer => {
   if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
-  const [head, tail = ''] = ip.split('::');
+  const [head, tail = ''] = ip.split('::') as [string, string];
   const part = (s: string) => (s ? s.split(':') : []);
   const h = part(head);
   const t = part(tail);
