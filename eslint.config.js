@@ -30,7 +30,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/config/load.ts', 'src/bench/**', 'src/runtime/session.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment in src/config/load.ts and pass the value in.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read the environment in src/config/load.ts and pass the value in.' },
+      ],
     },
   },
   {

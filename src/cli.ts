@@ -25,7 +25,7 @@ function topUsage(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `facegate <command> --help` for a command\'s options. Every command accepts --json.',
+    "Run `facegate <command> --help` for a command's options. Every command accepts --json.",
   ].join('\n');
 }
 

@@ -91,7 +91,18 @@ describe('start-up as units', () => {
     expect(app.webAddress).toBeNull();
     expect(app.units).not.toContain('admin page');
     // ...while the rest runs: the transport reaches the embedded broker, the loop ticks, the CLI socket is there.
-    expect(app.units).toEqual(['data dir', 'metrics', 'facebank', 'engine', 'local API', 'event stores', 'embedded MQTT broker', 'mqtt', 'cameras', 'pipeline']);
+    expect(app.units).toEqual([
+      'data dir',
+      'metrics',
+      'facebank',
+      'engine',
+      'local API',
+      'event stores',
+      'embedded MQTT broker',
+      'mqtt',
+      'cameras',
+      'pipeline',
+    ]);
     await until('the broker connection', () => app.publisher.stats.connected, 10_000);
     expect(existsSync(socketPath(c.dataDir))).toBe(true);
     const brokerPort = c.mqtt.embedded.port;

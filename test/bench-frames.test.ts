@@ -25,7 +25,13 @@ describe('bench stats', () => {
   });
 
   it('ratio table divides by the baseline row', () => {
-    const t = formatRatioTable([{ name: 'human', value: 8 }, { name: 'facegate', value: 64 }], 'human');
+    const t = formatRatioTable(
+      [
+        { name: 'human', value: 8 },
+        { name: 'facegate', value: 64 },
+      ],
+      'human',
+    );
     expect(t).toMatch(/facegate\s+64\.0\s+8\.00x/);
     expect(t).toMatch(/human\s+8\.0\s+1\.00x/);
   });
@@ -60,7 +66,11 @@ describe.skipIf(!hasTestData)('bench frames: real data', () => {
       maxBuffer: 1 << 24,
     });
     expect(ref.status).toBe(0);
-    const md5s = ref.stdout.toString().split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').at(-1)!.trim());
+    const md5s = ref.stdout
+      .toString()
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(',').at(-1)!.trim());
     expect(md5s.length).toBeGreaterThan(100);
     const frames = await allFrames();
     expect(frames.map((f) => createHash('md5').update(f.data).digest('hex'))).toEqual(md5s);

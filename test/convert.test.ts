@@ -107,7 +107,9 @@ describe('TFLite reader', () => {
   it('rejects truncated, foreign and garbled files with a FacegateError', async () => {
     const good = tfliteBytes('mtcnn-onet');
     // A real PNG, made here so that this test needs no shared data.
-    const png = await sharp(Buffer.from(noise(16 * 16 * 3, 5)), { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer();
+    const png = await sharp(Buffer.from(noise(16 * 16 * 3, 5)), { raw: { width: 16, height: 16, channels: 3 } })
+      .png()
+      .toBuffer();
     const s = modelSpec('mtcnn-onet');
     const attempts: [string, Uint8Array][] = [
       ['truncated at 60%', good.subarray(0, Math.floor(good.length * 0.6))],
@@ -143,9 +145,15 @@ describe('unsupported models', () => {
 
 describe('PReLU forms', () => {
   it('the lowered x + (1-a)*relu(-x) form computes what one PRelu node does, for every model', async () => {
-    for (const [id, h, w] of [['mobilefacenet', 112, 112], ['mtcnn-pnet', 40, 56], ['mtcnn-rnet', 24, 24], ['mtcnn-onet', 48, 48]] as const) {
+    for (const [id, h, w] of [
+      ['mobilefacenet', 112, 112],
+      ['mtcnn-pnet', 40, 56],
+      ['mtcnn-rnet', 24, 24],
+      ['mtcnn-onet', 48, 48],
+    ] as const) {
       const s = modelSpec(id);
-      const build = (prelu: 'op' | 'relu-sum') => tfliteToOnnx(tfliteBytes(id), s.input, s.id, (c) => s.outputs(c), { producer: 'x', version: '0' }, { prelu }).onnx;
+      const build = (prelu: 'op' | 'relu-sum') =>
+        tfliteToOnnx(tfliteBytes(id), s.input, s.id, (c) => s.outputs(c), { producer: 'x', version: '0' }, { prelu }).onnx;
       const op = build('op');
       const lowered = build('relu-sum');
       const has = (bytes: Uint8Array, name: string) => Buffer.from(bytes).includes(name);
@@ -158,7 +166,7 @@ describe('PReLU forms', () => {
   });
 });
 
-describe('rewrites for onnxruntime\'s blocked CPU layout (the fidelity tests below check they keep the function)', () => {
+describe("rewrites for onnxruntime's blocked CPU layout (the fidelity tests below check they keep the function)", () => {
   it('widens the convolutions whose channels miss the 8-channel block only where the zero channels reach PReLU, pools and convolutions', () => {
     const widened = (id: ModelId) => {
       const m = readTflite(tfliteBytes(id));
@@ -219,7 +227,11 @@ describe.skipIf(!hasTestData)('converted ONNX matches the TFLite runtime', () =>
     it(`${id}: face crops and noise, batch of 4`, async () => {
       const ref = await loadReference(tfliteBytes(id));
       const net = id.slice(6);
-      const crops = await Promise.all(bbtCrops().slice(0, 3).map((f) => resized(f, size, size)));
+      const crops = await Promise.all(
+        bbtCrops()
+          .slice(0, 3)
+          .map((f) => resized(f, size, size)),
+      );
       const images = [...crops, noise(size * size * 3, 3)];
       const got = await runOnnx(id, images, size, size);
       const probs = new Float32Array(4);
@@ -284,7 +296,12 @@ describe.skipIf(!hasTestData)('MTCNN output semantics on hand-labelled faces (na
   it('onet landmarks are [x0..x4, y0..y4] fractions of the box, image-left eye first', async () => {
     expect(faces.length).toBeGreaterThan(20);
     const cs = await crops(48, 0, 0);
-    const out = await runOnnx('mtcnn-onet', cs.map((c) => c.img), 48, 48);
+    const out = await runOnnx(
+      'mtcnn-onet',
+      cs.map((c) => c.img),
+      48,
+      48,
+    );
     let err = 0;
     for (let i = 0; i < faces.length; i++) {
       const lm = out.landmarks!.subarray(i * 10, i * 10 + 10);
@@ -306,7 +323,14 @@ describe.skipIf(!hasTestData)('MTCNN output semantics on hand-labelled faces (na
     it(`${id} reg is [dx1, dy1, dx2, dy2]: moving the crop moves the correction the other way`, async () => {
       const meanReg = async (dx: number, dy: number) => {
         const cs = await crops(size, dx, dy);
-        const reg = (await runOnnx(id, cs.map((c) => c.img), size, size)).reg!;
+        const reg = (
+          await runOnnx(
+            id,
+            cs.map((c) => c.img),
+            size,
+            size,
+          )
+        ).reg!;
         const m = [0, 0, 0, 0];
         for (let i = 0; i < faces.length; i++) for (let k = 0; k < 4; k++) m[k]! += reg[i * 4 + k]! / faces.length;
         return m;

@@ -38,7 +38,13 @@ describe.skipIf(!hasTestData)('"wrong person" on a live track', () => {
     const c = chooseFace(r!);
     if (c.kind !== 'face') throw new Error('no face in the enrolment photo');
     const wrong = await d.facebank.createPerson('Wrong Name');
-    await d.facebank.addSample(wrong.id, { embedding: c.face.embedding, modelId: d.engine.embedderId, quality: c.face.quality, source: 'cli', crop: c.face.aligned });
+    await d.facebank.addSample(wrong.id, {
+      embedding: c.face.embedding,
+      modelId: d.engine.embedderId,
+      quality: c.face.quality,
+      source: 'cli',
+      crop: c.face.aligned,
+    });
 
     const app = createApp({ ...d, clientIp: testClientIp });
     const client = new TestClient(app);
@@ -47,7 +53,16 @@ describe.skipIf(!hasTestData)('"wrong person" on a live track', () => {
     const list = (await (await client.req('GET', '/api/people')).json()) as { operatingPoint: { people: number; threshold: number; source: string } };
     expect(list.operatingPoint).toMatchObject({ people: 1, source: 'facebank-size', targetFpir: 0.001 });
     expect(list.operatingPoint.threshold).toBeGreaterThanOrEqual(d.engine.defaultThreshold);
-    const loop = new PipelineLoop({ sources: [], engine: d.engine, facebank: d.facebank, bus: d.bus, config: d.config, log: d.log, snapshots: d.snapshots, batchFrames: 2 });
+    const loop = new PipelineLoop({
+      sources: [],
+      engine: d.engine,
+      facebank: d.facebank,
+      bus: d.bus,
+      config: d.config,
+      log: d.log,
+      snapshots: d.snapshots,
+      batchFrames: 2,
+    });
 
     // Run until the track has an update (its similarity rose), then say "wrong person" on that update.
     const seen: RecognitionEvent[] = [];
@@ -80,8 +95,18 @@ describe.skipIf(!hasTestData)('"wrong person" on a live track', () => {
       expect(events.list({ track: update.track }).map((e) => e.id)).toContain(seen[0]!.id);
       const opts = matcherOptions(d.config.match, d.engine.defaultThreshold);
       const matcher = new Matcher(await fb.people(), await fb.samples(), d.engine.embedderId, opts);
-      const before = new Matcher(await fb.people(), (await fb.samples()).filter((x) => !x.negative), d.engine.embedderId, opts);
-      const faces = (await d.engine.analyze(frames.map((f) => f.image), d.config.pipeline.quality)).flatMap((x) => x.faces);
+      const before = new Matcher(
+        await fb.people(),
+        (await fb.samples()).filter((x) => !x.negative),
+        d.engine.embedderId,
+        opts,
+      );
+      const faces = (
+        await d.engine.analyze(
+          frames.map((f) => f.image),
+          d.config.pipeline.quality,
+        )
+      ).flatMap((x) => x.faces);
       const named = (m: Matcher) => faces.filter((f) => m.match(f.embedding).person).length;
       // The face the correction was made on, and the faces of the shot like it, are no longer named.
       const at = frames.findIndex((f) => new Date(f.time).toISOString() === update.frameTime);

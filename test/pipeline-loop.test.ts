@@ -20,7 +20,16 @@ const quality = { size: 120, score: 0.99, blur: 150, yaw: 0, pitch: 0, roll: 0 }
 const alice: Person = { id: 'pa', name: 'alice', created: '', notes: '' };
 const bob: Person = { id: 'pb', name: 'bob', created: '', notes: '' };
 const centre = { alice: randomUnit(D, rand), bob: randomUnit(D, rand) };
-const sample = (p: Person, e: Float32Array, id: string): Sample => ({ id, personId: p.id, embedding: Array.from(e), modelId: 'fake-embedder', quality, source: 'cli', created: '', negative: false });
+const sample = (p: Person, e: Float32Array, id: string): Sample => ({
+  id,
+  personId: p.id,
+  embedding: Array.from(e),
+  modelId: 'fake-embedder',
+  quality,
+  source: 'cli',
+  created: '',
+  negative: false,
+});
 
 class FakeEngine implements FaceEngine {
   readonly embedderId = 'fake-embedder';
@@ -278,7 +287,8 @@ describe('PipelineLoop live', () => {
     let n = 0;
     const src: FrameSource = {
       name: 'door',
-      takeLatest: () => (n < 6 ? { image: t.engine.frame([{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }]), seq: ++n, time: 1000 + 100 * n } : null),
+      takeLatest: () =>
+        n < 6 ? { image: t.engine.frame([{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }]), seq: ++n, time: 1000 + 100 * n } : null,
     };
     const loop = new PipelineLoop({ ...t, sources: [src], log: silentLogger(), idleMs: 5 });
     loop.start();

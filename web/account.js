@@ -15,8 +15,17 @@ export async function tokensView(view, fresh) {
   const out = h('p', { class: 'error', role: 'alert' });
   const shown = h('div', { 'aria-live': 'polite' });
   const name = h('input', { type: 'text', id: 'token-name', required: true, maxLength: 64, placeholder: 'e.g. home-assistant' });
-  const scope = h('select', { id: 'token-scope' }, h('option', { value: 'read' }, 'Read only'), h('option', { value: 'admin' }, 'Admin (can change everything)'));
-  const days = h('select', { id: 'token-days' }, EXPIRY.map(([v, t]) => h('option', { value: v }, t)));
+  const scope = h(
+    'select',
+    { id: 'token-scope' },
+    h('option', { value: 'read' }, 'Read only'),
+    h('option', { value: 'admin' }, 'Admin (can change everything)'),
+  );
+  const days = h(
+    'select',
+    { id: 'token-days' },
+    EXPIRY.map(([v, t]) => h('option', { value: v }, t)),
+  );
   days.value = '90';
   const form = h(
     'form',
@@ -48,7 +57,19 @@ export async function tokensView(view, fresh) {
     ? h(
         'table',
         { class: 'tokens' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Allowed'), h('th', { class: 'opt' }, 'Expires'), h('th', {}, 'Last used'), h('th', {}, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'Name'),
+            h('th', {}, 'Allowed'),
+            h('th', { class: 'opt' }, 'Expires'),
+            h('th', {}, 'Last used'),
+            h('th', {}, h('span', { class: 'visually-hidden' }, 'Actions')),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -79,7 +100,16 @@ export async function tokensView(view, fresh) {
         ),
       )
     : h('p', { class: 'muted' }, 'No tokens yet.');
-  setView('Tokens', h('h1', {}, 'API tokens'), h('p', { class: 'muted' }, 'Tokens let automation use the API without the password. A read-only token can look but not change anything.'), form, out, shown, h('h2', {}, 'Tokens'), table);
+  setView(
+    'Tokens',
+    h('h1', {}, 'API tokens'),
+    h('p', { class: 'muted' }, 'Tokens let automation use the API without the password. A read-only token can look but not change anything.'),
+    form,
+    out,
+    shown,
+    h('h2', {}, 'Tokens'),
+    table,
+  );
   if (fresh) main.querySelector('code.secret')?.scrollIntoView({ block: 'nearest' });
 }
 
@@ -108,7 +138,11 @@ export async function accountView(view) {
     form.reset();
     toast('Password changed; other browsers are signed out.');
   });
-  if (st.passwordFixed) form.replaceChildren(h('h2', { style: 'margin-top:0' }, 'Password'), h('p', { class: 'muted' }, 'The password is set in the appliance config (web.passwordHash); change it there.'));
+  if (st.passwordFixed)
+    form.replaceChildren(
+      h('h2', { style: 'margin-top:0' }, 'Password'),
+      h('p', { class: 'muted' }, 'The password is set in the appliance config (web.passwordHash); change it there.'),
+    );
   const everywhere = confirmButton('Sign out everywhere', {
     small: false,
     question: 'Sign out every browser, this one too?',
@@ -119,5 +153,16 @@ export async function accountView(view) {
       location.hash = '#/login';
     },
   });
-  setView('Account', h('h1', {}, 'Account'), form, h('section', { class: 'card stack narrow-left' }, h('h2', { style: 'margin-top:0' }, 'Sessions'), h('p', { class: 'muted' }, 'Lost a phone or used a shared computer? End every session.'), h('div', {}, everywhere)));
+  setView(
+    'Account',
+    h('h1', {}, 'Account'),
+    form,
+    h(
+      'section',
+      { class: 'card stack narrow-left' },
+      h('h2', { style: 'margin-top:0' }, 'Sessions'),
+      h('p', { class: 'muted' }, 'Lost a phone or used a shared computer? End every session.'),
+      h('div', {}, everywhere),
+    ),
+  );
 }

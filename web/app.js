@@ -45,7 +45,11 @@ function startPage() {
     const hash = location.hash || '#/people';
     try {
       const status = await client.api('GET', '/api/session-status');
-      Object.assign(client.settings, { quality: status.quality ?? client.settings.quality, threshold: status.threshold ?? client.settings.threshold, nameRule: status.nameRule ?? null });
+      Object.assign(client.settings, {
+        quality: status.quality ?? client.settings.quality,
+        threshold: status.threshold ?? client.settings.threshold,
+        nameRule: status.nameRule ?? null,
+      });
       const view = createView(client, status, go);
       current = view;
       if (status.setupRequired) {

@@ -12,7 +12,12 @@ export async function eventsView(view) {
   const [people, { cameras }] = await Promise.all([peopleOptions(view.api, personSel, 'Anyone'), view.api('GET', '/api/cameras')]);
   personSel.append(h('option', { value: 'unknown' }, 'Unknown faces'));
   personSel.value = params.get('person') || '';
-  const camSel = h('select', { id: 'f-camera' }, h('option', { value: '' }, 'All cameras'), cameras.map((c) => h('option', { value: c.camera }, c.camera)));
+  const camSel = h(
+    'select',
+    { id: 'f-camera' },
+    h('option', { value: '' }, 'All cameras'),
+    cameras.map((c) => h('option', { value: c.camera }, c.camera)),
+  );
   camSel.value = params.get('camera') || '';
   const list = h('ul', { class: 'events', 'aria-live': 'polite', 'aria-busy': 'true' }, h('li', { class: 'muted loading' }, 'Loading events…'));
   const filters = h(
@@ -48,16 +53,41 @@ function eventItem(view, e, people, reload) {
   const who = e.person ? e.person.name : 'Unknown';
   const fix = h('div', { class: 'fix', hidden: true });
   const correction = e.correction
-    ? h('span', { class: 'tag warn' }, e.correction.kind === 'reassigned' ? `given to ${people.find((p) => p.id === e.correction.personId)?.name ?? 'another person'}` : 'marked not this person')
+    ? h(
+        'span',
+        { class: 'tag warn' },
+        e.correction.kind === 'reassigned'
+          ? `given to ${people.find((p) => p.id === e.correction.personId)?.name ?? 'another person'}`
+          : 'marked not this person',
+      )
     : null;
-  const wrong = h('button', { type: 'button', class: 'secondary small', 'aria-expanded': 'false', onclick: () => {
-    fix.hidden = !fix.hidden;
-    wrong.setAttribute('aria-expanded', String(!fix.hidden));
-    if (!fix.hidden) fix.querySelector('select')?.focus();
-  } }, e.person ? 'Wrong person' : 'Who is this?');
-  const sel = h('select', { id: `re-${e.id}` }, h('option', { value: '' }, 'Choose the right person'), people.filter((p) => p.id !== e.person?.id).map((p) => h('option', { value: p.id }, p.name)));
+  const wrong = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary small',
+      'aria-expanded': 'false',
+      onclick: () => {
+        fix.hidden = !fix.hidden;
+        wrong.setAttribute('aria-expanded', String(!fix.hidden));
+        if (!fix.hidden) fix.querySelector('select')?.focus();
+      },
+    },
+    e.person ? 'Wrong person' : 'Who is this?',
+  );
+  const sel = h(
+    'select',
+    { id: `re-${e.id}` },
+    h('option', { value: '' }, 'Choose the right person'),
+    people.filter((p) => p.id !== e.person?.id).map((p) => h('option', { value: p.id }, p.name)),
+  );
   const out = h('p', { class: 'error', role: 'alert' });
-  const form = h('form', { class: 'row' }, h('div', { class: 'grow' }, h('label', { for: `re-${e.id}` }, 'This is'), sel), h('button', { type: 'submit' }, 'Reassign'));
+  const form = h(
+    'form',
+    { class: 'row' },
+    h('div', { class: 'grow' }, h('label', { for: `re-${e.id}` }, 'This is'), sel),
+    h('button', { type: 'submit' }, 'Reassign'),
+  );
   onSubmit(form, out, async () => {
     if (!sel.value) throw new Error('Choose a person.');
     await view.api('POST', `/api/events/${e.id}/reassign`, { personId: sel.value });
@@ -65,22 +95,32 @@ function eventItem(view, e, people, reload) {
     reload();
   });
   const notBtn = e.person
-    ? h('button', { type: 'button', class: 'danger small', onclick: async () => {
-        try {
-          await view.api('POST', `/api/events/${e.id}/not-person`);
-          toast(`Noted: this is not ${who}.`);
-          reload();
-        } catch (err) {
-          out.textContent = err.message;
-        }
-      } }, `Not ${who}`)
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'danger small',
+          onclick: async () => {
+            try {
+              await view.api('POST', `/api/events/${e.id}/not-person`);
+              toast(`Noted: this is not ${who}.`);
+              reload();
+            } catch (err) {
+              out.textContent = err.message;
+            }
+          },
+        },
+        `Not ${who}`,
+      )
     : null;
   fix.append(form, notBtn ? h('div', { class: 'row', style: 'margin-top:.5rem' }, notBtn) : null, out);
   const m = matchWord(e.similarity, view.settings);
   return h(
     'li',
     { class: 'event' },
-    e.snapshotUrl ? h('img', { src: e.snapshotUrl, alt: '', loading: 'lazy' }) : h('span', { class: 'avatar', style: 'width:64px;height:64px;border-radius:6px;font-size:1rem;grid-row:span 2' }, '?'),
+    e.snapshotUrl
+      ? h('img', { src: e.snapshotUrl, alt: '', loading: 'lazy' })
+      : h('span', { class: 'avatar', style: 'width:64px;height:64px;border-radius:6px;font-size:1rem;grid-row:span 2' }, '?'),
     h(
       'div',
       {},
@@ -89,7 +129,12 @@ function eventItem(view, e, people, reload) {
       h('span', { class: 'tag', title: e.type }, eventWord(e.type)),
       ' ',
       correction,
-      h('div', { class: 'muted small' }, `${e.camera} · ${fmtTime(e.frameTime)} · `, h('span', { title: m.title }, `${m.word} (${typeof e.similarity === 'number' ? e.similarity.toFixed(2) : '—'})`)),
+      h(
+        'div',
+        { class: 'muted small' },
+        `${e.camera} · ${fmtTime(e.frameTime)} · `,
+        h('span', { title: m.title }, `${m.word} (${typeof e.similarity === 'number' ? e.similarity.toFixed(2) : '—'})`),
+      ),
     ),
     h('div', { class: 'actions' }, wrong),
     fix,

@@ -24,7 +24,11 @@ export async function facesView(view) {
   });
   const count = h('span', {}, '');
   const assign = h('button', { type: 'submit' }, 'Assign ', count);
-  const ticks = tickCounter(tiles.map((t) => t.box), assign, count);
+  const ticks = tickCounter(
+    tiles.map((t) => t.box),
+    assign,
+    count,
+  );
   const out = h('p', { class: 'error', role: 'alert' });
   const form = h('form', { class: 'row card sticky' }, h('div', { class: 'grow' }, h('label', { for: 'assign-to' }, 'These faces are'), select), assign);
   onSubmit(form, out, async () => {
@@ -44,6 +48,12 @@ export async function facesView(view) {
     h('p', { class: 'muted' }, 'Faces from recent events. Tick the ones of one person and assign them: each becomes a photo of that person.'),
     form,
     out,
-    usable.length ? h('div', { class: 'gallery', role: 'group', 'aria-label': 'Recent faces' }, tiles.map((t) => t.el)) : h('p', { class: 'muted' }, 'No recent faces yet.'),
+    usable.length
+      ? h(
+          'div',
+          { class: 'gallery', role: 'group', 'aria-label': 'Recent faces' },
+          tiles.map((t) => t.el),
+        )
+      : h('p', { class: 'muted' }, 'No recent faces yet.'),
   );
 }

@@ -2,7 +2,6 @@
 import { fmtNum, h, onSubmit, plural, setView, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
 
-
 /**
  * Draws faces over the image inside `stage`: one box per face (kind known / unknown / gated / numbered) and a
  * label that stays inside the frame (moved left at the right edge, below the box at the top, stacked when two collide).
@@ -56,7 +55,6 @@ function placeLabels(stage, labels) {
   }
 }
 
-
 /** Label text and tooltip for a live face. */
 function liveLabel(f) {
   if (f.kind === 'known') return { text: f.label, title: `${f.label}${f.similarity != null ? `, similarity ${fmtNum(f.similarity)}` : ''}` };
@@ -74,7 +72,17 @@ export async function camerasView(view) {
   });
   view.onLeave(() => resizer.disconnect());
   const cards = cameras.map((cam) => cameraCard(view, resizer, cam));
-  setView('Cameras', h('h1', {}, 'Cameras'), cameras.length ? h('div', { class: 'cameras' }, cards.map((c) => c.el)) : h('p', { class: 'muted' }, 'No cameras are configured.'));
+  setView(
+    'Cameras',
+    h('h1', {}, 'Cameras'),
+    cameras.length
+      ? h(
+          'div',
+          { class: 'cameras' },
+          cards.map((c) => c.el),
+        )
+      : h('p', { class: 'muted' }, 'No cameras are configured.'),
+  );
   const tick = async () => {
     try {
       const { cameras: now } = await view.api('GET', '/api/cameras');
@@ -110,7 +118,12 @@ function cameraCard(view, resizer, cam) {
         if (!frozen && img.isConnected) {
           img.src = live.image;
           stage.style.aspectRatio = `${live.width} / ${live.height}`;
-          drawFaces(stage, live.width, live.height, live.faces.map((f) => ({ ...f, ...liveLabel(f) })));
+          drawFaces(
+            stage,
+            live.width,
+            live.height,
+            live.faces.map((f) => ({ ...f, ...liveLabel(f) })),
+          );
           const n = (kind) => live.faces.filter((f) => f.kind === kind).length;
           status.textContent = live.faces.length
             ? `${plural(live.faces.length, 'face')} in view: ${n('known')} recognised, ${n('unknown')} unknown, ${n('gated')} too small or unclear to check (dashed).`
@@ -141,7 +154,9 @@ function cameraCard(view, resizer, cam) {
 
   const captureBtn = h('button', { type: 'button', class: 'secondary', onclick: () => capture() }, 'Capture from camera');
   // Zoom: the whole frame on the screen; the labels are re-placed for the new size.
-  const enlarge = document.fullscreenEnabled ? h('button', { type: 'button', class: 'secondary', onclick: () => stage.requestFullscreen().catch(() => {}) }, 'Full screen') : null;
+  const enlarge = document.fullscreenEnabled
+    ? h('button', { type: 'button', class: 'secondary', onclick: () => stage.requestFullscreen().catch(() => {}) }, 'Full screen')
+    : null;
   const unfreeze = () => {
     frozen = false;
     panel.hidden = true;
@@ -166,7 +181,10 @@ function cameraCard(view, resizer, cam) {
         cap.faces.map((f, n) => ({ box: f.box, kind: f.ok ? 'numbered' : 'gated', text: f.ok ? String(n + 1) : '' })),
       );
       if (!cap.faces.length) {
-        panel.replaceChildren(h('p', {}, 'No face in this frame. Try again when someone faces the camera.'), h('button', { type: 'button', class: 'secondary', onclick: unfreeze }, 'Back to live'));
+        panel.replaceChildren(
+          h('p', {}, 'No face in this frame. Try again when someone faces the camera.'),
+          h('button', { type: 'button', class: 'secondary', onclick: unfreeze }, 'Back to live'),
+        );
         return;
       }
       const usable = cap.faces.filter((f) => f.ok);
@@ -222,7 +240,13 @@ async function capturePicker(view, camera, cap, usable, done) {
   };
   const faceButtons = usable.map((f) => {
     const n = cap.faces.indexOf(f) + 1;
-    const btn = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => pick(f, btn) }, h('img', { src: f.thumbnail, alt: '' }), `Face ${n}`, f.match ? h('span', { class: 'small muted' }, f.match.name) : null);
+    const btn = h(
+      'button',
+      { type: 'button', 'aria-pressed': 'false', onclick: () => pick(f, btn) },
+      h('img', { src: f.thumbnail, alt: '' }),
+      `Face ${n}`,
+      f.match ? h('span', { class: 'small muted' }, f.match.name) : null,
+    );
     return btn;
   });
   select.addEventListener('change', () => (newWrap.hidden = select.value !== ''));

@@ -8,7 +8,12 @@ export async function peopleView(view) {
   const { people, operatingPoint: op, sync } = await view.api('GET', '/api/people');
   const out = h('p', { class: 'error', role: 'alert' });
   const name = h('input', { type: 'text', id: 'new-name', required: true, maxLength: 64, autocomplete: 'off' });
-  const form = h('form', { class: 'row card' }, h('div', { class: 'grow' }, h('label', { for: 'new-name' }, 'New person'), name), h('button', { type: 'submit' }, 'Add person'));
+  const form = h(
+    'form',
+    { class: 'row card' },
+    h('div', { class: 'grow' }, h('label', { for: 'new-name' }, 'New person'), name),
+    h('button', { type: 'submit' }, 'Add person'),
+  );
   onSubmit(form, out, async () => {
     const problem = view.nameProblem(name.value);
     if (problem) throw new Error(problem);
@@ -19,10 +24,31 @@ export async function peopleView(view) {
     ? h(
         'ul',
         { class: 'grid', role: 'list', style: 'list-style:none;padding:0;margin:0' },
-        people.map((p) => h('li', {}, h('a', { class: 'person', href: `#/people/${p.id}` }, avatar(p.avatarUrl, p.name, 96), h('span', { class: 'name' }, p.name), h('span', { class: 'muted small' }, plural(p.samples, 'photo')), ...(sync && p.origin && p.origin !== sync.applianceId ? [h('span', { class: 'muted small' }, `from ${p.origin}`)] : [])))),
+        people.map((p) =>
+          h(
+            'li',
+            {},
+            h(
+              'a',
+              { class: 'person', href: `#/people/${p.id}` },
+              avatar(p.avatarUrl, p.name, 96),
+              h('span', { class: 'name' }, p.name),
+              h('span', { class: 'muted small' }, plural(p.samples, 'photo')),
+              ...(sync && p.origin && p.origin !== sync.applianceId ? [h('span', { class: 'muted small' }, `from ${p.origin}`)] : []),
+            ),
+          ),
+        ),
       )
     : h('p', { class: 'muted' }, 'Nobody is enrolled yet. Add a person, then upload a few photos of their face.');
-  const point = op ? [h('p', { class: 'muted small', id: 'operating-point' }, `Names need similarity ${op.threshold.toFixed(3)}${op.targetFpir ? `, chosen for ${op.people} people so that about 1 stranger's face in ${Math.round(1 / op.targetFpir)} gets a name` : ''}.`)] : [];
+  const point = op
+    ? [
+        h(
+          'p',
+          { class: 'muted small', id: 'operating-point' },
+          `Names need similarity ${op.threshold.toFixed(3)}${op.targetFpir ? `, chosen for ${op.people} people so that about 1 stranger's face in ${Math.round(1 / op.targetFpir)} gets a name` : ''}.`,
+        ),
+      ]
+    : [];
   setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), ...point, ...syncLine(sync), list);
 }
 
@@ -30,7 +56,16 @@ export async function peopleView(view) {
 function syncLine(sync) {
   if (!sync) return [];
   const when = sync.lastSync ? new Date(sync.lastSync).toLocaleString() : 'never';
-  const state = sync.connected ? (sync.pending ? `${plural(sync.pending, 'change')} waiting to be sent` : 'in sync') : `not connected${sync.pending ? `, ${plural(sync.pending, 'change')} waiting` : ''}`;
-  return [h('p', { class: 'muted small', id: 'sync-state' }, `Shared with the site's other appliances as ${sync.applianceId}: ${state}; last sync ${when}${sync.refused ? `; ${sync.refused} record(s) refused` : ''}.`)];
+  const state = sync.connected
+    ? sync.pending
+      ? `${plural(sync.pending, 'change')} waiting to be sent`
+      : 'in sync'
+    : `not connected${sync.pending ? `, ${plural(sync.pending, 'change')} waiting` : ''}`;
+  return [
+    h(
+      'p',
+      { class: 'muted small', id: 'sync-state' },
+      `Shared with the site's other appliances as ${sync.applianceId}: ${state}; last sync ${when}${sync.refused ? `; ${sync.refused} record(s) refused` : ''}.`,
+    ),
+  ];
 }
-

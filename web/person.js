@@ -54,7 +54,12 @@ export async function personView(view, id) {
   // Rename / delete.
   const renameOut = h('p', { class: 'error', role: 'alert' });
   const nameInput = h('input', { type: 'text', id: 'rename', value: person.name, required: true, maxLength: 64 });
-  const renameForm = h('form', { class: 'row' }, h('div', { class: 'grow' }, h('label', { for: 'rename' }, 'Name'), nameInput), h('button', { type: 'submit', class: 'secondary' }, 'Rename'));
+  const renameForm = h(
+    'form',
+    { class: 'row' },
+    h('div', { class: 'grow' }, h('label', { for: 'rename' }, 'Name'), nameInput),
+    h('button', { type: 'submit', class: 'secondary' }, 'Rename'),
+  );
   onSubmit(renameForm, renameOut, async () => {
     const problem = view.nameProblem(nameInput.value);
     if (problem) throw new Error(problem);
@@ -62,12 +67,20 @@ export async function personView(view, id) {
     heading.textContent = person.name;
     toast('Renamed.');
   });
-  const del = h('button', { type: 'button', class: 'danger', onclick: async () => {
-    if (!confirm(`Delete ${person.name} and all their photos?`)) return;
-    await view.api('DELETE', `/api/people/${person.id}`);
-    toast(`${person.name} deleted.`);
-    location.hash = '#/people';
-  } }, 'Delete person');
+  const del = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      onclick: async () => {
+        if (!confirm(`Delete ${person.name} and all their photos?`)) return;
+        await view.api('DELETE', `/api/people/${person.id}`);
+        toast(`${person.name} deleted.`);
+        location.hash = '#/people';
+      },
+    },
+    'Delete person',
+  );
 
   const drop = uploadArea(view, () => person, results, loadSamples);
 
@@ -83,4 +96,3 @@ export async function personView(view, id) {
   );
   await loadSamples();
 }
-

@@ -9,8 +9,17 @@ import { h, onSubmit, setView } from './dom.js';
 export function passwordView(view, setup) {
   const minLength = view.status?.minPasswordLength;
   const out = h('p', { class: 'error', role: 'alert' });
-  const code = setup ? h('input', { type: 'text', id: 'claim', required: true, autocomplete: 'one-time-code', spellcheck: false, placeholder: 'XXXX-XXXX-XXXX', maxLength: 20 }) : null;
-  const pw = h('input', { type: 'password', id: 'pw', name: 'password', required: true, autocomplete: setup ? 'new-password' : 'current-password', minLength: setup ? minLength : undefined });
+  const code = setup
+    ? h('input', { type: 'text', id: 'claim', required: true, autocomplete: 'one-time-code', spellcheck: false, placeholder: 'XXXX-XXXX-XXXX', maxLength: 20 })
+    : null;
+  const pw = h('input', {
+    type: 'password',
+    id: 'pw',
+    name: 'password',
+    required: true,
+    autocomplete: setup ? 'new-password' : 'current-password',
+    minLength: setup ? minLength : undefined,
+  });
   const pw2 = setup ? h('input', { type: 'password', id: 'pw2', required: true, autocomplete: 'new-password' }) : null;
   const form = h(
     'form',

@@ -2,10 +2,18 @@
 import { h } from './dom.js';
 import { qualityWord } from './words.js';
 
-const initials = (name) => name.split(/\s+/).map((w) => w[0] || '').join('').slice(0, 2).toUpperCase();
+const initials = (name) =>
+  name
+    .split(/\s+/)
+    .map((w) => w[0] || '')
+    .join('')
+    .slice(0, 2)
+    .toUpperCase();
 
 export function avatar(url, name, size) {
-  return url ? h('img', { class: 'avatar', src: url, alt: '', width: size, height: size }) : h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
+  return url
+    ? h('img', { class: 'avatar', src: url, alt: '', width: size, height: size })
+    : h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
 }
 
 /** @param {import('./api.js').Settings} settings */

@@ -5,7 +5,11 @@ import { confirmButton, fmtTime, h, loading, onSubmit, plural, setView, tickCoun
 export async function unknownsView(view) {
   setView('Unknowns', h('h1', {}, 'Unknown faces'), loading('Loading unknown faces…'));
   const [{ clusters }, { people }] = await Promise.all([view.api('GET', '/api/unknowns'), view.api('GET', '/api/people')]);
-  const names = h('datalist', { id: 'people-names' }, people.map((p) => h('option', { value: p.name })));
+  const names = h(
+    'datalist',
+    { id: 'people-names' },
+    people.map((p) => h('option', { value: p.name })),
+  );
   const cards = clusters.map((c) => clusterCard(view, c, people));
   setView(
     'Unknowns',
@@ -31,7 +35,11 @@ function clusterCard(view, c, people) {
   });
   const count = h('span', {}, '');
   const nameBtn = h('button', { type: 'submit' }, 'Name ', count);
-  const ticks = tickCounter(boxes.map((b) => b.box), nameBtn, count);
+  const ticks = tickCounter(
+    boxes.map((b) => b.box),
+    nameBtn,
+    count,
+  );
   const input = h('input', { type: 'text', id: `cl-${c.id}`, required: true, maxLength: 64, autocomplete: 'off' });
   input.setAttribute('list', 'people-names');
   const out = h('p', { class: 'error', role: 'alert' });
@@ -61,8 +69,17 @@ function clusterCard(view, c, people) {
     { class: 'card' },
     h('h2', { style: 'margin-top:0' }, plural(c.size, 'sighting')),
     h('p', { class: 'muted small' }, `${c.cameras.join(', ')} · ${fmtTime(c.first)} – ${fmtTime(c.last)}`),
-    h('div', { class: 'row small' }, h('button', { type: 'button', class: 'secondary small', onclick: all(true) }, 'Tick all'), h('button', { type: 'button', class: 'secondary small', onclick: all(false) }, 'Untick all')),
-    h('div', { class: 'strip', role: 'group', 'aria-label': 'Faces in this group' }, boxes.map((b) => b.el)),
+    h(
+      'div',
+      { class: 'row small' },
+      h('button', { type: 'button', class: 'secondary small', onclick: all(true) }, 'Tick all'),
+      h('button', { type: 'button', class: 'secondary small', onclick: all(false) }, 'Untick all'),
+    ),
+    h(
+      'div',
+      { class: 'strip', role: 'group', 'aria-label': 'Faces in this group' },
+      boxes.map((b) => b.el),
+    ),
     form,
     out,
     h('div', { class: 'row' }, dismiss),

@@ -95,15 +95,36 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     metricsUnit({ metrics, bus, admission }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal, onChange: (c) => slots.sync.peek()?.onChange(c) }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
-    localApiUnit({ dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline }, { log, admission, facebank: slots.facebank, engine: slots.engine }),
+    localApiUnit(
+      { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
+      { log, admission, facebank: slots.facebank, engine: slots.engine },
+    ),
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
-    mqttUnit({ mqtt: config.mqtt, dataDir, cameras: config.cameras }, { bus, log, metrics, facebank: slots.facebank, broker: slots.broker, cameras: slots.cameras }, slots.publisher),
-    ...(config.sync.enabled ? [syncUnit({ sync: config.sync, mqtt: config.mqtt, dataDir }, { log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker }, slots.sync)] : []),
+    mqttUnit(
+      { mqtt: config.mqtt, dataDir, cameras: config.cameras },
+      { bus, log, metrics, facebank: slots.facebank, broker: slots.broker, cameras: slots.cameras },
+      slots.publisher,
+    ),
+    ...(config.sync.enabled
+      ? [
+          syncUnit(
+            { sync: config.sync, mqtt: config.mqtt, dataDir },
+            { log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker },
+            slots.sync,
+          ),
+        ]
+      : []),
     camerasUnit({ cameras: config.cameras, pipeline: config.pipeline, ffmpeg: config.ffmpeg }, { bus, log, metrics }, slots.cameras),
-    loopUnit({ pipeline: config.pipeline, match: config.match, track: config.track, debug: config.debug }, { bus, log, metrics, snapshots, liveness, facebank: slots.facebank, engine: slots.engine, cameras: slots.cameras }, slots.loop),
+    loopUnit(
+      { pipeline: config.pipeline, match: config.match, track: config.track, debug: config.debug },
+      { bus, log, metrics, snapshots, liveness, facebank: slots.facebank, engine: slots.engine, cameras: slots.cameras },
+      slots.loop,
+    ),
     ...(config.web.enabled ? [webUnit(config, { bus, log, metrics, admission, snapshots, ...slots }, slots.web)] : []),
-    ...(opts.notify?.enabled ? [watchdogUnit({ log, notify: opts.notify, liveness, engine: slots.engine, publisher: slots.publisher, cameras: slots.cameras })] : []),
+    ...(opts.notify?.enabled
+      ? [watchdogUnit({ log, notify: opts.notify, liveness, engine: slots.engine, publisher: slots.publisher, cameras: slots.cameras })]
+      : []),
   ];
 }
 

@@ -43,13 +43,17 @@ async function metric(base: string, re: RegExp): Promise<number> {
 }
 const ticks = (base: string) => metric(base, /^facegate_stage_seconds_count\{stage="tick"\} (\d+)/m);
 const dropped = (base: string) => metric(base, /^facegate_frames_dropped_total\{camera="door"\} (\d+)/m);
-const rssMb = (pid: number, field: 'VmHWM' | 'VmRSS') => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number, field: 'VmHWM' | 'VmRSS') =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /** A photo of `mp` megapixels with one face (from the Hamilton stills) on a textured background. */
 async function bigPhoto(file: string, mp: number): Promise<void> {
   const w = Math.round(Math.sqrt((mp * 1e6 * 4) / 3));
   const h = Math.round((w * 3) / 4);
-  const face = await sharp(requireData('video', 'hamilton', 'lin-manuel-miranda.png')).resize(Math.round(h / 4)).png().toBuffer();
+  const face = await sharp(requireData('video', 'hamilton', 'lin-manuel-miranda.png'))
+    .resize(Math.round(h / 4))
+    .png()
+    .toBuffer();
   await sharp({ create: { width: w, height: h, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 12 } } })
     .composite([{ input: face, left: Math.round(w / 2 - h / 8), top: Math.round(h / 2 - h / 8) }])
     .jpeg({ quality: 70 })
@@ -95,7 +99,10 @@ async function run(dir: string, photo: string, heavyJobs: number, heavyQueue: nu
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(process.execPath, [cli, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+  const child: ChildProcess = spawn(process.execPath, [cli, 'run', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NOTIFY_SOCKET: '' },
+  });
   let log = '';
   child.stderr!.on('data', (d) => (log += d));
   const base = `http://127.0.0.1:${port}`;
@@ -110,12 +117,24 @@ async function run(dir: string, photo: string, heavyJobs: number, heavyQueue: nu
     // An unclaimed appliance logs its one-time claim code; set-up needs it.
     const claimCode = /"claimCode":"([^"]+)"/.exec(log)?.[1];
     if (!claimCode) throw new Error(`no claim code in the log: ${log}`);
-    const setup = await fetch(`${base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ password: 'bench password 1', claimCode }) });
+    const setup = await fetch(`${base}/api/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ password: 'bench password 1', claimCode }),
+    });
     if (!setup.ok) throw new Error(`set-up refused: ${setup.status} ${await setup.text()}`);
     const cookie = /^(fg_session=[^;]*)/.exec(setup.headers.get('set-cookie') ?? '')![1]!;
     const csrf = ((await setup.json()) as { csrfToken: string }).csrfToken;
     const headers = { cookie, origin: base, 'x-csrf-token': csrf };
-    const person = ((await (await fetch(`${base}/api/people`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench' }) })).json()) as { id: string }).id;
+    const person = (
+      (await (
+        await fetch(`${base}/api/people`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Bench' }),
+        })
+      ).json()) as { id: string }
+    ).id;
     const bytes = readFileSync(photo);
 
     const window = async (seconds: number) => {
@@ -170,7 +189,9 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'facegate-bench-adm-'));
 try {
   const photo = path.join(dir, 'big.jpg');
   await bigPhoto(photo, MEGAPIXELS);
-  say(`Admission bench: ${UPLOADERS} uploaders of a ${MEGAPIXELS} MP photo for ${SECONDS} s beside a looping file camera (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''})`);
+  say(
+    `Admission bench: ${UPLOADERS} uploaders of a ${MEGAPIXELS} MP photo for ${SECONDS} s beside a looping file camera (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''})`,
+  );
   const results: RunResult[] = [];
   for (const [jobs, queue] of [
     [1, 16],

@@ -124,7 +124,8 @@ function slope(xs: number[], ys: number[]): number {
   return den ? num / den : 0;
 }
 
-const stats = (v: number[]) => (v.length ? { n: v.length, median: [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!, max: Math.max(...v) } : { n: 0, median: NaN, max: NaN });
+const stats = (v: number[]) =>
+  v.length ? { n: v.length, median: [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!, max: Math.max(...v) } : { n: 0, median: NaN, max: NaN };
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 async function main(): Promise<void> {
@@ -136,11 +137,14 @@ async function main(): Promise<void> {
   const clip = path.join(data, 'video', 'hamilton', 'short_hamilton_clip.mp4');
   const face = path.join(data, 'video', 'hamilton', 'lin-manuel-miranda.png');
   const missing = [
-    !existsSync(rtspScript) && `the test helpers of a source checkout (${rtspScript} is missing: run it from a git clone of facegate, not from an installed package)`,
+    !existsSync(rtspScript) &&
+      `the test helpers of a source checkout (${rtspScript} is missing: run it from a git clone of facegate, not from an installed package)`,
     !existsSync(cli) && `the built appliance ${cli} (run \`npm run build\`)`,
     !mosquitto && 'the mosquitto broker (apt-get install mosquitto)',
-    !python && "python3 with GStreamer's RTSP server bindings (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)",
-    !(existsSync(clip) && existsSync(face)) && `the shared face data (${path.relative(data, clip)} and ${path.basename(face)} under ${data}; put the data beside the checkout or set FACEGATE_TEST_DATA)`,
+    !python &&
+      "python3 with GStreamer's RTSP server bindings (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)",
+    !(existsSync(clip) && existsSync(face)) &&
+      `the shared face data (${path.relative(data, clip)} and ${path.basename(face)} under ${data}; put the data beside the checkout or set FACEGATE_TEST_DATA)`,
   ].filter((m): m is string => typeof m === 'string');
   if (missing.length) throw new Error(`it needs ${missing.join('; ')}.`);
 
@@ -151,7 +155,15 @@ async function main(): Promise<void> {
     const mqttPort = await freePort();
     writeFileSync(
       path.join(dir, 'mosquitto.conf'),
-      [`listener ${mqttPort} 127.0.0.1`, `user ${os.userInfo().username}`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', ''].join('\n'),
+      [
+        `listener ${mqttPort} 127.0.0.1`,
+        `user ${os.userInfo().username}`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'autosave_interval 1',
+        '',
+      ].join('\n'),
     );
     const broker = new Restartable(mosquitto!, ['-c', path.join(dir, 'mosquitto.conf')], mqttPort);
     children.push(() => broker.kill());
@@ -204,7 +216,10 @@ async function main(): Promise<void> {
     );
     let log = '';
     const malloc = unitEnv ? mallocEnv() : {};
-    const app = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...malloc, NOTIFY_SOCKET: '' } });
+    const app = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...malloc, NOTIFY_SOCKET: '' },
+    });
     app.stderr!.on('data', (d) => (log = (log + d).slice(-20_000)));
     const appExit = new Promise<number | null>((r) => app.once('exit', (c) => r(c)));
     children.push(async () => {
@@ -222,7 +237,10 @@ async function main(): Promise<void> {
     const pid = app.pid!;
     const t0 = Date.now();
     const end = t0 + minutes * 60_000;
-    const allocator = Object.entries(malloc).map(([k, v]) => `${k}=${v}`).join(' ') || 'glibc malloc defaults';
+    const allocator =
+      Object.entries(malloc)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'glibc malloc defaults';
     say(`bench:faults: ${minutes} min, a fault every ${periodS} s (broker and RTSP server in turn), pid ${pid}, ${allocator}`);
 
     // The main thread's JS heap (from /metrics) tells JavaScript growth apart from native memory (onnxruntime, workers).
@@ -279,14 +297,18 @@ async function main(): Promise<void> {
     for (const p of ffmpegChildren(pid)) process.kill(p, 'SIGSTOP');
     let m = '';
     let last = -1;
-    await until('the appliance went quiet', async () => {
-      m = await metrics();
-      const now = metric(m, 'facegate_events_published_total');
-      const quiet = now === last && metric(m, 'facegate_events_queued') === 0;
-      last = now;
-      if (!quiet) await sleep(1500); // the counters are refreshed once a second
-      return quiet;
-    }, 11_000);
+    await until(
+      'the appliance went quiet',
+      async () => {
+        m = await metrics();
+        const now = metric(m, 'facegate_events_published_total');
+        const quiet = now === last && metric(m, 'facegate_events_queued') === 0;
+        last = now;
+        if (!quiet) await sleep(1500); // the counters are refreshed once a second
+        return quiet;
+      },
+      11_000,
+    );
     const published = metric(m, 'facegate_events_published_total');
     const dropped = metric(m, 'facegate_events_dropped_total');
     await until('the subscriber caught up', () => copies.size >= published, 10_000).catch(() => {});
@@ -309,9 +331,35 @@ async function main(): Promise<void> {
       brokerReconnectSeconds: stats(reconnectS),
       cameraOfflineSeconds: stats(offlineS),
       cameraBackSeconds: stats(onlineS),
-      rssMb: { first: samples[0]?.rssMb, last: samples.at(-1)?.rssMb, max: Math.max(...samples.map((s) => s.rssMb)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.rssMb)), secondHalfSlopePerMin: slope(late.map((s) => s.t), late.map((s) => s.rssMb)) },
-      heapMb: { first: samples[0]?.heapMb, last: samples.at(-1)?.heapMb, slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.heapMb)) },
-      fds: { min: Math.min(...samples.map((s) => s.fds)), max: Math.max(...samples.map((s) => s.fds)), slopePerMin: slope(after.map((s) => s.t), after.map((s) => s.fds)) },
+      rssMb: {
+        first: samples[0]?.rssMb,
+        last: samples.at(-1)?.rssMb,
+        max: Math.max(...samples.map((s) => s.rssMb)),
+        slopePerMin: slope(
+          after.map((s) => s.t),
+          after.map((s) => s.rssMb),
+        ),
+        secondHalfSlopePerMin: slope(
+          late.map((s) => s.t),
+          late.map((s) => s.rssMb),
+        ),
+      },
+      heapMb: {
+        first: samples[0]?.heapMb,
+        last: samples.at(-1)?.heapMb,
+        slopePerMin: slope(
+          after.map((s) => s.t),
+          after.map((s) => s.heapMb),
+        ),
+      },
+      fds: {
+        min: Math.min(...samples.map((s) => s.fds)),
+        max: Math.max(...samples.map((s) => s.fds)),
+        slopePerMin: slope(
+          after.map((s) => s.t),
+          after.map((s) => s.fds),
+        ),
+      },
       ffmpeg: { min: Math.min(...samples.map((s) => s.ffmpeg)), max: Math.max(...samples.map((s) => s.ffmpeg)), last: samples.at(-1)?.ffmpeg },
       sigtermExit: exitCode,
     };
@@ -320,10 +368,18 @@ async function main(): Promise<void> {
       const e = result.events;
       say(`events: ${e.emitted} emitted (${e.dropped} dropped), ${e.received} received, ${e.duplicates} duplicates, ${e.lost} lost`);
       say(`broker reconnect: median ${result.brokerReconnectSeconds.median} s, max ${result.brokerReconnectSeconds.max} s (${brokerKills} kills)`);
-      say(`camera offline after: median ${result.cameraOfflineSeconds.median} s; back after: median ${result.cameraBackSeconds.median} s, max ${result.cameraBackSeconds.max} s (${rtspKills} kills)`);
-      say(`RSS ${result.rssMb.first?.toFixed(0)} → ${result.rssMb.last?.toFixed(0)} MB (max ${result.rssMb.max.toFixed(0)}), slope ${result.rssMb.slopePerMin.toFixed(2)} MB/min after warm-up, ${result.rssMb.secondHalfSlopePerMin.toFixed(2)} MB/min over the second half`);
-      say(`main-thread JS heap ${result.heapMb.first?.toFixed(0)} → ${result.heapMb.last?.toFixed(0)} MB, slope ${result.heapMb.slopePerMin.toFixed(2)} MB/min`);
-      say(`fds ${result.fds.min}-${result.fds.max} (slope ${result.fds.slopePerMin.toFixed(2)}/min); ffmpeg children ${result.ffmpeg.min}-${result.ffmpeg.max}; SIGTERM exit ${exitCode}`);
+      say(
+        `camera offline after: median ${result.cameraOfflineSeconds.median} s; back after: median ${result.cameraBackSeconds.median} s, max ${result.cameraBackSeconds.max} s (${rtspKills} kills)`,
+      );
+      say(
+        `RSS ${result.rssMb.first?.toFixed(0)} → ${result.rssMb.last?.toFixed(0)} MB (max ${result.rssMb.max.toFixed(0)}), slope ${result.rssMb.slopePerMin.toFixed(2)} MB/min after warm-up, ${result.rssMb.secondHalfSlopePerMin.toFixed(2)} MB/min over the second half`,
+      );
+      say(
+        `main-thread JS heap ${result.heapMb.first?.toFixed(0)} → ${result.heapMb.last?.toFixed(0)} MB, slope ${result.heapMb.slopePerMin.toFixed(2)} MB/min`,
+      );
+      say(
+        `fds ${result.fds.min}-${result.fds.max} (slope ${result.fds.slopePerMin.toFixed(2)}/min); ffmpeg children ${result.ffmpeg.min}-${result.ffmpeg.max}; SIGTERM exit ${exitCode}`,
+      );
     }
   } finally {
     for (const stop of children.reverse()) await stop().catch(() => {});

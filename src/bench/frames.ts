@@ -20,10 +20,7 @@ export function dataRoot(): string {
 export function requireData(...parts: string[]): string {
   const p = path.join(dataRoot(), ...parts);
   if (!existsSync(p)) {
-    throw new FacegateError(
-      'bench_data_missing',
-      `Benchmark data not found: ${p}. Set FACEGATE_TEST_DATA to the folder that holds video/ and detection/.`,
-    );
+    throw new FacegateError('bench_data_missing', `Benchmark data not found: ${p}. Set FACEGATE_TEST_DATA to the folder that holds video/ and detection/.`);
   }
   return p;
 }

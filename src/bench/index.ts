@@ -94,7 +94,9 @@ async function main() {
   const [engine, rssLoad] = await peakRss(() => engineFromConfig(config));
   const cpu = cpuPeak();
   const workers = engine.parallelism ?? 1;
-  say(`facegate bench on ${cpu.model}, ${cpu.cores} cores (peak ≈ ${cpu.peakGflops.toFixed(0)} GFLOP/s fp32), provider ${engine.provider}, ${workers} engine worker(s)`);
+  say(
+    `facegate bench on ${cpu.model}, ${cpu.cores} cores (peak ≈ ${cpu.peakGflops.toFixed(0)} GFLOP/s fp32), provider ${engine.provider}, ${workers} engine worker(s)`,
+  );
   say(`detector ${engine.detectorId}, embedder ${engine.embedderId}\n`);
 
   const clip = await hamiltonFrames({ fps: 6 });
@@ -110,7 +112,9 @@ async function main() {
     for (let i = 0; i < 24; i += 4) await engine.detect(clip.slice(i, i + 4));
   });
   const detector = { msPerFrameBatch1: d1 / 24, msPerFrameBatch4: d4 / 24 };
-  say(`detector: ${detector.msPerFrameBatch1.toFixed(1)} ms/frame at batch 1, ${detector.msPerFrameBatch4.toFixed(1)} ms/frame at batch 4 (×${(detector.msPerFrameBatch1 / detector.msPerFrameBatch4).toFixed(2)})`);
+  say(
+    `detector: ${detector.msPerFrameBatch1.toFixed(1)} ms/frame at batch 1, ${detector.msPerFrameBatch4.toFixed(1)} ms/frame at batch 4 (×${(detector.msPerFrameBatch1 / detector.msPerFrameBatch4).toFixed(2)})`,
+  );
 
   // Embedder at batch 1 and 32 on real aligned crops.
   const crops = (await engine.analyze(clip, OPEN_GATE)).flatMap((r) => r.faces.map((f) => f.aligned));
@@ -123,13 +127,20 @@ async function main() {
     for (let k = 0; k < 3; k++) await engine.embedAligned(crops.slice(0, 32));
   });
   const embedder = { msPerFaceBatch1: e1 / 32, msPerFaceBatch32: e32 / 96 };
-  say(`embedder: ${embedder.msPerFaceBatch1.toFixed(2)} ms/face at batch 1, ${embedder.msPerFaceBatch32.toFixed(2)} ms/face at batch 32 (×${(embedder.msPerFaceBatch1 / embedder.msPerFaceBatch32).toFixed(2)})`);
+  say(
+    `embedder: ${embedder.msPerFaceBatch1.toFixed(2)} ms/face at batch 1, ${embedder.msPerFaceBatch32.toFixed(2)} ms/face at batch 32 (×${(embedder.msPerFaceBatch1 / embedder.msPerFaceBatch32).toFixed(2)})`,
+  );
 
   // Share of peak: MACs per second actually run by the embedder at batch 32 (and MTCNN's P-Net at batch 4).
   const embedMacs = modelMacs('mobilefacenet').macs;
   const embedGflops = (2 * embedMacs) / (embedder.msPerFaceBatch32 / 1000) / 1e9;
   const isMtcnn = engine.detectorId.startsWith('mtcnn');
-  const pnetMacs = isMtcnn ? pyramid(clip[0]!.width, clip[0]!.height, config.engine.detector.minFaceSize, 0.709).reduce((s, l) => s + modelMacs('mtcnn-pnet', [l.height, l.width]).macs, 0) : 0;
+  const pnetMacs = isMtcnn
+    ? pyramid(clip[0]!.width, clip[0]!.height, config.engine.detector.minFaceSize, 0.709).reduce(
+        (s, l) => s + modelMacs('mtcnn-pnet', [l.height, l.width]).macs,
+        0,
+      )
+    : 0;
   const pnetGflops = isMtcnn ? (2 * pnetMacs) / (detector.msPerFrameBatch4 / 1000) / 1e9 : 0;
   const flops = {
     mobilefacenetMacs: embedMacs,
@@ -137,8 +148,12 @@ async function main() {
     embedderFractionOfPeak: embedGflops / cpu.peakGflops,
     ...(isMtcnn ? { pnetPyramidMacsPerFrame: pnetMacs, detectorPnetGflops: pnetGflops, detectorFractionOfPeak: pnetGflops / cpu.peakGflops } : {}),
   };
-  const pnetNote = isMtcnn ? `; P-Net pyramid ${(pnetMacs / 1e6).toFixed(0)} M MACs/frame → ${(100 * pnetGflops / cpu.peakGflops).toFixed(1)}% of peak (R/O-Net and JS work excluded)` : '';
-  say(`compute: MobileFaceNet ${(embedMacs / 1e6).toFixed(0)} M MACs/face → ${embedGflops.toFixed(1)} GFLOP/s = ${(100 * flops.embedderFractionOfPeak).toFixed(1)}% of peak${pnetNote}`);
+  const pnetNote = isMtcnn
+    ? `; P-Net pyramid ${(pnetMacs / 1e6).toFixed(0)} M MACs/frame → ${((100 * pnetGflops) / cpu.peakGflops).toFixed(1)}% of peak (R/O-Net and JS work excluded)`
+    : '';
+  say(
+    `compute: MobileFaceNet ${(embedMacs / 1e6).toFixed(0)} M MACs/face → ${embedGflops.toFixed(1)} GFLOP/s = ${(100 * flops.embedderFractionOfPeak).toFixed(1)}% of peak${pnetNote}`,
+  );
 
   // The whole detect → align → embed path against Human/WASM on the same frames.
   say(`\nwhole pipeline (detect → align → embed), same decoded frames, ${THROUGHPUT_BATCH} frames per call, ${workers} call(s) in flight as in the live loop:`);
@@ -151,7 +166,11 @@ async function main() {
   // MTCNN (the offline fallback) is measured beside it in the later rounds, with the same frames and workers.
   const mtcnn = isMtcnn ? null : await engineFromConfig(config, undefined, (e) => void (e.detector.kind = 'mtcnn'));
   if (mtcnn) await mtcnn.analyze(clip.slice(0, 1), OPEN_GATE);
-  const rounds: { ours: Awaited<ReturnType<typeof throughput>>; human: Awaited<ReturnType<typeof runHumanBaseline>>; mtcnn?: Awaited<ReturnType<typeof throughput>> }[] = [{ ours: oursFirst, human: humanFirst }];
+  const rounds: {
+    ours: Awaited<ReturnType<typeof throughput>>;
+    human: Awaited<ReturnType<typeof runHumanBaseline>>;
+    mtcnn?: Awaited<ReturnType<typeof throughput>>;
+  }[] = [{ ours: oursFirst, human: humanFirst }];
   while (rounds.length < CLIP_ROUNDS) {
     const ours = await throughput(engine, clip, THROUGHPUT_BATCH, workers);
     const human = await runHumanBaseline(clip);
@@ -167,13 +186,21 @@ async function main() {
   const humanWider = await runHumanBaseline(wider);
   // The same without overlap: one frame per call, one call at a time (a single camera without pipelining).
   const oursClip1 = await throughput(engine, clip, 1, 1);
-  const row = (name: string, o: { facesPerSecond: number; framesPerSecond: number; faces: number }, h: { facesPerSecond: number; framesPerSecond: number; faces: number }) =>
-    say(`  ${name.padEnd(14)} facegate ${o.facesPerSecond.toFixed(1)} faces/s ${o.framesPerSecond.toFixed(1)} frames/s (${o.faces} faces) | Human/WASM ${h.facesPerSecond.toFixed(1)} faces/s ${h.framesPerSecond.toFixed(1)} frames/s (${h.faces} faces) | ×${(o.facesPerSecond / h.facesPerSecond).toFixed(1)} faces/s, ×${(o.framesPerSecond / h.framesPerSecond).toFixed(1)} frames/s`);
+  const row = (
+    name: string,
+    o: { facesPerSecond: number; framesPerSecond: number; faces: number },
+    h: { facesPerSecond: number; framesPerSecond: number; faces: number },
+  ) =>
+    say(
+      `  ${name.padEnd(14)} facegate ${o.facesPerSecond.toFixed(1)} faces/s ${o.framesPerSecond.toFixed(1)} frames/s (${o.faces} faces) | Human/WASM ${h.facesPerSecond.toFixed(1)} faces/s ${h.framesPerSecond.toFixed(1)} frames/s (${h.faces} faces) | ×${(o.facesPerSecond / h.facesPerSecond).toFixed(1)} faces/s, ×${(o.framesPerSecond / h.framesPerSecond).toFixed(1)} frames/s`,
+    );
   row('Hamilton clip', oursClip, humanClip);
   say(`  (the median of ${CLIP_ROUNDS} alternating rounds; each round's ratio: ${ratios.map((r) => `×${r.toFixed(1)}`).join(', ')})`);
   if (mtcnnMedian !== null) {
     const m = rounds.filter((r) => r.mtcnn).map((r) => r.mtcnn!);
-    say(`  MTCNN beside it (rounds 2-${CLIP_ROUNDS}): ${m.map((x) => x.facesPerSecond.toFixed(1)).join(', ')} faces/s; ratio to Human ${mtcnnRatios.map((r) => `×${r.toFixed(1)}`).join(', ')}, median ×${mtcnnMedian.toFixed(1)}`);
+    say(
+      `  MTCNN beside it (rounds 2-${CLIP_ROUNDS}): ${m.map((x) => x.facesPerSecond.toFixed(1)).join(', ')} faces/s; ratio to Human ${mtcnnRatios.map((r) => `×${r.toFixed(1)}`).join(', ')}, median ×${mtcnnMedian.toFixed(1)}`,
+    );
   }
   row('WIDER x30', oursWider, humanWider);
   row('clip 1 at a time', oursClip1, humanClip);
@@ -185,12 +212,22 @@ async function main() {
     humanPeakMb: rssHuman - rssBeforeHuman,
     processPeakMb: Math.max(rssOurs, rssHuman),
   };
-  say(`  memory added to the process (RSS): facegate ${memory.facegatePeakMb.toFixed(0)} MB (${memory.engineLoadMb.toFixed(0)} to load its ${workers} engine(s), ${memory.facegateRunMb.toFixed(0)} more while running the clip) | Human/WASM ${memory.humanPeakMb.toFixed(0)} MB to load and run | ×${(memory.facegatePeakMb / memory.humanPeakMb).toFixed(2)}`);
+  say(
+    `  memory added to the process (RSS): facegate ${memory.facegatePeakMb.toFixed(0)} MB (${memory.engineLoadMb.toFixed(0)} to load its ${workers} engine(s), ${memory.facegateRunMb.toFixed(0)} more while running the clip) | Human/WASM ${memory.humanPeakMb.toFixed(0)} MB to load and run | ×${(memory.facegatePeakMb / memory.humanPeakMb).toFixed(2)}`,
+  );
 
   // The live loop: batching across 4 cameras vs one frame at a time, and latency at 5 fps with one camera.
   say('\nlive loop (same clip as every camera):');
   const loopRun = async (cameras: number, batchFrames: number) => {
-    const loop = new PipelineLoop({ sources: [], engine, facebank: { people: async () => [], samples: async () => [] }, bus: new Bus(), config, log: silentLogger(), batchFrames });
+    const loop = new PipelineLoop({
+      sources: [],
+      engine,
+      facebank: { people: async () => [], samples: async () => [] },
+      bus: new Bus(),
+      config,
+      log: silentLogger(),
+      batchFrames,
+    });
     const frames: LoopFrame[] = [];
     const n = Math.min(clip.length, 40);
     for (let i = 0; i < n; i++) for (let c = 0; c < cameras; c++) frames.push({ camera: `cam${c}`, image: clip[i]!, time: i * 200 });
@@ -200,11 +237,19 @@ async function main() {
   const loop1 = await loopRun(1, 1);
   const loop4off = await loopRun(4, 1);
   const loop4on = await loopRun(4, 4);
-  say(`  1 camera: ${loop1.toFixed(1)} frames/s; 4 cameras: ${loop4on.toFixed(1)} frames/s batched vs ${loop4off.toFixed(1)} one at a time (×${(loop4on / loop4off).toFixed(2)})`);
+  say(
+    `  1 camera: ${loop1.toFixed(1)} frames/s; 4 cameras: ${loop4on.toFixed(1)} frames/s batched vs ${loop4off.toFixed(1)} one at a time (×${(loop4on / loop4off).toFixed(2)})`,
+  );
 
   const latencies: number[] = [];
   const ticks: number[] = [];
-  const observer: PipelineObserver = { stage: (s, sec) => s === 'tick' && ticks.push(sec * 1000), batch() {}, faces() {}, framesDropped() {}, eventLatency: (sec) => latencies.push(sec * 1000) };
+  const observer: PipelineObserver = {
+    stage: (s, sec) => s === 'tick' && ticks.push(sec * 1000),
+    batch() {},
+    faces() {},
+    framesDropped() {},
+    eventLatency: (sec) => latencies.push(sec * 1000),
+  };
   let i = 0;
   let next = Date.now();
   const source = {
@@ -215,13 +260,23 @@ async function main() {
       return { image: clip[i]!, seq: i++, time: Date.now() };
     },
   };
-  const live = new PipelineLoop({ sources: [source], engine, facebank: { people: async () => [], samples: async () => [] }, bus: new Bus(), config, log: silentLogger(), observer });
+  const live = new PipelineLoop({
+    sources: [source],
+    engine,
+    facebank: { people: async () => [], samples: async () => [] },
+    bus: new Bus(),
+    config,
+    log: silentLogger(),
+    observer,
+  });
   live.start();
   while (i < clip.length) await new Promise((r) => setTimeout(r, 50));
   await live.stop();
   const tick = summarize(ticks);
   const ev = summarize(latencies);
-  say(`  one camera at 5 fps: frame → processed p50 ${tick.p50.toFixed(0)} ms, p95 ${tick.p95.toFixed(0)} ms; frame → event handed to MQTT p50 ${ev.p50.toFixed(0)} ms, p95 ${ev.p95.toFixed(0)} ms (${ev.n} events)`);
+  say(
+    `  one camera at 5 fps: frame → processed p50 ${tick.p50.toFixed(0)} ms, p95 ${tick.p95.toFixed(0)} ms; frame → event handed to MQTT p50 ${ev.p50.toFixed(0)} ms, p95 ${ev.p95.toFixed(0)} ms (${ev.n} events)`,
+  );
 
   // Large photos through the enrolment path (decoded small, faces aligned from full-quality crops): a portrait
   // and a group photo, each upscaled to 38 MP.
@@ -229,9 +284,19 @@ async function main() {
   for (const which of ['portrait', 'group'] as const) {
     const big = await bigJpeg(38, which);
     const side = photoSide(config.engine.detector);
-    const p = { width: big.width, height: big.height, megapixels: (big.width * big.height) / 1e6, bytes: big.jpeg.length, default: await benchPhoto(engine, big.jpeg, side, config.pipeline.quality), mtcnn: mtcnn ? await benchPhoto(mtcnn, big.jpeg, side, config.pipeline.quality) : null };
+    const p = {
+      width: big.width,
+      height: big.height,
+      megapixels: (big.width * big.height) / 1e6,
+      bytes: big.jpeg.length,
+      default: await benchPhoto(engine, big.jpeg, side, config.pipeline.quality),
+      mtcnn: mtcnn ? await benchPhoto(mtcnn, big.jpeg, side, config.pipeline.quality) : null,
+    };
     photo[which] = p;
-    const pl = (name: string, r: PhotoBench) => say(`  ${name.padEnd(8)} ${r.ms.toFixed(0)} ms, ${r.faces} face(s); RSS added: peak ${r.peakAddedMb.toFixed(0)} MB, ${r.afterAddedMb.toFixed(0)} MB a second later`);
+    const pl = (name: string, r: PhotoBench) =>
+      say(
+        `  ${name.padEnd(8)} ${r.ms.toFixed(0)} ms, ${r.faces} face(s); RSS added: peak ${r.peakAddedMb.toFixed(0)} MB, ${r.afterAddedMb.toFixed(0)} MB a second later`,
+      );
     say(`\n${which}: one ${p.megapixels.toFixed(1)}-megapixel JPEG (${p.width}x${p.height}, ${(p.bytes / 2 ** 20).toFixed(1)} MB) through the enrolment path:`);
     pl('default', p.default);
     if (p.mtcnn) pl('MTCNN', p.mtcnn);
@@ -260,10 +325,19 @@ async function main() {
     baseline: { name: '@vladmandic/human 3.3.6 on tfjs-backend-wasm (SIMD)', hamilton: humanClip, wider: humanWider },
     speedupWider: oursWider.facesPerSecond / humanWider.facesPerSecond,
     memory: { ...memory, ratioVsBaseline: memory.facegatePeakMb / memory.humanPeakMb },
-    loop: { oneCameraFps: loop1, fourCamerasBatchedFps: loop4on, fourCamerasUnbatchedFps: loop4off, batchingGain: loop4on / loop4off, tickMs: tick, eventLatencyMs: ev },
+    loop: {
+      oneCameraFps: loop1,
+      fourCamerasBatchedFps: loop4on,
+      fourCamerasUnbatchedFps: loop4off,
+      batchingGain: loop4on / loop4off,
+      tickMs: tick,
+      eventLatencyMs: ev,
+    },
     match: { samples: match.samples, backend: match.backend, usP50: match.us.p50, usMean: match.us.mean },
   };
-  say(`\nspeedupVsBaseline (faces/s on the Hamilton clip, ${THROUGHPUT_BATCH} frames per call, ${workers} in flight, vs Human/WASM): ×${speedupVsBaseline.toFixed(1)}; one frame at a time ×${(oursClip1.facesPerSecond / humanClip.facesPerSecond).toFixed(1)}`);
+  say(
+    `\nspeedupVsBaseline (faces/s on the Hamilton clip, ${THROUGHPUT_BATCH} frames per call, ${workers} in flight, vs Human/WASM): ×${speedupVsBaseline.toFixed(1)}; one frame at a time ×${(oursClip1.facesPerSecond / humanClip.facesPerSecond).toFixed(1)}`,
+  );
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
 }
 
@@ -271,4 +345,3 @@ main().catch((e) => {
   process.stderr.write(`bench failed: ${(e as Error).message}\n`);
   process.exitCode = 1;
 });
-

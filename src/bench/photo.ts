@@ -20,7 +20,10 @@ export async function bigJpeg(megapixels = 38, which: keyof typeof BENCH_PHOTOS 
   const src = requireData(...BENCH_PHOTOS[which]);
   const m = await sharp(src).metadata();
   const k = Math.sqrt((megapixels * 1e6) / (m.width! * m.height!));
-  const { data, info } = await sharp(src).resize(Math.round(m.width! * k)).jpeg({ quality: 90 }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(src)
+    .resize(Math.round(m.width! * k))
+    .jpeg({ quality: 90 })
+    .toBuffer({ resolveWithObject: true });
   return { jpeg: data, width: info.width, height: info.height };
 }
 

@@ -31,17 +31,40 @@ async function main(): Promise<void> {
   let sync: FacebankSync | null = null;
   const fb = new Facebank(a.dir, { onChange: (c) => sync?.onChange(c) });
   await fb.open();
-  const s = new FacebankSync({ config: syncSchema.parse({ enabled: true, applianceId: `box-${a.index}`, key: a.key }), mqtt: mqttSchema.parse({ prefix: 'bench', clientId: `box-${a.index}` }), url: a.url, dataDir: a.dir, facebank: fb, embedderId: 'bench-model', embedAligned: async () => [] });
+  const s = new FacebankSync({
+    config: syncSchema.parse({ enabled: true, applianceId: `box-${a.index}`, key: a.key }),
+    mqtt: mqttSchema.parse({ prefix: 'bench', clientId: `box-${a.index}` }),
+    url: a.url,
+    dataDir: a.dir,
+    facebank: fb,
+    embedderId: 'bench-model',
+    embedAligned: async () => [],
+  });
   sync = s;
   if (a.seed) {
-    const jpeg = await sharp({ create: { width: 112, height: 112, channels: 3, background: { r: 150, g: 120, b: 100 } } }).jpeg({ quality: 95 }).toBuffer();
+    const jpeg = await sharp({ create: { width: 112, height: 112, channels: 3, background: { r: 150, g: 120, b: 100 } } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const ops: RemoteOp[] = [];
     for (let p = 0; p < a.people; p++) {
       const person = { id: randomUUID(), name: `Person ${p}`, created: new Date().toISOString(), notes: '' };
       ops.push({ op: 'person', person });
       for (let k = 0; k < a.samples; k++) {
         const embedding = Array.from({ length: DIM }, () => Math.random() - 0.5);
-        ops.push({ op: 'sample', jpeg, sample: { id: randomUUID(), personId: person.id, embedding, modelId: 'bench-model', quality: { size: 112, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 }, source: 'cli', created: new Date().toISOString(), negative: false } });
+        ops.push({
+          op: 'sample',
+          jpeg,
+          sample: {
+            id: randomUUID(),
+            personId: person.id,
+            embedding,
+            modelId: 'bench-model',
+            quality: { size: 112, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 },
+            source: 'cli',
+            created: new Date().toISOString(),
+            negative: false,
+          },
+        });
       }
     }
     await fb.applyRemote(ops);
@@ -52,7 +75,16 @@ async function main(): Promise<void> {
   const report = setInterval(() => {
     void (async () => {
       const name = watched ? ((await fb.person(watched))?.name ?? null) : null;
-      send({ type: 'progress', people: (await fb.people()).length, samples: (await fb.samples()).length, pending: s.stats.pending, connects: s.connects, catchUps: s.catchUps, watched: name, rssMb: process.memoryUsage().rss / 2 ** 20 });
+      send({
+        type: 'progress',
+        people: (await fb.people()).length,
+        samples: (await fb.samples()).length,
+        pending: s.stats.pending,
+        connects: s.connects,
+        catchUps: s.catchUps,
+        watched: name,
+        rssMb: process.memoryUsage().rss / 2 ** 20,
+      });
     })();
   }, 200);
   process.on('message', (m: Command) => {

@@ -54,7 +54,9 @@ async function until(pred: () => boolean, timeoutMs: number, what: string): Prom
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
 function spawnBox(index: number, url: string, key: string, dir: string, seed: boolean): Box {
-  const child = fork(BOX, [JSON.stringify({ index, url, key, dir: path.join(dir, `box-${index}`), people: P, samples: S, seed })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(BOX, [JSON.stringify({ index, url, key, dir: path.join(dir, `box-${index}`), people: P, samples: S, seed })], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const box: Box = { child, last: null, first: null as never };
   box.first = new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`box-${index} exited (${code})`)));

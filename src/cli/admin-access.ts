@@ -19,8 +19,17 @@ export async function prepareAdmin(dataDir: string, password?: string): Promise<
   await auth.flush();
   await handToOwner(dataDir);
   const claimCode = auth.pendingClaimCode();
-  if (claimCode) return { claimCode, passwordSet: false, message: `Admin page claim code: ${claimCode} (open the page and enter it to choose the admin password; it is also in the service log until used)` };
-  return { claimCode: null, passwordSet: true, message: password !== undefined ? 'Admin password set from standard input.' : 'The admin password is already set.' };
+  if (claimCode)
+    return {
+      claimCode,
+      passwordSet: false,
+      message: `Admin page claim code: ${claimCode} (open the page and enter it to choose the admin password; it is also in the service log until used)`,
+    };
+  return {
+    claimCode: null,
+    passwordSet: true,
+    message: password !== undefined ? 'Admin password set from standard input.' : 'The admin password is already set.',
+  };
 }
 
 /** Forgets the password, sessions and tokens; returns the new claim code. */
@@ -35,5 +44,7 @@ export async function resetAdmin(dataDir: string, fixedPasswordHash?: string): P
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

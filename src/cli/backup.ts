@@ -57,7 +57,8 @@ export const restoreCommand: Command = {
     const dataDir = dataDirOf(values);
     await mkdir(dataDir, { recursive: true });
     const lock = await DataDirLock.acquire(dataDir, { role: 'restore', waitMs: LOCK_WAIT_MS }).catch((e: unknown) => {
-      if (e instanceof LockedError && e.holder.role === 'run') throw new FacegateError('locked', `${e.message} Stop it first (systemctl stop facegate), then restore.`);
+      if (e instanceof LockedError && e.holder.role === 'run')
+        throw new FacegateError('locked', `${e.message} Stop it first (systemctl stop facegate), then restore.`);
       throw e;
     });
     let s;

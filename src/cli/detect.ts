@@ -51,7 +51,14 @@ export function expandImagePaths(args: string[]): string[] {
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
-const roundQ = (q: FaceQuality) => ({ size: r1(q.size), score: Math.round(q.score * 1e4) / 1e4, blur: r1(q.blur), yaw: r1(q.yaw), pitch: r1(q.pitch), roll: r1(q.roll) });
+const roundQ = (q: FaceQuality) => ({
+  size: r1(q.size),
+  score: Math.round(q.score * 1e4) / 1e4,
+  blur: r1(q.blur),
+  yaw: r1(q.yaw),
+  pitch: r1(q.pitch),
+  roll: r1(q.roll),
+});
 
 export const detectCommand: Command = {
   name: 'detect',
@@ -93,7 +100,10 @@ export const detectCommand: Command = {
           images.push({ path: p, width: photo.width, height: photo.height, faces });
           if (!values.json) {
             io.stdout(`${p}: ${photo.width}x${photo.height}, ${faces.length} face${faces.length === 1 ? '' : 's'}`);
-            for (const f of faces) io.stdout(`  box [${f.box.join(', ')}] score ${f.score.toFixed(3)} size ${f.quality.size} blur ${f.quality.blur} yaw ${f.quality.yaw} pitch ${f.quality.pitch}${f.rejected ? ` (rejected: ${f.rejected})` : ''}`);
+            for (const f of faces)
+              io.stdout(
+                `  box [${f.box.join(', ')}] score ${f.score.toFixed(3)} size ${f.quality.size} blur ${f.quality.blur} yaw ${f.quality.yaw} pitch ${f.quality.pitch}${f.rejected ? ` (rejected: ${f.rejected})` : ''}`,
+              );
           }
         } catch (e) {
           if (!isFacegateError(e)) throw e;

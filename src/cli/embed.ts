@@ -28,9 +28,12 @@ export const embedCommand: Command = {
     try {
       const f = await largestFace(engine, img, positionals[0]);
       const embedding = Array.from(f.embedding, (x) => Math.round(x * 1e6) / 1e6);
-      if (values.json) io.stdout(JSON.stringify({ path: positionals[0], embedderId: engine.embedderId, box: f.box, score: f.score, quality: f.quality, embedding }));
+      if (values.json)
+        io.stdout(JSON.stringify({ path: positionals[0], embedderId: engine.embedderId, box: f.box, score: f.score, quality: f.quality, embedding }));
       else {
-        io.stdout(`${positionals[0]}: face [${f.box.map(Math.round).join(', ')}] score ${f.score.toFixed(3)}, ${engine.embedderId}, ${embedding.length} values:`);
+        io.stdout(
+          `${positionals[0]}: face [${f.box.map(Math.round).join(', ')}] score ${f.score.toFixed(3)}, ${engine.embedderId}, ${embedding.length} values:`,
+        );
         io.stdout(embedding.map((x) => x.toFixed(5)).join(' '));
       }
       return 0;

@@ -1,7 +1,15 @@
 /** The model options of the one-shot CLI commands (detect, embed, compare, eval, enrol, scan): flags, usage text, parsing. */
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { BRING_YOUR_OWN_DETECTORS, BRING_YOUR_OWN_EMBEDDERS, DETECTOR_KINDS, EMBEDDER_KINDS, detectorSchema, embedderSchema, type Config } from '../config/schema.js';
+import {
+  BRING_YOUR_OWN_DETECTORS,
+  BRING_YOUR_OWN_EMBEDDERS,
+  DETECTOR_KINDS,
+  EMBEDDER_KINDS,
+  detectorSchema,
+  embedderSchema,
+  type Config,
+} from '../config/schema.js';
 import { installRoot } from '../engine/setup.js';
 import { FacegateError } from '../util/errors.js';
 
@@ -41,8 +49,10 @@ export function configFromArgs(values: Record<string, unknown>): Config {
   }
   if (values['embedder-model'] !== undefined) e.embedder.model = path.resolve(values['embedder-model'] as string);
   if (values.flip) e.embedder.flip = true;
-  if (BRING_YOUR_OWN_DETECTORS.includes(e.detector.kind) && !e.detector.model) throw new FacegateError('usage', `detector "${e.detector.kind}" needs --detector-model <file.onnx>`);
-  if (BRING_YOUR_OWN_EMBEDDERS.includes(e.embedder.kind) && !e.embedder.model) throw new FacegateError('usage', `embedder "${e.embedder.kind}" needs --embedder-model <file.onnx>`);
+  if (BRING_YOUR_OWN_DETECTORS.includes(e.detector.kind) && !e.detector.model)
+    throw new FacegateError('usage', `detector "${e.detector.kind}" needs --detector-model <file.onnx>`);
+  if (BRING_YOUR_OWN_EMBEDDERS.includes(e.embedder.kind) && !e.embedder.model)
+    throw new FacegateError('usage', `embedder "${e.embedder.kind}" needs --embedder-model <file.onnx>`);
   if (!path.isAbsolute(e.enginesDir)) e.enginesDir = path.resolve(installRoot, e.enginesDir);
   return config;
 }

@@ -37,7 +37,11 @@ export const enrollCommand: Command = {
     if (values.json) io.stdout(JSON.stringify({ person, created, via: jobs.where, results }));
     else {
       for (const r of results) io.stdout(r.error ? `${r.file}: refused: ${r.message}` : `${r.file}: enrolled as sample ${r.sampleId}`);
-      io.stdout(person ? `${person.name}: ${results.length - failed} sample(s) added${jobs.where === 'appliance' ? ' by the running appliance' : ''}` : `${name}: nothing enrolled`);
+      io.stdout(
+        person
+          ? `${person.name}: ${results.length - failed} sample(s) added${jobs.where === 'appliance' ? ' by the running appliance' : ''}`
+          : `${name}: nothing enrolled`,
+      );
     }
     return failed ? 1 : 0;
   },

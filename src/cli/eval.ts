@@ -44,12 +44,24 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Measure recognition (LFW) or detection (WIDER-style) accuracy',
   usage,
-  options: { ...engineOptions, data: { type: 'string' }, 'limit-folds': { type: 'string' }, limit: { type: 'string' }, 'score-threshold': { type: 'string' }, sizes: { type: 'string' }, 'limit-identities': { type: 'string' }, appears: { type: 'string', multiple: true }, enrol: { type: 'string', multiple: true }, fps: { type: 'string' } },
+  options: {
+    ...engineOptions,
+    data: { type: 'string' },
+    'limit-folds': { type: 'string' },
+    limit: { type: 'string' },
+    'score-threshold': { type: 'string' },
+    sizes: { type: 'string' },
+    'limit-identities': { type: 'string' },
+    appears: { type: 'string', multiple: true },
+    enrol: { type: 'string', multiple: true },
+    fps: { type: 'string' },
+  },
   allowPositionals: true,
   async run({ values, positionals }, io) {
     const [which, ...extra] = positionals;
     if (which === 'video') return runVideo(extra, values, io.stdout);
-    if (extra.length || (which !== 'lfw' && which !== 'detection' && which !== 'identification')) throw new FacegateError('usage', `eval needs "lfw", "identification", "detection" or "video"\n\n${usage}`);
+    if (extra.length || (which !== 'lfw' && which !== 'detection' && which !== 'identification'))
+      throw new FacegateError('usage', `eval needs "lfw", "identification", "detection" or "video"\n\n${usage}`);
     const data = values.data as string | undefined;
     if (!data) throw new FacegateError('usage', `eval ${which} needs --data <dir>\n\n${usage}`);
     const int = (name: string) => {
@@ -72,7 +84,13 @@ export const evalCommand: Command = {
       });
       const engine = await engineFromConfig(config);
       try {
-        const r = await evalIdentification(engine, data, { sizes, margin: config.match.margin, targetFpir: config.match.targetFpir, limitIdentities: int('limit-identities'), progress });
+        const r = await evalIdentification(engine, data, {
+          sizes,
+          margin: config.match.margin,
+          targetFpir: config.match.targetFpir,
+          limitIdentities: int('limit-identities'),
+          progress,
+        });
         if (progress) process.stderr.write('\n');
         if (json) io.stdout(JSON.stringify(r));
         else printIdentification(r, io.stdout);
@@ -92,7 +110,9 @@ export const evalCommand: Command = {
           io.stdout(`LFW ${r.pairs} pairs, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`);
           io.stdout(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}`);
           io.stdout(`  accuracy  ${pct(r.accuracy)} ± ${pct(r.std)} %   (folds: ${r.foldAccuracies.map(pct).join(' ')})`);
-          io.stdout(`  TAR@FAR1e-3  ${pct(r.tarAtFar1e3)} %   threshold at FAR 1e-3 ${r.thresholdAtFar1e3.toFixed(3)}; best-accuracy threshold (mean) ${r.threshold.toFixed(3)}`);
+          io.stdout(
+            `  TAR@FAR1e-3  ${pct(r.tarAtFar1e3)} %   threshold at FAR 1e-3 ${r.thresholdAtFar1e3.toFixed(3)}; best-accuracy threshold (mean) ${r.threshold.toFixed(3)}`,
+          );
         }
       } finally {
         await engine.close();
@@ -106,12 +126,14 @@ export const evalCommand: Command = {
       const r = await evalDetection(engine, data, { limit: int('limit'), progress });
       if (progress) process.stderr.write('\n');
       const recallBySize = Object.fromEntries(Object.entries(r.recallBySize).map(([k, v]) => [k, v.recall]));
-      if (json) io.stdout(JSON.stringify({ ...r, recallBySize, faceCountBySize: Object.fromEntries(Object.entries(r.recallBySize).map(([k, v]) => [k, v.faces])) }));
+      if (json)
+        io.stdout(JSON.stringify({ ...r, recallBySize, faceCountBySize: Object.fromEntries(Object.entries(r.recallBySize).map(([k, v]) => [k, v.faces])) }));
       else {
         io.stdout(`Detection: ${r.images} images, ${r.faces} faces, ${r.detectorId}, ${r.msPerImage.toFixed(0)} ms/image`);
         io.stdout(`  AP50 all faces ${pct(r.ap50)} %, faces >= 32 px ${pct(r.ap50Min32)} %`);
         io.stdout(`  recall by face height at score ${r.scoreAtP90.toFixed(3)} (precision 0.9):`);
-        for (const [k, v] of Object.entries(r.recallBySize)) io.stdout(`    ${k.padEnd(7)} ${Number.isNaN(v.recall) ? '   -  ' : pct(v.recall).padStart(6)} %  (${v.faces} faces)`);
+        for (const [k, v] of Object.entries(r.recallBySize))
+          io.stdout(`    ${k.padEnd(7)} ${Number.isNaN(v.recall) ? '   -  ' : pct(v.recall).padStart(6)} %  (${v.faces} faces)`);
       }
     } finally {
       await engine.close();
@@ -121,15 +143,24 @@ export const evalCommand: Command = {
 };
 
 function printIdentification(r: IdentificationReport, out: (s: string) => void): void {
-  out(`LFW open-set identification: ${r.identities} gallery identities, ${r.nonMatedIdentities} never-enrolled people, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`);
+  out(
+    `LFW open-set identification: ${r.identities} gallery identities, ${r.nonMatedIdentities} never-enrolled people, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`,
+  );
   out(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}\n  margin    ${r.margin}`);
   out('  gallery  trials  mated  non-mated  rank-1    ' + r.sizes[0]!.points.map((p) => `DIR@FPIR${p.fpir.toExponential(0)} (threshold)`.padEnd(28)).join(''));
   for (const s of r.sizes) {
     const cols = s.points.map((p) => `${pct(p.dir).padStart(6)} % (${p.threshold.toFixed(3)})`.padEnd(28)).join('');
-    out(`  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
+    out(
+      `  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`,
+    );
   }
-  out(`  held out (threshold chosen on half the strangers, FPIR measured on the other half): ${r.sizes.map((s) => `N=${s.size}: ${s.points.map((p) => p.heldOutFpir.toExponential(1)).join('/')}`).join('; ')}`);
-  if (r.ruleFpir !== null) out(`  shipped rule for FPIR ${r.ruleFpir}: ${r.sizes.map((s) => `N=${s.size}: threshold ${s.at!.threshold.toFixed(3)}, FPIR ${s.at!.fpir.toExponential(1)}, DIR ${pct(s.at!.dir)} %`).join('; ')}`);
+  out(
+    `  held out (threshold chosen on half the strangers, FPIR measured on the other half): ${r.sizes.map((s) => `N=${s.size}: ${s.points.map((p) => p.heldOutFpir.toExponential(1)).join('/')}`).join('; ')}`,
+  );
+  if (r.ruleFpir !== null)
+    out(
+      `  shipped rule for FPIR ${r.ruleFpir}: ${r.sizes.map((s) => `N=${s.size}: threshold ${s.at!.threshold.toFixed(3)}, FPIR ${s.at!.fpir.toExponential(1)}, DIR ${pct(s.at!.dir)} %`).join('; ')}`,
+    );
 }
 
 /** A facebank in memory: one sample per "Name=photo". */
@@ -146,7 +177,16 @@ async function photoFacebank(engine: FaceEngine, specs: string[], quality: Param
     if (c.kind !== 'face') throw new FacegateError('no_face', `${file}: ${c.message}`);
     let p = people.find((x) => x.name === name);
     if (!p) people.push((p = { id: `p${people.length + 1}`, name, created: '', notes: '' }));
-    samples.push({ id: `s${samples.length + 1}`, personId: p.id, embedding: Array.from(c.face.embedding), modelId: engine.embedderId, quality: c.face.quality, source: 'cli', created: '', negative: false });
+    samples.push({
+      id: `s${samples.length + 1}`,
+      personId: p.id,
+      embedding: Array.from(c.face.embedding),
+      modelId: engine.embedderId,
+      quality: c.face.quality,
+      source: 'cli',
+      created: '',
+      negative: false,
+    });
   }
   return { people: async () => people, samples: async () => samples };
 }

@@ -14,4 +14,19 @@ import { enrollCommand } from './enroll.js';
 import { peopleCommand } from './people.js';
 import { passwdCommand } from './passwd.js';
 
-export const commands: Command[] = [runCommand, scanCommand, enrollCommand, peopleCommand, modelsCommand, detectCommand, embedCommand, compareCommand, evalCommand, configCommand, backupCommand, restoreCommand, installServiceCommand, passwdCommand];
+export const commands: Command[] = [
+  runCommand,
+  scanCommand,
+  enrollCommand,
+  peopleCommand,
+  modelsCommand,
+  detectCommand,
+  embedCommand,
+  compareCommand,
+  evalCommand,
+  configCommand,
+  backupCommand,
+  restoreCommand,
+  installServiceCommand,
+  passwdCommand,
+];

@@ -44,7 +44,14 @@ const userExists = (user: string): boolean => {
   }
 };
 
-export function planInstall(opts: { user: string; execStart?: string; unitDir?: string; configDir?: string; dataDir?: string; adminPassword?: boolean }): InstallPlan {
+export function planInstall(opts: {
+  user: string;
+  execStart?: string;
+  unitDir?: string;
+  configDir?: string;
+  dataDir?: string;
+  adminPassword?: boolean;
+}): InstallPlan {
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(opts.user)) throw new FacegateError('usage', `"${opts.user}" is not a valid user name`);
   const template = readFileSync(path.join(packageRoot, 'systemd', 'facegate.service'), 'utf8');
   const dataDir = opts.dataDir ?? '/var/lib/facegate';
@@ -60,22 +67,30 @@ export function planInstall(opts: { user: string; execStart?: string; unitDir?: 
   const unitPath = path.join(opts.unitDir ?? '/etc/systemd/system', 'facegate.service');
   const configSource = existsSync(configPath) ? null : path.join(packageRoot, 'config', 'default.yaml');
   const steps = [
-    userExists(opts.user) ? `user ${opts.user} exists` : `create system user ${opts.user} (useradd --system --user-group --no-create-home --shell /usr/sbin/nologin)`,
+    userExists(opts.user)
+      ? `user ${opts.user} exists`
+      : `create system user ${opts.user} (useradd --system --user-group --no-create-home --shell /usr/sbin/nologin)`,
     `add ${opts.user} to groups video, render (those that exist)`,
     `create ${dataDir} (owner ${opts.user}, mode 0750)`,
-    opts.adminPassword ? `set the admin password from standard input (${dataDir}/auth.json)` : `make the admin page's one-time claim code (${dataDir}/auth.json) and print it`,
+    opts.adminPassword
+      ? `set the admin password from standard input (${dataDir}/auth.json)`
+      : `make the admin page's one-time claim code (${dataDir}/auth.json) and print it`,
     configSource ? `copy ${configSource} to ${configPath}` : `keep existing ${configPath}`,
     `write ${unitPath} (ExecStart=${execStart})`,
     'systemctl daemon-reload',
   ];
   const program = execStart.split(' ').filter((w) => w.startsWith('/'));
-  if (program.some(underHome)) steps.push(`WARNING: ${program.find(underHome)} is under /home or /root, which the unit hides (ProtectHome=yes): install node and facegate system-wide (e.g. /usr or /opt) first`);
+  if (program.some(underHome))
+    steps.push(
+      `WARNING: ${program.find(underHome)} is under /home or /root, which the unit hides (ProtectHome=yes): install node and facegate system-wide (e.g. /usr or /opt) first`,
+    );
   return { user: opts.user, unitPath, unit, configPath, configSource, dataDir, steps };
 }
 
 function execute(plan: InstallPlan): void {
   const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'inherit' });
-  if (!userExists(plan.user)) run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', plan.dataDir, '--shell', '/usr/sbin/nologin', plan.user]);
+  if (!userExists(plan.user))
+    run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', plan.dataDir, '--shell', '/usr/sbin/nologin', plan.user]);
   for (const group of ['video', 'render']) {
     try {
       execFileSync('getent', ['group', group], { stdio: 'ignore' });
@@ -109,13 +124,18 @@ give the admin password now on standard input:  printf '%s' 'my admin password' 
   options: { user: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'admin-password-stdin': { type: 'boolean' } },
   async run({ values }, io) {
     const withPassword = Boolean(values['admin-password-stdin']);
-    const plan = planInstall({ user: (values.user as string | undefined) ?? 'facegate', dataDir: values['data-dir'] as string | undefined, adminPassword: withPassword });
+    const plan = planInstall({
+      user: (values.user as string | undefined) ?? 'facegate',
+      dataDir: values['data-dir'] as string | undefined,
+      adminPassword: withPassword,
+    });
     const dry = Boolean(values['dry-run']);
     let admin: Awaited<ReturnType<typeof prepareAdmin>> | null = null;
     if (!dry) {
       if (process.getuid?.() !== 0) throw new FacegateError('permission', 'install-service must run as root (or use --dry-run to see the steps)');
       const password = withPassword ? await readStdin() : undefined;
-      if (password !== undefined && password.length < MIN_PASSWORD_LENGTH) throw new FacegateError('usage', `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+      if (password !== undefined && password.length < MIN_PASSWORD_LENGTH)
+        throw new FacegateError('usage', `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
       execute(plan);
       admin = await prepareAdmin(plan.dataDir, password);
     }

@@ -44,7 +44,8 @@ export const modelsCommand: Command = {
     let totalMs: number | undefined;
     if (values.timeout !== undefined) {
       const s = Number(values.timeout);
-      if (!(s > 0 && s <= 3600)) throw new FacegateError('usage', `--timeout must be a number of seconds between 0 and 3600 (got "${values.timeout as string}")`);
+      if (!(s > 0 && s <= 3600))
+        throw new FacegateError('usage', `--timeout must be a number of seconds between 0 and 3600 (got "${values.timeout as string}")`);
       totalMs = s * 1000;
     }
     const result = buildEngines({ enginesDir: values['engines-dir'] as string | undefined, force: Boolean(values.force) });

@@ -30,8 +30,11 @@ export const peopleCommand: Command = {
         const state = sync ? { lastSync: sync.lastSync, pending: sync.pending } : null;
         if (values.json) io.stdout(JSON.stringify({ people: rows, sync: state }));
         else if (!rows.length) io.stdout('No people enrolled.');
-        else for (const r of rows) io.stdout(`${r.id}  ${r.name}  (${r.samples} sample${r.samples === 1 ? '' : 's'})${'origin' in r && r.origin ? `  from ${r.origin}` : ''}`);
-        if (state && !values.json) io.stdout(`Sync: last exchange ${state.lastSync ?? 'never'}, ${state.pending} change${state.pending === 1 ? '' : 's'} pending.`);
+        else
+          for (const r of rows)
+            io.stdout(`${r.id}  ${r.name}  (${r.samples} sample${r.samples === 1 ? '' : 's'})${'origin' in r && r.origin ? `  from ${r.origin}` : ''}`);
+        if (state && !values.json)
+          io.stdout(`Sync: last exchange ${state.lastSync ?? 'never'}, ${state.pending} change${state.pending === 1 ? '' : 's'} pending.`);
         return 0;
       }
       case 'rename': {

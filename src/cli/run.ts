@@ -49,7 +49,8 @@ export const runCommand: Command = {
         log.flush?.();
         return 0;
       }
-      if (!abort.signal.aborted) log.info({ cameras: config.cameras.length, mqtt: app.mqttUrl.replace(/\/\/[^@/]*@/, '//***@'), web: app.webAddress }, 'facegate running');
+      if (!abort.signal.aborted)
+        log.info({ cameras: config.cameras.length, mqtt: app.mqttUrl.replace(/\/\/[^@/]*@/, '//***@'), web: app.webAddress }, 'facegate running');
       await stopped;
     } finally {
       process.off('SIGTERM', onTerm);

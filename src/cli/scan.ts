@@ -33,7 +33,14 @@ export const scanCommand: Command = {
   summary: 'Run the pipeline over one video file or stream and print its events',
   usage,
   allowPositionals: true,
-  options: { ...engineOptions, fps: { type: 'string' }, width: { type: 'string' }, duration: { type: 'string' }, camera: { type: 'string' }, snapshots: { type: 'boolean' } },
+  options: {
+    ...engineOptions,
+    fps: { type: 'string' },
+    width: { type: 'string' },
+    duration: { type: 'string' },
+    camera: { type: 'string' },
+    snapshots: { type: 'boolean' },
+  },
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new FacegateError('usage', `scan takes one file or URL\n\n${usage}`);
     const config = configWithDataDir(values);
@@ -67,7 +74,10 @@ export const scanCommand: Command = {
             if (e.type !== 'end' && e.person) counts.recognised.add(e.person.name);
             if (e.type === 'new' && !e.person) counts.unknownTracks++;
             if (values.json) io.stdout(JSON.stringify(e));
-            else io.stdout(`${e.frameTime} ${e.camera} ${e.track} ${e.type.padEnd(6)} ${e.person ? e.person.name : 'unknown'}${e.similarity === null ? '' : ` (similarity ${e.similarity.toFixed(3)})`}`);
+            else
+              io.stdout(
+                `${e.frameTime} ${e.camera} ${e.track} ${e.type.padEnd(6)} ${e.person ? e.person.name : 'unknown'}${e.similarity === null ? '' : ` (similarity ${e.similarity.toFixed(3)})`}`,
+              );
           }
         };
         const start = Date.now();
@@ -86,7 +96,10 @@ export const scanCommand: Command = {
         print(await loop.flush(lastTime + config.track.endAfterSeconds * 1000));
         const summary = { frames: counts.frames, events: counts.events, people: [...counts.recognised].sort(), unknownTracks: counts.unknownTracks };
         if (values.json) io.stdout(JSON.stringify({ summary }));
-        else io.stdout(`${counts.frames} frames, ${counts.events} events; recognised: ${summary.people.join(', ') || 'nobody'}; unknown tracks: ${summary.unknownTracks}`);
+        else
+          io.stdout(
+            `${counts.frames} frames, ${counts.events} events; recognised: ${summary.people.join(', ') || 'nobody'}; unknown tracks: ${summary.unknownTracks}`,
+          );
         return 0;
       });
     } finally {

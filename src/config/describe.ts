@@ -91,6 +91,9 @@ export function formatOptionsMarkdown(options: OptionDoc[]): string {
   return [
     '| Option | Type | Default | Description |',
     '| --- | --- | --- | --- |',
-    ...options.map((o) => `| \`${o.path}\` | ${cell(o.type)} | ${o.default !== undefined ? `\`${cell(o.default)}\`` : o.required ? 'required' : ''} | ${cell(o.description)} |`),
+    ...options.map(
+      (o) =>
+        `| \`${o.path}\` | ${cell(o.type)} | ${o.default !== undefined ? `\`${cell(o.default)}\`` : o.required ? 'required' : ''} | ${cell(o.description)} |`,
+    ),
   ].join('\n');
 }

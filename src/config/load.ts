@@ -145,7 +145,9 @@ export function loadConfig(file?: string, env: Env = process.env): Config {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new FacegateError('config', code === 'ENOENT' ? `config file ${file} does not exist` : `cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
+      throw new FacegateError('config', code === 'ENOENT' ? `config file ${file} does not exist` : `cannot read config file ${file}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     raw = parseYaml(text, file);
     base = path.dirname(path.resolve(file));

@@ -23,7 +23,13 @@ export const cameraSchema = z
     url: cameraUrl.describe('rtsp://, http(s):// (MJPEG, HLS), a video file path, or /dev/videoN (V4L2).'),
     loop: z.boolean().default(false).describe('Files only: start again at the end.'),
     fps: z.number().positive().max(30).optional().describe('Frames per second to analyse; defaults to pipeline.fps.'),
-    width: z.number().int().min(64).max(3840).optional().describe('Frame width to decode to (height follows the aspect ratio); defaults to pipeline.frameWidth.'),
+    width: z
+      .number()
+      .int()
+      .min(64)
+      .max(3840)
+      .optional()
+      .describe('Frame width to decode to (height follows the aspect ratio); defaults to pipeline.frameWidth.'),
     inputOptions: z.array(z.string()).default([]).describe('Extra ffmpeg input options, e.g. ["-rtsp_transport", "tcp"] or ["-hwaccel", "cuda"].'),
     enabled: z.boolean().default(true).describe('Set false to keep the camera configured but not opened.'),
   })
@@ -47,17 +53,31 @@ export const detectorSchema = z
     kind: z
       .enum(DETECTOR_KINDS)
       .default('auto')
-      .describe('Detector family. auto: YuNet-n when `facegate models` obtained its verified file into engines/, else MTCNN (built from npm). yunet without a model file uses that engines/ copy; scrfd and retinaface are bring-your-own ONNX.'),
+      .describe(
+        'Detector family. auto: YuNet-n when `facegate models` obtained its verified file into engines/, else MTCNN (built from npm). yunet without a model file uses that engines/ copy; scrfd and retinaface are bring-your-own ONNX.',
+      ),
     model: z.string().optional().describe('ONNX file for scrfd/yunet/retinaface (path, relative to the config file or absolute).'),
-    inputSize: z.number().int().min(64).max(2048).default(960).describe('Single-stage detectors: the longest side a frame or photo is run at. A dynamic-input model runs each image at its own aspect (sides rounded up to multiples of 32), never enlarged; a fixed-input model gets it letterboxed. 960 measured best for photos (YuNet-n, WIDER val: AP50 91.8 at >= 32 px, 71.9 all, against 90.8 / 63.3 at 640); 640-wide camera frames run at their own 640x384.'),
+    inputSize: z
+      .number()
+      .int()
+      .min(64)
+      .max(2048)
+      .default(960)
+      .describe(
+        'Single-stage detectors: the longest side a frame or photo is run at. A dynamic-input model runs each image at its own aspect (sides rounded up to multiples of 32), never enlarged; a fixed-input model gets it letterboxed. 960 measured best for photos (YuNet-n, WIDER val: AP50 91.8 at >= 32 px, 71.9 all, against 90.8 / 63.3 at 640); 640-wide camera frames run at their own 640x384.',
+      ),
     landmarks: z
       .enum(['onet', 'own'])
       .default('onet')
-      .describe("Single-stage detectors: the five landmarks that align a face. onet: MTCNN's O-Net (built by `facegate models`) re-locates them on the detector's box (two passes, 12.9 M MACs each a face); own: the detector's. LFW 10-fold with YuNet-n + MobileFaceNet: 99.32 % with onet (the README)."),
+      .describe(
+        "Single-stage detectors: the five landmarks that align a face. onet: MTCNN's O-Net (built by `facegate models`) re-locates them on the detector's box (two passes, 12.9 M MACs each a face); own: the detector's. LFW 10-fold with YuNet-n + MobileFaceNet: 99.32 % with onet (the README).",
+      ),
     tiles: z
       .boolean()
       .default(false)
-      .describe('Crowd photos: photos are decoded at twice inputSize and, like any image larger than inputSize, also searched in overlapping inputSize tiles at that resolution (single-stage dynamic-input detectors; slower, finds smaller faces).'),
+      .describe(
+        'Crowd photos: photos are decoded at twice inputSize and, like any image larger than inputSize, also searched in overlapping inputSize tiles at that resolution (single-stage dynamic-input detectors; slower, finds smaller faces).',
+      ),
     minFaceSize: z.number().int().min(12).max(512).default(32).describe('Smallest face to look for, in frame pixels (mtcnn pyramid).'),
     scoreThreshold: z.number().min(0).max(1).default(0.5).describe('Minimum detector score.'),
     nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged.'),
@@ -76,9 +96,31 @@ export const engineSchema = z
   .object({
     enginesDir: z.string().default('engines').describe('Folder with the generated ONNX models and manifest.json (relative to the install folder).'),
     providers: z.array(provider).min(1).default(['cpu']).describe('onnxruntime execution providers, tried in order; cpu is always the last resort.'),
-    workers: z.number().int().min(0).max(16).default(0).describe('Engine worker threads, each with its own models; a batch is cut into one job per frame and a free worker takes the next. 0: one per CPU core (at most 4) when the first provider is cpu, else 1.'),
-    threads: z.number().int().min(0).max(64).default(0).describe('Intra-op threads per session; 0: the cores divided by the workers (onnxruntime chooses when there is one worker).'),
-    maxBatch: z.number().int().min(1).max(256).default(32).describe('Largest batch sent to a model in one run. On the cpu provider runs are smaller still (embedder 4 faces, R-Net 64 and O-Net 32 crops), which keeps them in cache.'),
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(16)
+      .default(0)
+      .describe(
+        'Engine worker threads, each with its own models; a batch is cut into one job per frame and a free worker takes the next. 0: one per CPU core (at most 4) when the first provider is cpu, else 1.',
+      ),
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .describe('Intra-op threads per session; 0: the cores divided by the workers (onnxruntime chooses when there is one worker).'),
+    maxBatch: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(32)
+      .describe(
+        'Largest batch sent to a model in one run. On the cpu provider runs are smaller still (embedder 4 faces, R-Net 64 and O-Net 32 crops), which keeps them in cache.',
+      ),
     trtFp16: z.boolean().default(true).describe('TensorRT: allow FP16 kernels.'),
     detector: detectorSchema.default(detectorSchema.parse({})).describe('Face detector.'),
     embedder: embedderSchema.default(embedderSchema.parse({})).describe('Face embedder (the model that turns a face into a vector).'),
@@ -97,11 +139,30 @@ export const qualitySchema = z
 
 export const matchSchema = z
   .object({
-    threshold: z.number().min(-1).max(1).optional().describe('Cosine similarity needed for a name, whatever the facebank size; default: chosen for targetFpir and the number of people enrolled (the embedder\'s open-set rule), or its threshold at FAR 1e-3 on LFW when it has no rule.'),
-    targetFpir: z.number().min(1e-6).max(0.5).default(1e-3).describe('Wanted share of faces of strangers that get a name (false-positive identification rate); the threshold rises with the facebank to keep it. Ignored when threshold is set.'),
+    threshold: z
+      .number()
+      .min(-1)
+      .max(1)
+      .optional()
+      .describe(
+        "Cosine similarity needed for a name, whatever the facebank size; default: chosen for targetFpir and the number of people enrolled (the embedder's open-set rule), or its threshold at FAR 1e-3 on LFW when it has no rule.",
+      ),
+    targetFpir: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .default(1e-3)
+      .describe(
+        'Wanted share of faces of strangers that get a name (false-positive identification rate); the threshold rises with the facebank to keep it. Ignored when threshold is set.',
+      ),
     margin: z.number().min(0).max(1).default(0.05).describe('The best person must beat the second best by this much.'),
-    trimFraction: z.number().min(0).max(0.5).default(0.2).describe('Fraction of a person\'s lowest sample similarities dropped before averaging.'),
-    negativeMargin: z.number().min(0).max(1).default(0.0).describe('A face closer to a "not this person" sample than to the person\'s own samples (plus this margin) is not named as them.'),
+    trimFraction: z.number().min(0).max(0.5).default(0.2).describe("Fraction of a person's lowest sample similarities dropped before averaging."),
+    negativeMargin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.0)
+      .describe('A face closer to a "not this person" sample than to the person\'s own samples (plus this margin) is not named as them.'),
   })
   .strict();
 
@@ -116,20 +177,32 @@ export const trackSchema = z
       .min(-1)
       .max(1)
       .default(0.35)
-      .describe("A face joins a track only when its embedding's cosine to one of the track's recent faces reaches this; a different face where the track was ends the track, and gets its own."),
+      .describe(
+        "A face joins a track only when its embedding's cosine to one of the track's recent faces reaches this; a different face where the track was ends the track, and gets its own.",
+      ),
     sceneCut: z
       .number()
       .min(0)
       .max(1)
       .default(0.15)
-      .describe('A frame whose colour layout differs from the previous frame of the camera by more than this (0..1) is a cut: every track ends. 1 turns it off.'),
+      .describe(
+        'A frame whose colour layout differs from the previous frame of the camera by more than this (0..1) is a cut: every track ends. 1 turns it off.',
+      ),
     dropMargin: z
       .number()
       .min(0)
       .max(1)
       .default(0.1)
-      .describe("A face whose similarity to the track's person is more than this under the threshold does not support the name: it is drawn without it, and dropFrames of them in a row take the name away."),
-    dropFrames: z.number().int().min(1).max(100).default(3).describe('Faces in a row clearly under the threshold (see dropMargin) before a named track becomes unknown.'),
+      .describe(
+        "A face whose similarity to the track's person is more than this under the threshold does not support the name: it is drawn without it, and dropFrames of them in a row take the name away.",
+      ),
+    dropFrames: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe('Faces in a row clearly under the threshold (see dropMargin) before a named track becomes unknown.'),
   })
   .strict();
 
@@ -151,13 +224,30 @@ export const pipelineSchema = z
 
 export const mqttSchema = z
   .object({
-    url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'expected mqtt://, mqtts://, ws:// or wss://').optional().describe('Broker URL; omit to start the embedded broker.'),
-    prefix: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').default('facegate').describe('Topic prefix.'),
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'expected mqtt://, mqtts://, ws:// or wss://')
+      .optional()
+      .describe('Broker URL; omit to start the embedded broker.'),
+    prefix: z
+      .string()
+      .regex(/^[^#+]+$/, 'no MQTT wildcards')
+      .default('facegate')
+      .describe('Topic prefix.'),
     clientId: z.string().optional().describe('Default: facegate-<hostname>.'),
     username: z.string().optional().describe('Broker user name; or set FACEGATE_MQTT_USERNAME.'),
     password: z.string().optional().describe('Prefer the FACEGATE_MQTT_PASSWORD environment variable.'),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1).describe('MQTT quality of service of published events.'),
-    queueLimit: z.number().int().min(1).max(1_000_000).default(10000).describe('Events kept while the broker is unreachable; the oldest are dropped beyond this.'),
+    qos: z
+      .union([z.literal(0), z.literal(1), z.literal(2)])
+      .default(1)
+      .describe('MQTT quality of service of published events.'),
+    queueLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(10000)
+      .describe('Events kept while the broker is unreachable; the oldest are dropped beyond this.'),
     tls: z
       .object({
         ca: z.string().optional().describe('CA certificate file.'),
@@ -196,7 +286,9 @@ export const webSchema = z
     passwordHash: z
       .string()
       .optional()
-      .describe('scrypt hash from `facegate passwd`; or set FACEGATE_ADMIN_PASSWORD_HASH. Without it, set-up on the page needs the one-time claim code from the log.'),
+      .describe(
+        'scrypt hash from `facegate passwd`; or set FACEGATE_ADMIN_PASSWORD_HASH. Without it, set-up on the page needs the one-time claim code from the log.',
+      ),
     https: z
       .enum(['auto', 'on', 'off'])
       .default('auto')
@@ -207,19 +299,40 @@ export const webSchema = z
       .array(z.string().min(1).max(253))
       .max(64)
       .default([])
-      .describe('Extra names the page answers to (Host header), besides IP addresses, localhost and this machine\'s hostname (and .local); ".example.lan" also allows its subdomains.'),
-    trustProxy: z.boolean().default(false).describe('Behind a reverse proxy: take the client address and https from X-Forwarded-For/-Proto when the request comes from web.trustedProxies.'),
+      .describe(
+        'Extra names the page answers to (Host header), besides IP addresses, localhost and this machine\'s hostname (and .local); ".example.lan" also allows its subdomains.',
+      ),
+    trustProxy: z
+      .boolean()
+      .default(false)
+      .describe('Behind a reverse proxy: take the client address and https from X-Forwarded-For/-Proto when the request comes from web.trustedProxies.'),
     trustedProxies: z
       .array(z.string().min(2).max(64))
       .max(64)
       .default(['127.0.0.1', '::1'])
       .describe('Addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (with web.trustProxy).'),
-    maxUploadBytes: z.number().int().min(1024).default(10 * 1024 * 1024).describe('Largest accepted photo.'),
-    maxRequestBytes: z.number().int().min(1024).default(50 * 1024 * 1024).describe('Largest accepted request body.'),
+    maxUploadBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(10 * 1024 * 1024)
+      .describe('Largest accepted photo.'),
+    maxRequestBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(50 * 1024 * 1024)
+      .describe('Largest accepted request body.'),
     maxPixels: z.number().int().min(1).default(40_000_000).describe('Largest accepted photo, in pixels.'),
     sessionHours: z.number().positive().default(12).describe('Admin login session lifetime.'),
     unknownRetentionHours: z.number().positive().default(72).describe('How long unknown faces are kept for clustering.'),
-    heavyJobs: z.number().int().min(1).max(16).default(1).describe('Photo analyses (uploads, CLI jobs sent to the running appliance) run at once beside the camera loop.'),
+    heavyJobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe('Photo analyses (uploads, CLI jobs sent to the running appliance) run at once beside the camera loop.'),
     heavyQueue: z.number().int().min(0).max(1000).default(16).describe('Photo analyses waiting for a slot; beyond this a request gets 429 with Retry-After.'),
   })
   .strict();
@@ -228,14 +341,28 @@ export const webSchema = z
 export const syncSchema = z
   .object({
     enabled: z.boolean().default(false).describe('Replicate the facebank with the other appliances of the site through the MQTT broker (mqtt.url).'),
-    applianceId: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only').optional().describe('This appliance in the sync (origin of its records); default: the host name.'),
+    applianceId: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only')
+      .optional()
+      .describe('This appliance in the sync (origin of its records); default: the host name.'),
     key: z.string().optional().describe('Site key, 32 bytes as hex or base64, the same on every appliance; set FACEGATE_SYNC_KEY rather than writing it here.'),
-    allowPlaintext: z.boolean().default(false).describe('Sync without a site key: faces and embeddings go to the broker in clear. Off: sync refuses to start without a key.'),
-    tombstoneDays: z.number().min(0.0001).max(3650).default(30).describe('How long a deletion stays retained on the broker; an appliance offline for longer may bring the deleted record back.'),
+    allowPlaintext: z
+      .boolean()
+      .default(false)
+      .describe('Sync without a site key: faces and embeddings go to the broker in clear. Off: sync refuses to start without a key.'),
+    tombstoneDays: z
+      .number()
+      .min(0.0001)
+      .max(3650)
+      .default(30)
+      .describe('How long a deletion stays retained on the broker; an appliance offline for longer may bring the deleted record back.'),
     crashBeforeStateWrite: z
       .boolean()
       .default(false)
-      .describe('Test hook: the process kills itself (SIGKILL) after a local facebank change is saved and before the sync state notes it. Never set in production.'),
+      .describe(
+        'Test hook: the process kills itself (SIGKILL) after a local facebank change is saved and before the sync state notes it. Never set in production.',
+      ),
   })
   .strict();
 export type SyncConfig = z.infer<typeof syncSchema>;
@@ -269,7 +396,9 @@ export const configSchema = z
           .positive()
           .max(86_400)
           .optional()
-          .describe('Test hook: the pipeline loop hangs this long after it starts (its inference never returns), so the systemd watchdog stops being fed. Never set in production.'),
+          .describe(
+            'Test hook: the pipeline loop hangs this long after it starts (its inference never returns), so the systemd watchdog stops being fed. Never set in production.',
+          ),
       })
       .strict()
       .default({})
@@ -283,9 +412,11 @@ export const configSchema = z
       seen.add(cam.name);
     });
     const d = c.engine.detector;
-    if (BRING_YOUR_OWN_DETECTORS.includes(d.kind) && !d.model) ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
+    if (BRING_YOUR_OWN_DETECTORS.includes(d.kind) && !d.model)
+      ctx.addIssue({ code: 'custom', path: ['engine', 'detector', 'model'], message: `required for detector kind "${d.kind}"` });
     const e = c.engine.embedder;
-    if (BRING_YOUR_OWN_EMBEDDERS.includes(e.kind) && !e.model) ctx.addIssue({ code: 'custom', path: ['engine', 'embedder', 'model'], message: `required for embedder kind "${e.kind}"` });
+    if (BRING_YOUR_OWN_EMBEDDERS.includes(e.kind) && !e.model)
+      ctx.addIssue({ code: 'custom', path: ['engine', 'embedder', 'model'], message: `required for embedder kind "${e.kind}"` });
   });
 
 export type Config = z.infer<typeof configSchema>;

@@ -35,7 +35,10 @@ export function findPrelus(model: TfliteModel): PreluMatch[] {
   const matches: PreluMatch[] = [];
   for (const add of model.operators) {
     if (add.op !== 'ADD' || add.inputs.length !== 2 || (add.options.activation ?? 'NONE') !== 'NONE') continue;
-    for (const [ri, mi] of [[0, 1], [1, 0]] as const) {
+    for (const [ri, mi] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
       const relu = only(add.inputs[ri]!, 'RELU', 1);
       const mul = only(add.inputs[mi]!, 'MUL', 2);
       if (!relu || !mul || (mul.options.activation ?? 'NONE') !== 'NONE') continue;

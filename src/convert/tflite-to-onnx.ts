@@ -104,7 +104,8 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   // ---- input: uint8 natural NHWC → float, normalised, NCHW in the model's orientation
   if (model.inputs.length !== 1) throw unsupported(`${model.inputs.length} inputs (expected 1)`);
   const inT = T[model.inputs[0]!]!;
-  if (inT.type !== 'float32' || inT.shape.length !== 4 || inT.shape[3] !== 3) throw unsupported(`input "${inT.name}" is ${inT.type} ${JSON.stringify(inT.shape)}, expected float32 [N,H,W,3]`);
+  if (inT.type !== 'float32' || inT.shape.length !== 4 || inT.shape[3] !== 3)
+    throw unsupported(`input "${inT.name}" is ${inT.type} ${JSON.stringify(inT.shape)}, expected float32 [N,H,W,3]`);
   const [, mh, mw] = inT.shape as [number, number, number, number];
   const inputHW: [number | string, number | string] = spec.dynamicSpatial ? ['H', 'W'] : spec.transposeHW ? [mw, mh] : [mh, mw];
   const swap = spec.transposeHW;
@@ -166,10 +167,28 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
   const prelu = (xv: Val, alpha: TfliteTensor, scale = 1): string => {
     if (opts.prelu === 'op') return g.node('PRelu', [xv.name, constLike(alpha, xv, scale)]);
     const a = tensorFloats(alpha).map((v) => v * scale);
-    const perChannel = (suffix: string, values: Float32Array) => constLike({ ...alpha, name: `${alpha.name}_${suffix}`, data: new Uint8Array(values.buffer) }, xv);
+    const perChannel = (suffix: string, values: Float32Array) =>
+      constLike({ ...alpha, name: `${alpha.name}_${suffix}`, data: new Uint8Array(values.buffer) }, xv);
     // prelu(x) = x for x >= 0 and a * x below: x + (1 - a) * relu(-x).
-    const negRelu = g.node('Relu', [g.node('Mul', [xv.name, perChannel('minus_one', a.map(() => -1))])]);
-    return g.node('Add', [xv.name, g.node('Mul', [negRelu, perChannel('complement', a.map((v) => 1 - v))])]);
+    const negRelu = g.node('Relu', [
+      g.node('Mul', [
+        xv.name,
+        perChannel(
+          'minus_one',
+          a.map(() => -1),
+        ),
+      ]),
+    ]);
+    return g.node('Add', [
+      xv.name,
+      g.node('Mul', [
+        negRelu,
+        perChannel(
+          'complement',
+          a.map((v) => 1 - v),
+        ),
+      ]),
+    ]);
   };
   const activation = (op: TfliteOperator, v: string): string => {
     switch (op.options.activation ?? 'NONE') {
@@ -241,8 +260,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
           wOnnx = new Float32Array(oo * ii * kh * kw);
           for (let a = 0; a < o; a++)
             for (let y = 0; y < kh; y++)
-              for (let z = 0; z < kw; z++)
-                for (let c = 0; c < i; c++) wOnnx[(a * ii + c) * kh * kw + at(y, z, kh, kw)] = w[((a * kh + y) * kw + z) * i + c]!;
+              for (let z = 0; z < kw; z++) for (let c = 0; c < i; c++) wOnnx[(a * ii + c) * kh * kw + at(y, z, kh, kw)] = w[((a * kh + y) * kw + z) * i + c]!;
           dims = [oo, ii, ...hw(kh, kw)];
           if (oo !== o) outChannels = oo;
         } else {
@@ -296,8 +314,7 @@ export function convertTflite(model: TfliteModel, spec: InputSpec, graphName: st
           const p = new Float32Array(w.length);
           for (let r = 0; r < outN; r++)
             for (let y = 0; y < h; y++)
-              for (let z = 0; z < ww; z++)
-                for (let ch = 0; ch < c; ch++) p[r * inN + ch * h * ww + at(y, z, h, ww)] = w[r * inN + (y * ww + z) * c + ch]!;
+              for (let z = 0; z < ww; z++) for (let ch = 0; ch < c; ch++) p[r * inN + ch * h * ww + at(y, z, h, ww)] = w[r * inN + (y * ww + z) * c + ch]!;
           w = p;
           flat = g.node('Flatten', [xv.name], { axis: 1 });
         } else if (xv.rank !== 2) {

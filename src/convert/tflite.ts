@@ -207,8 +207,13 @@ function readOptions(r: Reader, op: string, t: number): TfliteOptions {
       return { padding: pad(0), strideW: r.int(t, 1, 1), strideH: r.int(t, 2, 1), activation: act(3), dilationW: r.int(t, 4, 1), dilationH: r.int(t, 5, 1) };
     case 'DEPTHWISE_CONV_2D':
       return {
-        padding: pad(0), strideW: r.int(t, 1, 1), strideH: r.int(t, 2, 1), depthMultiplier: r.int(t, 3, 1),
-        activation: act(4), dilationW: r.int(t, 5, 1), dilationH: r.int(t, 6, 1),
+        padding: pad(0),
+        strideW: r.int(t, 1, 1),
+        strideH: r.int(t, 2, 1),
+        depthMultiplier: r.int(t, 3, 1),
+        activation: act(4),
+        dilationW: r.int(t, 5, 1),
+        dilationH: r.int(t, 6, 1),
       };
     case 'MAX_POOL_2D':
     case 'AVERAGE_POOL_2D':

@@ -3,15 +3,7 @@ import type { Face } from '../vision/types.js';
 import type { FrameFaces, RejectedFace, RejectReason } from './types.js';
 
 export type UploadRejectReason =
-  | 'not_image'
-  | 'too_large'
-  | 'too_many_pixels'
-  | 'no_face'
-  | 'too_small'
-  | 'too_blurry'
-  | 'bad_pose'
-  | 'multiple_faces'
-  | 'bad_face_index';
+  'not_image' | 'too_large' | 'too_many_pixels' | 'no_face' | 'too_small' | 'too_blurry' | 'bad_pose' | 'multiple_faces' | 'bad_face_index';
 
 export type Candidate = (Face & { ok: true }) | (RejectedFace & { ok: false });
 
@@ -36,14 +28,18 @@ export function chooseFace(r: FrameFaces, index?: number): Choice {
     const c = all[index];
     if (!c) {
       // Counted the way the other refusals count: faces found, and how many of them could be enrolled.
-      const found = all.length === 0 ? 'no face was found' : `it has ${all.length} face${all.length === 1 ? '' : 's'} (0 to ${all.length - 1}, left to right), ${r.faces.length} of them usable`;
+      const found =
+        all.length === 0
+          ? 'no face was found'
+          : `it has ${all.length} face${all.length === 1 ? '' : 's'} (0 to ${all.length - 1}, left to right), ${r.faces.length} of them usable`;
       return { kind: 'reject', reason: 'bad_face_index', message: `There is no face number ${index} in this photo: ${found}.` };
     }
     return c.ok ? { kind: 'face', face: c } : { kind: 'reject', reason: REASON[c.reason][0], message: REASON[c.reason][1] };
   }
   if (all.length === 0) return { kind: 'reject', reason: 'no_face', message: 'No face was found in this photo.' };
   // Only faces that pass the quality gate can be enrolled, so only they make a photo ambiguous.
-  if (r.faces.length > 1) return { kind: 'reject', reason: 'multiple_faces', message: `This photo shows ${r.faces.length} usable faces; pick one.`, candidates: all };
+  if (r.faces.length > 1)
+    return { kind: 'reject', reason: 'multiple_faces', message: `This photo shows ${r.faces.length} usable faces; pick one.`, candidates: all };
   if (r.faces.length === 1) return { kind: 'face', face: r.faces[0]! };
   // None passed: say why the largest one (most likely the subject) failed.
   const main = r.rejected.reduce((a, b) => (b.quality.size > a.quality.size ? b : a));

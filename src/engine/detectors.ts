@@ -19,12 +19,18 @@ export type DetectorChoice = { kind: 'mtcnn'; why: string } | { kind: SingleStag
 export function chooseDetector(cfg: EngineConfig['detector'], modelPath: string | undefined, enginesDir: string): DetectorChoice {
   if (cfg.kind === 'mtcnn') return { kind: 'mtcnn', why: 'configured' };
   if (modelPath) {
-    if (cfg.kind === 'auto') return { kind: 'yunet', model: modelPath, modelId: path.basename(modelPath).replace(/\.onnx$/i, ''), why: 'engine.detector.model' };
+    if (cfg.kind === 'auto')
+      return { kind: 'yunet', model: modelPath, modelId: path.basename(modelPath).replace(/\.onnx$/i, ''), why: 'engine.detector.model' };
     return { kind: cfg.kind, model: modelPath, modelId: path.basename(modelPath).replace(/\.onnx$/i, ''), why: 'configured' };
   }
   if (cfg.kind === 'auto' || cfg.kind === 'yunet') {
-    if (pinnedPresent(YUNET_N, enginesDir)) return { kind: 'yunet', model: path.join(enginesDir, YUNET_N.file), modelId: YUNET_N.id, why: `${YUNET_N.file} verified in engines/` };
-    if (cfg.kind === 'yunet') throw new FacegateError('engines_missing', `detector "yunet" needs --detector-model <file.onnx> or ${YUNET_N.file} in ${enginesDir}: run \`facegate models --from <folder>\``);
+    if (pinnedPresent(YUNET_N, enginesDir))
+      return { kind: 'yunet', model: path.join(enginesDir, YUNET_N.file), modelId: YUNET_N.id, why: `${YUNET_N.file} verified in engines/` };
+    if (cfg.kind === 'yunet')
+      throw new FacegateError(
+        'engines_missing',
+        `detector "yunet" needs --detector-model <file.onnx> or ${YUNET_N.file} in ${enginesDir}: run \`facegate models --from <folder>\``,
+      );
     return { kind: 'mtcnn', why: `no verified ${YUNET_N.file} in engines/ (run \`facegate models --from <folder>\` to add it)` };
   }
   throw new FacegateError('config', `engine.detector.model is required for detector kind "${cfg.kind}"`);

@@ -50,7 +50,10 @@ export async function createEmbedder(
   const output = session.outputs[0];
   if (!input || !output || input.shape.length !== 4) {
     await session.release();
-    throw new FacegateError('model_mismatch', `embedder ${session.path} must take one 4-D image input (has ${session.inputs.map((i) => `${i.name}[${i.shape}]`).join(', ')})`);
+    throw new FacegateError(
+      'model_mismatch',
+      `embedder ${session.path} must take one 4-D image input (has ${session.inputs.map((i) => `${i.name}[${i.shape}]`).join(', ')})`,
+    );
   }
   const s = input.shape;
   const layout: Layout = input.dtype === 'uint8' ? 'uint8-nhwc' : s[1] === 3 ? 'float-nchw' : 'float-nhwc';

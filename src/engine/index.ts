@@ -131,7 +131,12 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
         times.embed = (performance.now() - t2) / 1000;
       }
       keep.forEach((k, j) => {
-        const face: Face = { ...k.det, quality: k.quality, aligned: { width: size, height: size, data: batch.slice(j * per, (j + 1) * per) }, embedding: emb[j]! };
+        const face: Face = {
+          ...k.det,
+          quality: k.quality,
+          aligned: { width: size, height: size, data: batch.slice(j * per, (j + 1) * per) },
+          embedding: emb[j]!,
+        };
         results[k.frame]!.faces.push(face);
       });
       return results;
@@ -140,7 +145,8 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
       check();
       const batch = new Uint8Array(crops.length * per);
       crops.forEach((c, i) => {
-        if (c.width !== size || c.height !== size || c.data.length < per) throw new FacegateError('bad_crop', `aligned crop ${i} is ${c.width}x${c.height}, the embedder takes ${size}x${size}`);
+        if (c.width !== size || c.height !== size || c.data.length < per)
+          throw new FacegateError('bad_crop', `aligned crop ${i} is ${c.width}x${c.height}, the embedder takes ${size}x${size}`);
         batch.set(c.data.subarray(0, per), i * per);
       });
       return embedCrops(batch, crops.length);

@@ -143,7 +143,16 @@ export async function createMtcnnDetector(
   }
 
   /** Runs a crop net over every frame's boxes in shared batches of at most `step`; returns outputs per frame (sliced). */
-  async function cropStage(net: Session, input: string, size: number, step: number, frames: RgbImage[], halvings: HalvingsOf, boxes: Detection[][], names: string[]): Promise<Record<string, Float32Array>[]> {
+  async function cropStage(
+    net: Session,
+    input: string,
+    size: number,
+    step: number,
+    frames: RgbImage[],
+    halvings: HalvingsOf,
+    boxes: Detection[][],
+    names: string[],
+  ): Promise<Record<string, Float32Array>[]> {
     const slot = size * size * 3;
     const flat: { f: number; d: Detection }[] = [];
     boxes.forEach((bs, f) => bs.forEach((d) => flat.push({ f, d })));
@@ -197,7 +206,10 @@ export async function createMtcnnDetector(
       groups.set(k, [...(groups.get(k) ?? []), i]);
     });
     for (const idx of groups.values()) {
-      const r = await stage1(idx.map((i) => frames[i]!), halvings);
+      const r = await stage1(
+        idx.map((i) => frames[i]!),
+        halvings,
+      );
       idx.forEach((i, j) => (s1[i] = r[j]!));
     }
     // Stage 2: R-Net over all candidates of all frames.

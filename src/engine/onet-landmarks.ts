@@ -32,7 +32,9 @@ export async function createOnetRefiner(enginesDir: string, opts: SessionOptions
     for (let s = 0; s < boxes.length; s += RUN) {
       const part = boxes.slice(s, s + RUN);
       const buf = new Uint8Array(part.length * slot);
-      part.forEach(({ f, box }, i) => halvings(frames[f]!).cropInto({ x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] }, ONET_SIZE, ONET_SIZE, buf, i * slot));
+      part.forEach(({ f, box }, i) =>
+        halvings(frames[f]!).cropInto({ x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] }, ONET_SIZE, ONET_SIZE, buf, i * slot),
+      );
       const out = await onet.runFloat({ [input]: { data: buf, dims: [part.length, ONET_SIZE, ONET_SIZE, 3] } });
       reg.set(out.reg!.data.subarray(0, part.length * 4), s * 4);
       lm.set(out.landmarks!.data.subarray(0, part.length * 10), s * 10);

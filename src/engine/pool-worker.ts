@@ -67,7 +67,10 @@ async function serve(req: WorkerRequest): Promise<void> {
     if (req.op === 'analyze') {
       const times: StageTimes = { detect: 0, align: 0, embed: 0 };
       const value = await engine.analyze(req.frames, req.gate, times);
-      port.postMessage({ kind: 'result', id: req.id, value, times } satisfies WorkerMessage, owned(value.flatMap((r) => r.faces.flatMap((f) => [f.aligned.data, f.embedding]))));
+      port.postMessage(
+        { kind: 'result', id: req.id, value, times } satisfies WorkerMessage,
+        owned(value.flatMap((r) => r.faces.flatMap((f) => [f.aligned.data, f.embedding]))),
+      );
     } else if (req.op === 'detect') post({ kind: 'result', id: req.id, value: await engine.detect(req.frames) });
     else {
       const value = await engine.embedAligned(req.crops);

@@ -33,7 +33,11 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-type Request = { op: 'analyze'; frames: RgbImage[]; gate?: Partial<QualityConfig> } | { op: 'detect'; frames: RgbImage[] } | { op: 'embedAligned'; crops: RgbImage[] } | { op: 'close' };
+type Request =
+  | { op: 'analyze'; frames: RgbImage[]; gate?: Partial<QualityConfig> }
+  | { op: 'detect'; frames: RgbImage[] }
+  | { op: 'embedAligned'; crops: RgbImage[] }
+  | { op: 'close' };
 interface Pending {
   resolve(v: { value: unknown; times?: StageTimes }): void;
   reject(e: Error): void;
@@ -46,7 +50,14 @@ type Ready = Extract<WorkerMessage, { kind: 'ready' }>;
  */
 export const JOBS_PER_WORKER = 2;
 
-const PINO_LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const PINO_LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 /** One worker thread and the jobs (plus a close request) it holds. */
 class EngineWorker {
@@ -70,7 +81,7 @@ class EngineWorker {
       let ready = false;
       w.on('message', (m: WorkerMessage) => {
         if (m.kind === 'log') return this.relay(m.line);
-        if (m.kind === 'ready') return (ready = true), resolve(m);
+        if (m.kind === 'ready') return ((ready = true), resolve(m));
         if (m.kind === 'failed') return reject(new FacegateError(m.code, m.message));
         const p = this.pending.get(m.id);
         if (!p) return;
@@ -196,7 +207,10 @@ export async function createEnginePool(cfg: EngineConfig, workers: number, cores
     return done.flatMap((d) => d.value as R[]);
   }
 
-  log.info({ workers, threadsPerWorker: threads, detector: first.detectorId, embedder: first.embedderId, provider: first.provider }, 'face engine workers ready');
+  log.info(
+    { workers, threadsPerWorker: threads, detector: first.detectorId, embedder: first.embedderId, provider: first.provider },
+    'face engine workers ready',
+  );
   return {
     embedderId: first.embedderId,
     detectorId: first.detectorId,
@@ -204,7 +218,8 @@ export async function createEnginePool(cfg: EngineConfig, workers: number, cores
     provider: first.provider,
     parallelism: workers,
     detect: (frames) => spread(chunks(frames, framesPerJob(frames.length, workers)), (part) => ({ op: 'detect', frames: part })),
-    analyze: (frames, gate, times) => spread<RgbImage, FrameFaces>(chunks(frames, framesPerJob(frames.length, workers)), (part) => ({ op: 'analyze', frames: part, gate }), times),
+    analyze: (frames, gate, times) =>
+      spread<RgbImage, FrameFaces>(chunks(frames, framesPerJob(frames.length, workers)), (part) => ({ op: 'analyze', frames: part, gate }), times),
     embedAligned: (crops) => spread(chunks(crops, CPU_EMBED_BATCH), (part) => ({ op: 'embedAligned', crops: part })),
     async close() {
       if (closed) return;

@@ -55,7 +55,10 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
   const input = session.inputs[0]!;
   if (!input || input.shape.length !== 4 || (input.shape[1]! > 0 && input.shape[1] !== 3)) {
     await session.release();
-    throw new FacegateError('model_mismatch', `${kind} model ${session.path} must take one NCHW float image input, has ${session.inputs.map((i) => `${i.name}[${i.shape}]`).join(', ')}`);
+    throw new FacegateError(
+      'model_mismatch',
+      `${kind} model ${session.path} must take one NCHW float image input, has ${session.inputs.map((i) => `${i.name}[${i.shape}]`).join(', ')}`,
+    );
   }
   const m = pre.sizeMultiple;
   const side = Math.ceil(o.inputSize / m) * m;
@@ -63,7 +66,8 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
   const step = input.shape[0]! > 0 ? input.shape[0] : o.maxBatch;
 
   /** The model input shape for a frame: its own (dynamic models) or the model's fixed one. */
-  const shapeOf = (f: RgbImage): [number, number] => (dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [(input.shape[3]! > 0 ? input.shape[3] : side)!, (input.shape[2]! > 0 ? input.shape[2] : side)!]);
+  const shapeOf = (f: RgbImage): [number, number] =>
+    dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [(input.shape[3]! > 0 ? input.shape[3] : side)!, (input.shape[2]! > 0 ? input.shape[2] : side)!];
 
   /** The whole frame, plus (with tiles) inputSize tiles at its own resolution when it is larger than that. */
   function piecesOf(f: RgbImage, frame: number): Piece[] {

@@ -164,7 +164,9 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The statuses `code` may answer with: its own, and its `also` where it has one. */
-export type StatusOf<C extends ErrorCode> = (typeof ERROR_CODES)[C] extends { also: infer A } ? (typeof ERROR_CODES)[C]['status'] | A : (typeof ERROR_CODES)[C]['status'];
+export type StatusOf<C extends ErrorCode> = (typeof ERROR_CODES)[C] extends { also: infer A }
+  ? (typeof ERROR_CODES)[C]['status'] | A
+  : (typeof ERROR_CODES)[C]['status'];
 
 const CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
 

@@ -34,7 +34,8 @@ export function parseLabels(text: string): LabelledImage[] {
       return;
     }
     const v = line.split(/\s+/).map(Number);
-    if (!out.length || v.length < 4 || v.slice(0, 4).some((x) => !Number.isFinite(x))) throw new FacegateError('bad_labels', `labels line ${i + 1}: expected "x1 y1 x2 y2"`);
+    if (!out.length || v.length < 4 || v.slice(0, 4).some((x) => !Number.isFinite(x)))
+      throw new FacegateError('bad_labels', `labels line ${i + 1}: expected "x1 y1 x2 y2"`);
     out[out.length - 1]!.boxes.push([v[0]!, v[1]!, v[2]!, v[3]!]);
   });
   return out;

@@ -54,7 +54,10 @@ const above = (x: number) => x + Math.max(1e-7, Math.abs(x) * 1e-7);
 
 /** Threshold giving FPIR ≤ fpir over the non-mated probes' outcomes. */
 export function thresholdAtFpir(nonMated: readonly ProbeOutcome[], fpir: number): number {
-  const scores = nonMated.filter((p) => p.nameable).map((p) => p.similarity).sort((a, b) => b - a);
+  const scores = nonMated
+    .filter((p) => p.nameable)
+    .map((p) => p.similarity)
+    .sort((a, b) => b - a);
   const k = Math.floor(fpir * nonMated.length);
   return k < scores.length ? above(scores[k]!) : -1;
 }

@@ -12,9 +12,13 @@ export const lfwImagePath = (name: string, n: number) => `lfw-deepfunneled/${nam
 
 /** Parses pairs.txt: first line "<folds> <n>", then per fold n same lines "name i j" and n different lines "a i b j". */
 export function parsePairs(text: string): Pair[][] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const head = (lines.shift() ?? '').split(/\s+/).map(Number);
-  if (head.length !== 2 || !head.every((x) => Number.isInteger(x) && x > 0)) throw new FacegateError('bad_pairs', `pairs.txt must start with "<folds> <pairs per half-fold>", got "${head.join(' ')}"`);
+  if (head.length !== 2 || !head.every((x) => Number.isInteger(x) && x > 0))
+    throw new FacegateError('bad_pairs', `pairs.txt must start with "<folds> <pairs per half-fold>", got "${head.join(' ')}"`);
   const [nFolds, n] = head as [number, number];
   if (lines.length !== nFolds * n * 2) throw new FacegateError('bad_pairs', `pairs.txt announces ${nFolds}x${2 * n} pairs but holds ${lines.length} lines`);
   const folds: Pair[][] = [];
@@ -68,13 +72,14 @@ export function kFoldAccuracy(foldScores: number[][], foldSame: boolean[][]): Fo
   for (let f = 0; f < foldScores.length; f++) {
     const s: number[] = [];
     const l: boolean[] = [];
-    for (let g = 0; g < foldScores.length; g++) if (g !== f) {
+    for (let g = 0; g < foldScores.length; g++)
+      if (g !== f) {
         s.push(...foldScores[g]!);
         l.push(...foldSame[g]!);
       }
     const { threshold } = bestThreshold(s, l);
     let ok = 0;
-    foldScores[f]!.forEach((x, i) => (ok += (x >= threshold) === foldSame[f]![i] ? 1 : 0));
+    foldScores[f]!.forEach((x, i) => (ok += x >= threshold === foldSame[f]![i] ? 1 : 0));
     accs.push(ok / foldScores[f]!.length);
     ths.push(threshold);
   }

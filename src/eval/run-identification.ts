@@ -65,11 +65,17 @@ function listIdentities(dataDir: string): Map<string, string[]> {
   for (const n of names) {
     let files: string[];
     try {
-      files = readdirSync(path.join(root, n)).filter((f) => /\.jpe?g$/i.test(f)).sort();
+      files = readdirSync(path.join(root, n))
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort();
     } catch {
       continue;
     }
-    if (files.length) out.set(n, files.map((f) => path.join('lfw-deepfunneled', n, f)));
+    if (files.length)
+      out.set(
+        n,
+        files.map((f) => path.join('lfw-deepfunneled', n, f)),
+      );
   }
   if (!out.size) throw new FacegateError('not_found', `LFW folder ${root} holds no images`);
   return out;
@@ -99,7 +105,9 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
   const { emb, noFace } = await embedImages(engine, dataDir, files, { progress: opts.progress });
   const fpirs = opts.fpirs ?? DEFAULT_FPIRS;
   const rand = rng(opts.seed ?? 1);
-  const sizes = [...new Set((opts.sizes ?? [10, 100, 1000, 'all']).map((s) => (s === 'all' ? multi.length : s)).filter((s) => s <= multi.length))].sort((a, b) => a - b);
+  const sizes = [...new Set((opts.sizes ?? [10, 100, 1000, 'all']).map((s) => (s === 'all' ? multi.length : s)).filter((s) => s <= multi.length))].sort(
+    (a, b) => a - b,
+  );
   const out: IdentificationSize[] = [];
   for (const size of sizes) {
     const trials = size >= multi.length ? 1 : size <= 100 ? 10 : 3;
@@ -107,7 +115,16 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     for (let k = 0; k < trials; k++) {
       const chosen = choose(multi.length, size, rand).map((i) => multi[i]!);
       const people: Person[] = chosen.map(([name]) => ({ id: name, name, created: '', notes: '' }));
-      const samples: Sample[] = chosen.map(([name, f]) => ({ id: f[0]!, personId: name, embedding: Array.from(emb.get(f[0]!)!), modelId: engine.embedderId, quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 }, source: 'cli', created: '', negative: false }));
+      const samples: Sample[] = chosen.map(([name, f]) => ({
+        id: f[0]!,
+        personId: name,
+        embedding: Array.from(emb.get(f[0]!)!),
+        modelId: engine.embedderId,
+        quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 },
+        source: 'cli',
+        created: '',
+        negative: false,
+      }));
       // Threshold -1: every probe the margin rule lets through is named; the threshold is applied afterwards.
       const matcher = new Matcher(people, samples, engine.embedderId, { threshold: -1, margin: opts.margin, trimFraction: 0, negativeMargin: 0 });
       const probe = (file: string, who: string | null): ProbeOutcome => {

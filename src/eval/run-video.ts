@@ -21,7 +21,15 @@ export interface VideoReport extends VideoScore {
   embedderId: string;
 }
 
-export async function evalVideo(engine: FaceEngine, facebank: SampleSource, config: Config, log: Logger, file: string, appears: readonly Appearance[], opts: { fps: number; width: number }): Promise<VideoReport> {
+export async function evalVideo(
+  engine: FaceEngine,
+  facebank: SampleSource,
+  config: Config,
+  log: Logger,
+  file: string,
+  appears: readonly Appearance[],
+  opts: { fps: number; width: number },
+): Promise<VideoReport> {
   const t0 = Date.now();
   const seen = new Map<string, TrackSeen>();
   const boxes: BoxSeen[] = [];
@@ -57,5 +65,12 @@ export async function evalVideo(engine: FaceEngine, facebank: SampleSource, conf
     t.decided = true;
     if (e.type !== 'end' && e.person) t.names.push(e.person.name);
   }
-  return { ...scoreVideo([...seen.values()], boxes, appears), frames, events: events.length, seconds: (Date.now() - t0) / 1000, detectorId: engine.detectorId, embedderId: engine.embedderId };
+  return {
+    ...scoreVideo([...seen.values()], boxes, appears),
+    frames,
+    events: events.length,
+    seconds: (Date.now() - t0) / 1000,
+    detectorId: engine.detectorId,
+    embedderId: engine.embedderId,
+  };
 }

@@ -49,7 +49,12 @@ function oneFold(s: number[], l: boolean[]) {
  * Embeds images (paths relative to dataDir) through the full pipeline: the face nearest the image centre, or a
  * centred default box when none is found (counted in noFace).
  */
-export async function embedImages(engine: FaceEngine, dataDir: string, files: readonly string[], opts: { batch?: number; progress?: (done: number, total: number) => void } = {}): Promise<{ emb: Map<string, Float32Array>; noFace: number }> {
+export async function embedImages(
+  engine: FaceEngine,
+  dataDir: string,
+  files: readonly string[],
+  opts: { batch?: number; progress?: (done: number, total: number) => void } = {},
+): Promise<{ emb: Map<string, Float32Array>; noFace: number }> {
   const emb = new Map<string, Float32Array>();
   let noFace = 0;
   const B = opts.batch ?? 16;
@@ -90,7 +95,11 @@ export interface LfwReport {
 }
 
 /** Embeds every distinct image once (largest-to-centre face, full pipeline), then scores the pairs. */
-export async function evalLfw(engine: FaceEngine, dataDir: string, opts: { limitFolds?: number; batch?: number; progress?: (done: number, total: number) => void } = {}): Promise<LfwReport> {
+export async function evalLfw(
+  engine: FaceEngine,
+  dataDir: string,
+  opts: { limitFolds?: number; batch?: number; progress?: (done: number, total: number) => void } = {},
+): Promise<LfwReport> {
   const t0 = Date.now();
   let folds = parsePairs(readText(path.join(dataDir, 'pairs.txt'), 'LFW pairs file'));
   if (opts.limitFolds) folds = folds.slice(0, opts.limitFolds);
@@ -125,7 +134,11 @@ export interface DetectionEvalReport extends DetectionReport {
 }
 
 /** Detection AP on a labels.txt set (paths relative to its folder). */
-export async function evalDetection(engine: Pick<FaceEngine, "detect" | "detectorId">, dataDir: string, opts: { limit?: number; batch?: number; progress?: (done: number, total: number) => void } = {}): Promise<DetectionEvalReport> {
+export async function evalDetection(
+  engine: Pick<FaceEngine, 'detect' | 'detectorId'>,
+  dataDir: string,
+  opts: { limit?: number; batch?: number; progress?: (done: number, total: number) => void } = {},
+): Promise<DetectionEvalReport> {
   let items = parseLabels(readText(path.join(dataDir, 'labels.txt'), 'detection labels file'));
   if (opts.limit) items = items.slice(0, opts.limit);
   const dets = [];
@@ -144,6 +157,10 @@ export async function evalDetection(engine: Pick<FaceEngine, "detect" | "detecto
     for (const d of found) dets.push(d.map((x) => ({ box: x.box, score: x.score })));
     opts.progress?.(i + part.length, items.length);
   }
-  const r = evaluateDetection(items.map((x) => x.boxes), dets, 32);
+  const r = evaluateDetection(
+    items.map((x) => x.boxes),
+    dets,
+    32,
+  );
   return { ...r, images: items.length, seconds: (Date.now() - t0) / 1000, msPerImage: detectMs / Math.max(1, items.length), detectorId: engine.detectorId };
 }

@@ -23,7 +23,8 @@ export function parseAppearance(spec: string): Appearance {
     .split(',')
     .map((r): [number, number] => {
       const m = /^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$/.exec(r);
-      if (!m || Number(m[1]) > Number(m[2])) throw new FacegateError('usage', `--appears ranges are start-end in seconds, e.g. "${name}@0-1.5,3.6-7.7" (got "${r}")`);
+      if (!m || Number(m[1]) > Number(m[2]))
+        throw new FacegateError('usage', `--appears ranges are start-end in seconds, e.g. "${name}@0-1.5,3.6-7.7" (got "${r}")`);
       return [Number(m[1]), Number(m[2])];
     });
   return { name, ranges };

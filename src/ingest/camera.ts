@@ -16,15 +16,7 @@ import type { CameraStatus } from '../events/types.js';
 import type { RgbImage } from '../vision/types.js';
 import { LatestFrame } from './framer.js';
 import { answers, probeTarget } from './probe.js';
-import {
-  OutputSizeReader,
-  failureReason,
-  ffmpegBinary,
-  inputOptionsFor,
-  inputPath,
-  outputOptionsFor,
-  sourceKind,
-} from './ffmpeg.js';
+import { OutputSizeReader, failureReason, ffmpegBinary, inputOptionsFor, inputPath, outputOptionsFor, sourceKind } from './ffmpeg.js';
 import { redactUrl } from '../util/redact.js';
 
 export interface CameraSource {

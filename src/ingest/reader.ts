@@ -26,7 +26,15 @@ export interface ReadFrame {
 export async function* readFrames(url: string, o: ReadOptions): AsyncGenerator<ReadFrame> {
   // Files are read unpaced: drop the -re that live file cameras use.
   const input = inputOptionsFor({ url, inputOptions: o.inputOptions }).filter((a) => !(sourceKind(url) === 'file' && a === '-re'));
-  const args = ['-hide_banner', ...input, '-i', url.replace(/^file:\/\//i, ''), ...(o.durationSeconds ? ['-t', String(o.durationSeconds)] : []), ...outputOptionsFor(o.fps, o.width), 'pipe:1'];
+  const args = [
+    '-hide_banner',
+    ...input,
+    '-i',
+    url.replace(/^file:\/\//i, ''),
+    ...(o.durationSeconds ? ['-t', String(o.durationSeconds)] : []),
+    ...outputOptionsFor(o.fps, o.width),
+    'pipe:1',
+  ];
   const child = spawn(ffmpegBinary(o.ffmpegPath), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderrLines: string[] = [];
   const sizeReader = new OutputSizeReader();

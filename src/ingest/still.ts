@@ -21,21 +21,27 @@ sharp.cache(false);
 function classify(e: unknown, what: string, maxPixels: number): FacegateError {
   const msg = ((e as Error)?.message ?? String(e)).split('\n')[0]!;
   if (/pixel limit/i.test(msg)) return new FacegateError('too_many_pixels', `${what} has more than ${maxPixels} pixels`);
-  if (/unsupported image format|bad seek|not a known file format|missing/i.test(msg) && !/premature|truncat/i.test(msg)) return new FacegateError('not_image', `${what} is not a supported image (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
-  if (/premature|truncat|end of (file|stream)|unexpected end|short read|incomplete/i.test(msg)) return new FacegateError('truncated', `${what} is truncated: ${msg}`);
+  if (/unsupported image format|bad seek|not a known file format|missing/i.test(msg) && !/premature|truncat/i.test(msg))
+    return new FacegateError('not_image', `${what} is not a supported image (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
+  if (/premature|truncat|end of (file|stream)|unexpected end|short read|incomplete/i.test(msg))
+    return new FacegateError('truncated', `${what} is truncated: ${msg}`);
   if (/width|height|dimension|zero/i.test(msg) && /invalid|zero|0/i.test(msg)) return new FacegateError('empty', `${what} has no pixels (${msg})`);
   return new FacegateError('corrupt_image', `${what} cannot be decoded: ${msg}`);
 }
 
 /** PNG and GIF state their size in a fixed header: a 0-wide or 0-high image is "empty", not "corrupt". */
 function headerSaysEmpty(b: Buffer): boolean {
-  if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString('latin1', 12, 16) === 'IHDR') return b.readUInt32BE(16) === 0 || b.readUInt32BE(20) === 0;
+  if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString('latin1', 12, 16) === 'IHDR')
+    return b.readUInt32BE(16) === 0 || b.readUInt32BE(20) === 0;
   if (b.length >= 10 && b.toString('latin1', 0, 3) === 'GIF') return b.readUInt16LE(6) === 0 || b.readUInt16LE(8) === 0;
   return false;
 }
 
 /** Reads and checks the encoded bytes and header: size limits, type, dimensions (before any decoding). */
-async function readChecked(input: Buffer | Uint8Array | string, limits: DecodeLimits): Promise<{ buf: Buffer; meta: Metadata; what: string; maxPixels: number }> {
+async function readChecked(
+  input: Buffer | Uint8Array | string,
+  limits: DecodeLimits,
+): Promise<{ buf: Buffer; meta: Metadata; what: string; maxPixels: number }> {
   const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   const maxPixels = limits.maxPixels ?? DEFAULT_LIMITS.maxPixels;
   const what = typeof input === 'string' ? input : 'the image';
@@ -68,7 +74,10 @@ async function readChecked(input: Buffer | Uint8Array | string, limits: DecodeLi
   if (!meta.format) throw new FacegateError('not_image', `${what} is not a supported image`);
   if (!meta.width || !meta.height) throw new FacegateError('empty', `${what} has no pixels (0x0)`);
   if (meta.width * meta.height > maxPixels) {
-    throw new FacegateError('too_many_pixels', `${what} is ${meta.width}x${meta.height} (${((meta.width * meta.height) / 1e6).toFixed(1)} megapixels), more than the limit of ${maxPixels} pixels`);
+    throw new FacegateError(
+      'too_many_pixels',
+      `${what} is ${meta.width}x${meta.height} (${((meta.width * meta.height) / 1e6).toFixed(1)} megapixels), more than the limit of ${maxPixels} pixels`,
+    );
   }
   return { buf, meta, what, maxPixels };
 }

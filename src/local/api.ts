@@ -73,7 +73,8 @@ const text = (v: unknown, what: string): string => {
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   const { config, facebank, engine, admission, log } = deps;
   const file = socketPath(config.dataDir);
-  if (Buffer.byteLength(file) > MAX_SOCKET_PATH) throw new FacegateError('socket_path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
+  if (Buffer.byteLength(file) > MAX_SOCKET_PATH)
+    throw new FacegateError('socket_path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
 
   const route = async (req: IncomingMessage, url: URL): Promise<unknown> => {
     const at = `${req.method} ${url.pathname}`;
@@ -111,7 +112,10 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (e instanceof BusyError) headers['retry-after'] = String(e.retryAfterSeconds);
         if (!isFacegateError(e)) log.error({ err: fe.message }, 'local api failed');
-        if (!res.headersSent) res.writeHead(isFacegateError(e) ? (OWN_STATUS.has(e.code) ? statusOf(e.code) : 422) : 500, headers).end(JSON.stringify({ error: fe.code, message: fe.message }));
+        if (!res.headersSent)
+          res
+            .writeHead(isFacegateError(e) ? (OWN_STATUS.has(e.code) ? statusOf(e.code) : 422) : 500, headers)
+            .end(JSON.stringify({ error: fe.code, message: fe.message }));
       },
     );
   };

@@ -72,7 +72,13 @@ export async function readPhoto(file: string, maxBytes: number): Promise<EnrolPh
 }
 
 /** Decode, detect and pick the face of each photo; a refusal is a result, never an exception. */
-export async function analysePhotos(engine: FaceEngine, config: Pick<Config, 'web' | 'engine' | 'pipeline'>, photos: EnrolPhoto[], faceIndex?: number, admit: Admit = direct): Promise<Analysed[]> {
+export async function analysePhotos(
+  engine: FaceEngine,
+  config: Pick<Config, 'web' | 'engine' | 'pipeline'>,
+  photos: EnrolPhoto[],
+  faceIndex?: number,
+  admit: Admit = direct,
+): Promise<Analysed[]> {
   const out: Analysed[] = [];
   for (const { file, bytes } of photos) {
     try {

@@ -13,7 +13,21 @@ import { describeHolder, lockHolder, LockedError, type LockHolder } from '../sto
 import { isErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import { socketPath } from './api.js';
-import { analysePhotos, cliMaxBytes, commitEnrolment, listPeople, readPhoto, removePerson, renamePerson, type Analysed, type EnrolOutcome, type EnrolPhoto, type EnrolResult, type PersonRef, type PersonRow } from './jobs.js';
+import {
+  analysePhotos,
+  cliMaxBytes,
+  commitEnrolment,
+  listPeople,
+  readPhoto,
+  removePerson,
+  renamePerson,
+  type Analysed,
+  type EnrolOutcome,
+  type EnrolPhoto,
+  type EnrolResult,
+  type PersonRef,
+  type PersonRow,
+} from './jobs.js';
 
 /** How long a CLI waits for another CLI job's lock, or for a starting appliance's socket. */
 export const LOCK_WAIT_MS = 5 * 60_000;
@@ -139,13 +153,20 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
           await sleep(250);
           continue;
         }
-        throw new FacegateError('appliance_unreachable', `The facebank in ${config.dataDir} is in use by ${describeHolder(holder)}, which does not answer on ${sock} (${code ?? (e as Error).message}); try again when it has started, or stop it.`);
+        throw new FacegateError(
+          'appliance_unreachable',
+          `The facebank in ${config.dataDir} is in use by ${describeHolder(holder)}, which does not answer on ${sock} (${code ?? (e as Error).message}); try again when it has started, or stop it.`,
+        );
       }
       if (reply.status === 429 && Date.now() - started < LOCK_WAIT_MS) {
         await sleep(1000 * Math.max(1, Number(reply.headers['retry-after']) || 1));
         continue;
       }
-      if (reply.status !== 200) throw new FacegateError(isErrorCode(reply.body.error) ? reply.body.error : 'appliance', typeof reply.body.message === 'string' ? reply.body.message : `The appliance answered ${reply.status}.`);
+      if (reply.status !== 200)
+        throw new FacegateError(
+          isErrorCode(reply.body.error) ? reply.body.error : 'appliance',
+          typeof reply.body.message === 'string' ? reply.body.message : `The appliance answered ${reply.status}.`,
+        );
       return reply.body as T;
     }
   };

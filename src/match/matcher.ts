@@ -162,8 +162,10 @@ export class Matcher {
   match(embedding: Float32Array): MatchResult {
     const d = this.dim;
     const P = this.people.length;
-    if (this.size === 0) return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold: this.options.threshold };
-    if (embedding.length !== d) throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${d}.`);
+    if (this.size === 0)
+      return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold: this.options.threshold };
+    if (embedding.length !== d)
+      throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${d}.`);
     const q = normalised(embedding);
     if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
     const { threshold, margin, trimFraction, negativeMargin } = this.options;
@@ -261,6 +263,9 @@ export class Matcher {
 }
 
 /** Matcher options from the config sections; threshold falls back to the embedder's own. */
-export function matcherOptions(match: { threshold?: number; margin: number; trimFraction: number; negativeMargin: number }, defaultThreshold: number): MatcherOptions {
+export function matcherOptions(
+  match: { threshold?: number; margin: number; trimFraction: number; negativeMargin: number },
+  defaultThreshold: number,
+): MatcherOptions {
   return { threshold: match.threshold ?? defaultThreshold, margin: match.margin, trimFraction: match.trimFraction, negativeMargin: match.negativeMargin };
 }

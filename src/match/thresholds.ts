@@ -20,7 +20,9 @@ export const MEASURED_PAIR_THRESHOLDS: Record<string, number> = {
 };
 
 export const thresholdFor = (modelId: string, detectorModelId?: string): number =>
-  (detectorModelId !== undefined ? MEASURED_PAIR_THRESHOLDS[`${detectorModelId}+${modelId}`] : undefined) ?? MEASURED_THRESHOLDS[modelId] ?? UNMEASURED_THRESHOLD;
+  (detectorModelId !== undefined ? MEASURED_PAIR_THRESHOLDS[`${detectorModelId}+${modelId}`] : undefined) ??
+  MEASURED_THRESHOLDS[modelId] ??
+  UNMEASURED_THRESHOLD;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Open-set (1:N) rule: the threshold that keeps the per-face false-name rate (FPIR) at a target as the facebank
@@ -70,8 +72,18 @@ export function identificationThreshold(modelId: string, people: number, targetF
   const n = Math.log10(Math.max(people, r.sizes[0]!));
   const lf = Math.log10(Math.min(targetFpir, r.fpirs[0]!));
   // Per size: the threshold at the target FPIR (fpirs are descending, thresholds ascending with them).
-  const atFpir = r.sizes.map((_, s) => piecewise(r.fpirs.map((f) => -Math.log10(f)), r.thresholds.map((row) => row[s]!), -lf));
-  return piecewise(r.sizes.map((x) => Math.log10(x)), atFpir, n);
+  const atFpir = r.sizes.map((_, s) =>
+    piecewise(
+      r.fpirs.map((f) => -Math.log10(f)),
+      r.thresholds.map((row) => row[s]!),
+      -lf,
+    ),
+  );
+  return piecewise(
+    r.sizes.map((x) => Math.log10(x)),
+    atFpir,
+    n,
+  );
 }
 
 /** The smallest facebank size the model's open-set rule was measured at, or null without a rule. */

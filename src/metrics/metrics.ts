@@ -72,9 +72,22 @@ export class Metrics implements PipelineObserver {
     labelNames: ['camera'] as const,
     registers: [this.registry],
   });
-  private readonly cameraOnline = new Gauge({ name: 'facegate_camera_online', help: '1 when the camera delivers frames, else 0.', labelNames: ['camera'] as const, registers: [this.registry] });
-  private readonly eventsPublished = new Counter({ name: 'facegate_events_published_total', help: 'Events delivered to the MQTT broker.', registers: [this.registry] });
-  private readonly eventsDropped = new Counter({ name: 'facegate_events_dropped_total', help: 'Events dropped because the offline queue was full.', registers: [this.registry] });
+  private readonly cameraOnline = new Gauge({
+    name: 'facegate_camera_online',
+    help: '1 when the camera delivers frames, else 0.',
+    labelNames: ['camera'] as const,
+    registers: [this.registry],
+  });
+  private readonly eventsPublished = new Counter({
+    name: 'facegate_events_published_total',
+    help: 'Events delivered to the MQTT broker.',
+    registers: [this.registry],
+  });
+  private readonly eventsDropped = new Counter({
+    name: 'facegate_events_dropped_total',
+    help: 'Events dropped because the offline queue was full.',
+    registers: [this.registry],
+  });
   private readonly eventsQueued = new Gauge({
     name: 'facegate_events_queued',
     help: 'Events waiting for the broker.',
@@ -149,10 +162,14 @@ export class Metrics implements PipelineObserver {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
-  private readonly matchPeople = new Gauge({ name: 'facegate_match_people', help: 'People enrolled with samples of the live embedder (the N of 1:N).', registers: [this.registry] });
+  private readonly matchPeople = new Gauge({
+    name: 'facegate_match_people',
+    help: 'People enrolled with samples of the live embedder (the N of 1:N).',
+    registers: [this.registry],
+  });
   private readonly matchTargetFpir = new Gauge({
     name: 'facegate_match_target_fpir',
-    help: 'Share of strangers\' faces allowed a name that the threshold is chosen for (0 when match.threshold is set).',
+    help: "Share of strangers' faces allowed a name that the threshold is chosen for (0 when match.threshold is set).",
     registers: [this.registry],
   });
 

@@ -34,7 +34,11 @@ export const YUNET_N: PinnedModel = {
   commit: '0047ac24afb1a50a0c6105001c89d1b5b805dbf1',
   path: 'onnx/yunet_n_dynamic.onnx',
   licence: 'Apache-2.0',
-  copyright: ['Copyright 2018-2022 OpenMMLab. All rights reserved.', 'Copyright 2022 OpenMMLab. All rights reserved.', 'Copyright (c) 2022 Shiqi Yu <shiqi.yu@gmail.com>'],
+  copyright: [
+    'Copyright 2018-2022 OpenMMLab. All rights reserved.',
+    'Copyright 2022 OpenMMLab. All rights reserved.',
+    'Copyright (c) 2022 Shiqi Yu <shiqi.yu@gmail.com>',
+  ],
   maxBytes: 8 * 1024 * 1024,
   notes:
     'YuNet-n face detector (libfacedetection.train), dynamic input: float NCHW BGR 0..255, sides multiples of 32. ' +

@@ -59,7 +59,8 @@ export class DurableQueue<T> {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new FacegateError('mqtt_queue', `The event queue ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new FacegateError('mqtt_queue', `The event queue ${file} cannot be read: ${(e as Error).message}`, { cause: e });
     }
     for (const line of text.split('\n')) {
       if (!line) continue;

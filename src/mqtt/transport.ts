@@ -159,7 +159,8 @@ export class MqttTransport {
 
   private onDrop() {
     // Logged at the first drop and every 1000th after; all are counted (stats.dropped, /metrics).
-    if (this.queue.dropped % 1000 === 1) this.opts.log.warn({ dropped: this.queue.dropped, limit: this.opts.config.queueLimit }, 'event queue full: oldest events dropped');
+    if (this.queue.dropped % 1000 === 1)
+      this.opts.log.warn({ dropped: this.queue.dropped, limit: this.opts.config.queueLimit }, 'event queue full: oldest events dropped');
   }
 
   private tlsOptions(): Partial<IClientOptions> {

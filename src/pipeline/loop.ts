@@ -148,7 +148,7 @@ export class PipelineLoop {
     const size = Math.max(1, this.opts.batchFrames ?? 8);
     const out: RecognitionEvent[] = [];
     const inFlight: Promise<Analyzed>[] = [];
-    for (let i = 0; i < frames.length || inFlight.length; ) {
+    for (let i = 0; i < frames.length || inFlight.length;) {
       if (i < frames.length && inFlight.length < this.depth) {
         const batch = frames.slice(i, i + size);
         i += size;
@@ -260,7 +260,13 @@ export class PipelineLoop {
     const { engine, config } = this.opts;
     const t0 = performance.now();
     const times: StageTimes = { detect: 0, align: 0, embed: 0 };
-    const analyzed = frames.length ? await engine.analyze(frames.map((f) => f.image), config.pipeline.quality, times) : [];
+    const analyzed = frames.length
+      ? await engine.analyze(
+          frames.map((f) => f.image),
+          config.pipeline.quality,
+          times,
+        )
+      : [];
     return { frames, analyzed, times, t0 };
   }
 

@@ -86,8 +86,7 @@ export function availableProviders(): Map<string, boolean> {
 
 const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-const toShape = (dims: readonly (number | string)[] | undefined): number[] =>
-  (dims ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : -1));
+const toShape = (dims: readonly (number | string)[] | undefined): number[] => (dims ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : -1));
 
 function ioInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): IOInfo[] {
   return meta.map((m) => (m.isTensor ? { name: m.name, shape: toShape(m.shape), dtype: m.type } : { name: m.name, shape: [], dtype: 'non-tensor' }));
@@ -105,9 +104,10 @@ function diffAgainst(kind: 'input' | 'output', actual: IOInfo[], expected: Manif
     if (e.dtype && a.dtype !== e.dtype) out.push(`${kind} "${e.name}" dtype ${a.dtype}, expected ${e.dtype}`);
     const es = toShape(e.shape);
     if (es.length !== a.shape.length) out.push(`${kind} "${e.name}" rank ${a.shape.length}, expected ${es.length}`);
-    else es.forEach((d, i) => {
-      if (d > 0 && a.shape[i]! > 0 && d !== a.shape[i]) out.push(`${kind} "${e.name}" dim ${i} is ${a.shape[i]}, expected ${d}`);
-    });
+    else
+      es.forEach((d, i) => {
+        if (d > 0 && a.shape[i]! > 0 && d !== a.shape[i]) out.push(`${kind} "${e.name}" dim ${i} is ${a.shape[i]}, expected ${d}`);
+      });
   }
   return out;
 }
@@ -167,7 +167,10 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
   if (size === 0) throw new FacegateError('model_corrupt', `model file ${file} is empty`);
   const sha256 = sha256File(file);
   if (opts.expect?.sha256 && opts.expect.sha256 !== sha256) {
-    throw new FacegateError('model_mismatch', `model file ${file} has sha256 ${sha256.slice(0, 12)}…, manifest says ${opts.expect.sha256.slice(0, 12)}… (rebuild with \`facegate models\`)`);
+    throw new FacegateError(
+      'model_mismatch',
+      `model file ${file} has sha256 ${sha256.slice(0, 12)}…, manifest says ${opts.expect.sha256.slice(0, 12)}… (rebuild with \`facegate models\`)`,
+    );
   }
 
   const wanted = opts.providers?.length ? opts.providers : (['cpu'] as Provider[]);
@@ -197,7 +200,8 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
       break;
     } catch (e) {
       lastErr = e;
-      if (p !== 'cpu') opts.log?.warn({ provider: p, model: path.basename(file), err: (e as Error).message }, `execution provider ${p} failed to start; falling back`);
+      if (p !== 'cpu')
+        opts.log?.warn({ provider: p, model: path.basename(file), err: (e as Error).message }, `execution provider ${p} failed to start; falling back`);
     }
   }
   if (!session) {

@@ -156,7 +156,10 @@ export class AuthStore {
       const want = Buffer.from(canonicalClaim(this.data.claimCode ?? ''));
       const got = Buffer.from(canonicalClaim(String(claimCode)));
       if (want.length === 0 || got.length !== want.length || !timingSafeEqual(got, want))
-        throw new FacegateError('bad_claim_code', 'That claim code is not right; it is printed in the appliance log (journalctl -u facegate) and by install-service.');
+        throw new FacegateError(
+          'bad_claim_code',
+          'That claim code is not right; it is printed in the appliance log (journalctl -u facegate) and by install-service.',
+        );
     }
     AuthStore.checkNewPassword(password);
     this.claiming = true;
@@ -172,7 +175,8 @@ export class AuthStore {
 
   /** Changes the password (the current one must be right) and ends every session. */
   async changePassword(current: string, next: string): Promise<void> {
-    if (this.passwordIsFixed()) throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); change it there.');
+    if (this.passwordIsFixed())
+      throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); change it there.');
     if (!(await this.checkPassword(current))) throw new FacegateError('bad_password', 'The current password is not right.');
     const hash = await hashPassword(AuthStore.checkNewPassword(next));
     this.data.passwordHash = hash;
@@ -182,7 +186,8 @@ export class AuthStore {
 
   /** Forgets the password, every session and token, and issues a new claim code (facegate passwd --reset). */
   async resetPassword(): Promise<string> {
-    if (this.passwordIsFixed()) throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); remove it there.');
+    if (this.passwordIsFixed())
+      throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); remove it there.');
     this.data = { passwordHash: null, claimCode: newClaimCode(), tokens: [], sessions: [] };
     await this.save();
     return this.data.claimCode!;
@@ -237,7 +242,8 @@ export class AuthStore {
     const scope = opts.scope ?? 'admin';
     if (!TOKEN_SCOPES.includes(scope)) throw new FacegateError('bad_scope', 'A token scope is "read" or "admin".');
     const days = opts.days ?? null;
-    if (days !== null && !(Number.isFinite(days) && days > 0 && days <= 3650)) throw new FacegateError('bad_expiry', 'A token lasts 1 to 3650 days, or never expires.');
+    if (days !== null && !(Number.isFinite(days) && days > 0 && days <= 3650))
+      throw new FacegateError('bad_expiry', 'A token lasts 1 to 3650 days, or never expires.');
     const token = `fgt_${randomBytes(32).toString('base64url')}`;
     const now = Date.now();
     const rec: TokenRecord = {

@@ -62,7 +62,8 @@ export interface BackupSummary {
   bytes: number;
 }
 
-const refuse = (message: string, cause?: unknown) => new FacegateError('backup_invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
+const refuse = (message: string, cause?: unknown) =>
+  new FacegateError('backup_invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
 
 async function readFacebank(dataDir: string): Promise<{ bytes: Buffer; facebank: FacebankFile }> {
   const file = path.join(dataDir, FACEBANK_FILE);
@@ -70,7 +71,9 @@ async function readFacebank(dataDir: string): Promise<{ bytes: Buffer; facebank:
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new FacegateError('backup', `nothing to back up: ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    throw new FacegateError('backup', `nothing to back up: ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      cause: e,
+    });
   }
   const facebank = parseFacebank(bytes, (m) => new FacegateError('backup', `${file} is not a valid facebank: ${m}`));
   return { bytes, facebank };
@@ -261,7 +264,12 @@ export async function restoreBackup(dataDir: string, file: string): Promise<Rest
     for (const item of movedIn.reverse()) await rename(path.join(dataDir, item), path.join(staging, item)).catch(() => (restored = false));
     for (const item of movedAside.reverse()) await rename(path.join(aside, item), path.join(dataDir, item)).catch(() => (restored = false));
     await rm(staging, { recursive: true, force: true });
-    if (!restored) throw new FacegateError('backup', `restore failed while swapping files (${(e as Error).message}) and could not put everything back: the previous data is in ${aside}`, { cause: e });
+    if (!restored)
+      throw new FacegateError(
+        'backup',
+        `restore failed while swapping files (${(e as Error).message}) and could not put everything back: the previous data is in ${aside}`,
+        { cause: e },
+      );
     await rm(aside, { recursive: true, force: true });
     throw new FacegateError('backup', `restore failed while swapping files (${(e as Error).message}); the previous data was put back`, { cause: e });
   }
@@ -269,4 +277,3 @@ export async function restoreBackup(dataDir: string, file: string): Promise<Rest
   await rm(staging, { recursive: true, force: true });
   return { people: facebank.people.length, samples: facebank.samples.length, files: [...files.keys()], created };
 }
-

@@ -4,7 +4,8 @@ import { FacegateError } from '../util/errors.js';
 import type { RgbImage } from '../vision/types.js';
 
 export function checkCrop(img: RgbImage): void {
-  const ok = img && Number.isInteger(img.width) && Number.isInteger(img.height) && img.width > 0 && img.height > 0 && img.data?.length === img.width * img.height * 3;
+  const ok =
+    img && Number.isInteger(img.width) && Number.isInteger(img.height) && img.width > 0 && img.height > 0 && img.data?.length === img.width * img.height * 3;
   if (!ok) throw new FacegateError('invalid', 'The crop must be an RGB image whose data length is width × height × 3.');
 }
 

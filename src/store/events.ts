@@ -34,7 +34,11 @@ export class EventStore {
   private readonly file: string;
   private readonly store: DebouncedJsonFile;
 
-  private constructor(dataDir: string, private readonly capacity: number, saveDelayMs: number) {
+  private constructor(
+    dataDir: string,
+    private readonly capacity: number,
+    saveDelayMs: number,
+  ) {
     this.file = path.join(dataDir, 'events.json');
     this.store = new DebouncedJsonFile(this.file, saveDelayMs, () => this.entries);
   }

@@ -45,10 +45,7 @@ type ChangeBody = FacebankChange extends infer C ? (C extends FacebankChange ? O
 
 /** One replicated record to apply (facebank sync). */
 export type RemoteOp =
-  | { op: 'person'; person: Person }
-  | { op: 'person.delete'; id: string }
-  | { op: 'sample'; sample: Sample; jpeg: Buffer }
-  | { op: 'sample.delete'; id: string };
+  { op: 'person'; person: Person } | { op: 'person.delete'; id: string } | { op: 'sample'; sample: Sample; jpeg: Buffer } | { op: 'sample.delete'; id: string };
 
 export interface FacebankOptions {
   bus?: Bus;
@@ -67,10 +64,10 @@ export interface FacebankOptions {
 
 type Step<R> = { next: FacebankData; change: ChangeBody; result: R } | { next: null; change?: undefined; result: R };
 
-
 /** L2-normalised copy as plain numbers, rounded to 9 significant digits (exact for float32). */
 function storeEmbedding(e: Float32Array | readonly number[]): number[] {
-  if (!(e instanceof Float32Array || Array.isArray(e)) || e.length === 0) throw new FacegateError('invalid', 'The embedding must be a non-empty list of numbers.');
+  if (!(e instanceof Float32Array || Array.isArray(e)) || e.length === 0)
+    throw new FacegateError('invalid', 'The embedding must be a non-empty list of numbers.');
   let n = 0;
   for (let i = 0; i < e.length; i++) n += e[i]! * e[i]!;
   if (!Number.isFinite(n) || n === 0) throw new FacegateError('invalid', 'The embedding must be finite and not all zero.');
@@ -109,7 +106,11 @@ export class Facebank {
     this.closed = false;
     if (this.options.readOnly) return this.load();
     await mkdir(this.samplesDir, { recursive: true });
-    this.lock = await DataDirLock.acquire(this.dataDir, { role: this.options.role ?? 'facebank', waitMs: this.options.lockWaitMs, signal: this.options.signal });
+    this.lock = await DataDirLock.acquire(this.dataDir, {
+      role: this.options.role ?? 'facebank',
+      waitMs: this.options.lockWaitMs,
+      signal: this.options.signal,
+    });
     try {
       await this.load();
     } catch (e) {
@@ -136,7 +137,12 @@ export class Facebank {
     const ids = new Set(d.people.map((p) => p.id));
     const kept = d.samples.filter((s) => ids.has(s.personId));
     const dropped = d.samples.length - kept.length;
-    db.data = { version: FACEBANK_VERSION, seq: Number.isInteger(d.seq) ? d.seq : 0, people: d.people.map((p) => Object.freeze(p)), samples: kept.map(freezeSample) };
+    db.data = {
+      version: FACEBANK_VERSION,
+      seq: Number.isInteger(d.seq) ? d.seq : 0,
+      people: d.people.map((p) => Object.freeze(p)),
+      samples: kept.map(freezeSample),
+    };
     this.db = db;
     if (this.options.readOnly) return;
     if (dropped > 0) {
@@ -280,7 +286,8 @@ export class Facebank {
     const embedding = storeEmbedding(s.embedding);
     checkCrop(s.crop);
     if (typeof s.modelId !== 'string' || !s.modelId) throw new FacegateError('invalid', 'A sample needs the embedder model id.');
-    if (!(SAMPLE_SOURCES as readonly string[]).includes(s.source)) throw new FacegateError('invalid', `A sample source is one of ${SAMPLE_SOURCES.join(', ')}.`);
+    if (!(SAMPLE_SOURCES as readonly string[]).includes(s.source))
+      throw new FacegateError('invalid', `A sample source is one of ${SAMPLE_SOURCES.join(', ')}.`);
     if (!(await this.person(personId))) throw new FacegateError('not_found', `No person with id ${personId}.`);
     const id = randomUUID();
     const jpeg = await encodeCrop(s.crop);
@@ -366,7 +373,8 @@ export class Facebank {
           samples = samples.filter((x) => x.personId !== o.id);
         } else if (o.op === 'sample') {
           if (!people.some((x) => x.id === o.sample.personId)) orphans.push(o.sample.id);
-          else if (!samples.some((x) => x.id === o.sample.id)) samples = [...samples, freezeSample({ ...o.sample, embedding: storeEmbedding(o.sample.embedding), quality: { ...o.sample.quality } })];
+          else if (!samples.some((x) => x.id === o.sample.id))
+            samples = [...samples, freezeSample({ ...o.sample, embedding: storeEmbedding(o.sample.embedding), quality: { ...o.sample.quality } })];
         } else if (samples.some((x) => x.id === o.id)) {
           samples = samples.filter((x) => x.id !== o.id);
           removed.push(o.id);

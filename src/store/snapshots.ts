@@ -31,7 +31,9 @@ export class Snapshots {
     }
     await this.ensureDir();
     const id = randomUUID();
-    const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
     await writeFileAtomic(this.pathOf(id), jpeg);
     return id;
   }
@@ -71,7 +73,9 @@ export class Snapshots {
       }
     }
     files.sort((a, b) => b.mtime - a.mtime);
-    const doomed = files.filter((f, i) => (opts.maxAgeMs !== undefined && now - f.mtime > opts.maxAgeMs) || (opts.maxCount !== undefined && i >= opts.maxCount));
+    const doomed = files.filter(
+      (f, i) => (opts.maxAgeMs !== undefined && now - f.mtime > opts.maxAgeMs) || (opts.maxCount !== undefined && i >= opts.maxCount),
+    );
     await Promise.all(doomed.map((f) => rm(path.join(this.dir, f.name), { force: true })));
     return doomed.length;
   }

@@ -12,7 +12,14 @@ const finite = z.number().finite();
 
 export const personSchema = z.object({ id, name: z.string().min(1), created: isoTime, notes: z.string() });
 
-export const faceQualitySchema = z.object({ size: finite, score: finite, blur: finite, yaw: finite, pitch: finite, roll: finite }) satisfies z.ZodType<FaceQuality>;
+export const faceQualitySchema = z.object({
+  size: finite,
+  score: finite,
+  blur: finite,
+  yaw: finite,
+  pitch: finite,
+  roll: finite,
+}) satisfies z.ZodType<FaceQuality>;
 
 /** Where a sample came from. */
 export const SAMPLE_SOURCES = ['upload', 'camera', 'event', 'unknown', 'cli'] as const;

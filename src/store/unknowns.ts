@@ -25,7 +25,11 @@ export class UnknownStore {
   private readonly file: string;
   private readonly store: DebouncedJsonFile;
 
-  private constructor(dataDir: string, private readonly retentionMs: number, private readonly capacity: number) {
+  private constructor(
+    dataDir: string,
+    private readonly retentionMs: number,
+    private readonly capacity: number,
+  ) {
     this.file = path.join(dataDir, 'unknowns.json');
     this.store = new DebouncedJsonFile(this.file, 1000, () => this.faces);
   }

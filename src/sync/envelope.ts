@@ -14,7 +14,8 @@ const TAG = 16;
 export function parseSyncKey(text: string): Buffer {
   const t = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : Buffer.alloc(0);
-  if (key.length !== 32) throw new FacegateError('sync_key', 'FACEGATE_SYNC_KEY must be 32 bytes, written as 64 hex digits or base64 (e.g. `openssl rand -base64 32`).');
+  if (key.length !== 32)
+    throw new FacegateError('sync_key', 'FACEGATE_SYNC_KEY must be 32 bytes, written as 64 hex digits or base64 (e.g. `openssl rand -base64 32`).');
   return key;
 }
 

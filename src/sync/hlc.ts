@@ -47,7 +47,14 @@ export class HlcClock {
 
   observe(seen: Hlc): void {
     const wall = Math.max(this.wallClock(), this.last.wall, seen.wall);
-    const counter = wall === this.last.wall && wall === seen.wall ? Math.max(this.last.counter, seen.counter) + 1 : wall === this.last.wall ? this.last.counter + 1 : wall === seen.wall ? seen.counter + 1 : 0;
+    const counter =
+      wall === this.last.wall && wall === seen.wall
+        ? Math.max(this.last.counter, seen.counter) + 1
+        : wall === this.last.wall
+          ? this.last.counter + 1
+          : wall === seen.wall
+            ? seen.counter + 1
+            : 0;
     this.last = { wall, counter, node: this.node };
   }
 }

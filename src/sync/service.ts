@@ -89,13 +89,26 @@ export class FacebankSync {
   readonly applianceId: string;
 
   constructor(private readonly opts: SyncOptions) {
-    this.applianceId = opts.config.applianceId ?? os.hostname().replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 64);
+    this.applianceId =
+      opts.config.applianceId ??
+      os
+        .hostname()
+        .replace(/[^a-zA-Z0-9_.-]/g, '-')
+        .slice(0, 64);
     this.clock = new HlcClock(this.applianceId);
     this.log = (opts.log ?? silentLogger()).child({ unit: 'sync' });
   }
 
   get stats(): SyncStats {
-    return { enabled: true, connected: this.connected, applianceId: this.applianceId, encrypted: this.key !== null, ...this.counts, pending: this.state.pending.length, lastSync: this.state.lastSync };
+    return {
+      enabled: true,
+      connected: this.connected,
+      applianceId: this.applianceId,
+      encrypted: this.key !== null,
+      ...this.counts,
+      pending: this.state.pending.length,
+      lastSync: this.state.lastSync,
+    };
   }
 
   /** The appliance a person was first enrolled on (this one for people from before sync). */
@@ -111,7 +124,11 @@ export class FacebankSync {
     if (this.client) return;
     const c = this.opts.config;
     if (c.key) this.key = parseSyncKey(c.key);
-    else if (!c.allowPlaintext) throw new FacegateError('sync_key', 'Facebank sync needs a site key: set FACEGATE_SYNC_KEY (32 bytes, e.g. `openssl rand -base64 32`), or sync.allowPlaintext: true to send faces in clear.');
+    else if (!c.allowPlaintext)
+      throw new FacegateError(
+        'sync_key',
+        'Facebank sync needs a site key: set FACEGATE_SYNC_KEY (32 bytes, e.g. `openssl rand -base64 32`), or sync.allowPlaintext: true to send faces in clear.',
+      );
     else this.log.warn('facebank sync without a site key: faces and embeddings are readable by anyone on the broker');
     // Local changes reported from here on queue behind the state read and the reconcile.
     this.accepting = true;
@@ -137,7 +154,14 @@ export class FacebankSync {
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
       reconnectOnConnackError: true,
-      ...(m.tls ? { ca: m.tls.ca ? await readFile(m.tls.ca) : undefined, cert: m.tls.cert ? await readFile(m.tls.cert) : undefined, key: m.tls.key ? await readFile(m.tls.key) : undefined, rejectUnauthorized: m.tls.rejectUnauthorized } : {}),
+      ...(m.tls
+        ? {
+            ca: m.tls.ca ? await readFile(m.tls.ca) : undefined,
+            cert: m.tls.cert ? await readFile(m.tls.cert) : undefined,
+            key: m.tls.key ? await readFile(m.tls.key) : undefined,
+            rejectUnauthorized: m.tls.rejectUnauthorized,
+          }
+        : {}),
     };
     const client = mqtt.connect(this.opts.url, options);
     this.client = client;
@@ -188,7 +212,8 @@ export class FacebankSync {
     this.enqueue(async () => {
       const touched: [RecordKind, string, boolean, string?][] = [];
       if (change.op === 'person.create' || change.op === 'person.rename') touched.push(['person', change.person.id, false, nameSum(change.person.name)]);
-      else if (change.op === 'person.delete') touched.push(['person', change.personId, true], ...change.sampleIds.map((id): [RecordKind, string, boolean] => ['sample', id, true]));
+      else if (change.op === 'person.delete')
+        touched.push(['person', change.personId, true], ...change.sampleIds.map((id): [RecordKind, string, boolean] => ['sample', id, true]));
       else if (change.op === 'sample.add') touched.push(['sample', change.sample.id, false]);
       else if (change.op === 'sample.delete') touched.push(['sample', change.sampleId, true]);
       if (!touched.length) return;
@@ -273,7 +298,7 @@ export class FacebankSync {
     await this.settleNameClashes();
     const connect = this.connects;
     const own = this.missingOnBroker((e) => e.origin === this.applianceId);
-    if (own) this.log.warn({ records: own }, "the broker lacks records of this appliance (it lost its retained state, or is new): republishing them");
+    if (own) this.log.warn({ records: own }, 'the broker lacks records of this appliance (it lost its retained state, or is new): republishing them');
     await writeSyncState(this.opts.dataDir, this.state);
     this.flush();
     this.catchUps++;
@@ -369,7 +394,12 @@ export class FacebankSync {
     this.scheduleSave();
   }
 
-  private async build(kind: RecordKind, id: string, e: SyncStateData['records'][string], sample: (id: string) => Promise<Sample | undefined>): Promise<SyncRecord | null> {
+  private async build(
+    kind: RecordKind,
+    id: string,
+    e: SyncStateData['records'][string],
+    sample: (id: string) => Promise<Sample | undefined>,
+  ): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
     if (e.deleted) return { kind, ...base, deleted: true, expires: e.expires ?? Date.now() + this.opts.config.tombstoneDays * DAY_MS };
     const fb = this.opts.facebank;
@@ -380,7 +410,19 @@ export class FacebankSync {
     const s = await sample(id);
     if (!s) return null;
     const crop = await readFile(fb.cropPath(id));
-    return { kind, ...base, deleted: false, personId: s.personId, modelId: s.modelId, embedding: s.embedding, crop: crop.toString('base64'), negative: s.negative, source: s.source, quality: { ...s.quality }, created: s.created };
+    return {
+      kind,
+      ...base,
+      deleted: false,
+      personId: s.personId,
+      modelId: s.modelId,
+      embedding: s.embedding,
+      crop: crop.toString('base64'),
+      negative: s.negative,
+      source: s.source,
+      quality: { ...s.quality },
+      created: s.created,
+    };
   }
 
   private refuse(topic: string, why: string): void {
@@ -402,7 +444,11 @@ export class FacebankSync {
     if (!where) return;
     if (payload.length === 0) return void this.brokerView.delete(recordKey(where.kind, where.id));
     const plain = open(this.key, topic, payload);
-    if (!plain) return this.refuse(topic, this.key ? 'not sealed with this site key (tampered, another key, or clear text)' : 'sealed, but this appliance has no site key');
+    if (!plain)
+      return this.refuse(
+        topic,
+        this.key ? 'not sealed with this site key (tampered, another key, or clear text)' : 'sealed, but this appliance has no site key',
+      );
     let json: unknown;
     try {
       json = JSON.parse(plain.toString('utf8'));
@@ -455,7 +501,12 @@ export class FacebankSync {
       }
       const h = parseHlc(rec.version);
       if (h) this.clock.observe(h);
-      this.state.records[key] = { version: rec.version, origin: rec.origin, deleted: rec.deleted, ...(rec.deleted ? { expires: rec.expires } : rec.kind === 'person' ? { sum: nameSum(normalizeName(rec.name)) } : {}) };
+      this.state.records[key] = {
+        version: rec.version,
+        origin: rec.origin,
+        deleted: rec.deleted,
+        ...(rec.deleted ? { expires: rec.expires } : rec.kind === 'person' ? { sum: nameSum(normalizeName(rec.name)) } : {}),
+      };
       this.state.pending = this.state.pending.filter((k) => k !== key);
       this.counts.applied++;
       if (rec.deleted && expired(rec, now)) await this.clear(rec.kind, rec.id);
@@ -494,7 +545,16 @@ export class FacebankSync {
 
   /** The sample as stored here: re-embedded from its crop when made by another embedder. */
   private async localSample(rec: SampleRecord): Promise<Sample> {
-    const s: Sample = { id: rec.id, personId: rec.personId, embedding: rec.embedding, modelId: rec.modelId, quality: rec.quality, source: rec.source, created: rec.created, negative: rec.negative };
+    const s: Sample = {
+      id: rec.id,
+      personId: rec.personId,
+      embedding: rec.embedding,
+      modelId: rec.modelId,
+      quality: rec.quality,
+      source: rec.source,
+      created: rec.created,
+      negative: rec.negative,
+    };
     if (rec.modelId === this.opts.embedderId) return s;
     const { data, info } = await sharp(Buffer.from(rec.crop, 'base64')).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const [e] = await this.opts.embedAligned([{ width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }]);

@@ -388,7 +388,13 @@ export class Tracker {
     }
     t.decided = next;
     const s = next.similarity;
-    if (next.person && s !== null && t.lastEmitSimilarity !== null && s >= t.lastEmitSimilarity + IMPROVE_STEP && time - t.lastEmitTime >= IMPROVE_INTERVAL_MS) {
+    if (
+      next.person &&
+      s !== null &&
+      t.lastEmitSimilarity !== null &&
+      s >= t.lastEmitSimilarity + IMPROVE_STEP &&
+      time - t.lastEmitTime >= IMPROVE_INTERVAL_MS
+    ) {
       return this.emit('update', t, time);
     }
     return null;
@@ -425,6 +431,17 @@ export class Tracker {
 
   private decision(type: TrackDecision['type'], t: Track, time: number): TrackDecision {
     const d = t.decided!;
-    return { type, track: t.id, camera: this.camera, person: d.person, similarity: d.similarity, confidence: d.confidence, box: t.box, quality: t.quality, time, best: t.best };
+    return {
+      type,
+      track: t.id,
+      camera: this.camera,
+      person: d.person,
+      similarity: d.similarity,
+      confidence: d.confidence,
+      box: t.box,
+      quality: t.quality,
+      time,
+      best: t.best,
+    };
   }
 }

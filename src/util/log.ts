@@ -52,7 +52,10 @@ export function redactString(s: string): string {
 export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return redactString(value);
   if (value === null || typeof value !== 'object') return value;
-  if (ArrayBuffer.isView(value)) return value instanceof Float32Array || value instanceof Float64Array ? `[redacted ${value.length} floats]` : `[${value.constructor.name} ${value.byteLength} bytes]`;
+  if (ArrayBuffer.isView(value))
+    return value instanceof Float32Array || value instanceof Float64Array
+      ? `[redacted ${value.length} floats]`
+      : `[${value.constructor.name} ${value.byteLength} bytes]`;
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) {

@@ -86,8 +86,12 @@ export class SdNotifier {
     // Only filesystem paths and abstract names are supported (not vsock:).
     this.socket = sock && (sock.startsWith('/') || sock.startsWith('@')) ? sock : null;
     if (sock && !this.socket) this.onError(`NOTIFY_SOCKET "${sock}" is not a path or abstract socket; notifications are off`);
-    this.senders = this.socket ? { python3: which('python3', this.env.PATH), 'systemd-notify': which('systemd-notify', this.env.PATH) } : { python3: null, 'systemd-notify': null };
-    this.mechanism = !this.socket ? 'none' : (options.mechanism ?? (this.senders.python3 ? 'python3' : this.senders['systemd-notify'] ? 'systemd-notify' : 'none'));
+    this.senders = this.socket
+      ? { python3: which('python3', this.env.PATH), 'systemd-notify': which('systemd-notify', this.env.PATH) }
+      : { python3: null, 'systemd-notify': null };
+    this.mechanism = !this.socket
+      ? 'none'
+      : (options.mechanism ?? (this.senders.python3 ? 'python3' : this.senders['systemd-notify'] ? 'systemd-notify' : 'none'));
     if (this.socket && this.mechanism === 'none') this.onError('neither python3 nor systemd-notify is on the PATH; systemd notifications are off');
   }
 
@@ -211,4 +215,3 @@ export class SdNotifier {
     });
   }
 }
-

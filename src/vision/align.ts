@@ -35,7 +35,10 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   if (n < 2 || dst.length !== n) {
     throw new FacegateError('bad_landmarks', `Similarity fit needs two equal lists of at least 2 points, got ${n} and ${dst.length}.`);
   }
-  let sx = 0, sy = 0, dx = 0, dy = 0;
+  let sx = 0,
+    sy = 0,
+    dx = 0,
+    dy = 0;
   for (let i = 0; i < n; i++) {
     sx += src[i]![0];
     sy += src[i]![1];
@@ -46,10 +49,14 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   sy /= n;
   dx /= n;
   dy /= n;
-  let dot = 0, cross = 0, norm = 0;
+  let dot = 0,
+    cross = 0,
+    norm = 0;
   for (let i = 0; i < n; i++) {
-    const px = src[i]![0] - sx, py = src[i]![1] - sy;
-    const qx = dst[i]![0] - dx, qy = dst[i]![1] - dy;
+    const px = src[i]![0] - sx,
+      py = src[i]![1] - sy;
+    const qx = dst[i]![0] - dx,
+      qy = dst[i]![1] - dy;
     dot += px * qx + py * qy;
     cross += px * qy - py * qx;
     norm += px * px + py * py;
@@ -69,7 +76,10 @@ export function applyAffine(m: Affine, p: Point): Point {
 export function invertAffine(m: Affine): Affine {
   const det = m[0] * m[4] - m[1] * m[3];
   if (!(Math.abs(det) > 1e-12)) throw new FacegateError('bad_transform', 'Affine transform is not invertible.');
-  const ia = m[4] / det, ib = -m[1] / det, id = -m[3] / det, ie = m[0] / det;
+  const ia = m[4] / det,
+    ib = -m[1] / det,
+    id = -m[3] / det,
+    ie = m[0] / det;
   return [ia, ib, -(ia * m[2] + ib * m[5]), id, ie, -(id * m[2] + ie * m[5])];
 }
 
@@ -77,15 +87,7 @@ export function invertAffine(m: Affine): Affine {
  * Warps `src` by `m` (source → output coordinates) into an `outW`x`outH` NHWC uint8 slot of `dst` at element
  * `offset`, sampling bilinearly at the inverse-mapped point. Neighbours outside the source read as `fill`.
  */
-export function warpAffineInto(
-  src: RgbImage,
-  m: Affine,
-  outW: number,
-  outH: number,
-  dst: Uint8Array,
-  offset = 0,
-  fill = 0,
-): void {
+export function warpAffineInto(src: RgbImage, m: Affine, outW: number, outH: number, dst: Uint8Array, offset = 0, fill = 0): void {
   checkImage(src);
   checkDst(dst, offset, outW * outH * 3);
   const inv = invertAffine(m);
@@ -97,14 +99,16 @@ export function warpAffineInto(
     let x = inv[1] * v + inv[2];
     let y = inv[4] * v + inv[5];
     for (let u = 0; u < outW; u++, x += inv[0], y += inv[3], o += 3) {
-      const x0 = Math.floor(x), y0 = Math.floor(y);
+      const x0 = Math.floor(x),
+        y0 = Math.floor(y);
       if (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H) {
         dst[o] = fill;
         dst[o + 1] = fill;
         dst[o + 2] = fill;
         continue;
       }
-      const fx = x - x0, fy = y - y0;
+      const fx = x - x0,
+        fy = y - y0;
       const p00 = y0 * row + x0 * 3;
       if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
         // Interior: all four neighbours exist.
@@ -120,7 +124,10 @@ export function warpAffineInto(
         dst[o + 2] = (a2 + (b2 - a2) * fy + 0.5) | 0;
         continue;
       }
-      const inX0 = x0 >= 0, inX1 = x0 + 1 < W, inY0 = y0 >= 0, inY1 = y0 + 1 < H;
+      const inX0 = x0 >= 0,
+        inX1 = x0 + 1 < W,
+        inY0 = y0 >= 0,
+        inY1 = y0 + 1 < H;
       for (let c = 0; c < 3; c++) {
         const v00 = inX0 && inY0 ? data[p00 + c] : fill;
         const v01 = inX1 && inY0 ? data[p00 + 3 + c] : fill;

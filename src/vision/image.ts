@@ -56,15 +56,7 @@ function axisTable(start: number, step: number, n: number, size: number) {
  * Bilinear crop-and-resize of `rect` (may extend past the image) into `outW`x`outH`, written NHWC uint8
  * into `dst` starting at element `offset`. Samples outside the image get `fill`.
  */
-export function cropResizeInto(
-  src: RgbImage,
-  rect: Rect,
-  outW: number,
-  outH: number,
-  dst: Uint8Array,
-  offset = 0,
-  fill = 0,
-): void {
+export function cropResizeInto(src: RgbImage, rect: Rect, outW: number, outH: number, dst: Uint8Array, offset = 0, fill = 0): void {
   checkImage(src);
   checkDst(dst, offset, outW * outH * 3);
   if (!(rect.w > 0 && rect.h > 0)) {

@@ -78,14 +78,7 @@ export interface Tile {
  * edge. A scale at which the frame fits in one tile gives one tile anchored at the frame origin.
  * Map detections back with `rectTransform(tile.sourceRect, tile.scale)`.
  */
-export function tilePlan(
-  frameW: number,
-  frameH: number,
-  tileW: number,
-  tileH: number,
-  scales: readonly number[],
-  overlap = 0.25,
-): Tile[] {
+export function tilePlan(frameW: number, frameH: number, tileW: number, tileH: number, scales: readonly number[], overlap = 0.25): Tile[] {
   if (!(overlap >= 0 && overlap < 1)) throw new FacegateError('bad_option', `Tile overlap ${overlap} must be in [0, 1).`);
   const tiles: Tile[] = [];
   for (const scale of scales) {

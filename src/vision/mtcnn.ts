@@ -141,7 +141,12 @@ export function usableBox(box: Box, frameW: number, frameH: number): boolean {
  * P-Net candidates of all levels → stage-1 boxes: NMS within each level, NMS across levels, regression,
  * squaring. `perLevel` holds each level's candidates (from `pnetCandidates`).
  */
-export function pnetMerge(perLevel: readonly MtcnnCandidate[][], frameW: number, frameH: number, opts: { level: number; pnet: number } = MTCNN_DEFAULTS.nms): Detection[] {
+export function pnetMerge(
+  perLevel: readonly MtcnnCandidate[][],
+  frameW: number,
+  frameH: number,
+  opts: { level: number; pnet: number } = MTCNN_DEFAULTS.nms,
+): Detection[] {
   const kept: MtcnnCandidate[] = [];
   for (const c of perLevel) kept.push(...(nms(c, opts.level) as MtcnnCandidate[]));
   return refine(nms(kept, opts.pnet) as MtcnnCandidate[], frameW, frameH);

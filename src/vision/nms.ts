@@ -100,7 +100,12 @@ export function weightedNms(dets: readonly Detection[], threshold: number, mode:
     const best = dets[i]!;
     const nl = best.landmarks.length;
     const lm = new Float64Array(nl * 2);
-    let x1 = 0, y1 = 0, x2 = 0, y2 = 0, ws = 0, wl = 0;
+    let x1 = 0,
+      y1 = 0,
+      x2 = 0,
+      y2 = 0,
+      ws = 0,
+      wl = 0;
     const add = (d: Detection) => {
       const w = d.score;
       x1 += d.box[0] * w;

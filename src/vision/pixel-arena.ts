@@ -15,9 +15,37 @@ import type { RgbImage } from './types.js';
 
 interface Kernels {
   memory: WasmMemory;
-  crop(src: number, w: number, h: number, rx: number, ry: number, rw: number, rh: number, outW: number, outH: number, dst: number, fill: number, tab: number): void;
+  crop(
+    src: number,
+    w: number,
+    h: number,
+    rx: number,
+    ry: number,
+    rw: number,
+    rh: number,
+    outW: number,
+    outH: number,
+    dst: number,
+    fill: number,
+    tab: number,
+  ): void;
   halve(src: number, w: number, h: number, dst: number): void;
-  planes(src: number, iw: number, ih: number, w: number, h: number, pr: number, pg: number, pb: number, mr: number, mg: number, mb: number, sr: number, sg: number, sb: number): void;
+  planes(
+    src: number,
+    iw: number,
+    ih: number,
+    w: number,
+    h: number,
+    pr: number,
+    pg: number,
+    pb: number,
+    mr: number,
+    mg: number,
+    mb: number,
+    sr: number,
+    sg: number,
+    sb: number,
+  ): void;
   heapBase(): number;
 }
 
@@ -100,7 +128,8 @@ export class PixelArena {
     const bgr = norm.channelOrder === 'bgr';
     // Plane k holds model channel k; mean/std are in model order, re-keyed here by source (RGB) channel.
     const [r, g, b] = bgr ? [2, 1, 0] : [0, 1, 2];
-    const m = norm.mean, d = norm.std;
+    const m = norm.mean,
+      d = norm.std;
     this.k.planes(s.ptr, s.width, s.height, W, H, ptr + r * n, ptr + g * n, ptr + b * n, m[r]!, m[g]!, m[b]!, 1 / d[r]!, 1 / d[g]!, 1 / d[b]!);
   }
 

@@ -11,7 +11,8 @@ import type { Detection, FaceQuality, Point, RgbImage } from './types.js';
 export function laplacianVariance(grey: Uint8Array, w: number, h: number): number {
   if (grey.length < w * h) throw new FacegateError('bad_image', `Grey image of ${grey.length} bytes is smaller than ${w}x${h}.`);
   if (w < 3 || h < 3) return 0;
-  let sum = 0, sq = 0;
+  let sum = 0,
+    sq = 0;
   for (let y = 1; y < h - 1; y++) {
     let p = y * w + 1;
     for (let x = 1; x < w - 1; x++, p++) {
@@ -31,9 +32,12 @@ export function laplacianVariance(grey: Uint8Array, w: number, h: number): numbe
  */
 export function blurScore(img: RgbImage): number {
   const grey = toGrey(img);
-  const x0 = Math.round(img.width * 0.25), x1 = Math.round(img.width * 0.75);
-  const y0 = Math.round(img.height * 0.32), y1 = Math.round(img.height * 0.9);
-  const w = x1 - x0, h = y1 - y0;
+  const x0 = Math.round(img.width * 0.25),
+    x1 = Math.round(img.width * 0.75);
+  const y0 = Math.round(img.height * 0.32),
+    y1 = Math.round(img.height * 0.9);
+  const w = x1 - x0,
+    h = y1 - y0;
   const win = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) win.set(grey.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x1), y * w);
   return laplacianVariance(win, w, h);
@@ -67,16 +71,24 @@ export function estimatePose(lm: readonly Point[]): { yaw: number; pitch: number
  */
 function faceGeometry(lm: readonly Point[]): { t: number; offset: number; eyeDist: number; roll: number } | null {
   const [le, re, nose, lmo, rmo] = lm;
-  const ex = re![0] - le![0], ey = re![1] - le![1];
+  const ex = re![0] - le![0],
+    ey = re![1] - le![1];
   const eyeDist = Math.hypot(ex, ey);
   if (!(eyeDist > 0)) return null;
-  const ux = ex / eyeDist, uy = ey / eyeDist;
-  const vx = -uy, vy = ux;
-  const emx = (le![0] + re![0]) / 2, emy = (le![1] + re![1]) / 2;
-  const mx = (lmo![0] + rmo![0]) / 2 - emx, my = (lmo![1] + rmo![1]) / 2 - emy;
-  const nx = nose![0] - emx, ny = nose![1] - emy;
-  const mu = mx * ux + my * uy, mv = mx * vx + my * vy;
-  const nu = nx * ux + ny * uy, nv = nx * vx + ny * vy;
+  const ux = ex / eyeDist,
+    uy = ey / eyeDist;
+  const vx = -uy,
+    vy = ux;
+  const emx = (le![0] + re![0]) / 2,
+    emy = (le![1] + re![1]) / 2;
+  const mx = (lmo![0] + rmo![0]) / 2 - emx,
+    my = (lmo![1] + rmo![1]) / 2 - emy;
+  const nx = nose![0] - emx,
+    ny = nose![1] - emy;
+  const mu = mx * ux + my * uy,
+    mv = mx * vx + my * vy;
+  const nu = nx * ux + ny * uy,
+    nv = nx * vx + ny * vy;
   const roll = Math.atan2(ey, ex);
   if (!(mv > 0)) return null;
   const t = nv / mv;

@@ -14,15 +14,7 @@ export interface Normalisation {
  * Reads one `w`x`h` RGB NHWC uint8 image from `src` at `srcOffset` and writes it normalised, planar (CHW),
  * into `dst` at `dstOffset`.
  */
-export function nhwcToNchw(
-  src: Uint8Array,
-  srcOffset: number,
-  w: number,
-  h: number,
-  dst: Float32Array,
-  dstOffset: number,
-  norm: Normalisation,
-): void {
+export function nhwcToNchw(src: Uint8Array, srcOffset: number, w: number, h: number, dst: Float32Array, dstOffset: number, norm: Normalisation): void {
   const n = w * h;
   if (srcOffset < 0 || srcOffset + n * 3 > src.length) {
     throw new FacegateError('bad_buffer', `Source buffer of ${src.length} bytes has no ${w}x${h} image at ${srcOffset}.`);
@@ -30,10 +22,16 @@ export function nhwcToNchw(
   checkDst(dst, dstOffset, n * 3);
   // Plane k of the output holds source channel ch[k].
   const bgr = norm.channelOrder === 'bgr';
-  const p0 = dstOffset + (bgr ? 2 : 0) * n, p1 = dstOffset + n, p2 = dstOffset + (bgr ? 0 : 2) * n;
+  const p0 = dstOffset + (bgr ? 2 : 0) * n,
+    p1 = dstOffset + n,
+    p2 = dstOffset + (bgr ? 0 : 2) * n;
   // mean/std are given in model channel order; re-key them by source (RGB) channel.
-  const m0 = norm.mean[bgr ? 2 : 0], m1 = norm.mean[1], m2 = norm.mean[bgr ? 0 : 2];
-  const s0 = 1 / norm.std[bgr ? 2 : 0], s1 = 1 / norm.std[1], s2 = 1 / norm.std[bgr ? 0 : 2];
+  const m0 = norm.mean[bgr ? 2 : 0],
+    m1 = norm.mean[1],
+    m2 = norm.mean[bgr ? 0 : 2];
+  const s0 = 1 / norm.std[bgr ? 2 : 0],
+    s1 = 1 / norm.std[1],
+    s2 = 1 / norm.std[bgr ? 0 : 2];
   for (let i = 0, p = srcOffset; i < n; i++, p += 3) {
     dst[p0 + i] = (src[p]! - m0) * s0;
     dst[p1 + i] = (src[p + 1]! - m1) * s1;
@@ -46,15 +44,28 @@ export function nhwcToNchw(
  * the rest of the slot gets what a black (0) pixel normalises to, as letterboxing with fill 0 gives. One pass,
  * no intermediate image: the path of a frame that is already at the detector's scale.
  */
-export function imageToNchw(img: { width: number; height: number; data: Uint8Array }, w: number, h: number, dst: Float32Array, dstOffset: number, norm: Normalisation): void {
+export function imageToNchw(
+  img: { width: number; height: number; data: Uint8Array },
+  w: number,
+  h: number,
+  dst: Float32Array,
+  dstOffset: number,
+  norm: Normalisation,
+): void {
   const { width: iw, height: ih, data: src } = img;
   if (iw > w || ih > h) throw new FacegateError('bad_size', `A ${iw}x${ih} image does not fit a ${w}x${h} input unscaled.`);
   const n = w * h;
   checkDst(dst, dstOffset, n * 3);
   const bgr = norm.channelOrder === 'bgr';
-  const p0 = dstOffset + (bgr ? 2 : 0) * n, p1 = dstOffset + n, p2 = dstOffset + (bgr ? 0 : 2) * n;
-  const m0 = norm.mean[bgr ? 2 : 0], m1 = norm.mean[1], m2 = norm.mean[bgr ? 0 : 2];
-  const s0 = 1 / norm.std[bgr ? 2 : 0], s1 = 1 / norm.std[1], s2 = 1 / norm.std[bgr ? 0 : 2];
+  const p0 = dstOffset + (bgr ? 2 : 0) * n,
+    p1 = dstOffset + n,
+    p2 = dstOffset + (bgr ? 0 : 2) * n;
+  const m0 = norm.mean[bgr ? 2 : 0],
+    m1 = norm.mean[1],
+    m2 = norm.mean[bgr ? 0 : 2];
+  const s0 = 1 / norm.std[bgr ? 2 : 0],
+    s1 = 1 / norm.std[1],
+    s2 = 1 / norm.std[bgr ? 0 : 2];
   const pad: [number, number, number] = [(0 - m0) * s0, (0 - m1) * s1, (0 - m2) * s2];
   [p0, p1, p2].forEach((p, c) => dst.fill(pad[c]!, p, p + n));
   for (let y = 0; y < ih; y++) {

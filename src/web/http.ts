@@ -49,9 +49,7 @@ export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   return body as Record<string, unknown>;
 }
 
-
 export function validId(id: string | undefined, what: string): string {
   if (!id || !ID_RE.test(id)) fail(400, 'bad_id', `That is not a valid ${what} id.`);
   return id!;
 }
-

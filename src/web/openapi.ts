@@ -4,11 +4,31 @@ import { ERROR_CODES } from '../errors/codes.js';
 type Op = [method: string, path: string, summary: string, extra?: { body?: string; public?: boolean; query?: string[] }];
 
 const ROUTES: Op[] = [
-  ['get', '/api/session-status', 'Whether setup is needed and whether this browser is signed in (returns the CSRF token, the name rule, quality gate and match threshold).', { public: true }],
-  ['post', '/api/setup', 'First run only: claim the appliance with the one-time claim code from its log and set the admin password (>= 10 characters); exactly one concurrent claim wins.', { body: 'claimCode, password', public: true }],
-  ['post', '/api/login', 'Sign in with the admin password; sets the session cookie and returns csrfToken. 5 attempts a minute per address.', { body: 'password', public: true }],
+  [
+    'get',
+    '/api/session-status',
+    'Whether setup is needed and whether this browser is signed in (returns the CSRF token, the name rule, quality gate and match threshold).',
+    { public: true },
+  ],
+  [
+    'post',
+    '/api/setup',
+    'First run only: claim the appliance with the one-time claim code from its log and set the admin password (>= 10 characters); exactly one concurrent claim wins.',
+    { body: 'claimCode, password', public: true },
+  ],
+  [
+    'post',
+    '/api/login',
+    'Sign in with the admin password; sets the session cookie and returns csrfToken. 5 attempts a minute per address.',
+    { body: 'password', public: true },
+  ],
   ['post', '/api/logout', 'Sign out.'],
-  ['post', '/api/password', 'Change the admin password (browser session only); every session ends, a new one starts for this browser.', { body: 'current, password' }],
+  [
+    'post',
+    '/api/password',
+    'Change the admin password (browser session only); every session ends, a new one starts for this browser.',
+    { body: 'current, password' },
+  ],
   ['post', '/api/sessions/end-all', 'Sign out everywhere: end every browser session (admin).'],
   ['get', '/api/people', 'People with sample counts and avatar sample id.'],
   ['post', '/api/people', 'Create a person (409 when the name exists).', { body: 'name' }],
@@ -16,16 +36,35 @@ const ROUTES: Op[] = [
   ['patch', '/api/people/{id}', 'Rename a person.', { body: 'name' }],
   ['delete', '/api/people/{id}', 'Delete a person and their samples.'],
   ['get', '/api/people/{id}/samples', "A person's samples (quality, source, thumbnail url)."],
-  ['post', '/api/people/{id}/photos', 'Upload photos (multipart, several files); each file is accepted or rejected with a reason (duplicate, looks_like_other with the match). ?face=<index> picks a face in a group photo; ?force=1 adds a look-alike anyway.', { query: ['face', 'force'] }],
+  [
+    'post',
+    '/api/people/{id}/photos',
+    'Upload photos (multipart, several files); each file is accepted or rejected with a reason (duplicate, looks_like_other with the match). ?face=<index> picks a face in a group photo; ?force=1 adds a look-alike anyway.',
+    { query: ['face', 'force'] },
+  ],
   ['post', '/api/people/{id}/capture', 'Enrol a face picked from a camera capture.', { body: 'camera, captureId, face' }],
-  ['post', '/api/captures/enrol', 'Enrol a captured face to an existing (personId) or new (name) person in one step: nothing is created when it fails.', { body: 'camera, captureId, face, personId | name' }],
+  [
+    'post',
+    '/api/captures/enrol',
+    'Enrol a captured face to an existing (personId) or new (name) person in one step: nothing is created when it fails.',
+    { body: 'camera, captureId, face, personId | name' },
+  ],
   ['delete', '/api/samples/{id}', 'Delete a sample.'],
   ['get', '/api/samples/{id}/crop.jpg', "A sample's face crop (JPEG)."],
   ['get', '/api/cameras', 'Camera statuses.'],
   ['get', '/api/cameras/{name}/frame.jpg', 'The latest frame with face boxes and names drawn (JPEG).'],
-  ['get', '/api/cameras/{name}/live', 'The latest frame (plain JPEG data URL) and its faces (box, label, similarity, kind known | unknown | gated) for the page to draw.'],
+  [
+    'get',
+    '/api/cameras/{name}/live',
+    'The latest frame (plain JPEG data URL) and its faces (box, label, similarity, kind known | unknown | gated) for the page to draw.',
+  ],
   ['post', '/api/cameras/{name}/capture', "Faces in the camera's latest frame (with the frame itself and who each face resembles), to pick one for enrolment."],
-  ['get', '/api/events', 'Recognition decisions, newest first (every new/update/end; a track\'s events share its id). person=<id> or person=unknown; track=<id>; corrected=1 for corrected events only; limit 1..1000 (default 100).', { query: ['person', 'camera', 'track', 'corrected', 'limit'] }],
+  [
+    'get',
+    '/api/events',
+    "Recognition decisions, newest first (every new/update/end; a track's events share its id). person=<id> or person=unknown; track=<id>; corrected=1 for corrected events only; limit 1..1000 (default 100).",
+    { query: ['person', 'camera', 'track', 'corrected', 'limit'] },
+  ],
   ['post', '/api/events/{id}/reassign', "Add the event's face as a sample of another person.", { body: 'personId' }],
   ['post', '/api/events/{id}/not-person', "Store the event's face as a negative sample of the person it was matched to."],
   ['get', '/api/snapshots/{id}.jpg', 'A face snapshot (JPEG).'],
@@ -33,7 +72,12 @@ const ROUTES: Op[] = [
   ['post', '/api/unknowns/{id}/name', 'Enrol the faces of a cluster (all, or memberIds) as a new or existing person.', { body: 'name | personId, memberIds' }],
   ['post', '/api/unknowns/{id}/dismiss', 'Forget a cluster of unknown faces.'],
   ['get', '/api/tokens', 'API tokens (never the secrets).'],
-  ['post', '/api/tokens', 'Create an API token (admin only); scope read (GET only, default) or admin; days 1..3650 or null (never expires). The token is shown only in this answer.', { body: 'name, scope, days' }],
+  [
+    'post',
+    '/api/tokens',
+    'Create an API token (admin only); scope read (GET only, default) or admin; days 1..3650 or null (never expires). The token is shown only in this answer.',
+    { body: 'name, scope, days' },
+  ],
   ['delete', '/api/tokens/{id}', 'Revoke an API token.'],
   ['get', '/api/openapi.json', 'This document.'],
 ];
@@ -42,17 +86,17 @@ const errorRef = { $ref: '#/components/schemas/Error' };
 const errors = Object.fromEntries(
   (
     [
-    ['400', 'Bad input'],
-    ['401', 'Not signed in / bad token'],
-    ['403', 'CSRF token or Origin missing or wrong, claim code wrong, or a read-only token'],
-    ['421', 'The Host header is not one of this appliance\'s names'],
-    ['404', 'Not found'],
-    ['409', 'Conflict'],
-    ['413', 'Request too large'],
-    ['415', 'Wrong content type'],
-    ['422', 'Cannot be processed'],
-    ['429', 'Too many sign-in attempts, or busy with other photos (see Retry-After)'],
-  ] satisfies [string, string][]
+      ['400', 'Bad input'],
+      ['401', 'Not signed in / bad token'],
+      ['403', 'CSRF token or Origin missing or wrong, claim code wrong, or a read-only token'],
+      ['421', "The Host header is not one of this appliance's names"],
+      ['404', 'Not found'],
+      ['409', 'Conflict'],
+      ['413', 'Request too large'],
+      ['415', 'Wrong content type'],
+      ['422', 'Cannot be processed'],
+      ['429', 'Too many sign-in attempts, or busy with other photos (see Retry-After)'],
+    ] satisfies [string, string][]
   ).map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorRef } } }]),
 );
 
@@ -64,11 +108,19 @@ function buildPaths() {
     const op: Record<string, unknown> = { summary, parameters: params, responses: { '200': { description: 'OK' }, ...errors } };
     if (extra.public) op.security = [];
     if (extra.body) {
-      const props = Object.fromEntries(extra.body.split(/[,|]/).map((k) => [k.trim(), { type: k.trim() === 'face' || k.trim() === 'days' ? 'integer' : k.trim() === 'memberIds' ? 'array' : 'string' }]));
+      const props = Object.fromEntries(
+        extra.body
+          .split(/[,|]/)
+          .map((k) => [k.trim(), { type: k.trim() === 'face' || k.trim() === 'days' ? 'integer' : k.trim() === 'memberIds' ? 'array' : 'string' }]),
+      );
       op.requestBody = { content: { 'application/json': { schema: { type: 'object', properties: props } } } };
     }
     if (p.endsWith('/photos'))
-      op.requestBody = { content: { 'multipart/form-data': { schema: { type: 'object', properties: { photos: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } };
+      op.requestBody = {
+        content: {
+          'multipart/form-data': { schema: { type: 'object', properties: { photos: { type: 'array', items: { type: 'string', format: 'binary' } } } } },
+        },
+      };
     (paths[p] ??= {})[method] = op;
   }
   return paths;
@@ -84,7 +136,13 @@ export const openapi = {
   },
   components: {
     securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fg_session' }, bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: { Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string', enum: Object.keys(ERROR_CODES) }, message: { type: 'string' } } } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error', 'message'],
+        properties: { error: { type: 'string', enum: Object.keys(ERROR_CODES) }, message: { type: 'string' } },
+      },
+    },
   },
   security: [{ session: [] }, { bearer: [] }],
   paths: buildPaths(),

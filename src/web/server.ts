@@ -72,7 +72,10 @@ export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}
     const cert = await loadCertificate({ dataDir: deps.config.dataDir, certFile: web.certFile, keyFile: web.keyFile, names: certificateNames(web) });
     fingerprint = cert.fingerprint;
     spkiHash = cert.spkiHash;
-    deps.log.info({ fingerprint: cert.fingerprint, file: cert.source, created: cert.created }, cert.created ? 'made a self-signed certificate for the admin page' : 'admin page certificate');
+    deps.log.info(
+      { fingerprint: cert.fingerprint, file: cert.source, created: cert.created },
+      cert.created ? 'made a self-signed certificate for the admin page' : 'admin page certificate',
+    );
     const secure = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => void listener(req, res));
     const hostOk = hostCheck(web.allowedHosts);
     const trusted = proxyList(web.trustedProxies);

@@ -16,7 +16,9 @@ async function jpeg(i: number): Promise<Buffer> {
   if (hasTestData && existsSync(file)) return readFileSync(file);
   const raw = Buffer.alloc(112 * 112 * 3);
   for (let k = 0; k < raw.length; k++) raw[k] = (k * 31 + i * 97) & 255;
-  return sharp(raw, { raw: { width: 112, height: 112, channels: 3 } }).jpeg().toBuffer();
+  return sharp(raw, { raw: { width: 112, height: 112, channels: 3 } })
+    .jpeg()
+    .toBuffer();
 }
 
 const embedding = () => {
@@ -83,7 +85,11 @@ describe('backup and restore', () => {
     const before = snapshot(data);
     const s = await createBackup(data, archive);
     expect(s).toMatchObject({ people: 3, samples: 6 });
-    expect(s.files.sort()).toEqual(Object.keys(before).filter((f) => f !== 'events.jsonl').sort());
+    expect(s.files.sort()).toEqual(
+      Object.keys(before)
+        .filter((f) => f !== 'events.jsonl')
+        .sort(),
+    );
 
     // A different facebank in the same place (other people, other crops, other auth).
     const other = await makeDataDir(1, 1);
@@ -128,30 +134,46 @@ describe('backup and restore', () => {
   };
 
   it.each([
-    ['a crop whose bytes do not match its sha256', /fails its sha256 check/, (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
-      const p = a.manifest.find((m) => m.path.startsWith('samples/'))!.path;
-      const b = Buffer.from(a.files[p]!, 'base64');
-      b[b.length - 10]! ^= 1;
-      a.files[p] = b.toString('base64');
-    }],
-    ['a missing crop', /sample .* has no crop/, (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
-      const p = a.manifest.find((m) => m.path.startsWith('samples/'))!.path;
-      a.manifest = a.manifest.filter((m) => m.path !== p);
-      delete a.files[p];
-    }],
-    ['an invalid facebank', /facebank\.json is not valid: samples\[0\]\.embedding/, (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
-      const fb = JSON.parse(Buffer.from(a.files['facebank.json']!, 'base64').toString());
-      fb.samples[0].embedding = 'oops';
-      const b = Buffer.from(JSON.stringify(fb));
-      a.files['facebank.json'] = b.toString('base64');
-      const m = a.manifest.find((x) => x.path === 'facebank.json')!;
-      m.size = b.length;
-      m.sha256 = createHash('sha256').update(b).digest('hex');
-    }],
-    ['a path outside the data directory', /not a file a backup may contain/, (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
-      a.manifest.push({ path: '../../etc/evil', size: 0, sha256: createHash('sha256').update('').digest('hex') });
-      a.files['../../etc/evil'] = '';
-    }],
+    [
+      'a crop whose bytes do not match its sha256',
+      /fails its sha256 check/,
+      (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
+        const p = a.manifest.find((m) => m.path.startsWith('samples/'))!.path;
+        const b = Buffer.from(a.files[p]!, 'base64');
+        b[b.length - 10]! ^= 1;
+        a.files[p] = b.toString('base64');
+      },
+    ],
+    [
+      'a missing crop',
+      /sample .* has no crop/,
+      (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
+        const p = a.manifest.find((m) => m.path.startsWith('samples/'))!.path;
+        a.manifest = a.manifest.filter((m) => m.path !== p);
+        delete a.files[p];
+      },
+    ],
+    [
+      'an invalid facebank',
+      /facebank\.json is not valid: samples\[0\]\.embedding/,
+      (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
+        const fb = JSON.parse(Buffer.from(a.files['facebank.json']!, 'base64').toString());
+        fb.samples[0].embedding = 'oops';
+        const b = Buffer.from(JSON.stringify(fb));
+        a.files['facebank.json'] = b.toString('base64');
+        const m = a.manifest.find((x) => x.path === 'facebank.json')!;
+        m.size = b.length;
+        m.sha256 = createHash('sha256').update(b).digest('hex');
+      },
+    ],
+    [
+      'a path outside the data directory',
+      /not a file a backup may contain/,
+      (a: Parameters<Parameters<typeof repack>[0]>[0]) => {
+        a.manifest.push({ path: '../../etc/evil', size: 0, sha256: createHash('sha256').update('').digest('hex') });
+        a.files['../../etc/evil'] = '';
+      },
+    ],
   ])('refuses %s', async (_what, message, edit) => {
     await createBackup(data, archive);
     repack(edit);

@@ -39,7 +39,9 @@ describe.skipIf(!hasTestData)('facegate detect / embed / compare / eval', { time
     // run compiled code (engine worker threads, the CLI) at the same time, and would load half-written modules.
     if (!existsSync(cli)) throw new Error('dist/cli.js was not built: run `npm run build` (npm test does)');
     writeFileSync(path.join(tmp, 'notes.jpg'), 'not an image at all');
-    await sharp({ create: { width: 200, height: 150, channels: 3, background: '#3060a0' } }).png().toFile(path.join(tmp, 'blank.png'));
+    await sharp({ create: { width: 200, height: 150, channels: 3, background: '#3060a0' } })
+      .png()
+      .toFile(path.join(tmp, 'blank.png'));
   }, 300_000);
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -18,7 +18,11 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'facegate-detect-'));
 const exec = promisify(execFile);
 
 async function detect(...args: string[]) {
-  const r = await exec(process.execPath, [cli, 'detect', ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, FACEGATE_LOG_LEVEL: 'error' } }).then(
+  const r = await exec(process.execPath, [cli, 'detect', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, FACEGATE_LOG_LEVEL: 'error' },
+  }).then(
     (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
     (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
   );
@@ -34,7 +38,10 @@ describe.skipIf(!hasTestData)('facegate detect on folders and large photos', { t
     mkdirSync(path.join(tmp, 'empty'));
     copyFileSync(dataPath('identity/bbt/bbt1.jpg'), path.join(tmp, 'album/b.jpg'));
     copyFileSync(dataPath('identity/fr-examples/examples/obama.jpg'), path.join(tmp, 'album/sub/a.jpg'));
-    await sharp(dataPath('identity/bbt/bbt1.jpg')).resize(1366 * 4).jpeg({ quality: 90 }).toFile(path.join(tmp, 'big.jpg'));
+    await sharp(dataPath('identity/bbt/bbt1.jpg'))
+      .resize(1366 * 4)
+      .jpeg({ quality: 90 })
+      .toFile(path.join(tmp, 'big.jpg'));
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

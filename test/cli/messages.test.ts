@@ -33,6 +33,8 @@ describe.skipIf(!hasTestData)('CLI messages', { timeout: 120_000 }, () => {
     const usable = Number(/shows (\d+) usable faces/.exec(plain.json.results[0].message)![1]);
     const r = await runCli(['enroll', 'Group', group, '--face', '9', '--data-dir', dir, '--json']);
     expect(r.code).toBe(1);
-    expect(r.json.results[0].message).toMatch(new RegExp(`^There is no face number 9 in this photo: it has \\d+ faces \\(0 to \\d+, left to right\\), ${usable} of them usable\\.$`));
+    expect(r.json.results[0].message).toMatch(
+      new RegExp(`^There is no face number 9 in this photo: it has \\d+ faces \\(0 to \\d+, left to right\\), ${usable} of them usable\\.$`),
+    );
   });
 });

@@ -148,7 +148,10 @@ describe('facegate config', () => {
   });
 
   it('print masks secrets', async () => {
-    const file = write('secret.yaml', 'mqtt:\n  url: mqtt://bob:hunter2@broker:1883\n  password: hunter2\nweb:\n  passwordHash: scrypt$deadbeef\ncameras:\n  - {name: c, url: "rtsp://cam:camsecret@host/s"}\n');
+    const file = write(
+      'secret.yaml',
+      'mqtt:\n  url: mqtt://bob:hunter2@broker:1883\n  password: hunter2\nweb:\n  passwordHash: scrypt$deadbeef\ncameras:\n  - {name: c, url: "rtsp://cam:camsecret@host/s"}\n',
+    );
     const r = await runConfig(['print', file]);
     expect(r.code).toBe(0);
     expect(r.out).not.toMatch(/hunter2|deadbeef|camsecret/);
@@ -162,7 +165,8 @@ describe('facegate config', () => {
     const options = describeOptions();
     expect(options.filter((o) => !o.description).map((o) => o.path)).toEqual([]);
     const paths = options.map((o) => o.path);
-    for (const p of ['dataDir', 'cameras[].url', 'engine.detector.kind', 'mqtt.tls.ca', 'mqtt.homeAssistant.enabled', 'web.passwordHash']) expect(paths).toContain(p);
+    for (const p of ['dataDir', 'cameras[].url', 'engine.detector.kind', 'mqtt.tls.ca', 'mqtt.homeAssistant.enabled', 'web.passwordHash'])
+      expect(paths).toContain(p);
     const r = await runConfig(['schema']);
     expect(r.out).toMatch(/^pipeline\.fps {2}<number \(> 0, <= 30\)> {2}default: 5$/m);
     expect(JSON.parse((await runConfig(['schema'], true)).out).type).toBe('object');
@@ -181,6 +185,10 @@ describe('process settings from the environment', () => {
   });
 
   it('hands on only systemd notify variables and PATH', () => {
-    expect(notifyEnv({ NOTIFY_SOCKET: '/run/n.sock', WATCHDOG_USEC: '5000000', PATH: '/bin', FACEGATE_MQTT_PASSWORD: 'secret', HOME: '/root' })).toEqual({ NOTIFY_SOCKET: '/run/n.sock', WATCHDOG_USEC: '5000000', PATH: '/bin' });
+    expect(notifyEnv({ NOTIFY_SOCKET: '/run/n.sock', WATCHDOG_USEC: '5000000', PATH: '/bin', FACEGATE_MQTT_PASSWORD: 'secret', HOME: '/root' })).toEqual({
+      NOTIFY_SOCKET: '/run/n.sock',
+      WATCHDOG_USEC: '5000000',
+      PATH: '/bin',
+    });
   });
 });

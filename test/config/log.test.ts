@@ -23,7 +23,11 @@ const token = `tok-${rnd()}`;
 
 describe('logger redaction', () => {
   it('never writes config secrets, at any depth', () => {
-    const config = loadConfig(undefined, { FACEGATE_MQTT_PASSWORD: mqttPassword, FACEGATE_ADMIN_PASSWORD_HASH: adminHash, FACEGATE_MQTT_URL: `mqtt://bob:${mqttPassword}@broker:1883` });
+    const config = loadConfig(undefined, {
+      FACEGATE_MQTT_PASSWORD: mqttPassword,
+      FACEGATE_ADMIN_PASSWORD_HASH: adminHash,
+      FACEGATE_MQTT_URL: `mqtt://bob:${mqttPassword}@broker:1883`,
+    });
     config.cameras.push({ name: 'door', url: `rtsp://admin:${camPassword}@10.0.0.2/stream`, loop: false, inputOptions: [], enabled: true });
     const { log, text } = capture();
     log.info({ config }, 'effective config');

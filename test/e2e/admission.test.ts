@@ -26,7 +26,9 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
     port = await freePort();
     // 6-megapixel photos of one face each on a noisy background: each analysis takes a while, so a burst really
     // queues. Every upload is a different picture (the page refuses a picture a person already has).
-    const faces = ['penny', 'amy', 'bernadette', 'howard', 'leonard', 'raj', 'sheldon', 'stuart'].flatMap((who) => [1, 2].map((i) => dataPath('identity', 'bbt', who, `${who}${i}.png`)));
+    const faces = ['penny', 'amy', 'bernadette', 'howard', 'leonard', 'raj', 'sheldon', 'stuart'].flatMap((who) =>
+      [1, 2].map((i) => dataPath('identity', 'bbt', who, `${who}${i}.png`)),
+    );
     bigs = [];
     for (const [k, file] of faces.entries()) {
       const big = path.join(dir, `big${k}.jpg`);
@@ -57,12 +59,15 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
     expect(busy.length).toBeGreaterThanOrEqual(1);
     for (const r of busy) {
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(await r.json()).toMatchObject({ error: 'busy', message: expect.stringMatching(/^The appliance is busy with other photos; try again in \d+ s\.$/) });
+      expect(await r.json()).toMatchObject({
+        error: 'busy',
+        message: expect.stringMatching(/^The appliance is busy with other photos; try again in \d+ s\.$/),
+      });
     }
     for (const r of ok) expect(await r.json()).toMatchObject({ accepted: 1 });
     // The refused ones, retried after Retry-After, one at a time: all enrolled.
     let retried = 0;
-    for (let left = busy.length; left > 0; ) {
+    for (let left = busy.length; left > 0;) {
       const r = await web.upload(person, [nextBig()]);
       if (r.status === 429) {
         await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after'))));

@@ -23,7 +23,12 @@ export interface CliResult {
 
 /** Runs the built CLI; the last stdout line is parsed as JSON when it is. */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await exec(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, FACEGATE_LOG_LEVEL: 'error', ...env } }).then(
+  const r = await exec(process.execPath, [cli, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: { ...process.env, FACEGATE_LOG_LEVEL: 'error', ...env },
+  }).then(
     (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
     (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
   );
@@ -84,7 +89,10 @@ export class ApplianceProcess {
   /** Starts it and resolves once its log contains `until` (default: fully started). */
   async start(until = 'facegate running', timeoutMs = 120_000): Promise<void> {
     this.log = '';
-    const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '', ...this.env } });
+    const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NOTIFY_SOCKET: '', ...this.env },
+    });
     this.child = child;
     child.stderr!.on('data', (d) => (this.log += d));
     child.stdout!.on('data', (d) => (this.log += d));
@@ -95,7 +103,8 @@ export class ApplianceProcess {
     const end = Date.now() + timeoutMs;
     const seen = () => (typeof text === 'string' ? this.log.includes(text) : text.test(this.log));
     while (!seen()) {
-      if (this.child?.exitCode !== null || this.child.signalCode !== null) throw new Error(`facegate run exited (${this.child?.exitCode ?? this.child?.signalCode}) before "${text}":\n${this.log}`);
+      if (this.child?.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`facegate run exited (${this.child?.exitCode ?? this.child?.signalCode}) before "${text}":\n${this.log}`);
       if (Date.now() > end) throw new Error(`no "${text}" in the log within ${timeoutMs} ms:\n${this.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -128,7 +137,11 @@ export class AdminClient {
 
   /** Claims the appliance with the code from its log and sets the admin password. */
   async setup(password: string, claimCode: string): Promise<void> {
-    const res = await fetch(`${this.base}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.base }, body: JSON.stringify({ password, claimCode }) });
+    const res = await fetch(`${this.base}/api/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: this.base },
+      body: JSON.stringify({ password, claimCode }),
+    });
     if (!res.ok) throw new Error(`setup: ${res.status} ${await res.text()}`);
     this.cookie = /^(fg_session=[^;]*)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
     this.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;

@@ -59,7 +59,15 @@ describe.skipIf(!hasTestData || !hasMosquitto)('queued events survive SIGTERM an
     port = await freePort();
     // The broker's port is chosen now; nothing listens on it until the broker starts.
     broker.port = await freePort();
-    app = new ApplianceProcess(await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: path.join(dir, 'data'), camera: true, mqtt: { url: broker.url, prefix: 'dq' }, port }), { FACEGATE_LOG_LEVEL: 'info' });
+    app = new ApplianceProcess(
+      await writeApplianceConfig(path.join(dir, 'config.yaml'), {
+        dataDir: path.join(dir, 'data'),
+        camera: true,
+        mqtt: { url: broker.url, prefix: 'dq' },
+        port,
+      }),
+      { FACEGATE_LOG_LEVEL: 'info' },
+    );
   });
   afterAll(async () => {
     await app?.stop('SIGKILL');
@@ -99,7 +107,9 @@ describe.skipIf(!hasTestData || !hasMosquitto)('queued events survive SIGTERM an
       const firstSeen = [...new Set(ids)];
       expect(firstSeen.slice(0, afterKill.length)).toEqual(afterKill);
       const duplicates = ids.length - firstSeen.length;
-      console.log(`[durable queue] SIGTERM kept ${afterTerm.length}, SIGKILL left ${afterKill.length} (metric said ${queuedBeforeKill}), delivered ${afterKill.length}/${afterKill.length}, duplicates ${duplicates}`);
+      console.log(
+        `[durable queue] SIGTERM kept ${afterTerm.length}, SIGKILL left ${afterKill.length} (metric said ${queuedBeforeKill}), delivered ${afterKill.length}/${afterKill.length}, duplicates ${duplicates}`,
+      );
       expect(await app.stop('SIGTERM')).toBe(0);
     } finally {
       await sub.client.endAsync(true);
@@ -108,7 +118,12 @@ describe.skipIf(!hasTestData || !hasMosquitto)('queued events survive SIGTERM an
 
   it('beyond mqtt.queueLimit the oldest are dropped: logged, counted in /metrics, and the journal keeps the newest', async () => {
     await broker.stop();
-    const small = await writeApplianceConfig(path.join(dir, 'small.yaml'), { dataDir: path.join(dir, 'data-small'), camera: true, mqtt: { url: broker.url, prefix: 'dq', queueLimit: 3 }, port });
+    const small = await writeApplianceConfig(path.join(dir, 'small.yaml'), {
+      dataDir: path.join(dir, 'data-small'),
+      camera: true,
+      mqtt: { url: broker.url, prefix: 'dq', queueLimit: 3 },
+      port,
+    });
     const limited = new ApplianceProcess(small, { FACEGATE_LOG_LEVEL: 'info' });
     try {
       await limited.start();

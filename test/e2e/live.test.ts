@@ -85,14 +85,18 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
       for (const f of files) {
         const [r] = await engine.analyze([await decodeImage(f)], config.pipeline.quality);
         const c = chooseFace(r!);
-        if (c.kind === 'face') await fb.addSample(p.id, { embedding: c.face.embedding, modelId: engine.embedderId, quality: c.face.quality, source: 'cli', crop: c.face.aligned });
+        if (c.kind === 'face')
+          await fb.addSample(p.id, { embedding: c.face.embedding, modelId: engine.embedderId, quality: c.face.quality, source: 'cli', crop: c.face.aligned });
       }
     };
     await enrol('Lin-Manuel Miranda', [dataPath('video', 'hamilton', 'lin-manuel-miranda.png')]);
     await enrol('Alex Lacamoire', [dataPath('video', 'hamilton', 'alex-lacamoire.png')]);
     for (const who of ['amy', 'howard', 'leonard', 'penny', 'raj', 'sheldon']) {
       const dir = dataPath('identity', 'bbt', who);
-      await enrol(who, readdirSync(dir).map((f) => path.join(dir, f)));
+      await enrol(
+        who,
+        readdirSync(dir).map((f) => path.join(dir, f)),
+      );
     }
     await fb.close();
     await engine.close();
@@ -117,9 +121,11 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
     const named = new Set(evs.filter((e) => e.person).map((e) => e.person!.name));
     expect(named.has('Lin-Manuel Miranda')).toBe(true);
     for (const n of named) expect(KNOWN).toContain(n);
-    for (const m of sub.got.filter((m) => m.topic.endsWith('/events') || m.topic.startsWith('fg/people/') || m.topic === 'fg/unknown')) expect(m.retain).toBe(false);
+    for (const m of sub.got.filter((m) => m.topic.endsWith('/events') || m.topic.startsWith('fg/people/') || m.topic === 'fg/unknown'))
+      expect(m.retain).toBe(false);
     const e = evs[0]!;
-    for (const key of ['type', 'id', 'camera', 'track', 'person', 'similarity', 'confidence', 'box', 'quality', 'frameTime', 'publishTime', 'snapshot']) expect(e).toHaveProperty(key);
+    for (const key of ['type', 'id', 'camera', 'track', 'person', 'similarity', 'confidence', 'box', 'quality', 'frameTime', 'publishTime', 'snapshot'])
+      expect(e).toHaveProperty(key);
     expect(sub.got.some((m) => m.topic.startsWith('fg/people/'))).toBe(true);
   }, 200_000);
 
@@ -129,15 +135,25 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
     expect(statuses('broken').find((st) => st.state === 'offline' && st.lastError).lastError).toMatch(/refused/);
     // The stage camera's status, re-published with live figures, says online with frames flowing.
     const mark = sub.got.length;
-    await until('a fresh stage status', () => sub.got.slice(mark).some((m) => m.topic === 'fg/stage/status' && JSON.parse(m.payload).state === 'online'), 30_000);
-    const stage = JSON.parse(sub.got.slice(mark).filter((m) => m.topic === 'fg/stage/status').at(-1)!.payload);
+    await until(
+      'a fresh stage status',
+      () => sub.got.slice(mark).some((m) => m.topic === 'fg/stage/status' && JSON.parse(m.payload).state === 'online'),
+      30_000,
+    );
+    const stage = JSON.parse(
+      sub.got
+        .slice(mark)
+        .filter((m) => m.topic === 'fg/stage/status')
+        .at(-1)!.payload,
+    );
     expect(stage.state).toBe('online');
     expect(stage.fps).toBeGreaterThan(1);
     expect(Date.now() - Date.parse(stage.lastFrameTime)).toBeLessThan(5000);
   });
 
   it('RTSP server SIGKILLed: offline within staleAfterSeconds, back within 10 s of its return, events resume', async () => {
-    const stageStatus = (from: number, state: string) => sub.got.slice(from).find((m) => m.topic === 'fg/stage/status' && JSON.parse(m.payload).state === state);
+    const stageStatus = (from: number, state: string) =>
+      sub.got.slice(from).find((m) => m.topic === 'fg/stage/status' && JSON.parse(m.payload).state === state);
     const latest = () => JSON.parse(sub.got.filter((m) => m.topic === 'fg/stage/status').at(-1)?.payload ?? '{}');
     await until('stage online', () => app.publisher.stats.connected && latest().state === 'online', 60_000);
     const mark = sub.got.length;
@@ -160,16 +176,22 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
     await until('online again', () => stageStatus(back, 'online') !== undefined, 10_000 + 2000);
     const onlineAfter = Date.now() - backAt;
     await until('an event from frames after the return', () => emitted.some((e) => e.camera === 'stage' && Date.parse(e.frameTime) > backAt), 90_000);
-    console.log(`[e2e] RTSP SIGKILL: offline after ${(offlineAfter / 1000).toFixed(1)} s, online ${(onlineAfter / 1000).toFixed(1)} s after the server returned`);
+    console.log(
+      `[e2e] RTSP SIGKILL: offline after ${(offlineAfter / 1000).toFixed(1)} s, online ${(onlineAfter / 1000).toFixed(1)} s after the server returned`,
+    );
     expect(offlineAfter).toBeLessThanOrEqual(STALE_S * 1000 + 1000);
     expect(onlineAfter).toBeLessThanOrEqual(10_000);
   }, 180_000);
 
   it('broker SIGKILLed mid-stream: every emitted event reaches the persistent QoS-1 subscriber; duplicates only of events in flight, same payload', async () => {
-    await until('events flowing to the subscriber', () => {
-      const got = copiesById(sub.got);
-      return app.publisher.stats.connected && emitted.filter((e) => e.at > Date.now() - 20_000).some((e) => got.has(e.id));
-    }, 90_000);
+    await until(
+      'events flowing to the subscriber',
+      () => {
+        const got = copiesById(sub.got);
+        return app.publisher.stats.connected && emitted.filter((e) => e.at > Date.now() - 20_000).some((e) => got.has(e.id));
+      },
+      90_000,
+    );
     const killIdx = emitted.length;
     await broker.stop(); // SIGKILL: no clean disconnect, nothing saved but the last autosave
     sub.client.end(true); // the subscriber stays away until the appliance has delivered everything to the broker
@@ -184,10 +206,14 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
     // The subscriber returns: its session (saved before the SIGKILL) has kept what was published meanwhile.
     sub = await subscriber(broker.url, 'fg/#', { clean: false, clientId: 'e2e-watcher' }, sub.got);
     const cut = emitted.slice();
-    await until('every event emitted up to the restart delivered', () => {
-      const got = copiesById(sub.got);
-      return cut.every((e) => got.has(e.id));
-    }, 60_000);
+    await until(
+      'every event emitted up to the restart delivered',
+      () => {
+        const got = copiesById(sub.got);
+        return cut.every((e) => got.has(e.id));
+      },
+      60_000,
+    );
     const got = copiesById(sub.got);
     const mine = cut.filter((e) => got.has(e.id));
     expect(mine.length).toBe(cut.length);
@@ -199,7 +225,9 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
       expect(new Set(copies).size).toBe(1);
     }
     const received = cut.reduce((n, e) => n + got.get(e.id)!.length, 0);
-    console.log(`[e2e] broker SIGKILL: ${cut.length} emitted (${duringOutage} while it was down), ${received} received, ${received - cut.length} duplicates (${dups.length} ids), reconnected ${reconnectS.toFixed(1)} s after it returned`);
+    console.log(
+      `[e2e] broker SIGKILL: ${cut.length} emitted (${duringOutage} while it was down), ${received} received, ${received - cut.length} duplicates (${dups.length} ids), reconnected ${reconnectS.toFixed(1)} s after it returned`,
+    );
   }, 240_000);
 });
 

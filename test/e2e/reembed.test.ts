@@ -58,7 +58,10 @@ describe.skipIf(!hasTestData)('start-up re-embedding after an embedder change', 
     await enrol(LIN, [dataPath('video', 'hamilton', 'lin-manuel-miranda.png')]);
     for (const who of ['howard', 'raj']) {
       const d = dataPath('identity', 'bbt', who);
-      await enrol(who, readdirSync(d).map((f) => path.join(d, f)));
+      await enrol(
+        who,
+        readdirSync(d).map((f) => path.join(d, f)),
+      );
     }
     await fb.close();
     await engine.close();

@@ -28,10 +28,25 @@ describe.skipIf(!ready)('facegate run (process)', () => {
     broker = new Mosquitto();
     await broker.start();
     port = await freePort();
-    await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir: path.join(dir, 'data'), camera: true, mqtt: { url: broker.url, prefix: 'fgrun' }, port });
-    const enrol = spawnSync(process.execPath, [cli, 'enroll', 'Lin-Manuel Miranda', dataPath('video', 'hamilton', 'lin-manuel-miranda.png'), '--data-dir', path.join(dir, 'data')]);
+    await writeApplianceConfig(path.join(dir, 'config.yaml'), {
+      dataDir: path.join(dir, 'data'),
+      camera: true,
+      mqtt: { url: broker.url, prefix: 'fgrun' },
+      port,
+    });
+    const enrol = spawnSync(process.execPath, [
+      cli,
+      'enroll',
+      'Lin-Manuel Miranda',
+      dataPath('video', 'hamilton', 'lin-manuel-miranda.png'),
+      '--data-dir',
+      path.join(dir, 'data'),
+    ]);
     if (enrol.status !== 0) throw new Error(`enroll failed: ${enrol.stderr.toString()}`);
-    child = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+    child = spawn(process.execPath, [cli, 'run', '--config', path.join(dir, 'config.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NOTIFY_SOCKET: '' },
+    });
     child.stderr!.on('data', (d) => (logs += d));
     child.stdout!.on('data', (d) => (logs += d));
     const end = Date.now() + 120_000;
@@ -60,7 +75,8 @@ describe.skipIf(!ready)('facegate run (process)', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(text).toMatch(/facegate_stage_seconds_count\{stage="tick"\} [1-9]/);
-    for (const stage of ['detect', 'align', 'embed', 'match', 'track']) expect(text).toMatch(new RegExp(`facegate_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
+    for (const stage of ['detect', 'align', 'embed', 'match', 'track'])
+      expect(text).toMatch(new RegExp(`facegate_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
     expect(text).toMatch(/facegate_camera_fps\{camera="door"\}/);
     expect(text).toMatch(/facegate_execution_provider\{provider="cpu"\} 1/);
     // The default detector (auto) is YuNet-n: set-up obtained it (CI: from the FACEGATE_MODEL_MIRROR folder).
@@ -80,7 +96,12 @@ describe.skipIf(!ready)('facegate run (process)', () => {
   it('stops on SIGTERM: exit 0, offline retained, ffmpeg children killed, facebank intact', async () => {
     const pid = child.pid!;
     // This appliance's own ffmpeg children, by pid (a pattern would also match other tests' ffmpeg).
-    const ffmpegs = spawnSync('pgrep', ['-P', String(pid), 'ffmpeg']).stdout.toString().trim().split('\n').filter(Boolean).map(Number);
+    const ffmpegs = spawnSync('pgrep', ['-P', String(pid), 'ffmpeg'])
+      .stdout.toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     expect(ffmpegs).toHaveLength(1);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

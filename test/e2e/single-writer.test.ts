@@ -89,7 +89,15 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
       }
       const [cliRuns, uploads] = await Promise.all([
         Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['enroll', `Cli ${i}`, photo(i + 5), '--data-dir', dataDir(), '--json']))),
-        Promise.all(webPeople.flatMap((id, k) => [0, 1, 2].map((j) => web.upload(id, [photo(k * 3 + j)], { force: true }).then(async (r) => ({ status: r.status, body: (await r.json()) as { accepted: number; results: { sampleId?: string }[] } }))))),
+        Promise.all(
+          webPeople.flatMap((id, k) =>
+            [0, 1, 2].map((j) =>
+              web
+                .upload(id, [photo(k * 3 + j)], { force: true })
+                .then(async (r) => ({ status: r.status, body: (await r.json()) as { accepted: number; results: { sampleId?: string }[] } })),
+            ),
+          ),
+        ),
       ]);
       for (const r of cliRuns) {
         expect(r.stderr).toBe('');
@@ -97,7 +105,10 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
         expect(r.json.via).toBe('appliance');
       }
       for (const u of uploads) expect(u).toMatchObject({ status: 200, body: { accepted: 1 } });
-      const acked = [...cliRuns.flatMap((r) => r.json.results.map((x: { sampleId: string }) => x.sampleId)), ...uploads.map((u) => u.body.results[0]!.sampleId!)];
+      const acked = [
+        ...cliRuns.flatMap((r) => r.json.results.map((x: { sampleId: string }) => x.sampleId)),
+        ...uploads.map((u) => u.body.results[0]!.sampleId!),
+      ];
       expect(acked).toHaveLength(26);
 
       // The appliance itself lists every CLI person (its page API), and the CLI's list agrees.

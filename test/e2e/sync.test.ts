@@ -98,7 +98,11 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     const created = (await (await node('a').web.req('POST', '/api/people', { name: LIN })).json()) as { id: string };
     const up = await node('a').web.upload(created.id, [dataPath('video', 'hamilton', 'lin-manuel-miranda.png')]);
     expect(up.ok).toBe(true);
-    await until(async () => (await people('b')).some((p) => p.id === created.id && p.name === LIN && p.samples === 1), 30_000, 'B to have the person and the sample');
+    await until(
+      async () => (await people('b')).some((p) => p.id === created.id && p.name === LIN && p.samples === 1),
+      30_000,
+      'B to have the person and the sample',
+    );
     const onB = (await people('b')).find((p) => p.id === created.id)!;
     expect(onB.origin).toBe('box-a');
     await until(() => events.some((e) => e.payload.includes(LIN)), 120_000, "B's camera to name the person");
@@ -173,7 +177,9 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
   it('a tampered record and one sealed with another key are refused and counted', async () => {
     const before = await metric('b', 'refused');
     const pub = await subscriber(broker.url, `${PREFIX}/nothing`);
-    const body = Buffer.from(JSON.stringify({ kind: 'person', id: 'intruder-1', version: '000000000000001-000000-x', origin: 'x', deleted: false, name: 'Intruder', created: 'now' }));
+    const body = Buffer.from(
+      JSON.stringify({ kind: 'person', id: 'intruder-1', version: '000000000000001-000000-x', origin: 'x', deleted: false, name: 'Intruder', created: 'now' }),
+    );
     const t1 = syncTopic(PREFIX, 'person', 'intruder-1');
     const tampered = seal(key, t1, body);
     tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
@@ -199,7 +205,13 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
       expect(await page.locator('.person', { hasText: LIN }).textContent()).toContain('from box-a');
       // Broker away and a change made on B: the line says so, and that it is waiting.
       await broker.stop(true);
-      await until(async () => (await metric('b', 'pending')) === 0 && !(await (await node('b').web.req('GET', '/api/people')).json() as { sync: { connected: boolean } }).sync.connected, 30_000, 'B to see the broker gone');
+      await until(
+        async () =>
+          (await metric('b', 'pending')) === 0 &&
+          !((await (await node('b').web.req('GET', '/api/people')).json()) as { sync: { connected: boolean } }).sync.connected,
+        30_000,
+        'B to see the broker gone',
+      );
       const lin = (await people('b')).find((x) => x.name === LIN)!;
       expect((await node('b').web.req('PATCH', `/api/people/${lin.id}`, { name: `${LIN} Jr` })).ok).toBe(true);
       await page.reload();
@@ -208,7 +220,11 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
       await broker.start();
       await until(async () => (await metric('b', 'pending')) === 0, 30_000, 'B to send its change');
       expect((await node('b').web.req('PATCH', `/api/people/${lin.id}`, { name: LIN })).ok).toBe(true);
-      await until(async () => (await metric('b', 'pending')) === 0 && (await people('a')).some((x) => x.id === lin.id && x.name === LIN), 30_000, 'the name back on A');
+      await until(
+        async () => (await metric('b', 'pending')) === 0 && (await people('a')).some((x) => x.id === lin.id && x.name === LIN),
+        30_000,
+        'the name back on A',
+      );
       await page.reload();
       await line.waitFor();
       expect(await line.textContent()).toContain('as box-b: in sync');
@@ -227,13 +243,21 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     const empty = await subscriber(amnesiac.url, `${PREFIX}/facebank/+/+`);
     await launch('c');
     const view = async (n: Box) => (await people(n)).map((p) => `${p.id} ${p.name} ${p.samples} ${p.origin}`).sort();
-    await until(async () => (await view('c')).length > 0 && JSON.stringify(await view('c')) === JSON.stringify(await view('a')), 60_000, 'C to have what A has');
+    await until(
+      async () => (await view('c')).length > 0 && JSON.stringify(await view('c')) === JSON.stringify(await view('a')),
+      60_000,
+      'C to have what A has',
+    );
     expect(await view('c')).toEqual(await view('b'));
     expect((await people('c')).find((x) => x.name === LIN)).toMatchObject({ samples: 1, origin: 'box-a' });
     expect(node('a').app.log).toContain('the broker lacks records of this appliance');
     // The new broker holds the people again as retained records.
     const count = (await people('a')).length;
-    await until(() => empty.got.filter((m) => m.topic.includes('/person/') && m.payload.length > 0).length >= count, 30_000, 'the people retained on the new broker');
+    await until(
+      () => empty.got.filter((m) => m.topic.includes('/person/') && m.payload.length > 0).length >= count,
+      30_000,
+      'the people retained on the new broker',
+    );
     await empty.client.endAsync();
   });
 

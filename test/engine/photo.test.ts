@@ -33,7 +33,10 @@ describe.skipIf(!hasTestData)('photos without blow-ups', { timeout: 120_000 }, (
     engine = await createFaceEngine(testEngineConfig());
     // 4x upscaled (3640x4548, 16.6 MP) and a copy stored turned with EXIF orientation 6.
     await sharp(obama).resize(3640).jpeg({ quality: 92 }).toFile(big);
-    await sharp(group).resize(1366 * 4).jpeg({ quality: 92 }).toFile(bigGroup);
+    await sharp(group)
+      .resize(1366 * 4)
+      .jpeg({ quality: 92 })
+      .toFile(bigGroup);
     await sharp(obama).rotate(-90).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(turned);
   });
   afterAll(async () => {
@@ -53,7 +56,9 @@ describe.skipIf(!hasTestData)('photos without blow-ups', { timeout: 120_000 }, (
     const plain = await decodeImage(obama);
     const region = await decodePhotoRegion(t, { x: 400, y: 100, w: 200, h: 300 }, 200, 300);
     let diff = 0;
-    for (let y = 0; y < 300; y++) for (let x = 0; x < 200; x++) for (let c = 0; c < 3; c++) diff += Math.abs(region.data[(y * 200 + x) * 3 + c]! - plain.data[((y + 100) * 910 + x + 400) * 3 + c]!);
+    for (let y = 0; y < 300; y++)
+      for (let x = 0; x < 200; x++)
+        for (let c = 0; c < 3; c++) diff += Math.abs(region.data[(y * 200 + x) * 3 + c]! - plain.data[((y + 100) * 910 + x + 400) * 3 + c]!);
     expect(diff / (200 * 300 * 3)).toBeLessThan(6);
   });
 

@@ -29,7 +29,10 @@ describe('framesPerJob', () => {
     expect(framesPerJob(5, 2)).toBe(3);
     expect(framesPerJob(1, 2)).toBe(1);
     expect(framesPerJob(3, 4)).toBe(1);
-    expect(chunks([1, 2, 3, 4, 5], framesPerJob(5, 2))).toEqual([[1, 2, 3], [4, 5]]);
+    expect(chunks([1, 2, 3, 4, 5], framesPerJob(5, 2))).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 });
 
@@ -42,7 +45,9 @@ describe.skipIf(!hasTestData)('engine pool (2 workers)', { timeout: 120_000 }, (
     [pool, single] = await Promise.all([createEnginePool(testEngineConfig(), 2, 2), createFaceEngine(testEngineConfig())]);
     const knn = (f: string) => dataPath('identity/fr-examples/examples/knn_examples', f);
     frames = await Promise.all(
-      ['test/obama_and_biden.jpg', 'train/biden/biden.jpg', 'test/obama1.jpg', 'train/obama/obama.jpg', 'test/kit_with_rose.jpg'].map((f) => decodeImage(knn(f))),
+      ['test/obama_and_biden.jpg', 'train/biden/biden.jpg', 'test/obama1.jpg', 'train/obama/obama.jpg', 'test/kit_with_rose.jpg'].map((f) =>
+        decodeImage(knn(f)),
+      ),
     );
   }, 120_000);
   afterAll(async () => {
@@ -97,7 +102,10 @@ describe.skipIf(!hasTestData)('engine pool (2 workers)', { timeout: 120_000 }, (
 
 describe('engine pool start-up and close', () => {
   it('fails with the model error when the engines folder is missing, leaving no worker behind', async () => {
-    await expect(createEnginePool(testEngineConfig({ enginesDir: '/nonexistent/engines' }), 2, 2)).rejects.toMatchObject({ name: 'FacegateError', code: 'engines_missing' });
+    await expect(createEnginePool(testEngineConfig({ enginesDir: '/nonexistent/engines' }), 2, 2)).rejects.toMatchObject({
+      name: 'FacegateError',
+      code: 'engines_missing',
+    });
   });
 
   it('refuses calls after close', async () => {

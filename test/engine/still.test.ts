@@ -13,14 +13,27 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   writeFileSync(f('text.jpg'), 'this is plain text, not a JPEG');
-  const jpg = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#4080c0' } }).jpeg().toBuffer();
+  const jpg = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#4080c0' } })
+    .jpeg()
+    .toBuffer();
   writeFileSync(f('ok.jpg'), jpg);
   writeFileSync(f('truncated.jpg'), jpg.subarray(0, jpg.length >> 1));
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 0x12, g: 0x34, b: 0x56 } } }).toColourspace('rgb16').png().toFile(f('16bit.png'));
-  await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0 } } }).png().toFile(f('alpha.png'));
-  await sharp({ create: { width: 40, height: 30, channels: 3, background: '#777777' } }).greyscale().png().toFile(f('grey.png'));
+  await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 0x12, g: 0x34, b: 0x56 } } })
+    .toColourspace('rgb16')
+    .png()
+    .toFile(f('16bit.png'));
+  await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0 } } })
+    .png()
+    .toFile(f('alpha.png'));
+  await sharp({ create: { width: 40, height: 30, channels: 3, background: '#777777' } })
+    .greyscale()
+    .png()
+    .toFile(f('grey.png'));
   // EXIF orientation 6 (rotate 90° clockwise to display): stored 60x20 becomes 20x60.
-  await sharp({ create: { width: 60, height: 20, channels: 3, background: '#ff0000' } }).jpeg().withMetadata({ orientation: 6 }).toFile(f('rotated.jpg'));
+  await sharp({ create: { width: 60, height: 20, channels: 3, background: '#ff0000' } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toFile(f('rotated.jpg'));
   // 0x0: a PNG whose header states width and height 0.
   const png = Buffer.from(readFileSync(f('grey.png')));
   png.writeUInt32BE(0, 16);
@@ -35,7 +48,10 @@ beforeAll(async () => {
 }, 60_000);
 
 async function code(input: string | Buffer, limits = {}): Promise<string> {
-  const e = await decodeImage(input, limits).then(() => null, (x) => x);
+  const e = await decodeImage(input, limits).then(
+    () => null,
+    (x) => x,
+  );
   expect(e).toBeInstanceOf(FacegateError);
   return (e as FacegateError).code;
 }

@@ -22,16 +22,19 @@ const auto = detectorSchema.parse({});
 /** An engines folder with the npm models only (links), optionally with a YuNet file of our choosing. */
 function enginesWithout(yunet?: Buffer): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'facegate-engines-'));
-  for (const f of ['manifest.json', 'mobilefacenet.onnx', 'mtcnn-pnet.onnx', 'mtcnn-rnet.onnx', 'mtcnn-onet.onnx']) symlinkSync(path.join(enginesDir, f), path.join(dir, f));
+  for (const f of ['manifest.json', 'mobilefacenet.onnx', 'mtcnn-pnet.onnx', 'mtcnn-rnet.onnx', 'mtcnn-onet.onnx'])
+    symlinkSync(path.join(enginesDir, f), path.join(dir, f));
   if (yunet) writeFileSync(path.join(dir, YUNET_N.file), yunet);
   return dir;
 }
 
 /** Half-size copy (nearest), to make frames of another shape from a real photo. */
 function half(img: RgbImage): RgbImage {
-  const w = img.width >> 1, h = img.height >> 1;
+  const w = img.width >> 1,
+    h = img.height >> 1;
   const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = img.data[(2 * y * img.width + 2 * x) * 3 + c]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = img.data[(2 * y * img.width + 2 * x) * 3 + c]!;
   return { width: w, height: h, data };
 }
 
@@ -41,7 +44,9 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
   beforeAll(async () => {
     requireEngines();
     // This suite needs the default detector to be YuNet: set-up must have obtained it (CI: FACEGATE_MODEL_MIRROR).
-    expect(chooseDetector(auto, undefined, enginesDir).kind, `no verified ${YUNET_N.file} in ${enginesDir}: run facegate models --from <folder with it>`).toBe('yunet');
+    expect(chooseDetector(auto, undefined, enginesDir).kind, `no verified ${YUNET_N.file} in ${enginesDir}: run facegate models --from <folder with it>`).toBe(
+      'yunet',
+    );
     engine = await createFaceEngine(testEngineConfig());
   });
   afterAll(async () => {
@@ -92,11 +97,14 @@ describe.skipIf(!hasTestData)('detector kind auto (YuNet-n from engines/, else M
       });
     });
     // The half-size frame finds the same faces at half the coordinates.
-    const centres = (ds: typeof batched[0], s: number) => ds.map((d) => [((d.box[0] + d.box[2]) / 2) * s, ((d.box[1] + d.box[3]) / 2) * s]).sort((a, b) => a[0]! - b[0]!);
-    centres(batched[1]!, 2).forEach((c, i) => expect(Math.hypot(c[0]! - centres(batched[0]!, 1)[i]![0]!, c[1]! - centres(batched[0]!, 1)[i]![1]!)).toBeLessThan(6));
+    const centres = (ds: (typeof batched)[0], s: number) =>
+      ds.map((d) => [((d.box[0] + d.box[2]) / 2) * s, ((d.box[1] + d.box[3]) / 2) * s]).sort((a, b) => a[0]! - b[0]!);
+    centres(batched[1]!, 2).forEach((c, i) =>
+      expect(Math.hypot(c[0]! - centres(batched[0]!, 1)[i]![0]!, c[1]! - centres(batched[0]!, 1)[i]![1]!)).toBeLessThan(6),
+    );
   });
 
-  it('with tiles, finds more of a crowd photo\'s faces than the whole image alone', async () => {
+  it("with tiles, finds more of a crowd photo's faces than the whole image alone", async () => {
     const rel = '11--Meeting/11_Meeting_Meeting_11_Meeting_Meeting_11_507.jpg'; // 54 faces
     const labels = readFileSync(dataPath('detection/wider-val-200/labels.txt'), 'utf8').split('\n');
     const at = labels.findIndex((l) => l.startsWith(`# ${rel} `));

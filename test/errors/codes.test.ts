@@ -30,10 +30,12 @@ describe('the error-code table', () => {
     app.get('*', (c) => {
       throw thrown[c.req.path]!;
     });
-    const answers = await Promise.all(Object.keys(thrown).map(async (p) => {
-      const r = await app.request(p);
-      return [r.status, ((await r.json()) as { error: string }).error];
-    }));
+    const answers = await Promise.all(
+      Object.keys(thrown).map(async (p) => {
+        const r = await app.request(p);
+        return [r.status, ((await r.json()) as { error: string }).error];
+      }),
+    );
     expect(answers).toEqual([
       [404, 'not_found'],
       [409, 'conflict'],
@@ -46,7 +48,19 @@ describe('the error-code table', () => {
 
   it('gives words only to the reasons the page shows', () => {
     expect(Object.keys(errorReasons()).sort()).toEqual(
-      ['bad_face_index', 'bad_pose', 'duplicate', 'looks_like_other', 'multiple_faces', 'no_face', 'not_image', 'too_blurry', 'too_large', 'too_many_pixels', 'too_small'].sort(),
+      [
+        'bad_face_index',
+        'bad_pose',
+        'duplicate',
+        'looks_like_other',
+        'multiple_faces',
+        'no_face',
+        'not_image',
+        'too_blurry',
+        'too_large',
+        'too_many_pixels',
+        'too_small',
+      ].sort(),
     );
   });
 });

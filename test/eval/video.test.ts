@@ -14,7 +14,13 @@ import { testEngineConfig } from '../engine/engines.js';
 describe('video scoring', () => {
   it('reads who appears, and when', () => {
     expect(parseAppearance('Ann')).toEqual({ name: 'Ann', ranges: null });
-    expect(parseAppearance('Ann Lee@0-1.5, 3.6-7.7')).toEqual({ name: 'Ann Lee', ranges: [[0, 1.5], [3.6, 7.7]] });
+    expect(parseAppearance('Ann Lee@0-1.5, 3.6-7.7')).toEqual({
+      name: 'Ann Lee',
+      ranges: [
+        [0, 1.5],
+        [3.6, 7.7],
+      ],
+    });
     expect(() => parseAppearance('Ann@5-2')).toThrow(/start-end/);
     expect(() => parseAppearance('@1-2')).toThrow(/needs a name/);
   });
@@ -52,7 +58,16 @@ describe.skipIf(!hasTestData)('eval video on the Hamilton clip (real models)', (
     const c = chooseFace(r!);
     if (c.kind !== 'face') throw new Error('no face in the enrolment photo');
     const person: Person = { id: 'lin', name: LIN, created: '', notes: '' };
-    const sample: Sample = { id: 's', personId: 'lin', embedding: Array.from(c.face.embedding), modelId: engine.embedderId, quality: c.face.quality, source: 'cli', created: '', negative: false };
+    const sample: Sample = {
+      id: 's',
+      personId: 'lin',
+      embedding: Array.from(c.face.embedding),
+      modelId: engine.embedderId,
+      quality: c.face.quality,
+      source: 'cli',
+      created: '',
+      negative: false,
+    };
     facebank.people = async () => [person];
     facebank.samples = async () => [sample];
   }, 60_000);

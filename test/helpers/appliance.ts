@@ -56,8 +56,12 @@ export async function runAppliance(dir: string, config: Record<string, unknown>,
         const t = setTimeout(() => reject(new Error(`no log line matching ${msg} after ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
         const check = () => {
           const hit = logs().find((l) => typeof l.msg === 'string' && msg.test(l.msg));
-          if (hit) return clearTimeout(t), resolve(hit);
-          if (child.exitCode !== null || child.signalCode !== null) return clearTimeout(t), reject(new Error(`facegate run exited (${child.exitCode ?? child.signalCode}) before logging ${msg}:\n${out.slice(-3000)}`));
+          if (hit) return (clearTimeout(t), resolve(hit));
+          if (child.exitCode !== null || child.signalCode !== null)
+            return (
+              clearTimeout(t),
+              reject(new Error(`facegate run exited (${child.exitCode ?? child.signalCode}) before logging ${msg}:\n${out.slice(-3000)}`))
+            );
           waiters.push(check);
         };
         check();

@@ -81,14 +81,20 @@ export const PREREQS = [
     ],
     find: findGstPython,
   },
-  { id: 'python3', what: 'python3 (the systemd notify socket)', packages: ['python3'], find: () => (executable('/usr/bin/python3') ? '/usr/bin/python3' : findTool('python3')) },
+  {
+    id: 'python3',
+    what: 'python3 (the systemd notify socket)',
+    packages: ['python3'],
+    find: () => (executable('/usr/bin/python3') ? '/usr/bin/python3' : findTool('python3')),
+  },
   { id: 'systemd-analyze', what: 'systemd-analyze (unit file checks)', packages: ['systemd'], find: () => findTool('systemd-analyze') },
   { id: 'systemd-notify', what: 'systemd-notify (notify fallback)', packages: ['systemd'], find: () => findTool('systemd-notify') },
   {
     id: 'data',
     what: `the shared face data at ${testDataRoot}`,
     packages: [],
-    install: 'put the shared data beside the checkout (../shared/data) or set FACEGATE_TEST_DATA to the folder that holds lfw/, detection/, identity/, video/, models/',
+    install:
+      'put the shared data beside the checkout (../shared/data) or set FACEGATE_TEST_DATA to the folder that holds lfw/, detection/, identity/, video/, models/',
     find: () => (existsSync(path.join(testDataRoot, 'README.md')) ? testDataRoot : null),
   },
 ];
@@ -113,7 +119,9 @@ export function locate(id) {
 /** The sentence that says how to get a missing prerequisite. */
 export function howToInstall(id) {
   const p = PREREQS.find((x) => x.id === id);
-  return p.packages.length ? `${p.what} is missing: install the Debian package(s) ${p.packages.join(' ')} (apt-get install ${p.packages.join(' ')})` : `${p.what} is missing: ${p.install}`;
+  return p.packages.length
+    ? `${p.what} is missing: install the Debian package(s) ${p.packages.join(' ')} (apt-get install ${p.packages.join(' ')})`
+    : `${p.what} is missing: ${p.install}`;
 }
 
 /**

@@ -43,7 +43,8 @@ describe.skipIf(!hasTestData)('Camera (real ffmpeg, file sources)', { timeout: 3
     expect(Math.abs(frame!.time - Date.now())).toBeLessThan(5000);
     // A real picture, not a blank buffer.
     const d = frame!.image.data;
-    let min = 255, max = 0;
+    let min = 255,
+      max = 0;
     for (let i = 0; i < d.length; i += 97) {
       min = Math.min(min, d[i]!);
       max = Math.max(max, d[i]!);

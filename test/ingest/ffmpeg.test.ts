@@ -28,7 +28,9 @@ describe('ffmpeg command lines and stderr', () => {
   });
 
   it('turns ffmpeg failures into short sentences', () => {
-    expect(failureReason(['[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized', 'rtsp://x: Server returned 401 Unauthorized (authorization failed)'])).toMatch(/401/);
+    expect(
+      failureReason(['[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized', 'rtsp://x: Server returned 401 Unauthorized (authorization failed)']),
+    ).toMatch(/401/);
     expect(failureReason(['[tcp @ 0x5] Connection to tcp://127.0.0.1:1?timeout=0 failed: Connection refused'])).toMatch(/connection refused/);
     expect(failureReason(['/x.mp4: No such file or directory'])).toMatch(/no such file/);
     expect(failureReason(['x.bin: Invalid data found when processing input'])).toMatch(/invalid data/);

@@ -26,7 +26,13 @@ describe.skipIf(!hasTestData || !hasRtspServer)('Camera over real RTSP', { timeo
     const bus = new Bus();
     const events: (CameraStatus & { at: number })[] = [];
     bus.on('cameraStatus', (s) => events.push({ ...s, at: Date.now() }));
-    cam = new Camera({ camera: { name: 'door', url: server.url, width: 320, fps: 5 }, bus, staleAfterSeconds: STALE_S, maxBackoffSeconds: 30, statusIntervalSeconds: 1 });
+    cam = new Camera({
+      camera: { name: 'door', url: server.url, width: 320, fps: 5 },
+      bus,
+      staleAfterSeconds: STALE_S,
+      maxBackoffSeconds: 30,
+      statusIntervalSeconds: 1,
+    });
     cam.start();
 
     let frame = cam.takeLatest();

@@ -132,7 +132,10 @@ describe('Matcher', () => {
     for (let t = 0; t < 30; t++) {
       const face = unitWithCosine(centres[t]!, 0.55, rand);
       const scores = people.map((p) => {
-        const sims = samples.filter((s) => s.personId === p.id).map((s) => cos(face, Float32Array.from(s.embedding))).sort((a, b) => a - b);
+        const sims = samples
+          .filter((s) => s.personId === p.id)
+          .map((s) => cos(face, Float32Array.from(s.embedding)))
+          .sort((a, b) => a - b);
         const kept = sims.slice(Math.floor(0.3 * sims.length));
         return { name: p.name, best: sims.at(-1)!, score: (sims.at(-1)! + kept.reduce((a, b) => a + b, 0) / kept.length) / 2 };
       });

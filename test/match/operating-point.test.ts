@@ -7,7 +7,15 @@ import { Bus } from '../../src/events/bus.js';
 import type { OperatingPoint } from '../../src/match/operating-point.js';
 import type { Person, Sample } from '../../src/store/types.js';
 
-const rule = { sizes: [10, 100, 1000], fpirs: [1e-1, 1e-2, 1e-3], thresholds: [[0.3, 0.35, 0.4], [0.4, 0.45, 0.5], [0.5, 0.55, 0.6]] };
+const rule = {
+  sizes: [10, 100, 1000],
+  fpirs: [1e-1, 1e-2, 1e-3],
+  thresholds: [
+    [0.3, 0.35, 0.4],
+    [0.4, 0.45, 0.5],
+    [0.5, 0.55, 0.6],
+  ],
+};
 
 describe('threshold by facebank size', () => {
   afterEach(() => void delete IDENTIFICATION_RULES['toy']);
@@ -27,7 +35,12 @@ describe('threshold by facebank size', () => {
 
   it('match.threshold overrides; a model without a rule keeps its 1:1 threshold', () => {
     IDENTIFICATION_RULES['toy'] = rule;
-    expect(operatingPoint({ targetFpir: 1e-2 }, 'toy', 0.3, 100)).toEqual({ threshold: expect.closeTo(0.45), people: 100, targetFpir: 1e-2, source: 'facebank-size' });
+    expect(operatingPoint({ targetFpir: 1e-2 }, 'toy', 0.3, 100)).toEqual({
+      threshold: expect.closeTo(0.45),
+      people: 100,
+      targetFpir: 1e-2,
+      source: 'facebank-size',
+    });
     expect(operatingPoint({ threshold: 0.7, targetFpir: 1e-2 }, 'toy', 0.3, 100)).toEqual({ threshold: 0.7, people: 100, targetFpir: null, source: 'config' });
     expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toEqual({ threshold: 0.33, people: 100, targetFpir: null, source: 'one-to-one' });
   });
@@ -64,7 +77,16 @@ describe('threshold by facebank size', () => {
       for (let i = 0; i < n; i++) {
         const id = `p${people.length}`;
         people.push({ id, name: id, created: '', notes: '' });
-        samples.push({ id: `s${id}`, personId: id, embedding: [1, people.length], modelId: 'toy', quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 }, source: 'cli', created: '', negative: false });
+        samples.push({
+          id: `s${id}`,
+          personId: id,
+          embedding: [1, people.length],
+          modelId: 'toy',
+          quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 },
+          source: 'cli',
+          created: '',
+          negative: false,
+        });
       }
     };
     add(10);

@@ -42,7 +42,10 @@ describe('Metrics', () => {
     const t = await m.metricsText();
     expect(t).toContain('# TYPE facegate_stage_seconds histogram');
     expect(sample(t, 'facegate_stage_seconds_count{stage="detect"}')).toBe(3);
-    expect(sample(t, 'facegate_stage_seconds_sum{stage="detect"}')).toBeCloseTo(stages.reduce((a, b) => a + b), 9);
+    expect(sample(t, 'facegate_stage_seconds_sum{stage="detect"}')).toBeCloseTo(
+      stages.reduce((a, b) => a + b),
+      9,
+    );
     expect(sample(t, 'facegate_stage_seconds_bucket{le="0.005",stage="detect"}')).toBe(1);
     expect(sample(t, 'facegate_stage_seconds_bucket{le="0.25",stage="detect"}')).toBe(3);
     expect(sample(t, 'facegate_batch_size_count{model="embedder"}')).toBe(2);
@@ -189,9 +192,18 @@ describe('health routes', () => {
   });
 
   it.each([
-    [{ models: false, broker: true }, { models: false, broker: true }],
-    [{ models: true, broker: false }, { models: true, broker: false }],
-    [{ models: false, broker: false }, { models: false, broker: false }],
+    [
+      { models: false, broker: true },
+      { models: false, broker: true },
+    ],
+    [
+      { models: true, broker: false },
+      { models: true, broker: false },
+    ],
+    [
+      { models: false, broker: false },
+      { models: false, broker: false },
+    ],
   ])('/readyz is 503 when a check fails (%j)', async (r, checks) => {
     const res = await build({ ...r, cameras: [] }).request('/readyz');
     expect(res.status).toBe(503);

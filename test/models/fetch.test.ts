@@ -73,7 +73,12 @@ describe.skipIf(!hasTestData)('facegate models: the pinned YuNet-n', () => {
     const file = path.join(dir, 'yunet-n.onnx');
     expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(YUNET_N.sha256);
     const entry = readManifest(dir).models['yunet-n'];
-    expect(entry).toMatchObject({ file: 'yunet-n.onnx', sha256: YUNET_N.sha256, licence: 'Apache-2.0', source: { version: YUNET_N.commit, path: 'onnx/yunet_n_dynamic.onnx' } });
+    expect(entry).toMatchObject({
+      file: 'yunet-n.onnx',
+      sha256: YUNET_N.sha256,
+      licence: 'Apache-2.0',
+      source: { version: YUNET_N.commit, path: 'onnx/yunet_n_dynamic.onnx' },
+    });
     const licence = readFileSync(path.join(dir, 'yunet-n.LICENSE'), 'utf8');
     expect(licence).toContain('Apache License');
     expect(licence).toContain(YUNET_N.commit);

@@ -66,7 +66,10 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     // The broker sends retained messages on subscribe, before anything published later: a marker ends the wait.
     await late.client.publishAsync(`${prefix}/marker`, 'end', { qos: 1 });
     await waitFor(() => late.got.some((m) => m.topic === `${prefix}/marker`), 5000, 'the marker');
-    late.got.splice(late.got.findIndex((m) => m.topic === `${prefix}/marker`), 1);
+    late.got.splice(
+      late.got.findIndex((m) => m.topic === `${prefix}/marker`),
+      1,
+    );
     const topicsLate = late.got.map((m) => m.topic).sort();
     expect(topicsLate).toEqual([`${prefix}/available`, `${prefix}/door/status`]);
     expect(late.got.every((m) => m.retain)).toBe(true);

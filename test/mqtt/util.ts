@@ -10,7 +10,12 @@ export interface Received {
 }
 
 /** A real subscriber that records everything it receives (into `into`, when given, from the first packet on). */
-export async function subscriber(url: string, filter: string, opts: IClientOptions = {}, into: Received[] = []): Promise<{ client: MqttClient; got: Received[] }> {
+export async function subscriber(
+  url: string,
+  filter: string,
+  opts: IClientOptions = {},
+  into: Received[] = [],
+): Promise<{ client: MqttClient; got: Received[] }> {
   const client = mqtt.connect(url, { reconnectPeriod: 200, ...opts });
   const got = into;
   // Attached before the connection: a persistent session's stored messages arrive right after CONNACK.

@@ -250,7 +250,15 @@ describe('Facebank crash safety (SIGKILL during enrolment)', () => {
     const out = path.join(repo, 'node_modules', '.cache', 'facegate-test');
     await mkdir(out, { recursive: true });
     child = path.join(out, `enrol-child-${process.pid}.mjs`);
-    await build({ entryPoints: [path.join(here, 'fixtures', 'enrol-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: child, logLevel: 'warning' });
+    await build({
+      entryPoints: [path.join(here, 'fixtures', 'enrol-child.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile: child,
+      logLevel: 'warning',
+    });
   });
   afterAll(async () => {
     if (child) await rm(child, { force: true });

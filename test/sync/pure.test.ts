@@ -31,9 +31,18 @@ describe('HLC', () => {
 describe('merge', () => {
   const rec = (version: string, name: string): SyncRecord => ({ kind: 'person', id: 'p1', version, origin: 'a', deleted: false, name, created: 't' });
   it('converges whatever the order of delivery, duplicates included', () => {
-    const versions = [formatHlc({ wall: 1, counter: 0, node: 'a' }), formatHlc({ wall: 1, counter: 0, node: 'b' }), formatHlc({ wall: 2, counter: 0, node: 'a' })];
+    const versions = [
+      formatHlc({ wall: 1, counter: 0, node: 'a' }),
+      formatHlc({ wall: 1, counter: 0, node: 'b' }),
+      formatHlc({ wall: 2, counter: 0, node: 'a' }),
+    ];
     const records = versions.map((v, i) => rec(v, `n${i}`));
-    const orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0, 2, 1], [1, 0, 1]];
+    const orders = [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0, 2, 1],
+      [1, 0, 1],
+    ];
     const finals = orders.map((o) => {
       let cur: SyncRecord | undefined;
       for (const i of o) if (decide(cur, records[i]!) === 'apply') cur = records[i];
@@ -95,7 +104,12 @@ describe('names across appliances', () => {
     expect(nameClashes(people.slice(1, 2))).toEqual([]);
   });
   it('a person from before sync (no version yet) keeps the name', () => {
-    expect(nameClashes([{ id: 'x', name: 'Sam', version: v(1, 'a') }, { id: 'y', name: 'Sam', version: undefined }]).map((p) => p.id)).toEqual(['x']);
+    expect(
+      nameClashes([
+        { id: 'x', name: 'Sam', version: v(1, 'a') },
+        { id: 'y', name: 'Sam', version: undefined },
+      ]).map((p) => p.id),
+    ).toEqual(['x']);
   });
   it('suffixes with the appliance and stays within the name length', () => {
     expect(suffixedName('Sam', 'garage')).toBe('Sam (garage)');

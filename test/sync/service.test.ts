@@ -33,7 +33,17 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     await fb.open();
     const p = await fb.createPerson(who.name);
     await fb.addSample(p.id, { embedding: [1, 2, 3], modelId: 'm1', quality, source: 'cli', crop });
-    s = new FacebankSync({ config: syncSchema.parse({ enabled: true, applianceId: who.appliance, ...sync }), mqtt: mqttSchema.parse({ prefix }), url: broker.url, dataDir: dir, facebank: fb, embedderId: 'm1', embedAligned: async () => [], reconnectPeriodMs: 200, republishJitterMs: 500 });
+    s = new FacebankSync({
+      config: syncSchema.parse({ enabled: true, applianceId: who.appliance, ...sync }),
+      mqtt: mqttSchema.parse({ prefix }),
+      url: broker.url,
+      dataDir: dir,
+      facebank: fb,
+      embedderId: 'm1',
+      embedAligned: async () => [],
+      reconnectPeriodMs: 200,
+      republishJitterMs: 500,
+    });
     return { fb, sync: s };
   }
 
@@ -51,7 +61,11 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     const end = Date.now() + 20_000;
     const records = () => got.filter((m) => !m.topic.includes('/probe/'));
     while (records().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    expect(records().map((m) => m.topic.split('/')[2]).sort()).toEqual(['person', 'sample']);
+    expect(
+      records()
+        .map((m) => m.topic.split('/')[2])
+        .sort(),
+    ).toEqual(['person', 'sample']);
     for (const m of got) {
       expect(m.payload.startsWith('FGS1')).toBe(true);
       expect(m.payload).not.toContain('Ada');
@@ -89,11 +103,19 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     const b = await setup({ key }, 'clash', { appliance: 'box-b', name: 'Sam' });
     await a.sync.start();
     await b.sync.start();
-    const view = async (x: typeof a) => Promise.all((await x.fb.people()).map(async (p) => `${p.id} ${x.sync.origin(p.id)} ${(await x.fb.samples(p.id)).length} ${p.name}`)).then((v) => v.sort());
+    const view = async (x: typeof a) =>
+      Promise.all((await x.fb.people()).map(async (p) => `${p.id} ${x.sync.origin(p.id)} ${(await x.fb.samples(p.id)).length} ${p.name}`)).then((v) =>
+        v.sort(),
+      );
     const end = Date.now() + 30_000;
     const settled = async () => {
       const [va, vb] = [await view(a), await view(b)];
-      return va.length === 2 && JSON.stringify(va) === JSON.stringify(vb) && new Set(va.map((x) => x.split(' ').slice(3).join(' '))).size === 2 && va.every((x) => x.split(' ')[2] === '1');
+      return (
+        va.length === 2 &&
+        JSON.stringify(va) === JSON.stringify(vb) &&
+        new Set(va.map((x) => x.split(' ').slice(3).join(' '))).size === 2 &&
+        va.every((x) => x.split(' ')[2] === '1')
+      );
     };
     while (!(await settled()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     const people = await a.fb.people();

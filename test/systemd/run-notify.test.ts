@@ -70,7 +70,7 @@ describe.skipIf(!ready)('facegate run with a real NOTIFY_SOCKET', { timeout: 120
     await app.waitForLog(/the pipeline loop hangs now/, 30_000);
     await new Promise((r) => setTimeout(r, WATCHDOG_USEC / 1000 + 1600)); // the hung limit plus one ping period
     sock.drain();
-    await new Promise((r) => setTimeout(r, 2 * WATCHDOG_USEC / 1000)); // four ping periods
+    await new Promise((r) => setTimeout(r, (2 * WATCHDOG_USEC) / 1000)); // four ping periods
     expect(sock.drain()).toEqual([]);
     expect(app.child.exitCode).toBeNull(); // alive, but wedged: only the watchdog can tell
   });

@@ -42,7 +42,13 @@ describe('systemd/facegate.service', () => {
     // Two malloc arenas keep RSS from growing for good (README, "Faults").
     expect(values('Environment')).toContain('MALLOC_ARENA_MAX=2');
     expect(values('StateDirectory')).toEqual(['facegate']);
-    for (const [k, v] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ReadWritePaths', '/var/lib/facegate'], ['PrivateTmp', 'yes'], ['ProtectHome', 'yes']]) {
+    for (const [k, v] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['ReadWritePaths', '/var/lib/facegate'],
+      ['PrivateTmp', 'yes'],
+      ['ProtectHome', 'yes'],
+    ]) {
       expect(values(k!), k).toEqual([v]);
     }
     expect(values('DeviceAllow')).toEqual(expect.arrayContaining(['char-video4linux rw', 'char-nvidia* rw', 'char-nvhost* rw']));
@@ -75,7 +81,10 @@ describe('systemd/facegate.service', () => {
 describe('facegate install-service --dry-run', () => {
   it('plans user, data folder, config and unit without changing anything', async () => {
     const out: string[] = [];
-    const code = await installServiceCommand.run({ values: { 'dry-run': true, user: 'camsvc' }, positionals: [] }, { stdout: (l) => out.push(l), stderr: (l) => out.push(l) });
+    const code = await installServiceCommand.run(
+      { values: { 'dry-run': true, user: 'camsvc' }, positionals: [] },
+      { stdout: (l) => out.push(l), stderr: (l) => out.push(l) },
+    );
     expect(code).toBe(0);
     const text = out.join('\n');
     expect(text).toMatch(/^Would do \(dry run, nothing changed\):/);
@@ -85,7 +94,9 @@ describe('facegate install-service --dry-run', () => {
     expect(text).toMatch(/^User=camsvc$/m);
     expect(text).toMatch(/^Group=camsvc$/m);
     expect(text).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
-    expect(existsSync('/etc/systemd/system/facegate.service') && readFileSync('/etc/systemd/system/facegate.service', 'utf8').includes('User=camsvc')).toBe(false);
+    expect(existsSync('/etc/systemd/system/facegate.service') && readFileSync('/etc/systemd/system/facegate.service', 'utf8').includes('User=camsvc')).toBe(
+      false,
+    );
   });
 
   it('the planned unit (real ExecStart) still verifies', () => {

@@ -31,7 +31,10 @@ if (existsSync(yunetModel) || process.env.CI) detectors.push(['yunet', { kind: '
 class MemoryFacebank {
   readonly list: Person[] = [];
   readonly rows: Sample[] = [];
-  constructor(private readonly engine: FaceEngine, private readonly config: Config) {}
+  constructor(
+    private readonly engine: FaceEngine,
+    private readonly config: Config,
+  ) {}
   /** One sample per photo with one usable face (others are refused, as enrol does). */
   async enrol(name: string, ...files: string[]): Promise<Person> {
     const p: Person = { id: `p${this.list.length + 1}`, name, created: '', notes: '' };
@@ -40,7 +43,16 @@ class MemoryFacebank {
       const [r] = await this.engine.analyze([await decodeImage(file)], this.config.pipeline.quality);
       const c = chooseFace(r!);
       if (c.kind !== 'face') continue;
-      this.rows.push({ id: `s${this.rows.length + 1}`, personId: p.id, embedding: Array.from(c.face.embedding), modelId: this.engine.embedderId, quality: c.face.quality, source: 'cli', created: '', negative: false });
+      this.rows.push({
+        id: `s${this.rows.length + 1}`,
+        personId: p.id,
+        embedding: Array.from(c.face.embedding),
+        modelId: this.engine.embedderId,
+        quality: c.face.quality,
+        source: 'cli',
+        created: '',
+        negative: false,
+      });
     }
     if (this.rows.length === before) throw new Error(`no usable face for ${name}`);
     this.list.push(p);
@@ -123,7 +135,8 @@ describe.skipIf(!hasTestData)('identity on real frames', () => {
         const config = configSchema.parse({});
         const fb = new MemoryFacebank(engine, config);
         await fb.enrol(LIN, dataPath('video', 'hamilton', 'lin-manuel-miranda.png'));
-        for (const who of ['amy', 'howard', 'leonard', 'penny', 'raj', 'sheldon']) await fb.enrol(who, ...[1, 2, 3, 4, 5].map((k) => dataPath('identity', 'bbt', who, `${who}${k}.png`)));
+        for (const who of ['amy', 'howard', 'leonard', 'penny', 'raj', 'sheldon'])
+          await fb.enrol(who, ...[1, 2, 3, 4, 5].map((k) => dataPath('identity', 'bbt', who, `${who}${k}.png`)));
         const frames: LoopFrame[] = [];
         for await (const f of readFrames(CLIP, { fps: 5, width: 640 })) frames.push({ camera: 'stage', image: f.image, time: f.offsetMs });
         const { events, boxes } = await run(config, fb, frames);

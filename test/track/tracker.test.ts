@@ -89,7 +89,8 @@ describe('Tracker', () => {
     const poor = { ...good, size: 28 }; // weight 0.25
     const t = new Tracker('cam', cfg({ confirmFrames: 3 }));
     const out: string[] = [];
-    const feed = (time: number, m: MatchResult, q = good) => out.push(...t.update(time, [face(B, m, q)]).decisions.map((d) => `${d.type}:${d.person?.name ?? 'unknown'}`));
+    const feed = (time: number, m: MatchResult, q = good) =>
+      out.push(...t.update(time, [face(B, m, q)]).decisions.map((d) => `${d.type}:${d.person?.name ?? 'unknown'}`));
     feed(0, hit(alice), poor);
     feed(100, hit(bob));
     feed(200, hit(alice), poor);
@@ -193,7 +194,8 @@ describe('Tracker: tracks follow faces, not boxes', () => {
     support,
     face: { aligned: { width: 1, height: 1, data: new Uint8Array(3) }, embedding: unitWithCosine(who, 0.9, rand) },
   });
-  const kinds = (ds: { type: string; person: { name: string } | null; track: string }[]) => ds.map((d) => `${d.type}:${d.person?.name ?? 'unknown'}:${d.track}`);
+  const kinds = (ds: { type: string; person: { name: string } | null; track: string }[]) =>
+    ds.map((d) => `${d.type}:${d.person?.name ?? 'unknown'}:${d.track}`);
 
   it('ends a named track when a different face takes its place, and the newcomer earns its own decision', () => {
     const t = new Tracker('door', cfg({ confirmFrames: 2, unknownFrames: 2 }), 'r1');

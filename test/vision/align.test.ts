@@ -25,8 +25,12 @@ describe('estimateSimilarity', () => {
   });
 
   it('recovers a known rotation, scale and translation', () => {
-    const th = (30 * Math.PI) / 180, s = 1.7, tx = 12, ty = -5;
-    const a = s * Math.cos(th), b = s * Math.sin(th);
+    const th = (30 * Math.PI) / 180,
+      s = 1.7,
+      tx = 12,
+      ty = -5;
+    const a = s * Math.cos(th),
+      b = s * Math.sin(th);
     const dst = T.map(([x, y]) => [a * x - b * y + tx, b * x + a * y + ty] as Point);
     expectAffine(estimateSimilarity(T, dst), [a, -b, tx, b, a, ty], 9);
     // And the inverse direction.
@@ -93,7 +97,8 @@ describe('warpAffine', () => {
 
 describe('alignFace', () => {
   // Pixel (x, y) = (x mod 256, y mod 256, 9): bilinear sampling of it is exact.
-  const W = 320, H = 300;
+  const W = 320,
+    H = 300;
   const ramp: RgbImage = { width: W, height: H, data: new Uint8Array(W * H * 3) };
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) ramp.data.set([x % 256, y % 256, 9], (y * W + x) * 3);
 
@@ -101,7 +106,11 @@ describe('alignFace', () => {
     const lm = T.map(([x, y]) => [2 * x + 50, 2 * y + 30] as Point);
     const { image, transform } = alignFace(ramp, lm, 112);
     expectAffine(transform, [0.5, 0, -25, 0, 0.5, -15], 12);
-    for (const [u, v] of [[0, 0], [40, 60], [100, 111]]) {
+    for (const [u, v] of [
+      [0, 0],
+      [40, 60],
+      [100, 111],
+    ]) {
       const o = (v! * 112 + u!) * 3;
       expect(Array.from(image.data.subarray(o, o + 3))).toEqual([(2 * u! + 50) % 256, (2 * v! + 30) % 256, 9]);
     }

@@ -16,7 +16,11 @@ const round = (v: number[]) => v.map((x) => +x.toFixed(4));
 describe('decodeScrfd', () => {
   // 64x64 input: 8x8, 4x4 and 2x2 cells, 2 anchors each = 128, 32, 8 rows. Names shuffled on purpose.
   const o: Record<string, TensorOut> = {};
-  [[128, 'a'], [32, 'b'], [8, 'c']].forEach(([rows, n]) => {
+  [
+    [128, 'a'],
+    [32, 'b'],
+    [8, 'c'],
+  ].forEach(([rows, n]) => {
     o[`${n}kps`] = zeros(rows as number, 10, 2);
     o[`${n}box`] = zeros(rows as number, 4, 2);
     o[`${n}score`] = zeros(rows as number, 1, 2);
@@ -32,7 +36,13 @@ describe('decodeScrfd', () => {
     expect(rest).toEqual([]);
     expect(d!.score).toBeCloseTo(0.9, 6);
     expect(d!.box).toEqual([16, 8, 64, 32]);
-    expect(d!.landmarks).toEqual([[40, 24], [48, 24], [44, 32], [40, 40], [48, 40]]);
+    expect(d!.landmarks).toEqual([
+      [40, 24],
+      [48, 24],
+      [44, 32],
+      [40, 40],
+      [48, 40],
+    ]);
   });
 
   it('says which output is missing', () => {
@@ -43,7 +53,11 @@ describe('decodeScrfd', () => {
 
 describe('decodeYunet', () => {
   const o: Record<string, TensorOut> = {};
-  for (const [s, rows] of [[8, 64], [16, 16], [32, 4]]) {
+  for (const [s, rows] of [
+    [8, 64],
+    [16, 16],
+    [32, 4],
+  ]) {
     o[`cls_${s}`] = zeros(rows!, 1, 1);
     o[`obj_${s}`] = zeros(rows!, 1, 1);
     o[`bbox_${s}`] = zeros(rows!, 4, 1);
@@ -61,7 +75,13 @@ describe('decodeYunet', () => {
     expect(d!.score).toBeCloseTo(0.9, 6);
     // Centre (1.5 * 32, 1.5 * 32), size 32 x 64.
     expect(round(d!.box)).toEqual([32, 16, 64, 80]);
-    expect(d!.landmarks).toEqual([[32, 32], [64, 32], [48, 48], [32, 64], [64, 64]]);
+    expect(d!.landmarks).toEqual([
+      [32, 32],
+      [64, 32],
+      [48, 48],
+      [32, 64],
+      [64, 64],
+    ]);
   });
 });
 

@@ -43,7 +43,8 @@ describe.skipIf(!hasTestData)('detector decoders on dlib_faces', () => {
   for (const c of cases) {
     it(`${c.file}: boxes match ground truth and landmarks are plausible`, async () => {
       const session = await ort.InferenceSession.create(dataPath('models', c.file), opts);
-      let total = 0, matched = 0;
+      let total = 0,
+        matched = 0;
       const errors: number[] = [];
       for (let i = 0; i < sets.length; i++) {
         const dets = await detect(session, imgs[i]!, c.w, c.h, c.pre, c.decode, 0.5);
@@ -92,7 +93,8 @@ describe.skipIf(!hasTestData)('detector preprocessing on WIDER FACE', () => {
       const dets = await detect(session, img, c.w, c.h, { ...c.pre, channelOrder }, c.decode, 0.5);
       const used = new Set<number>();
       for (const d of dets) {
-        let bi = -1, bv = 0.5;
+        let bi = -1,
+          bv = 0.5;
         boxes.forEach((g, j) => {
           const v = iou(d.box, g);
           if (v >= bv && !used.has(j)) [bv, bi] = [v, j];
@@ -124,7 +126,9 @@ describe.skipIf(!hasTestData)('detector preprocessing on WIDER FACE', () => {
     const yn = await ort.InferenceSession.create(dataPath('models', cases[2]!.file), opts);
     const { outputs: yo } = await runDetector(yn, img, 640, 640, yunetPreprocess);
     // Every stride's cls and obj outputs are there (a renamed output would otherwise skip the check).
-    const probs = Object.keys(yo).filter((name) => /^(cls|obj)_/.test(name)).sort();
+    const probs = Object.keys(yo)
+      .filter((name) => /^(cls|obj)_/.test(name))
+      .sort();
     expect(probs).toEqual(['cls_16', 'cls_32', 'cls_8', 'obj_16', 'obj_32', 'obj_8']);
     for (const name of probs) expect(yo[name]!.data.every((v) => v >= 0 && v <= 1)).toBe(true);
   }, 60_000);

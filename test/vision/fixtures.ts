@@ -31,7 +31,8 @@ export function dlibTesting(): { file: string; faces: GroundTruthFace[] }[] {
       const parts = new Map<number, Point>();
       for (const p of bx[5]!.matchAll(/<part name='(\d+)' x='(-?\d+)' y='(-?\d+)'\/>/g)) parts.set(Number(p[1]), [Number(p[2]), Number(p[3])]);
       const mean = (a: number, b: number): Point => {
-        let x = 0, y = 0;
+        let x = 0,
+          y = 0;
         for (let i = a; i <= b; i++) {
           x += parts.get(i)![0];
           y += parts.get(i)![1];

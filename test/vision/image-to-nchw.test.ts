@@ -16,7 +16,8 @@ describe('imageToNchw (a frame already at the detector scale, in one pass)', () 
     ['SCRFD (mean/std)', scrfdPreprocess],
   ])('equals letterboxing then converting, padding included: %s', (_, norm) => {
     const img = image(64, 36);
-    const W = 64, H = 64;
+    const W = 64,
+      H = 64;
     const u8 = new Uint8Array(W * H * 3);
     const t = letterboxInto(img, W, H, u8, 0, { centre: false });
     expect(t).toEqual({ scale: 1, padX: 0, padY: 0 });

@@ -34,7 +34,13 @@ describe('resizeBilinear', () => {
   });
 
   it('rejects a bad target size', () => {
-    expect(() => resizeBilinear(make(2, 2, () => [0, 0, 0]), 0, 3)).toThrow(FacegateError);
+    expect(() =>
+      resizeBilinear(
+        make(2, 2, () => [0, 0, 0]),
+        0,
+        3,
+      ),
+    ).toThrow(FacegateError);
   });
 });
 
@@ -86,7 +92,17 @@ describe('flipHorizontal and toGrey', () => {
 
   it('uses 77/150/29 luma weights', () => {
     // (77*255 + 128) >> 8 = 77; (150*255 + 128) >> 8 = 149; (29*255 + 128) >> 8 = 29; white stays 255.
-    const img = make(4, 1, (x) => [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]][x] as [number, number, number]);
+    const img = make(
+      4,
+      1,
+      (x) =>
+        [
+          [255, 0, 0],
+          [0, 255, 0],
+          [0, 0, 255],
+          [255, 255, 255],
+        ][x] as [number, number, number],
+    );
     expect(Array.from(toGrey(img))).toEqual([77, 149, 29, 255]);
   });
 });

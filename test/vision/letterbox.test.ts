@@ -22,7 +22,11 @@ describe('letterbox', () => {
 
   it('maps points and detections back exactly', () => {
     const t = letterboxTransform(1280, 720, 640, 640);
-    for (const p of [[0, 0], [1279, 719], [333.25, 17.5]] as [number, number][]) {
+    for (const p of [
+      [0, 0],
+      [1279, 719],
+      [333.25, 17.5],
+    ] as [number, number][]) {
       const back = toFramePoint(toModelPoint(p, t), t);
       expect(back[0]).toBeCloseTo(p[0], 9);
       expect(back[1]).toBeCloseTo(p[1], 9);
@@ -40,7 +44,10 @@ describe('tilePlan', () => {
     const tiles = tilePlan(1000, 500, 320, 320, [0.5, 1], 0.25);
     // Scale 1/2: tile covers 640 frame px; x starts 0, 360 (2 tiles), y fits (1 tile).
     const half = tiles.filter((t) => t.scale === 0.5).map((t) => t.sourceRect);
-    expect(half).toEqual([{ x: 0, y: 0, w: 640, h: 640 }, { x: 360, y: 0, w: 640, h: 640 }]);
+    expect(half).toEqual([
+      { x: 0, y: 0, w: 640, h: 640 },
+      { x: 360, y: 0, w: 640, h: 640 },
+    ]);
     // Scale 1: step at most 240: x 0, 680/3, 1360/3, 680 and y 0, 180.
     const one = tiles.filter((t) => t.scale === 1).map((t) => t.sourceRect);
     expect(one.length).toBe(8);

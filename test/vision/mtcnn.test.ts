@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  calibrate,
-  cropBatch,
-  onetFinish,
-  onetLandmarks,
-  pnetCandidates,
-  pnetMerge,
-  pyramid,
-  rnetRefine,
-  squareBox,
-} from '../../src/vision/mtcnn.js';
+import { calibrate, cropBatch, onetFinish, onetLandmarks, pnetCandidates, pnetMerge, pyramid, rnetRefine, squareBox } from '../../src/vision/mtcnn.js';
 import type { Detection, RgbImage } from '../../src/vision/types.js';
 import { FacegateError } from '../../src/util/errors.js';
 
@@ -83,14 +73,23 @@ describe('R-Net and O-Net', () => {
 
   it('R-Net keeps boxes over the threshold, regresses and squares them', () => {
     const out = rnetRefine(boxes, new Float32Array([0.9, 0.5, 0.8]), new Float32Array(12), 300, 300);
-    expect(out.map((d) => d.box)).toEqual([[-15, 10, 85, 110], [200, 200, 240, 240]]);
+    expect(out.map((d) => d.box)).toEqual([
+      [-15, 10, 85, 110],
+      [200, 200, 240, 240],
+    ]);
     expect(out[1]!.score).toBeCloseTo(0.8, 6);
   });
 
   it('decodes O-Net landmarks as fractions of the fed box', () => {
     const lm = new Float32Array([0.2, 0.8, 0.5, 0.3, 0.7, 0.3, 0.3, 0.6, 0.8, 0.8]);
     const pts = onetLandmarks([10, 10, 60, 110], lm, 0).map(([x, y]) => [+x.toFixed(4), +y.toFixed(4)]);
-    expect(pts).toEqual([[20, 40], [50, 40], [35, 70], [25, 90], [45, 90]]);
+    expect(pts).toEqual([
+      [20, 40],
+      [50, 40],
+      [35, 70],
+      [25, 90],
+      [45, 90],
+    ]);
     const inter = new Float32Array([0.2, 0.3, 0.8, 0.3, 0.5, 0.6, 0.3, 0.8, 0.7, 0.8]);
     expect(onetLandmarks([10, 10, 60, 110], inter, 0, { reg: 'x1y1x2y2', landmarks: 'xy' }).map(([x, y]) => [+x.toFixed(4), +y.toFixed(4)])).toEqual(pts);
   });
@@ -100,14 +99,24 @@ describe('R-Net and O-Net', () => {
     const reg = new Float32Array(12);
     reg.set([0.1, 0, 0, 0], 8); // third box: x1 moves by 0.1 * 40
     const out = onetFinish(boxes, new Float32Array([0.95, 0.9, 0.8]), reg, lm);
-    expect(out.map((d) => d.box.map((v) => +v.toFixed(4)))).toEqual([[10, 10, 60, 110], [204, 200, 240, 240]]);
+    expect(out.map((d) => d.box.map((v) => +v.toFixed(4)))).toEqual([
+      [10, 10, 60, 110],
+      [204, 200, 240, 240],
+    ]);
     // Landmarks come from the fed box, before regression: centre of [200, 200, 240, 240].
     expect(out[1]!.landmarks[0]).toEqual([220, 220]);
   });
 
   it('builds a crop batch, zero-filled outside the frame', () => {
     const frame: RgbImage = { width: 40, height: 40, data: new Uint8Array(40 * 40 * 3).fill(200) };
-    const crops = cropBatch(frame, [{ box: [0, 0, 40, 40], score: 1, landmarks: [] }, { box: [-40, 0, 40, 80], score: 1, landmarks: [] }], 24);
+    const crops = cropBatch(
+      frame,
+      [
+        { box: [0, 0, 40, 40], score: 1, landmarks: [] },
+        { box: [-40, 0, 40, 80], score: 1, landmarks: [] },
+      ],
+      24,
+    );
     expect(crops.length).toBe(2 * 24 * 24 * 3);
     expect(crops.subarray(0, 24 * 24 * 3).every((v) => v === 200)).toBe(true);
     // Second crop: left half and bottom half lie outside the frame.

@@ -41,7 +41,12 @@ describe('pixel arena crops', () => {
     await withPixelArena(async (arena) => {
       const staged = arena.stage(img);
       for (const r of rects(img.width, img.height)) {
-        for (const [ow, oh] of [[24, 24], [48, 48], [12, 17], [200, 120]] as const) {
+        for (const [ow, oh] of [
+          [24, 24],
+          [48, 48],
+          [12, 17],
+          [200, 120],
+        ] as const) {
           const want = new Uint8Array(ow * oh * 3 + 5).fill(77);
           const got = new Uint8Array(ow * oh * 3 + 5).fill(77);
           cropResizeInto(img, r, ow, oh, want, 5, 9);
@@ -110,7 +115,10 @@ describe('pixel arena crops', () => {
         return out;
       });
     const [ga, gb] = await Promise.all([run(a), run(b)]);
-    for (const [got, img] of [[ga, a], [gb, b]] as const) {
+    for (const [got, img] of [
+      [ga, a],
+      [gb, b],
+    ] as const) {
       const w = want(img);
       expect(got.every((v, i) => Math.abs(v - w[i]!) <= 1)).toBe(true);
     }
@@ -140,7 +148,12 @@ describe('pixel arena float planes (a detector input)', () => {
     ['SCRFD (RGB, mean/std)', scrfdPreprocess],
     ['RetinaFace (BGR, mean)', retinafacePreprocess],
   ])('equal imageToNchw bit for bit, padding included, at widths that are and are not multiples of 16: %s', async (_, norm) => {
-    for (const [w, h, W, H] of [[64, 36, 64, 64], [61, 40, 96, 64], [7, 5, 32, 32], [640, 360, 640, 384]] as const) {
+    for (const [w, h, W, H] of [
+      [64, 36, 64, 64],
+      [61, 40, 96, 64],
+      [7, 5, 32, 32],
+      [640, 360, 640, 384],
+    ] as const) {
       const img = image(w, h, w + h);
       const want = new Float32Array(W * H * 3);
       imageToNchw(img, W, H, want, 0, norm);

@@ -31,7 +31,9 @@ describe('laplacianVariance', () => {
 });
 
 const rotate = (pts: Point[], deg: number, s = 1): Point[] => {
-  const r = (deg * Math.PI) / 180, c = Math.cos(r) * s, n = Math.sin(r) * s;
+  const r = (deg * Math.PI) / 180,
+    c = Math.cos(r) * s,
+    n = Math.sin(r) * s;
   return pts.map(([x, y]) => [c * x - n * y + 200, n * x + c * y + 100] as Point);
 };
 

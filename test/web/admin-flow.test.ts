@@ -255,7 +255,13 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
       els.map((e) => {
         const r = e.getBoundingClientRect();
         const s = e.closest('.stage')!.getBoundingClientRect();
-        return { text: e.textContent, kind: e.className, inside: r.left >= s.left - 0.5 && r.right <= s.right + 0.5 && r.top >= s.top - 0.5 && r.bottom <= s.bottom + 0.5, whole: (e as HTMLElement).scrollWidth <= (e as HTMLElement).clientWidth, font: parseFloat(getComputedStyle(e).fontSize) };
+        return {
+          text: e.textContent,
+          kind: e.className,
+          inside: r.left >= s.left - 0.5 && r.right <= s.right + 0.5 && r.top >= s.top - 0.5 && r.bottom <= s.bottom + 0.5,
+          whole: (e as HTMLElement).scrollWidth <= (e as HTMLElement).clientWidth,
+          font: parseFloat(getComputedStyle(e).fontSize),
+        };
       }),
     );
     expect(labels.map((l) => l.text).sort()).toEqual(['Leonard', 'Lin-Manuel Miranda', ...Array(labels.length - 2).fill('Unknown')].sort());
@@ -267,8 +273,18 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     // Gated faces: dashed boxes without a label, unlike unknown faces (solid box, "Unknown").
     expect(await p.locator('.overlay .box.gated').count()).toBe(gatedCount);
     expect(gatedCount).toBeGreaterThan(0);
-    expect(await p.locator('.overlay .box.gated').first().evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe('dashed');
-    expect(await p.locator('.overlay .box.unknown').first().evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe('solid');
+    expect(
+      await p
+        .locator('.overlay .box.gated')
+        .first()
+        .evaluate((e) => getComputedStyle(e).borderTopStyle),
+    ).toBe('dashed');
+    expect(
+      await p
+        .locator('.overlay .box.unknown')
+        .first()
+        .evaluate((e) => getComputedStyle(e).borderTopStyle),
+    ).toBe('solid');
     expect(await stage.locator('img.frame').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(d.cameras.frame.width);
     expect(await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
 

@@ -99,7 +99,8 @@ describe.skipIf(!hasTestData)('web API', () => {
       try {
         const a = createApp({ ...other, clientIp: testClientIp });
         const c = new TestClient(a);
-        for (let i = 0; i < 5; i++) expect((await c.req('POST', '/api/login', { json: { password: 'nope nope nope' }, headers: { 'x-test-ip': '10.0.0.1' } })).status).toBe(401);
+        for (let i = 0; i < 5; i++)
+          expect((await c.req('POST', '/api/login', { json: { password: 'nope nope nope' }, headers: { 'x-test-ip': '10.0.0.1' } })).status).toBe(401);
         const r = await c.req('POST', '/api/login', { json: { password: PASSWORD }, headers: { 'x-test-ip': '10.0.0.1' } });
         expect(r.status).toBe(429);
         expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -191,7 +192,13 @@ describe.skipIf(!hasTestData)('web API', () => {
     });
 
     it('sets security headers on pages and API answers', async () => {
-      for (const r of [await app.request('/'), await app.request('/api/session-status'), await app.request('/nope'), await app.request('/api/people'), await app.request('/api/nope')]) {
+      for (const r of [
+        await app.request('/'),
+        await app.request('/api/session-status'),
+        await app.request('/nope'),
+        await app.request('/api/people'),
+        await app.request('/api/nope'),
+      ]) {
         expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
         expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
         expect(r.headers.get('content-security-policy')).toContain("img-src 'self' blob: data:");
@@ -290,12 +297,20 @@ describe.skipIf(!hasTestData)('web API', () => {
         .png()
         .toBuffer();
       const blurred = await sharp(onGrey).blur(5).png().toBuffer();
-      const blank = await sharp({ create: { width: 200, height: 200, channels: 3, background: { r: 200, g: 200, b: 200 } } }).png().toBuffer();
-      const onePixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer();
+      const blank = await sharp({ create: { width: 200, height: 200, channels: 3, background: { r: 200, g: 200, b: 200 } } })
+        .png()
+        .toBuffer();
+      const onePixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+        .png()
+        .toBuffer();
       const noise = Buffer.alloc(400 * 400 * 3);
       for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
-      const big = await sharp(noise, { raw: { width: 400, height: 400, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
-      const manyPixels = await sharp({ create: { width: 1500, height: 1100, channels: 3, background: { r: 9, g: 9, b: 9 } } }).jpeg().toBuffer();
+      const big = await sharp(noise, { raw: { width: 400, height: 400, channels: 3 } })
+        .png({ compressionLevel: 0 })
+        .toBuffer();
+      const manyPixels = await sharp({ create: { width: 1500, height: 1100, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+        .jpeg()
+        .toBuffer();
       expect(big.length).toBeGreaterThan(300_000);
       const r = await admin.req('POST', `/api/people/${id}/photos`, {
         body: form([
@@ -343,10 +358,14 @@ describe.skipIf(!hasTestData)('web API', () => {
       const pick = await admin.req('POST', `/api/people/${id}/photos?face=1`, { body: form([{ name: 'group.jpg', data: await readFile(bbt('bbt1.jpg')) }]) });
       const picked = (await pick.json()) as { results: Record<string, any>[] };
       expect(picked.results[0]).toMatchObject({ status: 'accepted' });
-      const badPick = await admin.req('POST', `/api/people/${id}/photos?face=99`, { body: form([{ name: 'group.jpg', data: await readFile(bbt('bbt1.jpg')) }]) });
+      const badPick = await admin.req('POST', `/api/people/${id}/photos?face=99`, {
+        body: form([{ name: 'group.jpg', data: await readFile(bbt('bbt1.jpg')) }]),
+      });
       expect(((await badPick.json()) as { results: Record<string, any>[] }).results[0]).toMatchObject({ reason: 'bad_face_index' });
 
-      const samples = (await (await admin.req('GET', `/api/people/${id}/samples`)).json()) as { samples: { id: string; source: string; embedding?: unknown }[] };
+      const samples = (await (await admin.req('GET', `/api/people/${id}/samples`)).json()) as {
+        samples: { id: string; source: string; embedding?: unknown }[];
+      };
       expect(samples.samples).toHaveLength(3);
       expect(samples.samples.every((s) => s.source === 'upload' && s.embedding === undefined)).toBe(true);
       const people = (await (await admin.req('GET', '/api/people')).json()) as { people: { id: string; avatar: string | null; samples: number }[] };
@@ -472,7 +491,9 @@ describe.skipIf(!hasTestData)('web API', () => {
       const reasons = JSON.parse(m![1]!) as Record<string, string>;
       expect(reasons).toEqual(errorReasons());
       expect(reasons).toMatchObject({ not_image: 'Not a photo', duplicate: 'Already added', looks_like_other: 'Looks like someone else' });
-      const doc = (await (await admin.req('GET', '/api/openapi.json')).json()) as { components: { schemas: { Error: { properties: { error: { enum: string[] } } } } } };
+      const doc = (await (await admin.req('GET', '/api/openapi.json')).json()) as {
+        components: { schemas: { Error: { properties: { error: { enum: string[] } } } } };
+      };
       expect(doc.components.schemas.Error.properties.error.enum).toEqual(expect.arrayContaining(['not_found', 'too_large', 'busy', 'facebank_read_only']));
     });
   });
@@ -555,7 +576,9 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(body).not.toBeNull();
       const good = body!.faces.find((f) => f.ok)!;
       const bad = body!.faces.find((f) => !f.ok)!;
-      expect((await admin.req('POST', `/api/people/${person.id}/capture`, { json: { camera: 'door', captureId: body!.captureId, face: bad.index } })).status).toBe(422);
+      expect(
+        (await admin.req('POST', `/api/people/${person.id}/capture`, { json: { camera: 'door', captureId: body!.captureId, face: bad.index } })).status,
+      ).toBe(422);
       const r = await admin.req('POST', `/api/people/${person.id}/capture`, { json: { camera: 'door', captureId: body!.captureId, face: good.index } });
       expect(r.status).toBe(201);
       const samples = (await (await admin.req('GET', `/api/people/${person.id}/samples`)).json()) as { samples: { source: string }[] };

@@ -53,12 +53,22 @@ describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
     d = await buildDeps({ web: { host: '127.0.0.1', port: 0 }, cameras: new LiveCameras('door') });
     const lin = await d.facebank.createPerson('Lin-Manuel Miranda');
     const [r] = await d.engine.analyze([await readRgb(dataPath('video', 'hamilton', 'lin-manuel-miranda.png'))]);
-    await d.facebank.addSample(lin.id, { embedding: r!.faces[0]!.embedding, modelId: d.engine.embedderId, quality: r!.faces[0]!.quality, source: 'cli', crop: r!.faces[0]!.aligned });
+    await d.facebank.addSample(lin.id, {
+      embedding: r!.faces[0]!.embedding,
+      modelId: d.engine.embedderId,
+      quality: r!.faces[0]!.quality,
+      source: 'cli',
+      crop: r!.faces[0]!.aligned,
+    });
     d.cameras.start({ ...d, bus: new Bus() }); // its recognitions stay out of this test's event list
     const leonard = await d.facebank.createPerson('Leonard');
     const snap = async (file: string) => d.snapshots.save(await readRgb(file));
-    d.bus.emit('recognition', event({ person: { id: leonard.id, name: 'Leonard' }, similarity: 0.58, snapshot: await snap(bbt('raj', 'raj1.png')) }), { embedding: unit(3) });
-    d.bus.emit('recognition', event({ person: { id: leonard.id, name: 'Leonard' }, similarity: 0.71, snapshot: await snap(bbt('leonard', 'leonard1.png')) }), { embedding: unit(4) });
+    d.bus.emit('recognition', event({ person: { id: leonard.id, name: 'Leonard' }, similarity: 0.58, snapshot: await snap(bbt('raj', 'raj1.png')) }), {
+      embedding: unit(3),
+    });
+    d.bus.emit('recognition', event({ person: { id: leonard.id, name: 'Leonard' }, similarity: 0.71, snapshot: await snap(bbt('leonard', 'leonard1.png')) }), {
+      embedding: unit(4),
+    });
     d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('howard', 'howard1.png')) }), { embedding: unit(0) });
     d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('howard', 'howard2.png')) }), { embedding: unit(0, 7) });
     d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('stuart', 'stuart1.png')) }), { embedding: unit(9) });
@@ -66,7 +76,15 @@ describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
     base = server.url;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   }, 120_000);
 
@@ -265,7 +283,9 @@ describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Cameras' }).waitFor();
     // Every button has a name.
-    const nameless = await page.evaluate(() => Array.from(document.querySelectorAll('button')).filter((b) => !(b.textContent?.trim() || b.getAttribute('aria-label'))).length);
+    const nameless = await page.evaluate(
+      () => Array.from(document.querySelectorAll('button')).filter((b) => !(b.textContent?.trim() || b.getAttribute('aria-label'))).length,
+    );
     expect(nameless).toBe(0);
     expect(errors).toEqual([]);
     await ctx.close();

@@ -68,7 +68,10 @@ describe.skipIf(!hasTestData)('claiming a new appliance', () => {
 
   it('refuses a foreign Host (DNS rebinding), even with a matching Origin and the right code', async () => {
     const evil = new TestClient(app, 'http://evil.example');
-    const r = await evil.req('POST', '/api/setup', { json: { password: PASSWORD, claimCode: d.auth.pendingClaimCode() }, headers: { origin: 'http://evil.example' } });
+    const r = await evil.req('POST', '/api/setup', {
+      json: { password: PASSWORD, claimCode: d.auth.pendingClaimCode() },
+      headers: { origin: 'http://evil.example' },
+    });
     expect(r.status).toBe(421);
     expect(await r.json()).toMatchObject({ error: 'bad_host' });
     expect((await evil.req('GET', '/')).status).toBe(421);
@@ -83,7 +86,10 @@ describe.skipIf(!hasTestData)('claiming a new appliance', () => {
     expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     const a = new TestClient(app);
     const b = new TestClient(app);
-    const [ra, rb] = await Promise.all([a.signIn('first claimant password', '/api/setup', code), b.signIn('second claimant password', '/api/setup', code.toLowerCase())]);
+    const [ra, rb] = await Promise.all([
+      a.signIn('first claimant password', '/api/setup', code),
+      b.signIn('second claimant password', '/api/setup', code.toLowerCase()),
+    ]);
     const statuses = [ra.status, rb.status].sort();
     expect(statuses).toEqual([200, 409]);
     const winner = ra.status === 200 ? 'first claimant password' : 'second claimant password';
@@ -99,7 +105,10 @@ describe.skipIf(!hasTestData)('claiming a new appliance', () => {
 
   it('passwd --reset forgets password, sessions and tokens and prints a new claim code', async () => {
     const out: string[] = [];
-    const rc = await passwdCommand.run({ values: { reset: true, 'data-dir': d.config.dataDir, json: true }, positionals: [] }, { stdout: (l) => out.push(l), stderr: () => {} });
+    const rc = await passwdCommand.run(
+      { values: { reset: true, 'data-dir': d.config.dataDir, json: true }, positionals: [] },
+      { stdout: (l) => out.push(l), stderr: () => {} },
+    );
     expect(rc).toBe(0);
     const printed = JSON.parse(out.at(-1)!).claimCode as string;
     const reopened = await AuthStore.open({ dataDir: d.config.dataDir, sessionHours: 1 });
@@ -177,7 +186,9 @@ describe.skipIf(!hasTestData)('HTTPS on the admin port', () => {
     expect(r.status).toBe(308);
     expect(r.headers.get('location')).toBe(`${server.url}/api/people?x=1`);
     const evil = await new Promise<number>((resolve, reject) =>
-      request(`${http}/`, { headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject).end(),
+      request(`${http}/`, { headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode!)))
+        .on('error', reject)
+        .end(),
     );
     expect(evil).toBe(421);
     // Probes stay reachable without TLS, for monitors.
@@ -191,7 +202,10 @@ describe.skipIf(!hasTestData)('behind a reverse proxy', () => {
   const cases: { trust: boolean; d?: TestDeps; server?: WebServer }[] = [{ trust: true }, { trust: false }];
   beforeAll(async () => {
     for (const c of cases) {
-      c.d = await buildDeps({ password: PASSWORD, web: { host: '127.0.0.1', port: 0, https: 'off', trustProxy: c.trust, trustedProxies: ['127.0.0.1/8', '::1'] } });
+      c.d = await buildDeps({
+        password: PASSWORD,
+        web: { host: '127.0.0.1', port: 0, https: 'off', trustProxy: c.trust, trustedProxies: ['127.0.0.1/8', '::1'] },
+      });
       c.server = await startWebServer(c.d);
     }
   }, 60_000);

@@ -20,4 +20,3 @@ export class StillCameras implements CamerasPort {
     return camera === this.name ? this.faces : [];
   }
 }
-

@@ -24,7 +24,14 @@ export class LiveCameras implements CamerasPort {
   start(deps: { engine: FaceEngine; facebank: Facebank; bus: Bus; config: Config }): void {
     this.camera = new Camera({ camera: { name: this.name, url: CLIP, loop: true }, defaultFps: 3, defaultWidth: 640, bus: deps.bus });
     this.camera.start();
-    this.loop = new PipelineLoop({ sources: [this.camera], engine: deps.engine, facebank: deps.facebank, bus: deps.bus, config: deps.config, log: silentLogger() });
+    this.loop = new PipelineLoop({
+      sources: [this.camera],
+      engine: deps.engine,
+      facebank: deps.facebank,
+      bus: deps.bus,
+      config: deps.config,
+      log: silentLogger(),
+    });
     this.loop.start();
   }
 

@@ -108,7 +108,7 @@ describe('AuthStore', () => {
 });
 
 describe('EventStore', () => {
-  it("keeps every decision of a track addressable, drops the oldest uncorrected first, and survives a restart", async () => {
+  it('keeps every decision of a track addressable, drops the oldest uncorrected first, and survives a restart', async () => {
     const dir = await tmp();
     const bus = new Bus();
     const s = await EventStore.open(dir, { capacity: 4 });

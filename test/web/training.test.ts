@@ -38,7 +38,8 @@ describe.skipIf(!hasTestData)('training flow API', () => {
       { captureId: cap.captureId, face: 99, name: 'Ghost' },
       ...(bad ? [{ captureId: cap.captureId, face: bad.index, name: 'Ghost' }] : []),
     ];
-    for (const body of tries) expect((await admin.req('POST', '/api/captures/enrol', { json: { camera: 'door', ...body } })).status).toBeGreaterThanOrEqual(400);
+    for (const body of tries)
+      expect((await admin.req('POST', '/api/captures/enrol', { json: { camera: 'door', ...body } })).status).toBeGreaterThanOrEqual(400);
     expect(await d.facebank.people()).toEqual([]);
   });
 
@@ -61,9 +62,13 @@ describe.skipIf(!hasTestData)('training flow API', () => {
 
   it('an upload that looks like someone else is held back with the match; force=1 adds it', async () => {
     const raj = (await (await admin.req('POST', '/api/people', { json: { name: 'Howard' } })).json()) as { id: string };
-    const first = (await (await admin.req('POST', `/api/people/${raj.id}/photos`, { body: await photo(bbt('howard', 'howard1.png')) })).json()) as { accepted: number };
+    const first = (await (await admin.req('POST', `/api/people/${raj.id}/photos`, { body: await photo(bbt('howard', 'howard1.png')) })).json()) as {
+      accepted: number;
+    };
     expect(first.accepted).toBe(1);
-    const twice = (await (await admin.req('POST', `/api/people/${raj.id}/photos`, { body: await photo(bbt('howard', 'howard1.png')) })).json()) as { results: { reason: string }[] };
+    const twice = (await (await admin.req('POST', `/api/people/${raj.id}/photos`, { body: await photo(bbt('howard', 'howard1.png')) })).json()) as {
+      results: { reason: string }[];
+    };
     expect(twice.results[0]!.reason).toBe('duplicate');
     const other = (await (await admin.req('POST', '/api/people', { json: { name: 'Stuart' } })).json()) as { id: string };
     const held = (await (await admin.req('POST', `/api/people/${other.id}/photos`, { body: await photo(bbt('howard', 'howard2.png')) })).json()) as {
@@ -73,11 +78,15 @@ describe.skipIf(!hasTestData)('training flow API', () => {
     expect(held.accepted).toBe(0);
     expect(held.results[0]).toMatchObject({ reason: 'looks_like_other', match: { personId: raj.id, name: 'Howard' } });
     expect(held.results[0]!.message).toMatch(/looks more like Howard/);
-    const forced = (await (await admin.req('POST', `/api/people/${other.id}/photos?force=1`, { body: await photo(bbt('howard', 'howard2.png')) })).json()) as { accepted: number };
+    const forced = (await (await admin.req('POST', `/api/people/${other.id}/photos?force=1`, { body: await photo(bbt('howard', 'howard2.png')) })).json()) as {
+      accepted: number;
+    };
     expect(forced.accepted).toBe(1);
     // A photo of the person themself passes without a warning.
     const stuart = (await (await admin.req('POST', '/api/people', { json: { name: 'Stuart Bloom' } })).json()) as { id: string };
-    const own = (await (await admin.req('POST', `/api/people/${stuart.id}/photos`, { body: await photo(bbt('stuart', 'stuart1.png')) })).json()) as { accepted: number };
+    const own = (await (await admin.req('POST', `/api/people/${stuart.id}/photos`, { body: await photo(bbt('stuart', 'stuart1.png')) })).json()) as {
+      accepted: number;
+    };
     expect(own.accepted).toBe(1);
   });
 
@@ -87,7 +96,11 @@ describe.skipIf(!hasTestData)('training flow API', () => {
       { box: [100, 10, 150, 60], label: null, similarity: 0.1 },
       { box: [200, 10, 210, 20], label: null, similarity: null },
     ];
-    const live = (await (await admin.req('GET', '/api/cameras/door/live')).json()) as { width: number; image: string; faces: { kind: string; label: string | null }[] };
+    const live = (await (await admin.req('GET', '/api/cameras/door/live')).json()) as {
+      width: number;
+      image: string;
+      faces: { kind: string; label: string | null }[];
+    };
     expect(live.width).toBe(d.cameras.frame.width);
     expect(live.image).toMatch(/^data:image\/jpeg;base64,/);
     expect(live.faces.map((f) => f.kind)).toEqual(['known', 'unknown', 'gated']);

@@ -6,7 +6,11 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 
-export function camerasUnit(config: Pick<Config, 'cameras' | 'pipeline' | 'ffmpeg'>, services: { bus: Bus; log: Logger; metrics: Metrics }, provides: Slot<Camera[]>): Unit {
+export function camerasUnit(
+  config: Pick<Config, 'cameras' | 'pipeline' | 'ffmpeg'>,
+  services: { bus: Bus; log: Logger; metrics: Metrics },
+  provides: Slot<Camera[]>,
+): Unit {
   let cameras: Camera[] = [];
   return {
     name: 'cameras',

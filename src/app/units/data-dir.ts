@@ -12,7 +12,11 @@ export function dataDirUnit(dataDir: string): Unit {
         await mkdir(dataDir, { recursive: true });
         await access(dataDir, constants.W_OK);
       } catch (e) {
-        throw new FacegateError('data_dir', `The data directory ${dataDir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? String(e)}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`, { cause: e });
+        throw new FacegateError(
+          'data_dir',
+          `The data directory ${dataDir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? String(e)}). Set dataDir, --data-dir or FACEGATE_DATA_DIR.`,
+          { cause: e },
+        );
       }
     },
     stop() {},

@@ -10,7 +10,11 @@ import type { Facebank } from '../../store/facebank.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 
-export function engineUnit(config: Pick<Config, 'engine' | 'pipeline'>, services: { log: Logger; metrics: Metrics; facebank: Slot<Facebank> }, provides: Slot<FaceEngine>): Unit {
+export function engineUnit(
+  config: Pick<Config, 'engine' | 'pipeline'>,
+  services: { log: Logger; metrics: Metrics; facebank: Slot<Facebank> },
+  provides: Slot<FaceEngine>,
+): Unit {
   let engine: FaceEngine | null = null;
   return {
     name: 'engine',

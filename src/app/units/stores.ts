@@ -40,7 +40,11 @@ export async function openStores(dataDir: string, web: Pick<WebConfig, 'unknownR
   };
 }
 
-export function storesUnit(config: { dataDir: string; web: Pick<WebConfig, 'unknownRetentionHours'> }, services: { bus: Bus; log: Logger; snapshots: Snapshots }, provides: Slot<Stores>): Unit {
+export function storesUnit(
+  config: { dataDir: string; web: Pick<WebConfig, 'unknownRetentionHours'> },
+  services: { bus: Bus; log: Logger; snapshots: Snapshots },
+  provides: Slot<Stores>,
+): Unit {
   let opened: Awaited<ReturnType<typeof openStores>> | null = null;
   let housekeeping: NodeJS.Timeout | null = null;
   return {

@@ -52,7 +52,12 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
       const auth = await openAuth(config);
       const probes = healthRoutes({
         metrics,
-        ready: () => ({ models: true, engine: { detector: engine.detectorId, embedder: engine.embedderId }, broker: publisher.stats.connected, cameras: cameras().map((c) => c.status) }),
+        ready: () => ({
+          models: true,
+          engine: { detector: engine.detectorId, embedder: engine.embedderId },
+          broker: publisher.stats.connected,
+          cameras: cameras().map((c) => c.status),
+        }),
       });
       const deps: AppDeps = {
         config,

@@ -43,7 +43,9 @@ export function findByShape(outputs: Outputs, rows: number, cols: number, what: 
     return d[d.length - 1] === cols && d.length >= 2 && d[d.length - 2] === rows;
   });
   if (hits.length !== 1) {
-    const shapes = Object.entries(outputs).map(([n, t]) => `${n}[${t.dims.join(',')}]`).join(' ');
+    const shapes = Object.entries(outputs)
+      .map(([n, t]) => `${n}[${t.dims.join(',')}]`)
+      .join(' ');
     throw new FacegateError('bad_output', `Expected exactly one ${what} output of ${rows}x${cols}, found ${hits.length} among ${shapes}.`);
   }
   return hits[0]![1];

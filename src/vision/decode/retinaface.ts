@@ -9,7 +9,11 @@
 import type { Detection, Point } from '../types.js';
 import { findByShape, gridOf, rowsOf, type DetectorPreprocess, type Outputs } from './common.js';
 
-export const RETINAFACE_MIN_SIZES = [[16, 32], [64, 128], [256, 512]] as const;
+export const RETINAFACE_MIN_SIZES = [
+  [16, 32],
+  [64, 128],
+  [256, 512],
+] as const;
 export const RETINAFACE_STEPS = [8, 16, 32] as const;
 export const RETINAFACE_VARIANCES = [0.1, 0.2] as const;
 
@@ -75,15 +79,22 @@ export function decodeRetinaface(
   const loc = findByShape(outputs, P, 4, 'RetinaFace box');
   const conf = findByShape(outputs, P, 2, 'RetinaFace score');
   const lmk = findByShape(outputs, P, 10, 'RetinaFace landmark');
-  const lb = rowsOf(loc, batch).base, cb = rowsOf(conf, batch).base, kb = rowsOf(lmk, batch).base;
-  const ld = loc.data, cd = conf.data, kd = lmk.data;
+  const lb = rowsOf(loc, batch).base,
+    cb = rowsOf(conf, batch).base,
+    kb = rowsOf(lmk, batch).base;
+  const ld = loc.data,
+    cd = conf.data,
+    kd = lmk.data;
   const [v0, v1] = RETINAFACE_VARIANCES;
   const out: Detection[] = [];
   for (let i = 0; i < P; i++) {
     const fg = cd[cb + i * 2 + 1]!;
     const s = logits ? 1 / (1 + Math.exp(cd[cb + i * 2]! - fg)) : fg;
     if (!(s! >= scoreThreshold)) continue;
-    const pcx = priors[i * 4]!, pcy = priors[i * 4 + 1]!, pw = priors[i * 4 + 2]!, ph = priors[i * 4 + 3]!;
+    const pcx = priors[i * 4]!,
+      pcy = priors[i * 4 + 1]!,
+      pw = priors[i * 4 + 2]!,
+      ph = priors[i * 4 + 3]!;
     const b = lb + i * 4;
     const cx = pcx + ld[b]! * v0 * pw;
     const cy = pcy + ld[b + 1]! * v0 * ph;

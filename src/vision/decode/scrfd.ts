@@ -29,9 +29,12 @@ export function decodeScrfd(outputs: Outputs, inputW: number, inputH: number, sc
     const scoreT = findByShape(outputs, rows, 1, `SCRFD stride-${stride} score`);
     const boxT = findByShape(outputs, rows, 4, `SCRFD stride-${stride} box`);
     const kpsT = findByShape(outputs, rows, 10, `SCRFD stride-${stride} keypoint`);
-    const sd = scoreT.data, bd = boxT.data, kd = kpsT.data;
+    const sd = scoreT.data,
+      bd = boxT.data,
+      kd = kpsT.data;
     const sb = rowsOf(scoreT, batch).base;
-    const bb = rowsOf(boxT, batch).base, kb = rowsOf(kpsT, batch).base;
+    const bb = rowsOf(boxT, batch).base,
+      kb = rowsOf(kpsT, batch).base;
     for (let r = 0; r < rows; r++) {
       const s = sd[sb + r]!;
       if (!(s >= scoreThreshold)) continue;

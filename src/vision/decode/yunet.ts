@@ -24,7 +24,9 @@ function named(outputs: Outputs, name: string, rows: number, cols: number): Tens
   const t = outputs[name];
   const d = t?.dims;
   if (!t || d![d!.length - 1] !== cols || d![d!.length - 2] !== rows) {
-    const shapes = Object.entries(outputs).map(([n, x]) => `${n}[${x.dims.join(',')}]`).join(' ');
+    const shapes = Object.entries(outputs)
+      .map(([n, x]) => `${n}[${x.dims.join(',')}]`)
+      .join(' ');
     throw new FacegateError('bad_output', `YuNet output ${name} of ${rows}x${cols} not found among ${shapes}.`);
   }
   return t;
@@ -40,9 +42,14 @@ export function decodeYunet(outputs: Outputs, inputW: number, inputH: number, sc
     const obj = named(outputs, `obj_${stride}`, rows, 1);
     const box = named(outputs, `bbox_${stride}`, rows, 4);
     const kps = named(outputs, `kps_${stride}`, rows, 10);
-    const cb = rowsOf(cls, batch).base, ob = rowsOf(obj, batch).base;
-    const bb = rowsOf(box, batch).base, kb = rowsOf(kps, batch).base;
-    const cd = cls.data, od = obj.data, bd = box.data, kd = kps.data;
+    const cb = rowsOf(cls, batch).base,
+      ob = rowsOf(obj, batch).base;
+    const bb = rowsOf(box, batch).base,
+      kb = rowsOf(kps, batch).base;
+    const cd = cls.data,
+      od = obj.data,
+      bd = box.data,
+      kd = kps.data;
     for (let r = 0; r < rows; r++) {
       const c = Math.min(1, Math.max(0, cd[cb + r]!));
       const o = Math.min(1, Math.max(0, od[ob + r]!));

@@ -54,7 +54,12 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     const i = body.face;
     if (typeof i !== 'number' || !Number.isInteger(i) || !cap!.faces[i]) fail(400, 'bad_face_index', 'Pick one of the captured faces.');
     const f = cap!.faces[i as number]!;
-    if (!f.ok) fail(422, `face_${f.reason}`, `That face cannot be enrolled: ${f.reason === 'small' ? 'too small' : f.reason === 'blur' ? 'too blurry' : f.reason === 'pose' ? 'head turned too far' : 'not clear enough'}.`);
+    if (!f.ok)
+      fail(
+        422,
+        `face_${f.reason}`,
+        `That face cannot be enrolled: ${f.reason === 'small' ? 'too small' : f.reason === 'blur' ? 'too blurry' : f.reason === 'pose' ? 'head turned too far' : 'not clear enough'}.`,
+      );
     if (cap!.used.has(i as number)) fail(409, 'already_added', 'This face of the capture was already added.');
     return { cap: cap!, index: i as number, face: f as Face };
   };
@@ -74,7 +79,13 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
       people: people
         .map((p) => {
           const avatar = best.get(p.id)?.id ?? null;
-          return { ...p, samples: counts.get(p.id) ?? 0, avatar, avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null, ...(deps.sync ? { origin: deps.sync.origin(p.id) } : {}) };
+          return {
+            ...p,
+            samples: counts.get(p.id) ?? 0,
+            avatar,
+            avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null,
+            ...(deps.sync ? { origin: deps.sync.origin(p.id) } : {}),
+          };
         })
         .sort((a, b) => a.name.localeCompare(b.name)),
       sync: deps.sync ? deps.sync.stats : null,
