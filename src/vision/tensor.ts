@@ -11,6 +11,27 @@ export interface Normalisation {
 }
 
 /**
+ * Where each source (RGB) channel goes in a planar slot of `n` pixels at `dstOffset`, and its mean and 1/std:
+ * plane k holds source channel k, or the reverse for BGR models; mean/std are given in the model's channel order.
+ */
+function planeLayout(norm: Normalisation, n: number, dstOffset: number) {
+  const bgr = norm.channelOrder === 'bgr';
+  const r = bgr ? 2 : 0;
+  const b = bgr ? 0 : 2;
+  return {
+    p0: dstOffset + r * n,
+    p1: dstOffset + n,
+    p2: dstOffset + b * n,
+    m0: norm.mean[r],
+    m1: norm.mean[1],
+    m2: norm.mean[b],
+    s0: 1 / norm.std[r],
+    s1: 1 / norm.std[1],
+    s2: 1 / norm.std[b],
+  };
+}
+
+/**
  * Reads one `w`x`h` RGB NHWC uint8 image from `src` at `srcOffset` and writes it normalised, planar (CHW),
  * into `dst` at `dstOffset`.
  */
@@ -20,18 +41,7 @@ export function nhwcToNchw(src: Uint8Array, srcOffset: number, w: number, h: num
     throw new FacegateError('bad_buffer', `Source buffer of ${src.length} bytes has no ${w}x${h} image at ${srcOffset}.`);
   }
   checkDst(dst, dstOffset, n * 3);
-  // Plane k of the output holds source channel ch[k].
-  const bgr = norm.channelOrder === 'bgr';
-  const p0 = dstOffset + (bgr ? 2 : 0) * n,
-    p1 = dstOffset + n,
-    p2 = dstOffset + (bgr ? 0 : 2) * n;
-  // mean/std are given in model channel order; re-key them by source (RGB) channel.
-  const m0 = norm.mean[bgr ? 2 : 0],
-    m1 = norm.mean[1],
-    m2 = norm.mean[bgr ? 0 : 2];
-  const s0 = 1 / norm.std[bgr ? 2 : 0],
-    s1 = 1 / norm.std[1],
-    s2 = 1 / norm.std[bgr ? 0 : 2];
+  const { p0, p1, p2, m0, m1, m2, s0, s1, s2 } = planeLayout(norm, n, dstOffset);
   for (let i = 0, p = srcOffset; i < n; i++, p += 3) {
     dst[p0 + i] = (src[p]! - m0) * s0;
     dst[p1 + i] = (src[p + 1]! - m1) * s1;
@@ -56,16 +66,7 @@ export function imageToNchw(
   if (iw > w || ih > h) throw new FacegateError('bad_size', `A ${iw}x${ih} image does not fit a ${w}x${h} input unscaled.`);
   const n = w * h;
   checkDst(dst, dstOffset, n * 3);
-  const bgr = norm.channelOrder === 'bgr';
-  const p0 = dstOffset + (bgr ? 2 : 0) * n,
-    p1 = dstOffset + n,
-    p2 = dstOffset + (bgr ? 0 : 2) * n;
-  const m0 = norm.mean[bgr ? 2 : 0],
-    m1 = norm.mean[1],
-    m2 = norm.mean[bgr ? 0 : 2];
-  const s0 = 1 / norm.std[bgr ? 2 : 0],
-    s1 = 1 / norm.std[1],
-    s2 = 1 / norm.std[bgr ? 0 : 2];
+  const { p0, p1, p2, m0, m1, m2, s0, s1, s2 } = planeLayout(norm, n, dstOffset);
   const pad: [number, number, number] = [(0 - m0) * s0, (0 - m1) * s1, (0 - m2) * s2];
   [p0, p1, p2].forEach((p, c) => dst.fill(pad[c]!, p, p + n));
   for (let y = 0; y < ih; y++) {
