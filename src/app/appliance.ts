@@ -27,6 +27,7 @@ import { facebankUnit } from './units/facebank.js';
 import { localApiUnit } from './units/local-api.js';
 import { Liveness, loopUnit } from './units/loop.js';
 import { metricsUnit } from './units/metrics.js';
+import { homeAssistantUnit } from './units/homeassistant.js';
 import { mqttUnit } from './units/mqtt.js';
 import { storesUnit, type Stores } from './units/stores.js';
 import { syncUnit } from './units/sync.js';
@@ -101,11 +102,10 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     ),
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
-    mqttUnit(
-      { mqtt: config.mqtt, dataDir, cameras: config.cameras },
-      { bus, log, metrics, facebank: slots.facebank, broker: slots.broker, cameras: slots.cameras },
-      slots.publisher,
-    ),
+    mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, broker: slots.broker, cameras: slots.cameras }, slots.publisher),
+    ...(config.mqtt.homeAssistant.enabled
+      ? [homeAssistantUnit({ mqtt: config.mqtt, cameras: config.cameras }, { bus, facebank: slots.facebank, publisher: slots.publisher })]
+      : []),
     ...(config.sync.enabled
       ? [
           syncUnit(

@@ -1,17 +1,29 @@
 /**
  * Publishes recognitions and camera status to MQTT: wires the bus to the transport (mqtt/transport.ts: connection,
- * TLS, durable queue, retained state) through the topic mappers (mqtt/messages.ts) and, when enabled, the Home
- * Assistant face counts and discovery (mqtt/homeassistant.ts, mqtt/homeassistant-state.ts).
+ * TLS, durable queue, retained state) through the topic mappers (mqtt/messages.ts). Its retained side
+ * (`retained`) is what Home Assistant's face counts and discovery go through (mqtt/homeassistant-publisher.ts).
  */
 import os from 'node:os';
 import type { MqttConfig } from '../config/schema.js';
-import type { CameraStatus, PersonRef, RecognitionEvent } from '../events/types.js';
+import type { CameraStatus, RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { discoveryMessages } from './homeassistant.js';
-import { DiscoveryState, FaceCounter } from './homeassistant-state.js';
 import { recognitionMessages, statusMessage } from './messages.js';
+import type { MqttMessage } from './topics.js';
 import { MqttTransport, type TransportStats } from './transport.js';
+
+/** Retained messages over the publisher's connection, for the services that keep state on the broker. */
+export interface RetainedChannel {
+  readonly connected: boolean;
+  readonly clientId: string;
+  /** Keeps the latest value and sends it now if connected; re-sent on every connect. */
+  setRetained(topic: string, payload: string): void;
+  hasRetained(topic: string): boolean;
+  /** Sends now, not kept for reconnects; false when not connected. */
+  publishRetainedOnce(msgs: readonly MqttMessage[]): boolean;
+  /** Called after every (re)connect, once the retained state was re-sent; returns the way to stop. */
+  onConnect(listener: () => void): () => void;
+}
 
 export interface PublisherOptions {
   config: MqttConfig;
@@ -19,10 +31,6 @@ export interface PublisherOptions {
   /** Broker URL; overrides config.url (e.g. the embedded broker's). */
   url?: string;
   log?: Logger;
-  /** Enrolled people, for Home Assistant discovery. */
-  people?: () => PersonRef[];
-  /** Configured camera names, for Home Assistant discovery (cameras seen in status are added). */
-  cameras?: () => string[];
   /** Live camera status, re-read on every connect so the retained status is never an old copy. */
   cameraStatus?: () => CameraStatus[];
   /** mqtt.js reconnect period, ms. */
@@ -35,15 +43,12 @@ export type PublisherStats = TransportStats;
 
 export class MqttPublisher {
   private readonly transport: MqttTransport;
-  private readonly cameras = new Set<string>();
-  private readonly faces: FaceCounter;
-  private readonly discovery = new DiscoveryState();
   private readonly prefix: string;
+  private readonly connectListeners = new Set<() => void>();
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly opts: PublisherOptions) {
     this.prefix = opts.config.prefix;
-    this.faces = new FaceCounter(this.prefix);
     this.transport = new MqttTransport({
       config: opts.config,
       url: opts.url,
@@ -52,7 +57,9 @@ export class MqttPublisher {
       reconnectPeriodMs: opts.reconnectPeriodMs,
       queueFile: opts.queueFile,
       freshRetained: () => (opts.cameraStatus?.() ?? []).map((s) => statusMessage(this.prefix, s)),
-      onConnect: () => this.publishDiscovery(),
+      onConnect: () => {
+        for (const l of this.connectListeners) l();
+      },
       onConnection: (connected) => opts.bus.emit('mqttConnection', { connected }),
     });
   }
@@ -65,15 +72,32 @@ export class MqttPublisher {
     return this.opts.config.clientId ?? `facegate-${os.hostname()}`;
   }
 
+  /** The retained side of this connection (Home Assistant uses it). */
+  get retained(): RetainedChannel {
+    const t = this.transport;
+    const listeners = this.connectListeners;
+    return {
+      get connected() {
+        return t.connected;
+      },
+      clientId: this.clientId,
+      setRetained: (topic, payload) => t.setRetained(topic, payload),
+      hasRetained: (topic) => t.hasRetained(topic),
+      publishRetainedOnce: (msgs) => t.publishRetainedOnce(msgs),
+      onConnect: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+  }
+
   /** Starts connecting in the background; events are queued until the broker answers. */
   start(): void {
     if (this.unsubscribe.length) return;
     this.transport.start();
-    for (const cam of this.opts.cameras?.() ?? []) this.cameras.add(cam);
     this.unsubscribe.push(
       this.opts.bus.on('recognition', (e) => this.onRecognition(e)),
       this.opts.bus.on('cameraStatus', (s) => this.onStatus(s)),
-      this.opts.bus.on('facebankChanged', () => this.publishDiscovery()),
     );
   }
 
@@ -89,33 +113,12 @@ export class MqttPublisher {
   }
 
   private onRecognition(e: RecognitionEvent) {
-    const group = recognitionMessages(this.prefix, e, this.homeAssistant);
-    if (this.homeAssistant) {
-      const count = this.faces.update(e, (t) => this.transport.hasRetained(t));
-      if (count) this.transport.setRetained(count.topic, count.payload);
-    }
-    this.transport.send(group);
+    // Home Assistant's presence state goes with the event, sent and acknowledged together.
+    this.transport.send(recognitionMessages(this.prefix, e, this.homeAssistant));
   }
 
   private onStatus(s: CameraStatus) {
-    const isNew = !this.cameras.has(s.camera);
-    this.cameras.add(s.camera);
     const m = statusMessage(this.prefix, s);
     this.transport.setRetained(m.topic, m.payload);
-    if (isNew) this.publishDiscovery();
-  }
-
-  private publishDiscovery() {
-    const ha = this.opts.config.homeAssistant;
-    if (!ha.enabled || !this.transport.connected) return;
-    const configs = discoveryMessages({
-      prefix: this.prefix,
-      discoveryPrefix: ha.discoveryPrefix,
-      nodeId: this.clientId,
-      expireAfterSeconds: ha.expireAfterSeconds,
-      cameras: [...this.cameras],
-      people: this.opts.people?.() ?? [],
-    });
-    if (this.transport.publishRetainedOnce(this.discovery.diff(configs))) this.discovery.commit(configs);
   }
 }

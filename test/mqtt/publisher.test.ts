@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import { HomeAssistantPublisher } from '../../src/mqtt/homeassistant-publisher.js';
 import { MqttPublisher } from '../../src/mqtt/publisher.js';
+import type { PersonRef } from '../../src/events/types.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
 import { Bus } from '../../src/events/bus.js';
 import { FacegateError } from '../../src/util/errors.js';
@@ -24,8 +26,17 @@ const track = <T extends { end(force?: boolean): unknown } | MqttPublisher>(x: T
 
 function publisher(url: string, over: Record<string, unknown> = {}, extra: Partial<ConstructorParameters<typeof MqttPublisher>[0]> = {}) {
   const bus = new Bus();
-  const pub = track(new MqttPublisher({ config: mqttConfig({ url, clientId: `fg-${Math.random().toString(36).slice(2)}`, ...over }), bus, ...extra }));
-  return { bus, pub };
+  const config = mqttConfig({ url, clientId: `fg-${Math.random().toString(36).slice(2)}`, ...over });
+  const pub = track(new MqttPublisher({ config, bus, ...extra }));
+  return { bus, pub, config };
+}
+
+/** A publisher with Home Assistant on its connection, as the appliance's home assistant unit builds it. */
+function withHomeAssistant(url: string, over: Record<string, unknown>, people: () => PersonRef[], cameras: () => string[] = () => []) {
+  const p = publisher(url, over);
+  const ha = new HomeAssistantPublisher({ config: p.config, bus: p.bus, channel: p.pub.retained, people, cameras });
+  cleanups.push(() => ha.stop());
+  return { ...p, ha };
 }
 
 describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 30_000 }, () => {
@@ -121,12 +132,12 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     const prefix = 't3';
     const sub = await subscriber(broker.url, '#');
     track(sub.client);
-    const { bus, pub } = publisher(
-      broker.url,
-      { prefix, homeAssistant: { enabled: true, discoveryPrefix: 'ha3', expireAfterSeconds: 20 } },
-      { people: () => [ann, { id: 'p-bob', name: 'Bob' }] },
-    );
+    const { bus, pub, ha } = withHomeAssistant(broker.url, { prefix, homeAssistant: { enabled: true, discoveryPrefix: 'ha3', expireAfterSeconds: 20 } }, () => [
+      ann,
+      { id: 'p-bob', name: 'Bob' },
+    ]);
     pub.start();
+    ha.start();
     await waitFor(() => pub.stats.connected, 5000, 'connect');
     bus.emit('cameraStatus', status('porch'));
     await waitFor(() => sub.got.filter((m) => m.topic.startsWith('ha3/')).length >= 3, 5000, 'discovery');
@@ -155,12 +166,14 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     const sub = await subscriber(broker.url, '#');
     track(sub.client);
     let people = [ann, { id: 'p-bob', name: 'Bob' }];
-    const { bus, pub } = publisher(
+    const { bus, pub, ha } = withHomeAssistant(
       broker.url,
       { prefix, homeAssistant: { enabled: true, discoveryPrefix: 'ha4', expireAfterSeconds: 20 } },
-      { people: () => people, cameras: () => ['gate'] },
+      () => people,
+      () => ['gate'],
     );
     pub.start();
+    ha.start();
     await waitFor(() => sub.got.filter((m) => m.topic.startsWith('ha4/binary_sensor/')).length >= 2, 5000, 'discovery');
     const bobTopic = sub.got.find((m) => m.topic.startsWith('ha4/binary_sensor/') && m.topic.includes('p-bob'))!.topic;
 

@@ -1,15 +1,14 @@
 /**
- * The MQTT transport: recognition events, camera status and Home Assistant discovery to the broker, through a
- * durable queue in the data dir (an unreachable broker is not a start-up failure: events wait for it).
+ * The MQTT transport: recognition events and camera status to the broker, through a durable queue in the data dir
+ * (an unreachable broker is not a start-up failure: events wait for it).
  */
 import path from 'node:path';
-import type { CameraConfig, MqttConfig } from '../../config/schema.js';
+import type { MqttConfig } from '../../config/schema.js';
 import type { Bus } from '../../events/bus.js';
 import type { Camera } from '../../ingest/camera.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EmbeddedBroker } from '../../mqtt/broker.js';
 import { MqttPublisher } from '../../mqtt/publisher.js';
-import type { Facebank } from '../../store/facebank.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 import { brokerUrl } from './broker.js';
@@ -18,7 +17,6 @@ export interface MqttServices {
   bus: Bus;
   log: Logger;
   metrics: Metrics;
-  facebank: Slot<Facebank>;
   broker: Slot<EmbeddedBroker>;
   /** Read on every connect (the cameras start after the transport). */
   cameras: Slot<Camera[]>;
@@ -27,34 +25,24 @@ export interface MqttServices {
 export interface MqttUnitConfig {
   mqtt: MqttConfig;
   dataDir: string;
-  cameras: Pick<CameraConfig, 'name'>[];
 }
 
 /** How often the publisher's counters are copied into the metrics. */
 const COUNT_MS = 1000;
 
 export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provides: Slot<MqttPublisher>): Unit {
-  let running: { publisher: MqttPublisher; offPeople: () => void; counter: NodeJS.Timeout } | null = null;
+  let running: { publisher: MqttPublisher; counter: NodeJS.Timeout } | null = null;
   return {
     name: 'mqtt',
     required: true,
     async start() {
       const { bus, log, metrics } = services;
-      const facebank = services.facebank.get();
-      let people: { id: string; name: string }[] = [];
-      const refreshPeople = async () => {
-        people = (await facebank.people()).map((p) => ({ id: p.id, name: p.name }));
-      };
-      await refreshPeople();
-      const offPeople = bus.on('facebankChanged', () => void refreshPeople());
       const publisher = new MqttPublisher({
         config: config.mqtt,
         bus,
         url: brokerUrl(config.mqtt, services.broker.peek()),
         log,
         queueFile: path.join(config.dataDir, 'mqtt-queue.jsonl'),
-        people: () => people,
-        cameras: () => config.cameras.map((c) => c.name),
         cameraStatus: () => (services.cameras.peek() ?? []).map((c) => c.status),
       });
       publisher.start();
@@ -67,15 +55,14 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
         counted = { published, dropped };
       }, COUNT_MS);
       counter.unref();
-      running = { publisher, offPeople, counter };
+      running = { publisher, counter };
       provides.set(publisher);
     },
     async stop() {
       if (!running) return;
-      const { publisher, offPeople, counter } = running;
+      const { publisher, counter } = running;
       running = null;
       clearInterval(counter);
-      offPeople();
       await publisher.stop();
     },
   };
