@@ -15,6 +15,7 @@ import { socketPath } from '../src/local/api.js';
 import { Facebank } from '../src/store/facebank.js';
 import { createLogger } from '../src/util/log.js';
 import { repoRoot } from './helpers/data.js';
+import { subscriber } from './mqtt/util.js';
 import { freePort } from './helpers/ports.js';
 
 type Line = Record<string, unknown> & { msg: string; unit?: string };
@@ -119,6 +120,26 @@ describe('start-up as units', () => {
     const fb = new Facebank(c.dataDir, { role: 'run', lockWaitMs: 0 });
     await fb.open();
     await fb.close();
+  }, 120_000);
+
+  it('Home Assistant is its own unit: discovery for the configured cameras, and for a person as soon as they are enrolled', async () => {
+    const c = await config({
+      web: { enabled: false },
+      mqtt: { embedded: { host: '127.0.0.1', port: await freePort() }, prefix: 'units', homeAssistant: { enabled: true, discoveryPrefix: 'hau' } },
+      cameras: [{ name: 'porch', url: 'rtsp://127.0.0.1:9/none', enabled: false }],
+    });
+    const app = await startAppliance(c, { log: capture().log });
+    closers.push(() => app.stop());
+    expect(app.units.indexOf('home assistant')).toBe(app.units.indexOf('mqtt') + 1);
+    const sub = await subscriber(app.mqttUrl, 'hau/#');
+    closers.push(() => sub.client.endAsync(true));
+    await until('the camera face-count config', () => sub.got.some((m) => m.topic.startsWith('hau/sensor/') && m.topic.includes('porch')), 10_000);
+    expect(sub.got.some((m) => m.topic.startsWith('hau/binary_sensor/'))).toBe(false);
+
+    const ann = await app.facebank.createPerson('Ann');
+    await until("Ann's presence config", () => sub.got.some((m) => m.topic.startsWith('hau/binary_sensor/') && m.topic.includes(ann.id)), 10_000);
+    const cfg = JSON.parse(sub.got.find((m) => m.topic.includes(ann.id))!.payload) as { name: string };
+    expect(cfg.name).toContain('Ann');
   }, 120_000);
 
   it('stops start-up when a required unit fails, undoing the units already started', async () => {
