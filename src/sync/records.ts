@@ -3,8 +3,10 @@
  * on receipt. A record carries its version (HLC text) and origin appliance; `deleted` marks a tombstone.
  */
 import { z } from 'zod';
+import { SAMPLE_SOURCES } from '../store/types.js';
+import { ID_RE } from '../util/ids.js';
 
-const id = z.string().regex(/^[a-zA-Z0-9-]{1,64}$/);
+const id = z.string().regex(ID_RE);
 const base = {
   id,
   version: z.string().min(23).max(200),
@@ -32,7 +34,7 @@ export const sampleRecordSchema = z
     /** Aligned 112x112 crop, JPEG, base64. */
     crop: z.string().min(1).max(400_000),
     negative: z.boolean(),
-    source: z.enum(['upload', 'camera', 'event', 'unknown', 'cli']),
+    source: z.enum(SAMPLE_SOURCES),
     quality: z.object({ size: z.number(), score: z.number(), blur: z.number(), yaw: z.number(), pitch: z.number(), roll: z.number() }).strict(),
     created: z.string(),
   })
