@@ -52,7 +52,7 @@ interface Piece {
 export async function createSingleStageDetector(kind: SingleStageKind, modelPath: string, o: SingleStageOptions, sopts: SessionOptions): Promise<Detector> {
   const { pre, decode } = FAMILIES[kind];
   const session = await createSession(modelPath, { ...sopts, warmupDim: Math.min(o.inputSize, 320) });
-  const input = session.inputs[0]!;
+  const input = session.inputs[0];
   if (!input || input.shape.length !== 4 || (input.shape[1]! > 0 && input.shape[1] !== 3)) {
     await session.release();
     throw new FacegateError(
@@ -62,12 +62,14 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
   }
   const m = pre.sizeMultiple;
   const side = Math.ceil(o.inputSize / m) * m;
-  const dynamic = !(input.shape[2]! > 0 && input.shape[3]! > 0);
-  const step = input.shape[0]! > 0 ? input.shape[0] : o.maxBatch;
+  const inputName = input.name;
+  // NCHW, checked above: a dimension below 1 is dynamic.
+  const [batchDim, , heightDim, widthDim] = input.shape as [number, number, number, number];
+  const dynamic = !(heightDim > 0 && widthDim > 0);
+  const step = batchDim > 0 ? batchDim : o.maxBatch;
 
   /** The model input shape for a frame: its own (dynamic models) or the model's fixed one. */
-  const shapeOf = (f: RgbImage): [number, number] =>
-    dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [(input.shape[3]! > 0 ? input.shape[3] : side)!, (input.shape[2]! > 0 ? input.shape[2] : side)!];
+  const shapeOf = (f: RgbImage): [number, number] => (dynamic ? nativeShape(f.width, f.height, o.inputSize, m) : [widthDim, heightDim]);
 
   /** The whole frame, plus (with tiles) inputSize tiles at its own resolution when it is larger than that. */
   function piecesOf(f: RgbImage, frame: number): Piece[] {
@@ -101,7 +103,7 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
         arena.planesInto(arena.stage({ width: W, height: H, data: u8 }), W, H, slot, pre);
         return t;
       });
-      const raw = await session.runFloat({ [input.name]: { data: arena.floats(at, n * per), dims: [n, 3, H, W] } });
+      const raw = await session.runFloat({ [inputName]: { data: arena.floats(at, n * per), dims: [n, 3, H, W] } });
       return pieces.map((_, i) => decode(raw, W, H, o.scoreThreshold, i).map((d) => toFrameDetection(d, ts[i]!)));
     });
   }
@@ -121,8 +123,8 @@ export async function createSingleStageDetector(kind: SingleStageKind, modelPath
       });
       for (const pieces of groups.values()) {
         const { W, H } = pieces[0]!;
-        for (let s = 0; s < pieces.length; s += step!) {
-          const part = pieces.slice(s, s + step!);
+        for (let s = 0; s < pieces.length; s += step) {
+          const part = pieces.slice(s, s + step);
           const r = await runGroup(frames, part, W, H);
           part.forEach((p, j) => found[p.frame]!.push(...r[j]!));
         }
