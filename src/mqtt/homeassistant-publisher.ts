@@ -25,6 +25,7 @@ export class HomeAssistantPublisher {
   private readonly cameras = new Set<string>();
   private readonly discovery = new DiscoveryState();
   private off: (() => void)[] = [];
+  private publishing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HomeAssistantOptions) {}
 
@@ -54,8 +55,16 @@ export class HomeAssistantPublisher {
     this.off = [];
   }
 
-  /** Publishes the configs when connected; the next connect publishes them otherwise. */
-  async publishDiscovery(): Promise<void> {
+  /**
+   * Publishes the configs when connected (the next connect publishes them otherwise). Calls run one after another,
+   * so a slower read of the people list never overwrites a newer one's configs.
+   */
+  publishDiscovery(): Promise<void> {
+    this.publishing = this.publishing.then(() => this.publishOnce());
+    return this.publishing;
+  }
+
+  private async publishOnce(): Promise<void> {
     const { channel, config } = this.opts;
     const ha = config.homeAssistant;
     if (!channel.connected) return;
