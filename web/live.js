@@ -105,6 +105,12 @@ function cameraCard(view, resizer, cam) {
   const meta = h('div', { class: 'meta' });
   const panel = h('div', { class: 'panel', hidden: true });
   let frozen = false;
+  /** Shows a frame (live or captured) and the faces drawn over it. */
+  const show = (frame, faces) => {
+    img.src = frame.image;
+    stage.style.aspectRatio = `${frame.width} / ${frame.height}`;
+    drawFaces(stage, frame.width, frame.height, faces);
+  };
 
   const refresh = async () => {
     if (!img.isConnected) return;
@@ -116,12 +122,8 @@ function cameraCard(view, resizer, cam) {
         next.src = live.image;
         await next.decode().catch(() => {});
         if (!frozen && img.isConnected) {
-          img.src = live.image;
-          stage.style.aspectRatio = `${live.width} / ${live.height}`;
-          drawFaces(
-            stage,
-            live.width,
-            live.height,
+          show(
+            live,
             live.faces.map((f) => ({ ...f, ...liveLabel(f) })),
           );
           const n = (kind) => live.faces.filter((f) => f.kind === kind).length;
@@ -172,12 +174,8 @@ function cameraCard(view, resizer, cam) {
       // Freeze the frame the faces came from: the boxes, numbers and thumbnails all belong to it.
       frozen = true;
       stage.classList.add('frozen');
-      img.src = cap.image;
-      stage.style.aspectRatio = `${cap.width} / ${cap.height}`;
-      drawFaces(
-        stage,
-        cap.width,
-        cap.height,
+      show(
+        cap,
         cap.faces.map((f, n) => ({ box: f.box, kind: f.ok ? 'numbered' : 'gated', text: f.ok ? String(n + 1) : '' })),
       );
       if (!cap.faces.length) {
