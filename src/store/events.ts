@@ -1,14 +1,14 @@
 /**
- * Recognition event history, persisted to <dataDir>/events.json. Every decision is kept as its own entry (a
- * track's `new`, `update`s and `end` share the track id), so each event stays addressable, and corrections
- * for it, until the history is full: then the oldest uncorrected entries go first. The face embedding (the
- * track's best face, kept on its newest entry) is for corrections; it never leaves the server.
+ * Recognition event history, journalled to <dataDir>/events.jsonl (store/journal.ts: one line per new event or
+ * correction). Every decision is kept as its own entry (a track's `new`, `update`s and `end` share the track id),
+ * so each event stays addressable, and corrections for it, until the history is full: then the oldest uncorrected
+ * entries go first. The face embedding (the track's best face, kept on its newest entry) is for corrections; it
+ * never leaves the server. A history in the older whole-file format (events.json) is imported once.
  */
 import path from 'node:path';
 import type { RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
-import { readJson } from './atomic.js';
-import { DebouncedJsonFile } from './atomic.js';
+import { Journal, readLegacyArray } from './journal.js';
 
 export interface StoredEvent extends RecognitionEvent {
   /** Set once someone corrected this decision on the page. */
@@ -18,6 +18,8 @@ interface Entry {
   event: StoredEvent;
   embedding: number[] | null;
 }
+/** A journal line: an entry added, or a correction of the event with that id. */
+type Change = { e: Entry } | { c: { id: string; correction: NonNullable<StoredEvent['correction']> } };
 
 export interface EventQuery {
   person?: string;
@@ -29,28 +31,63 @@ export interface EventQuery {
   limit?: number;
 }
 
+const trackKey = (e: { camera: string; track: string }) => `${e.camera}\u0000${e.track}`;
+
 export class EventStore {
   private entries: Entry[] = [];
-  private readonly file: string;
-  private readonly store: DebouncedJsonFile;
+  /** The entry of each camera's track that holds the track's face. */
+  private readonly faceHolder = new Map<string, Entry>();
+  private readonly journal: Journal<Change>;
 
   private constructor(
-    dataDir: string,
+    private readonly dataDir: string,
     private readonly capacity: number,
     saveDelayMs: number,
+    onError?: (e: Error) => void,
   ) {
-    this.file = path.join(dataDir, 'events.json');
-    this.store = new DebouncedJsonFile(this.file, saveDelayMs, () => this.entries);
+    this.journal = new Journal<Change>(
+      path.join(dataDir, 'events.jsonl'),
+      { records: () => this.entries.map((e) => ({ e })), size: () => this.entries.length },
+      { flushMs: saveDelayMs, onError },
+    );
   }
 
-  static async open(dataDir: string, opts: { capacity?: number; saveDelayMs?: number } = {}): Promise<EventStore> {
-    const s = new EventStore(dataDir, opts.capacity ?? 3000, opts.saveDelayMs ?? 1000);
-    const d = await readJson<Entry[]>(s.file);
-    if (Array.isArray(d)) {
-      s.entries = d.filter((x) => x && typeof x === 'object' && x.event && typeof x.event.id === 'string');
-      s.prune();
+  /** `onError`: a background write failed (it is retried with the next change). */
+  static async open(dataDir: string, opts: { capacity?: number; saveDelayMs?: number; onError?: (e: Error) => void } = {}): Promise<EventStore> {
+    const s = new EventStore(dataDir, opts.capacity ?? 3000, opts.saveDelayMs ?? 1000, opts.onError);
+    for (const r of await s.journal.read()) s.apply(r);
+    const legacy = await readLegacyArray<Entry>(path.join(s.dataDir, 'events.json'));
+    if (legacy) {
+      const known = new Set(s.entries.map((x) => x.event.id));
+      const older = legacy.items.filter((x) => x && typeof x === 'object' && x.event && typeof x.event.id === 'string' && !known.has(x.event.id));
+      const newer = s.entries;
+      s.entries = [];
+      s.faceHolder.clear();
+      for (const x of [...older, ...newer]) s.apply({ e: x });
+      await s.journal.compact();
+      await legacy.remove();
     }
     return s;
+  }
+
+  /** Applies one change to the in-memory history (live and at replay alike). */
+  private apply(r: Change): void {
+    if ('e' in r) {
+      const x = r.e;
+      if (!x?.event || typeof x.event.id !== 'string') return;
+      const key = trackKey(x.event);
+      if (x.embedding) {
+        // One face per track is enough to learn from (the track's best so far): older entries drop theirs.
+        const before = this.faceHolder.get(key);
+        if (before) before.embedding = null;
+        this.faceHolder.set(key, x);
+      }
+      this.entries.push(x);
+      this.prune();
+    } else if ('c' in r) {
+      const x = this.entries.find((e) => e.event.id === r.c.id);
+      if (x) x.event.correction = r.c.correction;
+    }
   }
 
   /** Records every 'recognition' event from now on; returns the unsubscribe function. */
@@ -59,25 +96,29 @@ export class EventStore {
   }
 
   add(event: RecognitionEvent, embedding: Float32Array | null): void {
-    if (embedding) {
-      // One face per track is enough to learn from (the track's best so far): older entries drop theirs.
-      for (const x of this.entries) if (x.embedding && x.event.track === event.track && x.event.camera === event.camera) x.embedding = null;
-    }
-    this.entries.push({ event: { ...event }, embedding: embedding ? Array.from(embedding) : null });
-    this.prune();
-    this.scheduleSave();
+    const change: Change = { e: { event: { ...event }, embedding: embedding ? Array.from(embedding) : null } };
+    this.apply(change);
+    this.journal.append(change);
   }
 
   /** Over capacity: drop the oldest uncorrected entries first, then the oldest corrected ones. */
   private prune(): void {
     let extra = this.entries.length - this.capacity;
     if (extra <= 0) return;
-    const out: Entry[] = [];
+    const kept: Entry[] = [];
+    const gone: Entry[] = [];
     for (const x of this.entries) {
-      if (extra > 0 && !x.event.correction) extra--;
-      else out.push(x);
+      if (extra > 0 && !x.event.correction) {
+        extra--;
+        gone.push(x);
+      } else kept.push(x);
     }
-    this.entries = extra > 0 ? out.slice(extra) : out;
+    if (extra > 0) gone.push(...kept.splice(0, extra));
+    this.entries = kept;
+    for (const x of gone) {
+      const key = trackKey(x.event);
+      if (this.faceHolder.get(key) === x) this.faceHolder.delete(key);
+    }
   }
 
   /** Newest first. */
@@ -113,21 +154,18 @@ export class EventStore {
   }
 
   markCorrected(id: string, kind: 'reassigned' | 'not-person', personId: string): void {
-    const x = this.entries.find((e) => e.event.id === id);
-    if (!x) return;
-    x.event.correction = { kind, personId, time: new Date().toISOString() };
-    this.scheduleSave();
+    if (!this.entries.some((e) => e.event.id === id)) return;
+    const change: Change = { c: { id, correction: { kind, personId, time: new Date().toISOString() } } };
+    this.apply(change);
+    this.journal.append(change);
   }
 
-  private scheduleSave(): void {
-    this.store.schedule();
-  }
-
+  /** Writes what changed now. */
   save(): Promise<void> {
-    return this.store.save();
+    return this.journal.flush();
   }
 
   close(): Promise<void> {
-    return this.store.close();
+    return this.journal.close();
   }
 }

@@ -1,13 +1,14 @@
 /**
  * Unknown faces (embedding + crop snapshot + time + camera) from 'recognition' events without a person, one per
- * track, kept for web.unknownRetentionHours so the page can cluster and name them. Persisted to <dataDir>/unknowns.json.
+ * track, kept for web.unknownRetentionHours so the page can cluster and name them. Journalled to
+ * <dataDir>/unknowns.jsonl (store/journal.ts: one line per face added or replaced, or faces removed); a file in
+ * the older whole-file format (unknowns.json) is imported once.
  */
 import path from 'node:path';
 import type { RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
 import type { FaceQuality } from '../vision/types.js';
-import { readJson } from './atomic.js';
-import { DebouncedJsonFile } from './atomic.js';
+import { Journal, readLegacyArray } from './journal.js';
 
 export interface UnknownFace {
   /** The id of the event that last described this face's track. */
@@ -20,26 +21,59 @@ export interface UnknownFace {
   embedding: number[];
 }
 
+/** A journal line: a face added (replacing its track's earlier face), or faces removed by id. */
+type Change = { f: UnknownFace } | { r: string[] };
+
 export class UnknownStore {
   private faces: UnknownFace[] = [];
-  private readonly file: string;
-  private readonly store: DebouncedJsonFile;
+  private readonly journal: Journal<Change>;
 
   private constructor(
-    dataDir: string,
+    private readonly dataDir: string,
     private readonly retentionMs: number,
     private readonly capacity: number,
+    onError?: (e: Error) => void,
   ) {
-    this.file = path.join(dataDir, 'unknowns.json');
-    this.store = new DebouncedJsonFile(this.file, 1000, () => this.faces);
+    this.journal = new Journal<Change>(
+      path.join(dataDir, 'unknowns.jsonl'),
+      { records: () => this.faces.map((f) => ({ f })), size: () => this.faces.length },
+      { onError },
+    );
   }
 
-  static async open(dataDir: string, opts: { retentionHours: number; capacity?: number }): Promise<UnknownStore> {
-    const s = new UnknownStore(dataDir, opts.retentionHours * 3600_000, opts.capacity ?? 2000);
-    const d = await readJson<UnknownFace[]>(s.file);
-    if (Array.isArray(d)) s.faces = d;
+  /** `onError`: a background write failed (it is retried with the next change). */
+  static async open(dataDir: string, opts: { retentionHours: number; capacity?: number; onError?: (e: Error) => void }): Promise<UnknownStore> {
+    const s = new UnknownStore(dataDir, opts.retentionHours * 3600_000, opts.capacity ?? 2000, opts.onError);
+    for (const r of await s.journal.read()) s.apply(r);
+    const legacy = await readLegacyArray<UnknownFace>(path.join(s.dataDir, 'unknowns.json'));
+    if (legacy) {
+      const newer = s.faces;
+      s.faces = [];
+      for (const f of [...legacy.items, ...newer]) if (f && typeof f.id === 'string') s.apply({ f });
+      await s.journal.compact();
+      await legacy.remove();
+    }
     s.expire();
     return s;
+  }
+
+  /** Applies one change to the in-memory faces (live and at replay alike). */
+  private apply(c: Change): void {
+    if ('f' in c) {
+      const face = c.f;
+      const i = this.faces.findIndex((f) => f.track === face.track && f.camera === face.camera);
+      if (i >= 0) this.faces.splice(i, 1);
+      this.faces.push(face);
+      if (this.faces.length > this.capacity) this.faces.splice(0, this.faces.length - this.capacity);
+    } else if ('r' in c && Array.isArray(c.r)) {
+      const drop = new Set(c.r);
+      this.faces = this.faces.filter((f) => !drop.has(f.id));
+    }
+  }
+
+  private change(c: Change): void {
+    this.apply(c);
+    this.journal.append(c);
   }
 
   attach(bus: Bus): () => void {
@@ -63,17 +97,13 @@ export class UnknownStore {
       quality: e.quality,
       embedding: embedding ? Array.from(embedding) : this.faces[i]!.embedding,
     };
-    if (i >= 0) this.faces.splice(i, 1);
-    this.faces.push(face);
-    if (this.faces.length > this.capacity) this.faces.splice(0, this.faces.length - this.capacity);
-    this.scheduleSave();
+    this.change({ f: face });
   }
 
   /** Drops faces older than the retention time. */
   expire(now = Date.now()): void {
-    const n = this.faces.length;
-    this.faces = this.faces.filter((f) => now - Date.parse(f.time) < this.retentionMs);
-    if (this.faces.length !== n) this.scheduleSave();
+    const old = this.faces.filter((f) => now - Date.parse(f.time) >= this.retentionMs).map((f) => f.id);
+    if (old.length) this.change({ r: old });
   }
 
   list(): UnknownFace[] {
@@ -82,20 +112,15 @@ export class UnknownStore {
   }
 
   remove(ids: string[]): void {
-    const drop = new Set(ids);
-    this.faces = this.faces.filter((f) => !drop.has(f.id));
-    this.scheduleSave();
+    if (ids.length) this.change({ r: ids });
   }
 
-  private scheduleSave(): void {
-    this.store.schedule();
-  }
-
+  /** Writes what changed now. */
   save(): Promise<void> {
-    return this.store.save();
+    return this.journal.flush();
   }
 
   close(): Promise<void> {
-    return this.store.close();
+    return this.journal.close();
   }
 }

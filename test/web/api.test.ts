@@ -441,8 +441,12 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect((await admin.req('POST', '/api/events/nope/reassign', { json: { personId: raj.id } })).status).toBe(404);
 
       await d.events.close();
-      const saved = JSON.parse(await readFile(path.join(d.config.dataDir, 'events.json'), 'utf8'));
-      expect(saved.some((x: any) => x.event.id === e.id)).toBe(true);
+      const saved = (await readFile(path.join(d.config.dataDir, 'events.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(saved.some((x: any) => x.e?.event.id === e.id)).toBe(true);
+      expect(saved.some((x: any) => x.c?.id === e.id && x.c.correction.kind === 'not-person')).toBe(true);
     });
 
     it('clusters unknown faces; naming a cluster enrols all its faces; dismissing forgets them', async () => {

@@ -139,6 +139,76 @@ describe('EventStore', () => {
   });
 });
 
+describe('event and unknown-face journals', () => {
+  const lines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+
+  it('a new event appends one line (not the whole history), and the file stays bounded as the history turns over', async () => {
+    const dir = await tmp();
+    const file = path.join(dir, 'events.jsonl');
+    const s = await EventStore.open(dir, { capacity: 300, saveDelayMs: 60_000 });
+    for (let i = 0; i < 300; i++) s.add(ev(), new Float32Array(128).fill(0.1));
+    await s.save();
+    const full = (await stat(file)).size;
+    s.add(ev(), new Float32Array(128).fill(0.1));
+    await s.save();
+    // One event with its face costs one line, however long the history is.
+    const added = (await stat(file)).size - full;
+    expect(added).toBeGreaterThan(0);
+    expect(added).toBeLessThan(full / 100);
+    // Ten times the capacity later, the file holds at most twice the history (compaction), and replays to it.
+    for (let i = 0; i < 3000; i++) {
+      s.add(ev(), i % 3 ? null : new Float32Array(128).fill(0.2));
+      if (i % 250 === 0) await s.save();
+    }
+    await s.close();
+    expect((await lines(file)).length).toBeLessThanOrEqual(600);
+    const kept = s.list({ limit: 300 }).map((e) => e.id);
+    expect(kept).toHaveLength(300);
+    const again = await EventStore.open(dir, { capacity: 300 });
+    expect(again.list({ limit: 300 }).map((e) => e.id)).toEqual(kept);
+    await again.close();
+  });
+
+  it('a line torn by a crash mid-write is skipped; every whole line before it is kept', async () => {
+    const dir = await tmp();
+    const s = await EventStore.open(dir);
+    const a = ev();
+    const b = ev();
+    s.add(a, null);
+    s.add(b, null);
+    s.markCorrected(a.id, 'not-person', 'p');
+    await s.close();
+    await writeFile(path.join(dir, 'events.jsonl'), (await readFile(path.join(dir, 'events.jsonl'), 'utf8')) + '{"e":{"event":{"id":"torn","cam');
+    const again = await EventStore.open(dir);
+    expect(again.list().map((e) => e.id)).toEqual([b.id, a.id]);
+    expect(again.get(a.id)?.event.correction?.kind).toBe('not-person');
+    // The next change starts on a line of its own, so it survives the next restart too.
+    const c = ev();
+    again.add(c, null);
+    await again.close();
+    expect((await EventStore.open(dir)).list().map((e) => e.id)).toEqual([c.id, b.id, a.id]);
+  });
+
+  it('imports a history and unknown faces of the older whole-file format once, then removes the old files', async () => {
+    const dir = await tmp();
+    const old = [ev(), ev()];
+    await writeFile(path.join(dir, 'events.json'), JSON.stringify(old.map((event) => ({ event, embedding: [1, 0] }))));
+    const face = { id: 'u1', camera: 'door', track: 't', time: new Date().toISOString(), snapshot: null, quality: old[0]!.quality, embedding: [0, 1] };
+    await writeFile(path.join(dir, 'unknowns.json'), JSON.stringify([face]));
+    const events = await EventStore.open(dir);
+    const unknowns = await UnknownStore.open(dir, { retentionHours: 1 });
+    expect(events.list().map((e) => e.id)).toEqual([old[1]!.id, old[0]!.id]);
+    expect(events.get(old[0]!.id)?.embedding).toEqual(new Float32Array([1, 0]));
+    expect(unknowns.list().map((f) => f.id)).toEqual(['u1']);
+    await expect(stat(path.join(dir, 'events.json'))).rejects.toThrow();
+    await expect(stat(path.join(dir, 'unknowns.json'))).rejects.toThrow();
+    await events.close();
+    await unknowns.close();
+    expect((await EventStore.open(dir)).list()).toHaveLength(2);
+    expect((await UnknownStore.open(dir, { retentionHours: 1 })).list().map((f) => f.id)).toEqual(['u1']);
+  });
+});
+
 describe('UnknownStore', () => {
   it('keeps unknown faces per track, drops tracks that got a name, expires old faces', async () => {
     const dir = await tmp();

@@ -19,11 +19,18 @@ export interface Stores {
 }
 
 /** Opens both stores and feeds them from the bus; `close` detaches and closes them. Used by the tests too. */
-export async function openStores(dataDir: string, web: Pick<WebConfig, 'unknownRetentionHours'>, bus: Bus): Promise<Stores & { close(): Promise<void> }> {
-  const events = await EventStore.open(dataDir);
+export async function openStores(
+  dataDir: string,
+  web: Pick<WebConfig, 'unknownRetentionHours'>,
+  bus: Bus,
+  log?: Logger,
+): Promise<Stores & { close(): Promise<void> }> {
+  // A failed write is retried with the next change (the whole state is rewritten), so it is a warning.
+  const onError = (what: string) => (e: Error) => log?.warn({ err: e.message }, `${what} could not be written; retried with the next change`);
+  const events = await EventStore.open(dataDir, { onError: onError('event history') });
   let unknowns: UnknownStore;
   try {
-    unknowns = await UnknownStore.open(dataDir, { retentionHours: web.unknownRetentionHours });
+    unknowns = await UnknownStore.open(dataDir, { retentionHours: web.unknownRetentionHours, onError: onError('unknown faces') });
   } catch (e) {
     await events.close();
     throw e;
@@ -52,7 +59,7 @@ export function storesUnit(
     withoutIt: 'events and unknown faces are not kept, and the admin page does not start',
     async start() {
       const { bus, log, snapshots } = services;
-      const s = await openStores(config.dataDir, config.web, bus);
+      const s = await openStores(config.dataDir, config.web, bus, log);
       opened = s;
       provides.set(s);
       housekeeping = setInterval(() => {
