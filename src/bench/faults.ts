@@ -109,6 +109,12 @@ function sample(pid: number): { rssMb: number; fds: number; ffmpeg: number } {
   return { rssMb, fds: readdirSync(`/proc/${pid}/fd`).length, ffmpeg: ffmpegChildren(pid).length };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks are 1/100 s on Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
@@ -236,6 +242,7 @@ async function main(): Promise<void> {
     };
     const pid = app.pid!;
     const t0 = Date.now();
+    const cpu0 = cpuSeconds(pid);
     const end = t0 + minutes * 60_000;
     const allocator =
       Object.entries(malloc)
@@ -290,28 +297,32 @@ async function main(): Promise<void> {
       }
     }
     await sleep(Math.max(0, end - Date.now()));
+    const cpuShare = (cpuSeconds(pid) - cpu0) / ((Date.now() - t0) / 1000);
 
     // Quiet, then count: the cameras' ffmpeg are paused (SIGSTOP; less than staleAfterSeconds, so nothing restarts),
     // open tracks end, and once the appliance's counters stand still every event it published must be at the subscriber.
+    // Still means unchanged over 3.5 s: longer than a track's end (2 s after its last face) plus the counters' refresh
+    // (once a second). The counters are read again after the subscriber caught up, and it starts over if they moved.
     clearInterval(sampler);
     for (const p of ffmpegChildren(pid)) process.kill(p, 'SIGSTOP');
     let m = '';
-    let last = -1;
+    let published = -1;
     await until(
-      'the appliance went quiet',
+      'the appliance went quiet and the subscriber caught up',
       async () => {
+        const before = await metrics();
+        await sleep(3500);
         m = await metrics();
         const now = metric(m, 'facegate_events_published_total');
-        const quiet = now === last && metric(m, 'facegate_events_queued') === 0;
-        last = now;
-        if (!quiet) await sleep(1500); // the counters are refreshed once a second
-        return quiet;
+        if (now !== metric(before, 'facegate_events_published_total') || metric(m, 'facegate_events_queued') !== 0) return false;
+        await until('the subscriber caught up', () => copies.size >= now, 10_000).catch(() => {});
+        const settled = now === published;
+        published = now;
+        return settled;
       },
-      11_000,
+      60_000,
     );
-    const published = metric(m, 'facegate_events_published_total');
     const dropped = metric(m, 'facegate_events_dropped_total');
-    await until('the subscriber caught up', () => copies.size >= published, 10_000).catch(() => {});
     const unique = copies.size;
     const received = [...copies.values()].reduce((a, b) => a + b, 0);
     app.kill('SIGTERM');
@@ -361,6 +372,8 @@ async function main(): Promise<void> {
         ),
       },
       ffmpeg: { min: Math.min(...samples.map((s) => s.ffmpeg)), max: Math.max(...samples.map((s) => s.ffmpeg)), last: samples.at(-1)?.ffmpeg },
+      /** The appliance's CPU time over the run, in cores (1 = one core busy); its ffmpeg children not included. */
+      cpuCores: cpuShare,
       sigtermExit: exitCode,
     };
     if (json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -380,6 +393,7 @@ async function main(): Promise<void> {
       say(
         `fds ${result.fds.min}-${result.fds.max} (slope ${result.fds.slopePerMin.toFixed(2)}/min); ffmpeg children ${result.ffmpeg.min}-${result.ffmpeg.max}; SIGTERM exit ${exitCode}`,
       );
+      say(`appliance CPU: ${(cpuShare * 100).toFixed(0)} % of one core on average (its ffmpeg children not counted)`);
     }
   } finally {
     for (const stop of children.reverse()) await stop().catch(() => {});

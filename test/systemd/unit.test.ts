@@ -39,8 +39,9 @@ describe('systemd/facegate.service', () => {
     expect(values('SupplementaryGroups')).toEqual(['video render']);
     expect(values('ExecStart')).toEqual(['/usr/bin/facegate run --config /etc/facegate/config.yaml']);
     expect(values('Environment')).toContain('FACEGATE_DATA_DIR=/var/lib/facegate');
-    // Two malloc arenas keep RSS from growing for good (README, "Faults").
+    // Two malloc arenas and a fixed mmap threshold keep RSS from growing for good (README, "Faults").
     expect(values('Environment')).toContain('MALLOC_ARENA_MAX=2');
+    expect(values('Environment')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     expect(values('StateDirectory')).toEqual(['facegate']);
     for (const [k, v] of [
       ['NoNewPrivileges', 'yes'],
@@ -94,6 +95,7 @@ describe('facegate install-service --dry-run', () => {
     expect(text).toMatch(/^User=camsvc$/m);
     expect(text).toMatch(/^Group=camsvc$/m);
     expect(text).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
+    expect(text).toMatch(/^Environment=MALLOC_MMAP_THRESHOLD_=131072$/m);
     expect(existsSync('/etc/systemd/system/facegate.service') && readFileSync('/etc/systemd/system/facegate.service', 'utf8').includes('User=camsvc')).toBe(
       false,
     );
