@@ -31,12 +31,8 @@ export interface EventQuery {
   limit?: number;
 }
 
-const trackKey = (e: { camera: string; track: string }) => `${e.camera}\u0000${e.track}`;
-
 export class EventStore {
   private entries: Entry[] = [];
-  /** The entry of each camera's track that holds the track's face. */
-  private readonly faceHolder = new Map<string, Entry>();
   private readonly journal: Journal<Change>;
 
   private constructor(
@@ -62,7 +58,6 @@ export class EventStore {
       const older = legacy.items.filter((x) => x && typeof x === 'object' && x.event && typeof x.event.id === 'string' && !known.has(x.event.id));
       const newer = s.entries;
       s.entries = [];
-      s.faceHolder.clear();
       for (const x of [...older, ...newer]) s.apply({ e: x });
       await s.journal.compact();
       await legacy.remove();
@@ -75,12 +70,9 @@ export class EventStore {
     if ('e' in r) {
       const x = r.e;
       if (!x?.event || typeof x.event.id !== 'string') return;
-      const key = trackKey(x.event);
       if (x.embedding) {
         // One face per track is enough to learn from (the track's best so far): older entries drop theirs.
-        const before = this.faceHolder.get(key);
-        if (before) before.embedding = null;
-        this.faceHolder.set(key, x);
+        for (const y of this.entries) if (y.embedding && y.event.track === x.event.track && y.event.camera === x.event.camera) y.embedding = null;
       }
       this.entries.push(x);
       this.prune();
@@ -103,21 +95,9 @@ export class EventStore {
 
   /** Over capacity: drop the oldest uncorrected entries first, then the oldest corrected ones. */
   private prune(): void {
-    let extra = this.entries.length - this.capacity;
-    if (extra <= 0) return;
-    const kept: Entry[] = [];
-    const gone: Entry[] = [];
-    for (const x of this.entries) {
-      if (extra > 0 && !x.event.correction) {
-        extra--;
-        gone.push(x);
-      } else kept.push(x);
-    }
-    if (extra > 0) gone.push(...kept.splice(0, extra));
-    this.entries = kept;
-    for (const x of gone) {
-      const key = trackKey(x.event);
-      if (this.faceHolder.get(key) === x) this.faceHolder.delete(key);
+    while (this.entries.length > this.capacity) {
+      const i = this.entries.findIndex((x) => !x.event.correction);
+      this.entries.splice(Math.max(i, 0), 1);
     }
   }
 
