@@ -9,6 +9,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { FacegateError } from '../util/errors.js';
+import { parseJsonLines } from '../store/journal.js';
 
 export interface QueueEntry<T> {
   seq: number;
@@ -62,14 +63,7 @@ export class DurableQueue<T> {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new FacegateError('mqtt_queue', `The event queue ${file} cannot be read: ${(e as Error).message}`, { cause: e });
     }
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let r: Record;
-      try {
-        r = JSON.parse(line) as Record;
-      } catch {
-        continue; // torn write at a crash
-      }
+    for (const r of parseJsonLines<Record>(text)) {
       if ('s' in r) {
         this.items.set(r.s, r.v as T);
         this.nextSeq = Math.max(this.nextSeq, r.s + 1);

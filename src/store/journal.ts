@@ -21,6 +21,22 @@ export interface JournalOptions {
   onError?: (e: Error) => void;
 }
 
+/** The JSON objects of a JSON-lines text, in order; a line that does not parse (torn by a crash mid-write) is skipped. */
+export function parseJsonLines<R>(text: string): R[] {
+  const out: R[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (r !== null && typeof r === 'object') out.push(r as R);
+  }
+  return out;
+}
+
 export class Journal<R> {
   private pending: string[] = [];
   private lines = 0;
@@ -53,17 +69,7 @@ export class Journal<R> {
       throw new FacegateError('store_corrupt', `${this.file} could not be read: ${(e as Error).message}`, { cause: e });
     }
     this.torn = text.length > 0 && !text.endsWith('\n');
-    const out: R[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let r: unknown;
-      try {
-        r = JSON.parse(line);
-      } catch {
-        continue; // a line torn by a crash mid-write
-      }
-      if (r !== null && typeof r === 'object') out.push(r as R);
-    }
+    const out = parseJsonLines<R>(text);
     this.lines = out.length;
     return out;
   }
