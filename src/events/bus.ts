@@ -11,6 +11,11 @@ export interface TrackCorrectionEvent {
   person: PersonRef;
 }
 
+/** Whether every write path can keep what it writes (src/store/storage-health.ts owns it). */
+export type StorageState =
+  | { ok: true }
+  | { ok: false; code: string; since: string; files: string[]; /** One sentence: what is lost and what to do. */ reason: string };
+
 export interface BusEvents {
   /** A track decision. The embedding (best face of the track) stays inside the process: never published. */
   recognition: [RecognitionEvent, { embedding: Float32Array | null }];
@@ -22,6 +27,8 @@ export interface BusEvents {
   correction: [TrackCorrectionEvent];
   /** The live matcher's threshold for the facebank's size changed (rebuilt after an enrolment). */
   operatingPoint: [OperatingPoint];
+  /** A write path could no longer write (disk full or failing), or every one can again. */
+  storage: [StorageState];
 }
 
 export class Bus {

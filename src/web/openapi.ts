@@ -68,6 +68,11 @@ const ROUTES: Op[] = [
   ['post', '/api/events/{id}/reassign', "Add the event's face as a sample of another person.", { body: 'personId' }],
   ['post', '/api/events/{id}/not-person', "Store the event's face as a negative sample of the person it was matched to."],
   ['get', '/api/snapshots/{id}.jpg', 'A face snapshot (JPEG).'],
+  [
+    'get',
+    '/api/storage',
+    'Whether the appliance can keep what it writes: {ok: true}, or {ok: false, code (ENOSPC, EIO...), since, reason} while the disk is full or failing (recognition and live MQTT events go on; history, unknown faces, snapshots and the offline queue are not kept).',
+  ],
   ['get', '/api/unknowns', 'Unknown faces of the retention window, clustered.'],
   ['post', '/api/unknowns/{id}/name', 'Enrol the faces of a cluster (all, or memberIds) as a new or existing person.', { body: 'name | personId, memberIds' }],
   ['post', '/api/unknowns/{id}/dismiss', 'Forget a cluster of unknown faces.'],
