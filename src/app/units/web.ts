@@ -51,7 +51,9 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
       const loop = services.loop.get();
       const cameras = () => services.cameras.peek() ?? [];
       const sync = services.sync.peek();
-      const auth = await openAuth(config);
+      const auth = await openAuth(config, storage);
+      // A broken auth.json was kept aside: the appliance is unclaimed again (the claim code is logged at listen).
+      if (auth.refused) log.error({ file: auth.refused.file, keptAs: auth.refused.keptAs }, auth.refused.message);
       const probes = healthRoutes({
         metrics,
         ready: () => ({
