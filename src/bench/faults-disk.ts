@@ -134,7 +134,10 @@ export async function runDiskPhases(o: DiskPhaseOptions): Promise<DiskPhaseResul
     let exits = 0;
     const start = async () => {
       log = '';
-      const child = spawn(process.execPath, [o.cli, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+      const child = spawn(process.execPath, [o.cli, 'run', '--config', config], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, NOTIFY_SOCKET: '' },
+      });
       child.stderr!.on('data', (d) => (log += d));
       child.once('exit', () => exits++);
       app = child;

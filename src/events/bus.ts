@@ -11,10 +11,18 @@ export interface TrackCorrectionEvent {
   person: PersonRef;
 }
 
+/** A write path cannot write: the disk is full (ENOSPC, EDQUOT) or failing (EIO...). */
+export interface StorageTrouble {
+  ok: false;
+  code: string;
+  since: string;
+  files: string[];
+  /** One sentence: what is lost and what to do. */
+  reason: string;
+}
+
 /** Whether every write path can keep what it writes (src/store/storage-health.ts owns it). */
-export type StorageState =
-  | { ok: true }
-  | { ok: false; code: string; since: string; files: string[]; /** One sentence: what is lost and what to do. */ reason: string };
+export type StorageState = { ok: true } | StorageTrouble;
 
 export interface BusEvents {
   /** A track decision. The embedding (best face of the track) stays inside the process: never published. */

@@ -37,11 +37,7 @@ export interface QueueOptions {
 
 type Record = { s: number; v: unknown } | { a: number } | { d: number };
 const seqSchema = z.number().int().positive();
-const recordSchema = z.union([
-  z.object({ s: seqSchema, v: z.unknown() }),
-  z.object({ a: seqSchema }),
-  z.object({ d: seqSchema }),
-]) as z.ZodType<Record>;
+const recordSchema = z.union([z.object({ s: seqSchema, v: z.unknown() }), z.object({ a: seqSchema }), z.object({ d: seqSchema })]) as z.ZodType<Record>;
 
 /** Dead records kept before a compaction is considered. */
 const COMPACT_MIN_DEAD = 1000;

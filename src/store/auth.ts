@@ -237,9 +237,13 @@ export class AuthStore {
         } catch (e) {
           if (!isStorageFault(e)) throw e;
           storage?.reportWriteFailure(this.file, e);
-          throw new FacegateError('storage_full', `The disk is full or failing (${(e as NodeJS.ErrnoException).code}): ${this.file} could not be written; free space and try again.`, {
-            cause: e,
-          });
+          throw new FacegateError(
+            'storage_full',
+            `The disk is full or failing (${(e as NodeJS.ErrnoException).code}): ${this.file} could not be written; free space and try again.`,
+            {
+              cause: e,
+            },
+          );
         }
         storage?.reportWriteOk(this.file);
       });

@@ -30,7 +30,7 @@ export interface JournalOptions {
 /** Writes `text` in full to `fd`, or throws (a short write is retried until the kernel refuses with its error). */
 export function writeAllSync(fd: number, text: string): void {
   const buf = Buffer.from(text);
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     const n = writeSync(fd, buf, off);
     if (n <= 0) throw Object.assign(new Error('write returned no bytes'), { code: 'EIO' });
     off += n;

@@ -66,9 +66,13 @@ export function loadJsonLines<R>(file: string, schema: z.ZodType<R>, report: Sto
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], rewrite: false };
-    throw new FacegateError('store_corrupt', `${what} (${file}) cannot be read (${(e as Error).message}); check the disk, or move the file away to start it empty.`, {
-      cause: e,
-    });
+    throw new FacegateError(
+      'store_corrupt',
+      `${what} (${file}) cannot be read (${(e as Error).message}); check the disk, or move the file away to start it empty.`,
+      {
+        cause: e,
+      },
+    );
   }
   const p = parseJsonLines(text, schema);
   const name = path.basename(file);

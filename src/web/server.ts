@@ -69,7 +69,13 @@ export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}
     front = http.createServer((req, res) => void listener(req, res));
     servers = [front];
   } else {
-    const cert = await loadCertificate({ dataDir: deps.config.dataDir, certFile: web.certFile, keyFile: web.keyFile, names: certificateNames(web), storage: deps.storage });
+    const cert = await loadCertificate({
+      dataDir: deps.config.dataDir,
+      certFile: web.certFile,
+      keyFile: web.keyFile,
+      names: certificateNames(web),
+      storage: deps.storage,
+    });
     fingerprint = cert.fingerprint;
     spkiHash = cert.spkiHash;
     deps.log.info(

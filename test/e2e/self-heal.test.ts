@@ -153,7 +153,9 @@ describe.skipIf(!disk)('it heals itself (real appliance, mosquitto, camera, a 3 
     await writeFile(path.join(dataDir, 'auth.json'), '{"passwordHash":"scrypt$16384$8$1$abc","tokens":[{"id":');
     await appendFile(path.join(dataDir, 'events.jsonl'), 'not json\n{"e":{"event":{"id":5}}}\n{"c":"x"}\n');
     await app.start();
-    expect(app.log).toMatch(/auth\.json was refused \(it is not JSON \(cut short or overwritten\)\); it is kept as auth\.json\.corrupt-[^ ]+, and the appliance starts unclaimed/);
+    expect(app.log).toMatch(
+      /auth\.json was refused \(it is not JSON \(cut short or overwritten\)\); it is kept as auth\.json\.corrupt-[^ ]+, and the appliance starts unclaimed/,
+    );
     expect(app.log.match(/The event history \(events\.jsonl\) had 3 lines that are not a valid record/g)).toHaveLength(1);
     const code = app.claimCode();
     expect(readdirSync(dataDir).filter((f) => f.startsWith('auth.json.corrupt-'))).toHaveLength(1);

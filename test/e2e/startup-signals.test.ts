@@ -8,8 +8,7 @@ import { DataDirLock } from '../../src/store/lock.js';
 import { ApplianceProcess, cli, requireBuild, writeApplianceConfig } from './appliance.js';
 
 /** The modules a file imports statically (`import ... from '...'` and `import '...'`), in order. */
-const staticImports = (file: string) =>
-  [...readFileSync(file, 'utf8').matchAll(/^import\s+(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+const staticImports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^import\s+(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 
 describe('signals during start-up', { timeout: 300_000 }, () => {
   let dir: string;

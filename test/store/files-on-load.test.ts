@@ -84,7 +84,9 @@ describe('journals checked on load', () => {
     const s = await EventStore.open(dir, { storage: r.reporter });
     expect(s.list().map((e) => e.id)).toEqual(['c', 'b', 'a']);
     expect(r.repairs).toHaveLength(1); // one line with a count, not one per record
-    expect(r.repairs[0]!.what).toMatch(/had 3 lines that are not a valid record: skipped, the file is kept as events\.jsonl\.corrupt-.*3 good records are written anew/);
+    expect(r.repairs[0]!.what).toMatch(
+      /had 3 lines that are not a valid record: skipped, the file is kept as events\.jsonl\.corrupt-.*3 good records are written anew/,
+    );
     const aside = readdirSync(dir).filter((f) => f.startsWith('events.jsonl.corrupt-'));
     expect(aside).toHaveLength(1);
     expect(await readFile(path.join(dir, aside[0]!), 'utf8')).toBe(text); // kept as it was, never deleted
@@ -94,7 +96,9 @@ describe('journals checked on load', () => {
 
   it('the unknown faces and the MQTT queue are checked the same way', async () => {
     const dir = await tmp();
-    const face = { f: { id: 'u1', camera: 'door', track: 't1', time: new Date().toISOString(), snapshot: null, quality: event('q').e.event.quality, embedding: [0.5, 0.5] } };
+    const face = {
+      f: { id: 'u1', camera: 'door', track: 't1', time: new Date().toISOString(), snapshot: null, quality: event('q').e.event.quality, embedding: [0.5, 0.5] },
+    };
     await writeFile(path.join(dir, 'unknowns.jsonl'), line(face) + line({ f: { ...face.f, embedding: 'stolen' } }));
     const r = reports();
     const u = await UnknownStore.open(dir, { retentionHours: 1, storage: r.reporter });
@@ -134,7 +138,9 @@ describe('auth.json checked on load', () => {
     expect(b.hasPassword()).toBe(false);
     expect(b.pendingClaimCode()).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(b.tokens()).toEqual([]);
-    expect(b.refused?.message).toMatch(/auth\.json was refused \(.+\); it is kept as auth\.json\.corrupt-.+ the appliance starts unclaimed: enter the new claim code/);
+    expect(b.refused?.message).toMatch(
+      /auth\.json was refused \(.+\); it is kept as auth\.json\.corrupt-.+ the appliance starts unclaimed: enter the new claim code/,
+    );
     const aside = readdirSync(dir).filter((f) => f.startsWith('auth.json.corrupt-'));
     expect(aside).toHaveLength(1);
     expect(await readFile(path.join(dir, aside[0]!), 'utf8')).toBe(spoiled);
@@ -148,7 +154,12 @@ describe('auth.json checked on load', () => {
     const hash = 'a'.repeat(64);
     await writeFile(
       path.join(dir, 'auth.json'),
-      JSON.stringify({ passwordHash: null, claimCode: 'ABCD-EFGH-JKMN', tokens: [{ id: 't', name: 'old', hash, created: '2025-01-01T00:00:00Z', lastUsed: null }], sessions: [] }),
+      JSON.stringify({
+        passwordHash: null,
+        claimCode: 'ABCD-EFGH-JKMN',
+        tokens: [{ id: 't', name: 'old', hash, created: '2025-01-01T00:00:00Z', lastUsed: null }],
+        sessions: [],
+      }),
     );
     const a = await AuthStore.open(opts(dir));
     expect(a.refused).toBeNull();

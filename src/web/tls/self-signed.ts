@@ -116,7 +116,10 @@ export async function loadCertificate(opts: {
       return stored;
     } catch (e) {
       for (const f of [keyPath, certPath]) await rename(f, asideName(f)).catch(() => {});
-      opts.storage?.reportRepair(certPath, `The stored self-signed certificate (${certPath}) did not load (${(e as Error).message}): kept aside as <name>.corrupt-<time>, a new one is made.`);
+      opts.storage?.reportRepair(
+        certPath,
+        `The stored self-signed certificate (${certPath}) did not load (${(e as Error).message}): kept aside as <name>.corrupt-<time>, a new one is made.`,
+      );
     }
   }
   const made = makeSelfSigned(opts.names);
