@@ -103,6 +103,8 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
       { log, admission, facebank: slots.facebank, engine: slots.engine },
     ),
+    // Before the MQTT transport: the bus calls the history first, so an event's line is in the kernel before it is
+    // published (a subscriber never gets an event that a SIGKILL then takes out of /api/events).
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots, storage }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
     mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, storage, broker: slots.broker, cameras: slots.cameras }, slots.publisher),

@@ -161,6 +161,8 @@ export class AuthStore {
     if (d) s.data = d;
     if (!s.hasPassword() && !s.data.claimCode) {
       s.data.claimCode = newClaimCode();
+      // A broken file that could not be moved aside is never overwritten: the code lives in memory for this run.
+      if (s.refused && s.refused.keptAs === null) return s;
       // A full disk: the code still works for this run (it is logged); it is written with the next change.
       await s.save().catch((e: unknown) => {
         if (!isFacegateError(e) || e.code !== 'storage_full') throw e;
@@ -177,8 +179,15 @@ export class AuthStore {
     if (opts.fixedPasswordHash !== undefined)
       throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); remove it there.');
     const s = new AuthStore(opts);
-    const old = await readFile(s.file, 'utf8').catch(() => null);
-    if (old !== null && !authFileSchema.safeParse(parseJson(old)).success) await s.refuse('it is not a valid auth.json');
+    // Read only to tell a broken file (kept aside) from a good one (replaced): its content is not used.
+    let problem: string | null = null;
+    try {
+      if (!authFileSchema.safeParse(parseJson(await readFile(s.file, 'utf8'))).success) problem = 'it is not a valid auth.json';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') problem = `it cannot be read (${code ?? (e as Error).message})`;
+    }
+    if (problem) await s.refuse(problem);
     s.data = { passwordHash: null, claimCode: newClaimCode(), tokens: [], sessions: [] };
     await s.save();
     return { claimCode: s.data.claimCode!, refused: s.refused };
