@@ -176,8 +176,9 @@ export class DurableQueue<T> {
     this.storage.reportWriteFailure(this.opts.file!, e);
   }
 
+  /** While broken, the storage probe's retry does the rewrite (not every ack on a full disk). */
   private maybeCompact(): void {
-    if (this.dead >= COMPACT_MIN_DEAD && this.dead > this.items.size) this.rewrite();
+    if (!this.broken && this.dead >= COMPACT_MIN_DEAD && this.dead > this.items.size) this.rewrite();
   }
 
   /**
