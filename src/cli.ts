@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 /** The `facegate` command: dispatches to src/cli/<name>.ts. Errors are one clear line and a non-zero exit. */
 import { parseArgs } from 'node:util';
-import { commonOptions, type Command, type CommandIO } from './cli/command.js';
-import { isFacegateError } from './util/errors.js';
-import { envSettings } from './config/load.js';
+import type { Command, CommandIO } from './cli/command.js';
 import { holdEarlySignals, takeEarlySignal } from './cli/early-signals.js';
 
-// Before the commands (and their heavy modules) load, so a signal meanwhile is not an abrupt exit 143.
+// Before any other module loads (zod, yaml and the commands take most of a second on a small board), so a signal
+// meanwhile is held, not an abrupt exit 143: only Node's own start-up comes before this line. Hence the other
+// modules are imported below, not at the top (a static import is loaded before this module runs).
 holdEarlySignals();
 // `ps` shows "facegate run" (and from here on, a signal is held, not fatal).
 process.title = ['facegate', process.argv[2]].filter(Boolean).join(' ');
-const { commands } = await import('./cli/index.js');
+const [{ commands }, { commonOptions }, { isFacegateError }, { envSettings }] = await Promise.all([
+  import('./cli/index.js'),
+  import('./cli/command.js'),
+  import('./util/errors.js'),
+  import('./config/load.js'),
+]);
 
 const io: CommandIO = {
   stdout: (line) => process.stdout.write(line + '\n'),

@@ -12,6 +12,7 @@ import { camerasView } from './live.js';
 import { unknownsView } from './unknowns.js';
 import { facesView } from './faces.js';
 import { accountView, tokensView } from './account.js';
+import { storageBanner } from './storage-banner.js';
 
 /** @type {Array<[RegExp, (view: import('./view.js').View, m: RegExpMatchArray) => unknown, string]>} */
 const ROUTES = [
@@ -29,6 +30,7 @@ const ROUTES = [
 function startPage() {
   const nav = document.getElementById('nav');
   const client = createClient();
+  const storage = storageBanner(client);
   /** @type {import('./view.js').View | null} */
   let current = null;
 
@@ -52,6 +54,7 @@ function startPage() {
       });
       const view = createView(client, status, go);
       current = view;
+      storage.follow(Boolean(status.authenticated) && !status.setupRequired);
       if (status.setupRequired) {
         nav.hidden = true;
         return passwordView(view, true);

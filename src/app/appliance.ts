@@ -15,6 +15,7 @@ import type { MqttPublisher } from '../mqtt/publisher.js';
 import type { PipelineLoop } from '../pipeline/loop.js';
 import type { Facebank } from '../store/facebank.js';
 import { Snapshots } from '../store/snapshots.js';
+import { StorageHealth } from '../store/storage-health.js';
 import type { FacebankSync } from '../sync/service.js';
 import type { Logger } from '../util/log.js';
 import type { SdNotifier } from '../util/sd-notify.js';
@@ -88,21 +89,25 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
   const { log } = opts;
   const { bus, metrics } = shared;
   const admission = new Admission({ concurrency: config.web.heavyJobs, maxQueued: config.web.heavyQueue });
-  const snapshots = new Snapshots(config.dataDir);
+  // The one owner of "the disk is full": every write path reports to it; /readyz, /metrics and the page read it.
+  const storage = new StorageHealth({ log, bus });
+  const snapshots = new Snapshots(config.dataDir, storage);
   const liveness = new Liveness();
   const { dataDir } = config;
   return [
-    dataDirUnit(dataDir),
-    metricsUnit({ metrics, bus, admission }),
+    dataDirUnit(dataDir, storage),
+    metricsUnit({ metrics, bus, admission, storage }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
     localApiUnit(
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
       { log, admission, facebank: slots.facebank, engine: slots.engine },
     ),
-    storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
+    // Before the MQTT transport: the bus calls the history first, so an event's line is in the kernel before it is
+    // published (a subscriber never gets an event that a SIGKILL then takes out of /api/events).
+    storesUnit({ dataDir, web: config.web }, { bus, log, snapshots, storage }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
-    mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, broker: slots.broker, cameras: slots.cameras }, slots.publisher),
+    mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, storage, broker: slots.broker, cameras: slots.cameras }, slots.publisher),
     ...(config.mqtt.homeAssistant.enabled
       ? [homeAssistantUnit({ mqtt: config.mqtt, cameras: config.cameras }, { bus, facebank: slots.facebank, publisher: slots.publisher })]
       : []),
@@ -121,7 +126,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
       { bus, log, metrics, snapshots, liveness, facebank: slots.facebank, engine: slots.engine, cameras: slots.cameras },
       slots.loop,
     ),
-    ...(config.web.enabled ? [webUnit(config, { bus, log, metrics, admission, snapshots, ...slots }, slots.web)] : []),
+    ...(config.web.enabled ? [webUnit(config, { bus, log, metrics, admission, snapshots, storage, ...slots }, slots.web)] : []),
     ...(opts.notify?.enabled
       ? [watchdogUnit({ log, notify: opts.notify, liveness, engine: slots.engine, publisher: slots.publisher, cameras: slots.cameras })]
       : []),

@@ -3,9 +3,11 @@
  * (GStreamer server) and a looping file camera, publishing to a real mosquitto with a persistent QoS-1 subscriber,
  * for a bounded time while the broker and the RTSP server are SIGKILLed and restarted in turn. It reports events
  * emitted / received / duplicated, broker reconnect and camera recovery times, RSS and open fds over time (with
- * their slope) and the number of ffmpeg children.
+ * their slope) and the number of ffmpeg children. Then (bench/faults-disk.ts, root only) a second appliance on a
+ * 3 MiB tmpfs: the disk fills up while its camera runs, and it is SIGKILLed right after delivered events.
  *
- *   npm run bench:faults -- [--minutes 3] [--period 30] [--json] [--no-unit-env]     (--minutes 30 for the soak)
+ *   npm run bench:faults -- [--minutes 3] [--period 30] [--json] [--no-unit-env] [--no-disk | --only-disk]
+ *   (--minutes 30 for the soak)
  *
  * Runs from a source checkout only (it uses test/helpers/rtsp_server.py; the bench is not in the npm package). Needs
  * mosquitto, python3 with GStreamer's RTSP bindings, the shared data (or FACEGATE_TEST_DATA) and `npm run build`;
@@ -20,6 +22,7 @@ import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { ffmpegBinary } from '../ingest/ffmpeg.js';
 import { killAndWait } from '../util/child.js';
+import { runDiskPhases, type DiskPhaseResult } from './faults-disk.js';
 import { freePort, waitForPort } from '../util/net.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -42,6 +45,8 @@ const json = process.argv.includes('--json');
 /** --no-unit-env: run the appliance without the unit's malloc settings (the figures before they were set). */
 const unitEnv = !process.argv.includes('--no-unit-env');
 const minutes = arg('minutes', 3);
+/** --no-disk: skip the disk-full and SIGKILL-history phases; --only-disk: run only them. */
+const diskPhases = process.argv.includes('--no-disk') ? 'no' : process.argv.includes('--only-disk') ? 'only' : 'yes';
 const periodS = arg('period', 30);
 const say = (s: string) => {
   if (!json) process.stdout.write(s + '\n');
@@ -174,6 +179,15 @@ async function main(): Promise<void> {
     const broker = new Restartable(mosquitto!, ['-c', path.join(dir, 'mosquitto.conf')], mqttPort);
     children.push(() => broker.kill());
     await broker.start();
+    const disk = (): Promise<DiskPhaseResult> =>
+      runDiskPhases({ cli, dir, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, clip, face, windowS: 20, killRounds: 5, say });
+    if (diskPhases === 'only') {
+      say('bench:faults --only-disk');
+      const r = await disk();
+      if ('skipped' in r) say(`  disk phases skipped: ${r.skipped}`);
+      if (json) process.stdout.write(JSON.stringify({ date: new Date().toISOString(), disk: r }) + '\n');
+      return;
+    }
 
     // RTSP server over the clip repeated long enough for the run.
     const looped = path.join(dir, 'looped.mp4');
@@ -327,6 +341,8 @@ async function main(): Promise<void> {
     const received = [...copies.values()].reduce((a, b) => a + b, 0);
     app.kill('SIGTERM');
     const exitCode = await appExit;
+    const diskResult = diskPhases === 'yes' ? await disk() : { skipped: '--no-disk' };
+    if ('skipped' in diskResult) say(`  disk phases skipped: ${diskResult.skipped}`);
 
     const after = samples.filter((s) => s.t >= Math.min(1, minutes / 3)); // past warm-up
     const late = samples.filter((s) => s.t >= minutes / 2); // growth that goes on, not warm-up that plateaus
@@ -375,6 +391,7 @@ async function main(): Promise<void> {
       /** The appliance's CPU time over the run, in cores (1 = one core busy); its ffmpeg children not included. */
       cpuCores: cpuShare,
       sigtermExit: exitCode,
+      disk: diskResult,
     };
     if (json) process.stdout.write(JSON.stringify(result) + '\n');
     else {

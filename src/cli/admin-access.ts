@@ -34,11 +34,10 @@ export async function prepareAdmin(dataDir: string, password?: string): Promise<
 
 /** Forgets the password, sessions and tokens; returns the new claim code. */
 export async function resetAdmin(dataDir: string, fixedPasswordHash?: string): Promise<string> {
-  const auth = await AuthStore.open({ dataDir, sessionHours: 1, fixedPasswordHash });
-  const code = await auth.resetPassword();
-  await auth.flush();
+  // Never reads the old file, so a broken one (kept aside) cannot stand in the way of the recovery.
+  const { claimCode } = await AuthStore.reset({ dataDir, sessionHours: 1, fixedPasswordHash });
   await handToOwner(dataDir);
-  return code;
+  return claimCode;
 }
 
 export async function readStdin(): Promise<string> {

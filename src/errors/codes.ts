@@ -5,7 +5,7 @@
  */
 
 /** The statuses an error may answer with. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 422 | 429 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 422 | 429 | 500 | 507;
 
 interface Entry {
   readonly status: ErrorStatus;
@@ -102,6 +102,8 @@ export const ERROR_CODES = {
   lock: { status: 400 },
   locked: { status: 400 },
   store_corrupt: { status: 400 },
+  /** The disk is full (or failing): what had to be kept could not be written. */
+  storage_full: { status: 507 },
   facebank_closed: { status: 400 },
   facebank_corrupt: { status: 400 },
   facebank_read_only: { status: 400 },

@@ -15,6 +15,19 @@ export interface TrackCorrectionEvent {
   person: PersonRef;
 }
 
+/** A write path cannot write: the disk is full (ENOSPC, EDQUOT) or failing (EIO...). */
+export interface StorageTrouble {
+  ok: false;
+  code: string;
+  since: string;
+  files: string[];
+  /** One sentence: what is lost and what to do. */
+  reason: string;
+}
+
+/** Whether every write path can keep what it writes (src/store/storage-health.ts owns it). */
+export type StorageState = { ok: true } | StorageTrouble;
+
 export interface BusEvents {
   /** A track decision. The embedding (best face of the track) stays inside the process: never published. */
   recognition: [RecognitionEvent, { embedding: Float32Array | null }];
@@ -26,6 +39,8 @@ export interface BusEvents {
   correction: [TrackCorrectionEvent];
   /** The live matcher's threshold for the facebank's size changed (rebuilt after an enrolment). */
   operatingPoint: [OperatingPoint];
+  /** A write path could no longer write (disk full or failing), or every one can again. */
+  storage: [StorageState];
 }
 
 type Listener = (...args: never[]) => unknown;

@@ -18,6 +18,8 @@ export interface MetricsSources {
   eventsQueued?: () => number;
   /** Facebank sync counts (issue 16). */
   sync?: () => { sent: number; applied: number; refused: number; pending: number };
+  /** False while a write path cannot write (disk full or failing). */
+  storageWritable?: () => boolean;
   /** The admission queue for heavy engine jobs (uploads, CLI jobs). */
   admission?: () => AdmissionStats;
 }
@@ -135,6 +137,15 @@ export class Metrics implements PipelineObserver {
     },
   });
   // --- end facebank sync
+  private readonly storageWritable = new Gauge({
+    name: 'facegate_storage_writable',
+    help: '1 when every write path (event history, unknown faces, snapshots, event queue) can write, 0 while the disk is full or failing.',
+    registers: [this.registry],
+    collect: () => {
+      const ok = this.sources.storageWritable;
+      if (ok) this.storageWritable.set(ok() ? 1 : 0);
+    },
+  });
   private readonly brokerConnected = new Gauge({
     name: 'facegate_broker_connected',
     help: '1 when connected to the MQTT broker, else 0.',

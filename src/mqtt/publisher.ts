@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { recognitionMessages, statusMessage } from './messages.js';
 import type { MqttMessage } from './topics.js';
 import { MqttTransport, type TransportStats } from './transport.js';
+import type { StorageReporter } from '../store/storage-health.js';
 
 /** Retained messages over the publisher's connection, for the services that keep state on the broker. */
 export interface RetainedChannel {
@@ -37,6 +38,8 @@ export interface PublisherOptions {
   reconnectPeriodMs?: number;
   /** Journal of queued events (e.g. <dataDir>/mqtt-queue.jsonl); without it the queue is lost at exit. */
   queueFile?: string;
+  /** Where a queue file the disk refuses is reported (the queue goes on in memory). */
+  storage?: StorageReporter;
 }
 
 export type PublisherStats = TransportStats;
@@ -56,6 +59,7 @@ export class MqttPublisher {
       log: (opts.log ?? silentLogger()).child({ unit: 'mqtt' }),
       reconnectPeriodMs: opts.reconnectPeriodMs,
       queueFile: opts.queueFile,
+      storage: opts.storage,
       freshRetained: () => (opts.cameraStatus?.() ?? []).map((s) => statusMessage(this.prefix, s)),
       onConnect: () => {
         for (const l of this.connectListeners) l();

@@ -4,12 +4,20 @@
  * one JSON record: {"s":seq,"v":item} queued, {"a":seq} acknowledged by the broker, {"d":seq} dropped because
  * the bound was reached. Lines go to the kernel at once (a killed process loses nothing) and are fsync'd
  * within `syncMs` (a power cut loses at most that much). When dead records outnumber live ones the file is
- * rewritten with the live entries only (compaction). A torn last line (crash mid-write) is ignored.
+ * rewritten with the live entries only (compaction). At open the file is checked (store/json-lines.ts): a torn
+ * last line (a crash mid-write) is cut off; bad lines are counted, reported once and the file kept aside.
+ *
+ * A write that fails (disk full, EIO) never reaches the caller (it runs on the broker's ack path): it is reported
+ * to the storage state (store/storage-health.ts), the queue goes on in memory, and when the storage probe says
+ * space is back the file is rewritten with every live entry, so nothing queued meanwhile is lost to a later crash.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { FacegateError } from '../util/errors.js';
-import { parseJsonLines } from '../store/journal.js';
+import { loadJsonLines } from '../store/json-lines.js';
+import { writeAllSync } from '../store/journal.js';
+import { StorageHealth, type StorageReporter } from '../store/storage-health.js';
 
 export interface QueueEntry<T> {
   seq: number;
@@ -23,9 +31,13 @@ export interface QueueOptions {
   syncMs?: number;
   /** Called for every item dropped because the bound was reached (oldest first). */
   onDrop?: (seq: number) => void;
+  /** Where write failures, recoveries and repairs are reported (default: a StorageHealth of its own, silent). */
+  storage?: StorageReporter;
 }
 
 type Record = { s: number; v: unknown } | { a: number } | { d: number };
+const seqSchema = z.number().int().positive();
+const recordSchema = z.union([z.object({ s: seqSchema, v: z.unknown() }), z.object({ a: seqSchema }), z.object({ d: seqSchema })]) as z.ZodType<Record>;
 
 /** Dead records kept before a compaction is considered. */
 const COMPACT_MIN_DEAD = 1000;
@@ -37,6 +49,9 @@ export class DurableQueue<T> {
   private dead = 0;
   private dirty = false;
   private syncTimer: NodeJS.Timeout | null = null;
+  /** The file lacks records (a write failed): appends stop until a rewrite of the live entries succeeds. */
+  private broken = false;
+  private offRetry: (() => void) | null = null;
   /** Items dropped because the queue was full (this run). */
   dropped = 0;
   /** Items found in the file at open(). */
@@ -51,19 +66,23 @@ export class DurableQueue<T> {
     return this.items.size;
   }
 
-  /** Replays the journal (if any) and opens it for appending. Call once before use. */
+  private get storage(): StorageReporter {
+    return (this.opts.storage ??= new StorageHealth());
+  }
+
+  /** Replays the journal (if any) and opens it for appending. Call once before use. A full disk is no error here. */
   open(): void {
     const file = this.opts.file;
     if (!file || this.fd !== null) return;
     mkdirSync(path.dirname(file), { recursive: true });
-    let text = '';
+    let records: Record[];
     try {
-      text = readFileSync(file, 'utf8');
+      records = loadJsonLines(file, recordSchema, this.storage, 'The MQTT event queue').records;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new FacegateError('mqtt_queue', `The event queue ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new FacegateError('mqtt_queue', `The event queue ${file} cannot be read: ${(e as Error).message}`, { cause: e });
     }
-    for (const r of parseJsonLines<Record>(text)) {
+    this.offRetry ??= this.storage.onRetry(file, () => this.broken && this.rewrite());
+    for (const r of records) {
       if ('s' in r) {
         this.items.set(r.s, r.v as T);
         this.nextSeq = Math.max(this.nextSeq, r.s + 1);
@@ -103,13 +122,15 @@ export class DurableQueue<T> {
     return true;
   }
 
-  /** fsyncs, compacts and closes the journal; the entries stay in it for the next open(). */
+  /** fsyncs, compacts and closes the journal; the entries stay in it for the next open() (if the disk let them). */
   close(): void {
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = null;
-    if (this.fd === null) return;
+    this.offRetry?.();
+    this.offRetry = null;
+    if (this.fd === null && !this.broken) return;
     this.rewrite();
-    closeSync(this.fd);
+    if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
 
@@ -125,8 +146,13 @@ export class DurableQueue<T> {
   }
 
   private append(r: Record): void {
-    if (this.fd === null) return;
-    writeSync(this.fd, JSON.stringify(r) + '\n');
+    if (this.fd === null || this.broken) return;
+    try {
+      writeAllSync(this.fd, JSON.stringify(r) + '\n');
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
     this.dirty = true;
     if (!this.syncTimer) {
       this.syncTimer = setTimeout(() => this.sync(), this.opts.syncMs ?? 1000);
@@ -136,38 +162,64 @@ export class DurableQueue<T> {
 
   private sync(): void {
     this.syncTimer = null;
-    if (this.fd !== null && this.dirty) fsyncSync(this.fd);
+    if (this.fd === null || !this.dirty || this.broken) return;
     this.dirty = false;
+    try {
+      fsyncSync(this.fd);
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
+  private fail(e: unknown): void {
+    this.broken = true;
+    this.storage.reportWriteFailure(this.opts.file!, e);
+  }
+
+  /** While broken, the storage probe's retry does the rewrite (not every ack on a full disk). */
   private maybeCompact(): void {
-    if (this.dead >= COMPACT_MIN_DEAD && this.dead > this.items.size) this.rewrite();
+    if (!this.broken && this.dead >= COMPACT_MIN_DEAD && this.dead > this.items.size) this.rewrite();
   }
 
-  /** Replaces the journal with the live entries only: temp file, fsync, rename, fsync the folder. */
-  private rewrite(): void {
+  /**
+   * Replaces the journal with the live entries only: temp file, fsync, rename, fsync the folder. False when the
+   * disk refused (reported; the old file stays as it was, the queue goes on in memory).
+   */
+  private rewrite(): boolean {
     const file = this.opts.file;
-    if (!file) return;
+    if (!file) return true;
     const tmp = `${file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
     try {
-      const lines: string[] = [];
-      for (const [s, v] of this.items) lines.push(JSON.stringify({ s, v }) + '\n');
-      if (lines.length) writeSync(fd, lines.join(''));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        const lines: string[] = [];
+        for (const [s, v] of this.items) lines.push(JSON.stringify({ s, v }) + '\n');
+        if (lines.length) writeAllSync(fd, lines.join(''));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+      const dir = openSync(path.dirname(file), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      this.fd = openSync(file, 'a', 0o600);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      this.fail(e);
+      return false;
     }
-    renameSync(tmp, file);
-    const dir = openSync(path.dirname(file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = openSync(file, 'a', 0o600);
     this.dead = 0;
     this.dirty = false;
+    if (this.broken) {
+      this.broken = false;
+      this.storage.reportWriteOk(file);
+    }
+    return true;
   }
 }

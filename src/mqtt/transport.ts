@@ -13,6 +13,7 @@ import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { redactUrl } from '../util/redact.js';
 import { DurableQueue } from './queue.js';
+import type { StorageReporter } from '../store/storage-health.js';
 import { topics, type MqttMessage } from './topics.js';
 
 /** Messages queued together and acknowledged together (one event's topics). */
@@ -28,6 +29,8 @@ export interface TransportOptions {
   reconnectPeriodMs?: number;
   /** Journal of queued events (e.g. <dataDir>/mqtt-queue.jsonl); without it the queue is lost at exit. */
   queueFile?: string;
+  /** Where a queue file the disk refuses is reported (the queue goes on in memory). */
+  storage?: StorageReporter;
   /** Retained values read afresh on every connect, before the retained state is re-published. */
   freshRetained?: () => MqttMessage[];
   /** Called on every connect, after the retained state went out (e.g. Home Assistant discovery). */
@@ -66,7 +69,7 @@ export class MqttTransport {
   private published = 0;
 
   constructor(private readonly opts: TransportOptions) {
-    this.queue = new DurableQueue(opts.config.queueLimit, { file: opts.queueFile, onDrop: () => this.onDrop() });
+    this.queue = new DurableQueue(opts.config.queueLimit, { file: opts.queueFile, storage: opts.storage, onDrop: () => this.onDrop() });
     this.prefix = opts.config.prefix;
     this.qos = opts.config.qos;
   }

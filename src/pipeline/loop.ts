@@ -49,7 +49,7 @@ export interface LoopOptions {
   log: Logger;
   observer?: PipelineObserver;
   /** Where best-face snapshots go; without it events carry snapshot null. */
-  snapshots?: { save(image: RgbImage): Promise<string> };
+  snapshots?: { save(image: RgbImage): Promise<string | null> };
   /** Called after every tick, idle ones included (watchdog). */
   onTick?: () => void;
   clock?: Clock;
@@ -329,6 +329,7 @@ export class PipelineLoop {
     if (had && had.version === d.best.version) return had.id;
     try {
       const id = await this.opts.snapshots.save(d.best.aligned);
+      if (id === null) return had?.id ?? null; // the disk is full: reported by the snapshot store
       this.snaps.set(d.track, { version: d.best.version, id });
       return id;
     } catch (e) {

@@ -1,11 +1,20 @@
 /**
  * Admin password (scrypt), API tokens (sha256 only) and sign-in sessions, persisted in <dataDir>/auth.json.
  * Secrets never leave this module in clear except a new token at creation, once.
+ *
+ * The file is checked against its schema at open: one that cannot be read, parsed or checked is kept aside as
+ * auth.json.corrupt-<time> (never deleted) and the appliance starts unclaimed with a new claim code (the safe
+ * state: nobody is signed in, the page asks for the code from the log). A full disk refuses what must be kept
+ * (a password, a token) with 'storage_full', and keeps sessions in memory for this run.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { FacegateError } from '../util/errors.js';
-import { readJson, writeJsonAtomic } from './atomic.js';
+import { z } from 'zod';
+import { FacegateError, isFacegateError } from '../util/errors.js';
+import { writeJsonAtomic } from './atomic.js';
+import { asideName } from './json-lines.js';
+import { isStorageFault, type StorageReporter } from './storage-health.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
 export const MIN_PASSWORD_LENGTH = 10;
@@ -61,6 +70,27 @@ interface AuthFile {
   sessions: SessionRecord[];
 }
 
+const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a time');
+/** auth.json as it must be to be trusted (older files lack scope and expires: they are admin tokens without expiry). */
+const authFileSchema = z.object({
+  passwordHash: z.string().startsWith('scrypt$').nullable().default(null),
+  claimCode: z.string().min(1).nullable().default(null),
+  tokens: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        name: z.string(),
+        hash: z.string().regex(/^[0-9a-f]{64}$/),
+        created: iso,
+        lastUsed: iso.nullable().default(null),
+        scope: z.enum(['read', 'admin']).default('admin'),
+        expires: iso.nullable().default(null),
+      }),
+    )
+    .default([]),
+  sessions: z.array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), csrf: z.string().min(1), expires: iso })).default([]),
+});
+
 export type TokenInfo = Omit<TokenRecord, 'hash'> & { expired: boolean };
 export interface Session {
   csrf: string;
@@ -72,6 +102,16 @@ export interface AuthOptions {
   sessionHours: number;
   /** A hash from config web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH: wins over auth.json. */
   fixedPasswordHash?: string;
+  /** Where a full disk is reported (default: nowhere; a write that must be kept still fails with 'storage_full'). */
+  storage?: Pick<StorageReporter, 'reportWriteFailure' | 'reportWriteOk'>;
+}
+
+/** An auth.json that was refused at open: why, and where it is kept. */
+export interface RefusedAuthFile {
+  file: string;
+  keptAs: string | null;
+  /** One sentence naming the file, the problem and the fix. */
+  message: string;
 }
 
 /** Crockford base32 without look-alikes: a code read from a log or a console can be typed back. */
@@ -87,6 +127,15 @@ export function newClaimCode(): string {
 /** A typed claim code in the stored form: upper case, no spaces or dashes, O→0 and I/L→1. */
 const canonicalClaim = (s: string) => s.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 
+/** The parsed JSON, or undefined when the text is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 const info = ({ hash: _h, ...t }: TokenRecord): TokenInfo => ({ ...t, expired: t.expires !== null && Date.parse(t.expires) <= Date.now() });
 
 export class AuthStore {
@@ -95,33 +144,138 @@ export class AuthStore {
   private writing: Promise<void> = Promise.resolve();
   /** Set while a set-up is hashing its password: a second set-up is refused, so exactly one wins. */
   private claiming = false;
+  /** Set when open() found auth.json broken and started unclaimed instead (to log). */
+  refused: RefusedAuthFile | null = null;
 
   private constructor(private readonly opts: AuthOptions) {
     this.file = path.join(opts.dataDir, 'auth.json');
   }
 
-  /** Opens <dataDir>/auth.json; while no password exists it makes sure a claim code does (saved at once). */
+  /**
+   * Opens <dataDir>/auth.json; while no password exists it makes sure a claim code does (saved at once). A file
+   * that is not a valid auth.json is kept aside and the store starts unclaimed (see `refused`).
+   */
   static async open(opts: AuthOptions): Promise<AuthStore> {
     const s = new AuthStore(opts);
-    const d = await readJson<Partial<AuthFile>>(s.file);
-    if (d)
-      s.data = {
-        passwordHash: d.passwordHash ?? null,
-        claimCode: d.claimCode ?? null,
-        tokens: (d.tokens ?? []).map((t) => ({ ...t, scope: t.scope ?? 'admin', expires: t.expires ?? null })),
-        sessions: d.sessions ?? [],
-      };
+    const d = await s.readFile();
+    if (d) s.data = d;
     if (!s.hasPassword() && !s.data.claimCode) {
       s.data.claimCode = newClaimCode();
-      await s.save();
+      // A broken file that could not be moved aside is never overwritten: the code lives in memory for this run.
+      if (s.refused && s.refused.keptAs === null) return s;
+      // A full disk: the code still works for this run (it is logged); it is written with the next change.
+      await s.save().catch((e: unknown) => {
+        if (!isFacegateError(e) || e.code !== 'storage_full') throw e;
+      });
     }
     return s;
   }
 
+  /**
+   * Starts over without reading the old file (`facegate passwd --reset` on a forgotten password or a broken file):
+   * no password, session or token, and a new claim code. A file that is not a valid auth.json is kept aside first.
+   */
+  static async reset(opts: AuthOptions): Promise<{ claimCode: string; refused: RefusedAuthFile | null }> {
+    if (opts.fixedPasswordHash !== undefined)
+      throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); remove it there.');
+    const s = new AuthStore(opts);
+    // Read only to tell a broken file (kept aside) from a good one (replaced): its content is not used.
+    let problem: string | null = null;
+    try {
+      if (!authFileSchema.safeParse(parseJson(await readFile(s.file, 'utf8'))).success) problem = 'it is not a valid auth.json';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') problem = `it cannot be read (${code ?? (e as Error).message})`;
+    }
+    if (problem) await s.refuse(problem);
+    s.data = { passwordHash: null, claimCode: newClaimCode(), tokens: [], sessions: [] };
+    await s.save();
+    return { claimCode: s.data.claimCode!, refused: s.refused };
+  }
+
+  /** The file's content, or null when there is none or it was refused (kept aside). */
+  private async readFile(): Promise<AuthFile | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      await this.refuse(`it cannot be read (${code ?? (e as Error).message})`);
+      return null;
+    }
+    const json = parseJson(text);
+    if (json === undefined) {
+      await this.refuse('it is not JSON (cut short or overwritten)');
+      return null;
+    }
+    const checked = authFileSchema.safeParse(json);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      await this.refuse(`${issue?.path.join('.') || 'its content'}: ${issue?.message ?? 'not valid'}`);
+      return null;
+    }
+    return checked.data;
+  }
+
+  /** Keeps a broken file aside (renamed, never deleted) and says so in `refused`. */
+  private async refuse(problem: string): Promise<void> {
+    let keptAs: string | null = asideName(this.file);
+    try {
+      await rename(this.file, keptAs);
+    } catch {
+      keptAs = null;
+    }
+    const kept = keptAs ? `it is kept as ${path.basename(keptAs)}` : 'it could not be moved aside';
+    this.refused = {
+      file: this.file,
+      keptAs,
+      message: `${this.file} was refused (${problem}); ${kept}, and the appliance starts unclaimed: enter the new claim code from the log on the admin page to choose a password (API tokens must be made again).`,
+    };
+  }
+
+  /** Writes the state; a full disk rejects with 'storage_full' (reported), other errors as they are. */
   private save(): Promise<void> {
     const snapshot = structuredClone(this.data);
-    this.writing = this.writing.catch(() => {}).then(() => writeJsonAtomic(this.file, snapshot));
+    const storage = this.opts.storage;
+    this.writing = this.writing
+      .catch(() => {})
+      .then(async () => {
+        try {
+          await writeJsonAtomic(this.file, snapshot);
+        } catch (e) {
+          if (!isStorageFault(e)) throw e;
+          storage?.reportWriteFailure(this.file, e);
+          throw new FacegateError(
+            'storage_full',
+            `The disk is full or failing (${(e as NodeJS.ErrnoException).code}): ${this.file} could not be written; free space and try again.`,
+            {
+              cause: e,
+            },
+          );
+        }
+        storage?.reportWriteOk(this.file);
+      });
     return this.writing;
+  }
+
+  /** Applies a change that must be kept (password, tokens, ending sessions): undone when it cannot be written. */
+  private async commit(change: () => void): Promise<void> {
+    const before = structuredClone(this.data);
+    change();
+    try {
+      await this.save();
+    } catch (e) {
+      this.data = before;
+      throw e;
+    }
+  }
+
+  /** save() for what may live in memory only for this run (sessions, token use): a full disk is reported, not thrown. */
+  private saveLightly(): Promise<void> {
+    return this.save().catch((e: unknown) => {
+      if (!isFacegateError(e) || e.code !== 'storage_full') throw e;
+    });
   }
 
   private get passwordHash(): string | null {
@@ -165,9 +319,10 @@ export class AuthStore {
     this.claiming = true;
     try {
       const hash = await hashPassword(password);
-      this.data.passwordHash = hash;
-      this.data.claimCode = null;
-      await this.save();
+      await this.commit(() => {
+        this.data.passwordHash = hash;
+        this.data.claimCode = null;
+      });
     } finally {
       this.claiming = false;
     }
@@ -179,17 +334,19 @@ export class AuthStore {
       throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); change it there.');
     if (!(await this.checkPassword(current))) throw new FacegateError('bad_password', 'The current password is not right.');
     const hash = await hashPassword(AuthStore.checkNewPassword(next));
-    this.data.passwordHash = hash;
-    this.data.sessions = [];
-    await this.save();
+    await this.commit(() => {
+      this.data.passwordHash = hash;
+      this.data.sessions = [];
+    });
   }
 
   /** Forgets the password, every session and token, and issues a new claim code (facegate passwd --reset). */
   async resetPassword(): Promise<string> {
     if (this.passwordIsFixed())
       throw new FacegateError('password_fixed', 'The password is set in the config (web.passwordHash or FACEGATE_ADMIN_PASSWORD_HASH); remove it there.');
-    this.data = { passwordHash: null, claimCode: newClaimCode(), tokens: [], sessions: [] };
-    await this.save();
+    await this.commit(() => {
+      this.data = { passwordHash: null, claimCode: newClaimCode(), tokens: [], sessions: [] };
+    });
     return this.data.claimCode!;
   }
 
@@ -206,7 +363,7 @@ export class AuthStore {
     const now = Date.now();
     this.data.sessions = this.data.sessions.filter((s) => Date.parse(s.expires) > now);
     this.data.sessions.push({ hash: sha256(id), ...session });
-    await this.save();
+    await this.saveLightly();
     return { id, session };
   }
 
@@ -222,14 +379,15 @@ export class AuthStore {
     if (!id) return;
     const h = sha256(id);
     this.data.sessions = this.data.sessions.filter((s) => s.hash !== h);
-    await this.save();
+    await this.saveLightly();
   }
 
   /** Signs out everywhere: every browser session ends (tokens stay). Returns how many ended. */
   async endAllSessions(): Promise<number> {
     const n = this.data.sessions.length;
-    this.data.sessions = [];
-    await this.save();
+    await this.commit(() => {
+      this.data.sessions = [];
+    });
     return n;
   }
 
@@ -255,16 +413,17 @@ export class AuthStore {
       scope,
       expires: days === null ? null : new Date(now + days * 86_400_000).toISOString(),
     };
-    this.data.tokens.push(rec);
-    await this.save();
+    await this.commit(() => {
+      this.data.tokens.push(rec);
+    });
     return { token, info: info(rec) };
   }
 
   async deleteToken(id: string): Promise<boolean> {
-    const n = this.data.tokens.length;
-    this.data.tokens = this.data.tokens.filter((t) => t.id !== id);
-    if (this.data.tokens.length === n) return false;
-    await this.save();
+    if (!this.data.tokens.some((t) => t.id === id)) return false;
+    await this.commit(() => {
+      this.data.tokens = this.data.tokens.filter((t) => t.id !== id);
+    });
     return true;
   }
 

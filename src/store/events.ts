@@ -6,9 +6,11 @@
  * never leaves the server. A history in the older whole-file format (events.json) is imported once.
  */
 import path from 'node:path';
+import { z } from 'zod';
 import type { RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
 import { Journal, readLegacyArray } from './journal.js';
+import type { StorageReporter } from './storage-health.js';
 
 export interface StoredEvent extends RecognitionEvent {
   /** Set once someone corrected this decision on the page. */
@@ -20,6 +22,32 @@ interface Entry {
 }
 /** A journal line: an entry added, or a correction of the event with that id. */
 type Change = { e: Entry } | { c: { id: string; correction: NonNullable<StoredEvent['correction']> } };
+
+const num = z.number().finite();
+const correctionSchema = z.object({ kind: z.enum(['reassigned', 'not-person']), personId: z.string(), time: z.string() });
+const eventSchema = z
+  .object({
+    type: z.enum(['new', 'update', 'end']),
+    id: z.string().min(1),
+    camera: z.string(),
+    track: z.string(),
+    person: z.object({ id: z.string(), name: z.string() }).nullable(),
+    similarity: num.nullable(),
+    confidence: num,
+    box: z.tuple([num, num, num, num]),
+    quality: z.object({ size: num, score: num, blur: num, yaw: num, pitch: num, roll: num }),
+    frameTime: z.string(),
+    publishTime: z.string(),
+    snapshot: z.string().nullable(),
+    duration: num.optional(),
+    correction: correctionSchema.optional(),
+  })
+  .passthrough();
+/** One journal line as it must be to be replayed. */
+const changeSchema = z.union([
+  z.object({ e: z.object({ event: eventSchema, embedding: z.array(num).nullable() }) }),
+  z.object({ c: z.object({ id: z.string(), correction: correctionSchema }) }),
+]) as unknown as z.ZodType<Change>;
 
 export interface EventQuery {
   person?: string;
@@ -39,19 +67,24 @@ export class EventStore {
     private readonly dataDir: string,
     private readonly capacity: number,
     saveDelayMs: number,
-    onError?: (e: Error) => void,
+    storage?: StorageReporter,
   ) {
     this.journal = new Journal<Change>(
       path.join(dataDir, 'events.jsonl'),
       { records: () => this.entries.map((e) => ({ e })), size: () => this.entries.length },
-      { flushMs: saveDelayMs, onError },
+      changeSchema,
+      'The event history',
+      { flushMs: saveDelayMs, storage },
     );
   }
 
-  /** `onError`: a background write failed (it is retried with the next change). */
-  static async open(dataDir: string, opts: { capacity?: number; saveDelayMs?: number; onError?: (e: Error) => void } = {}): Promise<EventStore> {
-    const s = new EventStore(dataDir, opts.capacity ?? 3000, opts.saveDelayMs ?? 1000, opts.onError);
-    for (const r of await s.journal.read()) s.apply(r);
+  /**
+   * `storage`: where a write that fails (disk full) is reported; the history goes on in memory and is written
+   * whole when space is back. `saveDelayMs`: longest wait for fsync (each change reaches the kernel at once).
+   */
+  static async open(dataDir: string, opts: { capacity?: number; saveDelayMs?: number; storage?: StorageReporter } = {}): Promise<EventStore> {
+    const s = new EventStore(dataDir, opts.capacity ?? 3000, opts.saveDelayMs ?? 1000, opts.storage);
+    await s.journal.open((r) => s.apply(r));
     const legacy = await readLegacyArray<Entry>(path.join(s.dataDir, 'events.json'));
     if (legacy) {
       const known = new Set(s.entries.map((x) => x.event.id));
@@ -59,8 +92,7 @@ export class EventStore {
       const newer = s.entries;
       s.entries = [];
       for (const x of [...older, ...newer]) s.apply({ e: x });
-      await s.journal.compact();
-      await legacy.remove();
+      if (await s.journal.compact()) await legacy.remove();
     }
     return s;
   }
@@ -140,7 +172,7 @@ export class EventStore {
     this.journal.append(change);
   }
 
-  /** Writes what changed now. */
+  /** fsyncs what changed now (each change is in the kernel already). */
   save(): Promise<void> {
     return this.journal.flush();
   }

@@ -1,149 +1,195 @@
 /**
  * An append-only JSON-lines journal for a store that keeps its state in memory (event history, unknown faces).
- * Each change is one line; lines are written and fsync'd together at most `flushMs` after the first change (a power
- * cut loses at most that much, as with a debounced whole-file save). A store writes what changed, not its whole
- * state, so a history of thousands of entries costs a few kB a second instead of megabytes (flash wear, and the
- * big strings a whole-file save builds every second). When the file holds more than `compactRatio` times the lines
- * the state needs, it is rewritten from the store's snapshot (temp file, fsync, rename). A torn last line (a crash
- * mid-write) is skipped at replay.
+ * Each change is one line, handed to the kernel at once (a killed process loses nothing, as with the MQTT queue)
+ * and fsync'd at most `flushMs` later (a power cut loses at most that much). When the file holds more than
+ * `compactRatio` times the lines the state needs, it is rewritten from the store's state (temp file, fsync, rename).
+ *
+ * A write that fails (disk full, EIO) is reported to the storage state (store/storage-health.ts) and never thrown
+ * at the caller: the store keeps its state in memory, the journal stops writing, and when the storage probe says
+ * space is back it rewrites the whole state, so the file again holds everything, with no torn line. At load, lines
+ * are checked against the store's schema (store/json-lines.ts): a torn last line is cut off, bad lines are counted
+ * and reported once, and the file is kept aside and rewritten.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { closeSync, fsync, openSync, writeSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { FacegateError } from '../util/errors.js';
+import type { z } from 'zod';
 import { readJson, writeFileAtomic } from './atomic.js';
+import { loadJsonLines } from './json-lines.js';
+import { StorageHealth, type StorageReporter } from './storage-health.js';
 
 export interface JournalOptions {
-  /** Longest time a change waits to be written and fsync'd, ms. */
+  /** Longest time a change waits to be fsync'd, ms. */
   flushMs?: number;
   /** The file is rewritten when it holds more than this many times the lines of the snapshot (and at least 256). */
   compactRatio?: number;
-  /** A background write failed (e.g. disk full); the next flush rewrites the whole state, so nothing is lost. */
-  onError?: (e: Error) => void;
+  /** Where write failures, recoveries and repairs are reported (default: a StorageHealth of its own, silent). */
+  storage?: StorageReporter;
 }
 
-/** The JSON objects of a JSON-lines text, in order; a line that does not parse (torn by a crash mid-write) is skipped. */
-export function parseJsonLines<R>(text: string): R[] {
-  const out: R[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    let r: unknown;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (r !== null && typeof r === 'object') out.push(r as R);
+/** Writes `text` in full to `fd`, or throws (a short write is retried until the kernel refuses with its error). */
+export function writeAllSync(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length;) {
+    const n = writeSync(fd, buf, off);
+    if (n <= 0) throw Object.assign(new Error('write returned no bytes'), { code: 'EIO' });
+    off += n;
   }
-  return out;
 }
 
 export class Journal<R> {
-  private pending: string[] = [];
+  private fd: number | null = null;
   private lines = 0;
-  /** The file ends in a torn line: the next write starts on a new line. */
-  private torn = false;
-  private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<void> = Promise.resolve();
+  /** The file lacks changes (a write failed): appends stop until a rewrite of the whole state succeeds. */
+  private broken = false;
+  private dirty = false;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private rewriting: Promise<boolean> | null = null;
+  /** Lines appended while a rewrite runs: they go to the new file after it. */
+  private during: string[] = [];
+  private offRetry: (() => void) | null = null;
   private readonly flushMs: number;
   private readonly compactRatio: number;
-  private readonly onError: (e: Error) => void;
+  private readonly storage: StorageReporter;
 
-  /** `state.records()` rebuilds the current state (used to compact); `state.size()` is how many records that takes. */
+  /** `state.records()` rebuilds the current state (used to rewrite); `state.size()` is how many records that takes. */
   constructor(
     readonly file: string,
     private readonly state: { records: () => R[]; size: () => number },
+    private readonly schema: z.ZodType<R>,
+    /** Names the file in reports: "The event history". */
+    private readonly what: string,
     opts: JournalOptions = {},
   ) {
     this.flushMs = opts.flushMs ?? 1000;
     this.compactRatio = opts.compactRatio ?? 2;
-    this.onError = opts.onError ?? (() => {});
+    this.storage = opts.storage ?? new StorageHealth();
   }
 
-  /** The records in the file, oldest first ([] when there is none); a torn line is skipped. */
-  async read(): Promise<R[]> {
-    let text: string;
+  /**
+   * Replays the file into `apply` (oldest first), repairs it (torn last line cut off; bad lines counted, the file
+   * kept aside and rewritten) and opens it for appending. A full disk here is not an error: the journal starts
+   * broken and catches up when space is back. Throws only when the file cannot be read.
+   */
+  async open(apply: (r: R) => void): Promise<void> {
+    this.offRetry ??= this.storage.onRetry(this.file, () => (this.broken ? this.rewrite() : true));
+    const loaded = loadJsonLines(this.file, this.schema, this.storage, this.what);
+    for (const r of loaded.records) apply(r);
+    this.lines = loaded.records.length;
+    if (loaded.rewrite) {
+      await this.rewrite();
+      return;
+    }
     try {
-      text = await readFile(this.file, 'utf8');
+      await mkdir(path.dirname(this.file), { recursive: true });
+      this.fd = openSync(this.file, 'a', 0o600);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new FacegateError('store_corrupt', `${this.file} could not be read: ${(e as Error).message}`, { cause: e });
+      this.fail(e);
     }
-    this.torn = text.length > 0 && !text.endsWith('\n');
-    const out = parseJsonLines<R>(text);
-    this.lines = out.length;
-    return out;
   }
 
-  /** Queues one change; it reaches the disk within flushMs. */
+  /** Hands one change to the kernel now; fsync'd within flushMs. Never throws: a failure is reported. */
   append(record: R): void {
-    this.pending.push(JSON.stringify(record) + '\n');
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.flush().catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
-    }, this.flushMs);
-    this.timer.unref();
+    const line = JSON.stringify(record) + '\n';
+    if (this.rewriting) this.during.push(line);
+    if (this.broken || this.fd === null) return;
+    if (!this.write(line)) return;
+    this.lines++;
+    this.scheduleSync();
+    if (!this.rewriting && this.lines > Math.max(256, this.compactRatio * this.state.size())) void this.rewrite();
   }
 
-  /** Writes and fsyncs the queued changes now, compacting when the file has grown past its bound. */
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.writing = this.writing.catch(() => {}).then(() => this.writePending());
-    return this.writing;
+  /** fsyncs what was appended (after a rewrite in progress). */
+  async flush(): Promise<void> {
+    if (this.rewriting) await this.rewriting;
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    const fd = this.fd;
+    if (fd === null || !this.dirty) return;
+    this.dirty = false;
+    await new Promise<void>((resolve) =>
+      fsync(fd, (e) => {
+        if (e && fd === this.fd) this.fail(e);
+        resolve();
+      }),
+    );
   }
 
-  /** One write at a time (the `writing` chain); what is queued is taken when the write starts, not before, so a
-   * compaction that ran meanwhile (and already holds those changes) cannot be followed by the same lines again. */
-  private async writePending(): Promise<void> {
-    const text = this.pending.join('');
-    const n = this.pending.length;
-    this.pending = [];
-    if (n) {
-      try {
-        await mkdir(path.dirname(this.file), { recursive: true });
-        const h = await open(this.file, 'a', 0o600);
-        try {
-          await h.writeFile(this.torn ? '\n' + text : text);
-          await h.sync();
-          this.torn = false;
-        } finally {
-          await h.close();
-        }
-        this.lines += n;
-      } catch (e) {
-        this.lines = Number.POSITIVE_INFINITY; // the next flush rewrites the whole state
-        throw e;
-      }
+  /** Replaces the file with the current state's records (e.g. to import an older format); false when it failed. */
+  compact(): Promise<boolean> {
+    return this.rewrite();
+  }
+
+  /** Writes what is left (the whole state, if the file lacks changes) and closes the file. */
+  async close(): Promise<void> {
+    if (this.broken) await this.rewrite();
+    await this.flush();
+    this.offRetry?.();
+    this.offRetry = null;
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private write(text: string): boolean {
+    try {
+      writeAllSync(this.fd!, text);
+      this.dirty = true;
+      return true;
+    } catch (e) {
+      this.fail(e);
+      return false;
     }
-    if (this.lines > Math.max(256, this.compactRatio * this.state.size())) await this.rewrite();
   }
 
-  /** Replaces the file with the current state's records (e.g. to import an older format). */
-  compact(): Promise<void> {
-    this.writing = this.writing.catch(() => {}).then(() => this.rewrite());
-    return this.writing;
+  private fail(e: unknown): void {
+    this.broken = true;
+    this.storage.reportWriteFailure(this.file, e);
   }
 
-  /** Flushes what is queued. */
-  close(): Promise<void> {
-    return this.flush();
+  private scheduleSync(): void {
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => void this.flush(), this.flushMs);
+    this.syncTimer.unref();
   }
 
-  /** Replaces the file with the current state; changes still queued are part of it, so they are not appended again. */
-  private async rewrite(): Promise<void> {
+  /** Replaces the file with the current state (temp file, fsync, rename), then appends what came meanwhile. */
+  private rewrite(): Promise<boolean> {
+    this.rewriting ??= this.rewriteNow().finally(() => {
+      this.rewriting = null;
+      this.during = [];
+    });
+    return this.rewriting;
+  }
+
+  private async rewriteNow(): Promise<boolean> {
     const records = this.state.records();
-    this.pending = [];
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.during = [];
     try {
       await mkdir(path.dirname(this.file), { recursive: true });
       await writeFileAtomic(this.file, records.map((r) => JSON.stringify(r) + '\n').join(''));
-      this.torn = false;
     } catch (e) {
-      this.lines = Number.POSITIVE_INFINITY;
-      throw e;
+      this.fail(e);
+      return false;
     }
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    try {
+      this.fd = openSync(this.file, 'a', 0o600);
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+    this.broken = false;
+    this.dirty = false;
     this.lines = records.length;
+    const more = this.during;
+    if (more.length) {
+      if (!this.write(more.join(''))) return false;
+      this.scheduleSync();
+      this.lines += more.length;
+    }
+    this.storage.reportWriteOk(this.file);
+    return true;
   }
 }
 

@@ -1,11 +1,15 @@
-/** Best-face crops of tracks as <dataDir>/snapshots/<id>.jpg; ids are [a-zA-Z0-9-] only. */
+/**
+ * Best-face crops of tracks as <dataDir>/snapshots/<id>.jpg; ids are [a-zA-Z0-9-] only. A crop the disk cannot
+ * take (full, failing) is reported to the storage state and not kept: the event goes on without a snapshot.
+ */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { FacegateError } from '../util/errors.js';
+import { FacegateError, isFacegateError } from '../util/errors.js';
 import type { RgbImage } from '../vision/types.js';
 import { TEMP_FILE, writeFileAtomic } from './atomic.js';
+import type { StorageReporter } from './storage-health.js';
 
 const ID = /^[a-zA-Z0-9-]{1,100}$/;
 
@@ -15,7 +19,10 @@ export class Snapshots {
   readonly dir: string;
   private ready: Promise<unknown> | null = null;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly storage?: StorageReporter,
+  ) {
     this.dir = path.join(dataDir, 'snapshots');
   }
 
@@ -29,12 +36,31 @@ export class Snapshots {
     if (!image || image.data?.length !== image.width * image.height * 3 || image.width <= 0 || image.height <= 0) {
       throw new FacegateError('invalid', 'A snapshot must be an RGB image whose data length is width × height × 3.');
     }
-    await this.ensureDir();
     const id = randomUUID();
     const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
       .jpeg({ quality: 90 })
       .toBuffer();
-    await writeFileAtomic(this.pathOf(id), jpeg);
+    try {
+      await this.ensureDir();
+      await writeFileAtomic(this.pathOf(id), jpeg);
+    } catch (e) {
+      this.ready = null;
+      throw e;
+    }
+    return id;
+  }
+
+  /** save(), but a crop the disk does not take is reported to the storage state and gives null (the live path). */
+  async keep(image: RgbImage): Promise<string | null> {
+    let id: string;
+    try {
+      id = await this.save(image);
+    } catch (e) {
+      if (!this.storage || (e as NodeJS.ErrnoException).code === undefined || isFacegateError(e)) throw e;
+      this.storage.reportWriteFailure(this.dir, e);
+      return null;
+    }
+    this.storage?.reportWriteOk(this.dir);
     return id;
   }
 

@@ -5,10 +5,12 @@
  * the older whole-file format (unknowns.json) is imported once.
  */
 import path from 'node:path';
+import { z } from 'zod';
 import type { RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
 import type { FaceQuality } from '../vision/types.js';
 import { Journal, readLegacyArray } from './journal.js';
+import type { StorageReporter } from './storage-health.js';
 
 export interface UnknownFace {
   /** The id of the event that last described this face's track. */
@@ -24,6 +26,23 @@ export interface UnknownFace {
 /** A journal line: a face added (replacing its track's earlier face), or faces removed by id. */
 type Change = { f: UnknownFace } | { r: string[] };
 
+const num = z.number().finite();
+/** One journal line as it must be to be replayed. */
+const changeSchema = z.union([
+  z.object({
+    f: z.object({
+      id: z.string().min(1),
+      camera: z.string(),
+      track: z.string(),
+      time: z.string(),
+      snapshot: z.string().nullable(),
+      quality: z.object({ size: num, score: num, blur: num, yaw: num, pitch: num, roll: num }),
+      embedding: z.array(num).min(1),
+    }),
+  }),
+  z.object({ r: z.array(z.string()) }),
+]) as z.ZodType<Change>;
+
 export class UnknownStore {
   private faces: UnknownFace[] = [];
   private readonly journal: Journal<Change>;
@@ -32,26 +51,27 @@ export class UnknownStore {
     private readonly dataDir: string,
     private readonly retentionMs: number,
     private readonly capacity: number,
-    onError?: (e: Error) => void,
+    storage?: StorageReporter,
   ) {
     this.journal = new Journal<Change>(
       path.join(dataDir, 'unknowns.jsonl'),
       { records: () => this.faces.map((f) => ({ f })), size: () => this.faces.length },
-      { onError },
+      changeSchema,
+      'The unknown faces',
+      { storage },
     );
   }
 
-  /** `onError`: a background write failed (it is retried with the next change). */
-  static async open(dataDir: string, opts: { retentionHours: number; capacity?: number; onError?: (e: Error) => void }): Promise<UnknownStore> {
-    const s = new UnknownStore(dataDir, opts.retentionHours * 3600_000, opts.capacity ?? 2000, opts.onError);
-    for (const r of await s.journal.read()) s.apply(r);
+  /** `storage`: where a write that fails (disk full) is reported; the faces stay in memory and are written whole when space is back. */
+  static async open(dataDir: string, opts: { retentionHours: number; capacity?: number; storage?: StorageReporter }): Promise<UnknownStore> {
+    const s = new UnknownStore(dataDir, opts.retentionHours * 3600_000, opts.capacity ?? 2000, opts.storage);
+    await s.journal.open((r) => s.apply(r));
     const legacy = await readLegacyArray<UnknownFace>(path.join(s.dataDir, 'unknowns.json'));
     if (legacy) {
       const newer = s.faces;
       s.faces = [];
       for (const f of [...legacy.items, ...newer]) if (f && typeof f.id === 'string') s.apply({ f });
-      await s.journal.compact();
-      await legacy.remove();
+      if (await s.journal.compact()) await legacy.remove();
     }
     s.expire();
     return s;

@@ -194,4 +194,16 @@ export const nameClusterBody = z.object({
 export const clusterNamed = z.object({ ok: z.literal(true), personId: z.string(), created: z.boolean(), sampleIds: z.array(z.string()) });
 export const dismissed = z.object({ ok: z.literal(true), dismissed: z.int() });
 
+// --- storage
+
+export const storageState = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    code: z.string().describe('the error the disk gave (ENOSPC, EDQUOT, EIO, …)'),
+    since: isoTime,
+    reason: z.string().describe('what is not kept while this lasts, in a sentence'),
+  }),
+]);
+
 export { ok };

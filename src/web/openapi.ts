@@ -134,6 +134,13 @@ export const OPERATIONS: Operation[] = [
     ok: [201, s.clusterNamed],
   },
   { method: 'post', path: '/api/unknowns/{id}/dismiss', summary: 'Forget a group of unknown faces.', ok: [200, s.dismissed] },
+  {
+    method: 'get',
+    path: '/api/storage',
+    summary:
+      'Whether the appliance can keep what it writes. While the disk is full or failing, recognition and live MQTT events go on; history, unknown faces, snapshots and the offline queue are not kept until space returns.',
+    ok: [200, s.storageState],
+  },
   { method: 'get', path: '/api/tokens', summary: 'API tokens (never the secrets).', ok: [200, s.tokenList] },
   {
     method: 'post',

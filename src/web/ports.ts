@@ -14,6 +14,8 @@ import type { AuthStore } from '../store/auth.js';
 import type { EventStore } from '../store/events.js';
 import type { UnknownStore } from '../store/unknowns.js';
 import type { Admission } from '../engine/admission.js';
+import type { StorageState } from '../events/bus.js';
+import type { StorageReporter } from '../store/storage-health.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -69,6 +71,8 @@ export interface AppDeps {
   snapshots: SnapshotsPort;
   events: EventStore;
   unknowns: UnknownStore;
+  /** Whether every write path can write (disk full or failing: the page shows a banner); without it, always ok. */
+  storage?: { readonly state: StorageState } & Pick<StorageReporter, 'reportWriteFailure' | 'reportRepair'>;
   /** Queue for engine-bound request work (photo uploads); without it such work runs at once. */
   admission?: Admission;
   /** Folder with index.html, app.js, style.css; default: <install>/web. */

@@ -10,15 +10,15 @@ import https from 'node:https';
 import net, { isIP, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import type { Config, WebConfig } from '../config/schema.js';
-import { AuthStore } from '../store/auth.js';
+import { AuthStore, type AuthOptions } from '../store/auth.js';
 import { createApp } from './app.js';
 import { hostCheck, ownNames, proxyList } from './origin.js';
 import type { AppDeps } from './ports.js';
 import { loadCertificate } from './tls/self-signed.js';
 
 /** The auth store; web.passwordHash (FACEGATE_ADMIN_PASSWORD_HASH overrides it in src/config/load.ts), when set, is the admin password. */
-export function openAuth(config: Pick<Config, 'dataDir' | 'web'>): Promise<AuthStore> {
-  return AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: config.web.passwordHash || undefined });
+export function openAuth(config: Pick<Config, 'dataDir' | 'web'>, storage?: AuthOptions['storage']): Promise<AuthStore> {
+  return AuthStore.open({ dataDir: config.dataDir, sessionHours: config.web.sessionHours, fixedPasswordHash: config.web.passwordHash || undefined, storage });
 }
 
 export interface WebServer {
@@ -69,7 +69,13 @@ export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}
     front = http.createServer((req, res) => void listener(req, res));
     servers = [front];
   } else {
-    const cert = await loadCertificate({ dataDir: deps.config.dataDir, certFile: web.certFile, keyFile: web.keyFile, names: certificateNames(web) });
+    const cert = await loadCertificate({
+      dataDir: deps.config.dataDir,
+      certFile: web.certFile,
+      keyFile: web.keyFile,
+      names: certificateNames(web),
+      storage: deps.storage,
+    });
     fingerprint = cert.fingerprint;
     spkiHash = cert.spkiHash;
     deps.log.info(

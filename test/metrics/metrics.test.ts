@@ -183,7 +183,7 @@ describe('health routes', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as ReadyBody;
     expect(body.status).toBe('ready');
-    expect(body.checks).toEqual({ models: true, broker: true });
+    expect(body.checks).toEqual({ models: true, broker: true, storage: true });
     expect(body.cameras.map((c) => [c.camera, c.state, c.restarts])).toEqual([
       ['door', 'online', 0],
       ['garage', 'offline', 3],
@@ -208,6 +208,22 @@ describe('health routes', () => {
     const res = await build({ ...r, cameras: [] }).request('/readyz');
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'not ready', checks });
+  });
+
+  it('/readyz says why when the disk is full, and stays 200 (live recognition goes on)', async () => {
+    const reason = 'The disk holding /var/lib/facegate is full (ENOSPC): free space.';
+    const storage = { ok: false as const, code: 'ENOSPC', since: new Date().toISOString(), files: ['/var/lib/facegate/events.jsonl'], reason };
+    const res = await build({ models: true, broker: true, cameras: [], storage }).request('/readyz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ready', checks: { models: true, broker: true, storage: false }, reasons: [reason] });
+  });
+
+  it('facegate_storage_writable follows its source', async () => {
+    let ok = true;
+    const metrics = new Metrics({ processMetrics: false, sources: { storageWritable: () => ok } });
+    expect(sample(await metrics.metricsText(), 'facegate_storage_writable')).toBe(1);
+    ok = false;
+    expect(sample(await metrics.metricsText(), 'facegate_storage_writable')).toBe(0);
   });
 
   it('/metrics serves the Prometheus text format', async () => {

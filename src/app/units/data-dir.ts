@@ -1,9 +1,11 @@
 /** The data directory: created if missing and checked writable before anything opens a file in it. */
 import { access, constants, mkdir } from 'node:fs/promises';
+import type { StorageHealth } from '../../store/storage-health.js';
 import { FacegateError } from '../../util/errors.js';
 import type { Unit } from '../unit.js';
 
-export function dataDirUnit(dataDir: string): Unit {
+/** `storage`: the storage state of the files in it; its probe (running while a write fails) ends with this unit. */
+export function dataDirUnit(dataDir: string, storage?: StorageHealth): Unit {
   return {
     name: 'data dir',
     required: true,
@@ -19,6 +21,8 @@ export function dataDirUnit(dataDir: string): Unit {
         );
       }
     },
-    stop() {},
+    stop() {
+      storage?.stop();
+    },
   };
 }

@@ -50,7 +50,7 @@ export function loopUnit(config: Pick<Config, 'pipeline' | 'match' | 'track' | '
         config,
         log,
         observer: metrics,
-        snapshots,
+        snapshots: { save: (image) => snapshots.keep(image) },
         onTick: () => liveness.tick(),
       });
       l.start();

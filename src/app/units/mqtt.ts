@@ -9,6 +9,7 @@ import type { Camera } from '../../ingest/camera.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EmbeddedBroker } from '../../mqtt/broker.js';
 import { MqttPublisher } from '../../mqtt/publisher.js';
+import type { StorageReporter } from '../../store/storage-health.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 import { brokerUrl } from './broker.js';
@@ -20,6 +21,8 @@ export interface MqttServices {
   broker: Slot<EmbeddedBroker>;
   /** Read on every connect (the cameras start after the transport). */
   cameras: Slot<Camera[]>;
+  /** Where a queue file the disk refuses is reported. */
+  storage?: StorageReporter;
 }
 
 export interface MqttUnitConfig {
@@ -43,6 +46,7 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
         url: brokerUrl(config.mqtt, services.broker.peek()),
         log,
         queueFile: path.join(config.dataDir, 'mqtt-queue.jsonl'),
+        storage: services.storage,
         cameraStatus: () => (services.cameras.peek() ?? []).map((c) => c.status),
       });
       publisher.start();

@@ -6,6 +6,7 @@ import type { WebConfig } from '../../config/schema.js';
 import type { Bus } from '../../events/bus.js';
 import { EventStore } from '../../store/events.js';
 import type { Snapshots } from '../../store/snapshots.js';
+import type { StorageReporter } from '../../store/storage-health.js';
 import { UnknownStore } from '../../store/unknowns.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
@@ -18,19 +19,20 @@ export interface Stores {
   unknowns: UnknownStore;
 }
 
-/** Opens both stores and feeds them from the bus; `close` detaches and closes them. Used by the tests too. */
+/**
+ * Opens both stores and feeds them from the bus; `close` detaches and closes them. Used by the tests too.
+ * `storage`: where a full disk is reported (the stores keep their state in memory meanwhile).
+ */
 export async function openStores(
   dataDir: string,
   web: Pick<WebConfig, 'unknownRetentionHours'>,
   bus: Bus,
-  log?: Logger,
+  storage?: StorageReporter,
 ): Promise<Stores & { close(): Promise<void> }> {
-  // A failed write is retried with the next change (the whole state is rewritten), so it is a warning.
-  const onError = (what: string) => (e: Error) => log?.warn({ err: e.message }, `${what} could not be written; retried with the next change`);
-  const events = await EventStore.open(dataDir, { onError: onError('event history') });
+  const events = await EventStore.open(dataDir, { storage });
   let unknowns: UnknownStore;
   try {
-    unknowns = await UnknownStore.open(dataDir, { retentionHours: web.unknownRetentionHours, onError: onError('unknown faces') });
+    unknowns = await UnknownStore.open(dataDir, { retentionHours: web.unknownRetentionHours, storage });
   } catch (e) {
     await events.close();
     throw e;
@@ -49,7 +51,7 @@ export async function openStores(
 
 export function storesUnit(
   config: { dataDir: string; web: Pick<WebConfig, 'unknownRetentionHours'> },
-  services: { bus: Bus; log: Logger; snapshots: Snapshots },
+  services: { bus: Bus; log: Logger; snapshots: Snapshots; storage: StorageReporter },
   provides: Slot<Stores>,
 ): Unit {
   let opened: Awaited<ReturnType<typeof openStores>> | null = null;
@@ -58,8 +60,8 @@ export function storesUnit(
     name: 'event stores',
     withoutIt: 'events and unknown faces are not kept, and the admin page does not start',
     async start() {
-      const { bus, log, snapshots } = services;
-      const s = await openStores(config.dataDir, config.web, bus, log);
+      const { bus, log, snapshots, storage } = services;
+      const s = await openStores(config.dataDir, config.web, bus, storage);
       opened = s;
       provides.set(s);
       housekeeping = setInterval(() => {

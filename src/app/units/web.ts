@@ -12,6 +12,7 @@ import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { PipelineLoop } from '../../pipeline/loop.js';
 import type { Facebank } from '../../store/facebank.js';
 import type { Snapshots } from '../../store/snapshots.js';
+import type { StorageHealth } from '../../store/storage-health.js';
 import type { FacebankSync } from '../../sync/service.js';
 import { FacegateError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -27,6 +28,7 @@ export interface WebServices {
   metrics: Metrics;
   admission: Admission;
   snapshots: Snapshots;
+  storage?: StorageHealth;
   facebank: Slot<Facebank>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
@@ -42,14 +44,16 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
   return {
     name: 'admin page',
     async start() {
-      const { bus, log, metrics, admission, snapshots } = services;
+      const { bus, log, metrics, admission, snapshots, storage } = services;
       const engine = services.engine.get();
       const { events, unknowns } = services.stores.get();
       const publisher = services.publisher.get();
       const loop = services.loop.get();
       const cameras = () => services.cameras.peek() ?? [];
       const sync = services.sync.peek();
-      const auth = await openAuth(config);
+      const auth = await openAuth(config, storage);
+      // A broken auth.json was kept aside: the appliance is unclaimed again (the claim code is logged at listen).
+      if (auth.refused) log.error({ file: auth.refused.file, keptAs: auth.refused.keptAs }, auth.refused.message);
       const probes = healthRoutes({
         metrics,
         ready: () => ({
@@ -57,6 +61,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
           engine: { detector: engine.detectorId, embedder: engine.embedderId },
           broker: publisher.stats.connected,
           cameras: cameras().map((c) => c.status),
+          ...(storage ? { storage: storage.state } : {}),
         }),
       });
       const deps: AppDeps = {
@@ -70,6 +75,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
         unknowns,
         snapshots,
         admission,
+        ...(storage ? { storage } : {}),
         ...(sync ? { sync } : {}),
         cameras: {
           list: () => cameras().map((c) => c.status),

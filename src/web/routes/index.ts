@@ -15,6 +15,7 @@ import { cameraRoutes } from './cameras.js';
 import { snapshotRoutes } from './snapshots.js';
 import { eventRoutes } from './events.js';
 import { unknownRoutes } from './unknowns.js';
+import { storageRoutes } from './storage.js';
 
 /** What the web app hands every route module besides AppDeps. */
 export interface RouteContext {
@@ -33,6 +34,7 @@ export function apiRoutes(deps: AppDeps, ctx: RouteContext): Hono<AppEnv> {
     snapshotRoutes(deps),
     eventRoutes(deps),
     unknownRoutes(deps, ctx.clusterThreshold),
+    storageRoutes(deps),
   ];
   for (const m of modules) api.route('/', m);
   return api;

@@ -1,11 +1,16 @@
 /**
  * The admin page's TLS certificate: the user's own (web.certFile/keyFile), or a self-signed ECDSA P-256
  * certificate made at first start and kept in <dataDir>/tls (key mode 0600), valid for this machine's names.
+ * The pair is written atomically; a stored pair that does not load (torn by a full disk) is kept aside and made
+ * anew, and one the disk will not take is served from memory for this run (reported to the storage state).
  */
-import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { X509Certificate, createHash, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { writeFileAtomic } from '../../store/atomic.js';
+import { asideName } from '../../store/json-lines.js';
+import { isStorageFault, type StorageReporter } from '../../store/storage-health.js';
 import { FacegateError } from '../../util/errors.js';
 import { bits, bool, ctx, octets, oid, seq, set, time, uint, utf8 } from './der.js';
 
@@ -77,7 +82,13 @@ function describe(key: string, cert: string, source: string, created: boolean): 
 }
 
 /** The user's certificate when both files are configured, else the stored self-signed one (made when missing). */
-export async function loadCertificate(opts: { dataDir: string; certFile?: string; keyFile?: string; names: string[] }): Promise<TlsCert> {
+export async function loadCertificate(opts: {
+  dataDir: string;
+  certFile?: string;
+  keyFile?: string;
+  names: string[];
+  storage?: Pick<StorageReporter, 'reportWriteFailure' | 'reportRepair'>;
+}): Promise<TlsCert> {
   if (opts.certFile || opts.keyFile) {
     if (!opts.certFile || !opts.keyFile) throw new FacegateError('bad_config', 'Set both web.certFile and web.keyFile, or neither.');
     const read = async (f: string) => {
@@ -92,14 +103,34 @@ export async function loadCertificate(opts: { dataDir: string; certFile?: string
   const dir = path.join(opts.dataDir, 'tls');
   const certPath = path.join(dir, 'cert.pem');
   const keyPath = path.join(dir, 'key.pem');
+  let pair: [string, string] | null = null;
   try {
-    return describe(await readFile(keyPath, 'utf8'), await readFile(certPath, 'utf8'), certPath, false);
+    pair = [await readFile(keyPath, 'utf8'), await readFile(certPath, 'utf8')];
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  if (pair) {
+    try {
+      const stored = describe(pair[0], pair[1], certPath, false);
+      if (!createPublicKey(stored.key).equals(new X509Certificate(stored.cert).publicKey)) throw new Error('the key is not the certificate’s');
+      return stored;
+    } catch (e) {
+      for (const f of [keyPath, certPath]) await rename(f, asideName(f)).catch(() => {});
+      opts.storage?.reportRepair(
+        certPath,
+        `The stored self-signed certificate (${certPath}) did not load (${(e as Error).message}): kept aside as <name>.corrupt-<time>, a new one is made.`,
+      );
+    }
+  }
   const made = makeSelfSigned(opts.names);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(keyPath, made.key, { mode: 0o600 });
-  await writeFile(certPath, made.cert, { mode: 0o644 });
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(keyPath, made.key);
+    await writeFileAtomic(certPath, made.cert);
+  } catch (e) {
+    // Served from memory for this run; the next start makes another (browsers ask to trust it again).
+    if (!isStorageFault(e) || !opts.storage) throw e;
+    opts.storage.reportWriteFailure(dir, e);
+  }
   return describe(made.key, made.cert, certPath, true);
 }
