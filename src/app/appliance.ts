@@ -32,7 +32,9 @@ import { mqttUnit } from './units/mqtt.js';
 import { storesUnit, type Stores } from './units/stores.js';
 import { syncUnit } from './units/sync.js';
 import { watchdogUnit } from './units/watchdog.js';
-import { webUnit } from './units/web.js';
+import { webUnit, type PageAddress } from './units/web.js';
+import { authUnit } from './units/auth.js';
+import type { AuthStore } from '../store/auth.js';
 
 export interface Appliance {
   readonly bus: Bus;
@@ -44,7 +46,7 @@ export interface Appliance {
   /** Broker URL in use (the embedded broker's when none is configured). */
   readonly mqttUrl: string;
   /** Address the admin page listens on, or null when disabled or failed. */
-  readonly webAddress: { host: string; port: number } | null;
+  readonly webAddress: PageAddress | null;
   /** Names of the units that started, in start order (they stop in reverse). */
   readonly units: readonly string[];
   stop(): Promise<void>;
@@ -68,7 +70,8 @@ interface Slots {
   sync: Slot<FacebankSync>;
   cameras: Slot<Camera[]>;
   loop: Slot<PipelineLoop>;
-  web: Slot<{ host: string; port: number }>;
+  web: Slot<PageAddress>;
+  auth: Slot<AuthStore>;
 }
 
 const newSlots = (): Slots => ({
@@ -81,6 +84,7 @@ const newSlots = (): Slots => ({
   cameras: new Slot('cameras'),
   loop: new Slot('pipeline loop'),
   web: new Slot('admin page'),
+  auth: new Slot('admin account'),
 });
 
 /** The appliance's units in start order; building them starts nothing. */
@@ -96,9 +100,10 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     metricsUnit({ metrics, bus, admission }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal, onChange: (c) => slots.sync.peek()?.onChange(c) }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
+    ...(config.web.enabled ? [authUnit({ dataDir, web: config.web }, slots.auth)] : []),
     localApiUnit(
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
-      { log, admission, facebank: slots.facebank, engine: slots.engine },
+      { log, admission, ...slots, mqttUrl: () => brokerUrl(config.mqtt, slots.broker.peek()) },
     ),
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
