@@ -37,6 +37,8 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
       authenticated: s !== null,
       csrfToken: s?.csrf ?? null,
       minPasswordLength: MIN_PASSWORD_LENGTH,
+      // The page says how large a photo may be, in its own words.
+      maxUploadBytes: deps.config.web.maxUploadBytes,
       passwordFixed: auth.passwordIsFixed(),
       nameRule,
       // For plain words on the page: the quality gate and the match threshold.
