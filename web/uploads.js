@@ -7,7 +7,7 @@ import { qualityTag } from './tags.js';
 /** Answers that ask the user something rather than refuse. */
 const QUESTIONS = new Set(['multiple_faces', 'looks_like_other']);
 
-/** 12 345 678 → "12.3 MB" (SI units, as file managers show them). */
+/** 12 345 678 → "12 MB" (SI units; the same rule as src/util/bytes.ts, which the browser cannot import). */
 export function fmtBytes(n) {
   const units = ['bytes', 'kB', 'MB', 'GB'];
   let i = 0;

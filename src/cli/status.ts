@@ -11,6 +11,7 @@ import { readJson } from '../store/atomic.js';
 import { lockHolder } from '../store/lock.js';
 import type { Command } from './command.js';
 import { configWithDataDir } from './context.js';
+import { humanBytes } from '../util/bytes.js';
 
 const usage = `Usage: facegate status [--config <file>] [--data-dir <dir>] [--json]
 
@@ -21,16 +22,6 @@ user: the appliance's socket is theirs alone. Exit code 0 when the appliance run
 
 /** Exit code when no appliance runs (as `systemctl status` and LSB init scripts use it). */
 export const NOT_RUNNING = 3;
-
-export function humanBytes(n: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return i === 0 ? `${n} bytes` : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 const diskLine = (d: ApplianceStatus['disk']) => (d ? `${humanBytes(d.freeBytes)} free of ${humanBytes(d.totalBytes)} in ${d.path}` : 'unknown');
 

@@ -12,6 +12,7 @@ import { serveStatic } from './static.js';
 import { openapi } from './openapi.js';
 import { Captures } from './captures.js';
 import { apiRoutes } from './routes/index.js';
+import { humanBytes } from '../util/bytes.js';
 
 export type { AppDeps } from './ports.js';
 
@@ -51,7 +52,10 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
   // (chunked bodies too): photos come as multipart (web.maxRequestBytes), everything else is small JSON.
   app.use('/api/*', authGate(deps.auth));
   const limit = (maxSize: number): MiddlewareHandler<AppEnv> =>
-    bodyLimit({ maxSize, onError: (c) => c.json({ error: 'too_large', message: `The request is larger than ${maxSize} bytes.` }, 413) });
+    bodyLimit({
+      maxSize,
+      onError: (c) => c.json({ error: 'too_large', message: `The request is larger than ${humanBytes(maxSize)}, the most this appliance accepts.` }, 413),
+    });
   const uploads = limit(deps.config.web.maxRequestBytes);
   const json = limit(Math.min(JSON_MAX_BYTES, deps.config.web.maxRequestBytes));
   const sized: MiddlewareHandler<AppEnv> = (c, next) => (/^multipart\/form-data/i.test(c.req.header('content-type') ?? '') ? uploads : json)(c, next);
