@@ -38,10 +38,7 @@ export function claimNoticeText(n: ClaimNotice): string {
     ...n.urls.map((u, i) => `  ${i === 0 ? 'Admin page:' : '           '} ${u}`),
   ];
   if (n.fingerprint)
-    lines.push(
-      `  Certificate SHA-256: ${n.fingerprint}`,
-      '  (the page uses a self-signed certificate: accept it only when the browser shows this fingerprint)',
-    );
+    lines.push(`  Certificate SHA-256: ${n.fingerprint}`, '  (before trusting the page, check that the browser shows this fingerprint for its certificate)');
   lines.push('  `sudo facegate status` shows the code again until it is used.', '');
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ const ROUTES: Op[] = [
   [
     'get',
     '/api/session-status',
-    'Whether setup is needed and whether this browser is signed in (returns the CSRF token, the name rule, quality gate and match threshold).',
+    'Whether setup is needed and whether this browser is signed in (returns the CSRF token, the name rule, quality gate, match threshold and largest accepted photo).',
     { public: true },
   ],
   [
