@@ -28,7 +28,7 @@ const diskLine = (d: ApplianceStatus['disk']) => (d ? `${humanBytes(d.freeBytes)
 function setupLine(s: ApplianceStatus['setup']): string {
   if (!s) return 'the admin page is off (web.enabled: false)';
   if (s.claimed) return s.passwordFixed ? 'set up (admin password from the config)' : 'set up (admin password chosen)';
-  return `not set up: open the admin page and enter the claim code ${s.claimCode ?? '(none yet)'}`;
+  return s.claimCode ? 'not set up: open the admin page and enter the claim code below' : 'not set up';
 }
 
 function describe(s: ApplianceStatus): string[] {

@@ -8,6 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { locate } from '../helpers/prereqs.mjs';
 import { hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
 import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
@@ -24,6 +26,7 @@ describe.skipIf(!hasTestData)('recovery while the appliance runs (real processes
   let base: string;
   let app: ApplianceProcess;
   let config: string;
+  let browser: Browser | null = null;
   beforeAll(async () => {
     requireBuild();
     dir = await mkdtemp(path.join(os.tmpdir(), 'fg-recovery-'));
@@ -37,6 +40,7 @@ describe.skipIf(!hasTestData)('recovery while the appliance runs (real processes
     await app.waitForLog(/Admin page: http:\/\/127\.0\.0\.1:\d+/);
   });
   afterAll(async () => {
+    await browser?.close();
     await app?.stop('SIGKILL');
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -60,6 +64,18 @@ describe.skipIf(!hasTestData)('recovery while the appliance runs (real processes
   it('passwd --reset is done by the running appliance: sessions and tokens end at once, the page asks for the new code, the old password never comes back', async () => {
     const admin = new AdminClient(base);
     await admin.setup(OLD, app.claimCode());
+    // A browser signed in with the old password, on the people page.
+    const chromiumPath = locate('chromium');
+    browser = chromiumPath
+      ? await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] })
+      : null;
+    const page = await browser?.newPage();
+    if (page) {
+      await page.goto(`${base}/`);
+      await page.getByLabel('Password').fill(OLD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'People' }).waitFor();
+    }
     const minted = await admin.req('POST', '/api/tokens', { name: 'automation', scope: 'read' });
     expect(minted.status).toBe(201);
     const { token } = (await minted.json()) as { token: string };
@@ -80,6 +96,13 @@ describe.skipIf(!hasTestData)('recovery while the appliance runs (real processes
     const status = (await (await fetch(`${base}/api/session-status`)).json()) as { setupRequired: boolean };
     expect(status.setupRequired).toBe(true);
     expect([401, 409]).toContain((await signIn(base, OLD)).status);
+    if (page) {
+      // The open page, at its next step, asks for the new claim code.
+      await page.getByRole('link', { name: 'Events' }).click();
+      await page.getByRole('heading', { name: 'Claim this appliance' }).waitFor();
+      await browser!.close();
+      browser = null;
+    }
     // The appliance printed the new code on stderr, and `status` shows it.
     await app.waitForLog(`Claim code: ${code}`);
     expect(app.claimCode()).toBe(code);
