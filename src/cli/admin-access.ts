@@ -62,13 +62,13 @@ async function withAdmin<T>(dataDir: string, role: string, job: (admin: AdminPor
 /** With a password: sets it (when none is set yet). Without: makes sure a claim code exists. Returns what to tell the user. */
 export async function prepareAdmin(dataDir: string, password?: string): Promise<{ claimCode: string | null; passwordSet: boolean; via: Via; message: string }> {
   const { out, via } = await withAdmin(dataDir, 'install-service', (admin) => admin.prepare(password));
-  const where = via === 'appliance' ? 'it is also printed by the running appliance and shown by `facegate status`' : 'it is also in the service log until used';
+  const where = via === 'appliance' ? 'the running appliance printed it too' : 'the service prints it when it starts';
   if (out.claimCode)
     return {
       claimCode: out.claimCode,
       passwordSet: out.passwordSet,
       via,
-      message: `Admin page claim code: ${out.claimCode} (open the page and enter it to choose the admin password; ${where})`,
+      message: `Admin page claim code: ${out.claimCode} (open the page and enter it to choose the admin password; ${where}, and \`sudo facegate status\` shows it until used)`,
     };
   const message = out.setNow
     ? 'Admin password set from standard input.'
