@@ -1,8 +1,9 @@
 /**
  * The appliance's local API: HTTP over the unix socket <dataDir>/facegate.sock (owner-only, like the data
  * directory), through which `facegate enroll`, `people`, `passwd --reset` and `install-service` hand their jobs
- * to the running appliance instead of writing its files behind its back, and `facegate status` reads its state. Photo analysis goes through the admission queue
- * (429 with Retry-After when full); changes go through the appliance's one Facebank.
+ * to the running appliance instead of writing its files behind its back, and `facegate status` reads its state.
+ * Photo analysis goes through the admission queue (429 with Retry-After when full); facebank changes go through
+ * the appliance's one Facebank, admin changes through the page's one auth store (see README.md here).
  */
 import { chmod, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
