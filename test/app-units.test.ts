@@ -97,6 +97,7 @@ describe('start-up as units', () => {
       'metrics',
       'facebank',
       'engine',
+      'admin account',
       'local API',
       'event stores',
       'embedded MQTT broker',

@@ -65,7 +65,7 @@ export async function tokensView(view, fresh) {
             {},
             h('th', {}, 'Name'),
             h('th', {}, 'Allowed'),
-            h('th', { class: 'opt' }, 'Expires'),
+            h('th', {}, 'Expires'),
             h('th', {}, 'Last used'),
             h('th', {}, h('span', { class: 'visually-hidden' }, 'Actions')),
           ),
@@ -77,10 +77,11 @@ export async function tokensView(view, fresh) {
             h(
               'tr',
               { class: t.expired ? 'expired' : '' },
-              h('td', {}, t.name),
-              h('td', {}, t.scope === 'admin' ? 'admin' : 'read'),
-              h('td', { class: 'opt' }, t.expired ? h('span', { class: 'tag bad' }, 'expired') : t.expires ? fmtTime(t.expires) : 'never'),
-              h('td', {}, t.lastUsed ? fmtTime(t.lastUsed) : 'never'),
+              // data-label: a phone shows each token as a block of labelled lines (style.css), Expires included.
+              h('td', { 'data-label': 'Name' }, t.name),
+              h('td', { 'data-label': 'Allowed' }, t.scope === 'admin' ? 'admin' : 'read'),
+              h('td', { 'data-label': 'Expires' }, t.expired ? h('span', { class: 'tag bad' }, 'expired') : t.expires ? fmtTime(t.expires) : 'never'),
+              h('td', { 'data-label': 'Last used' }, t.lastUsed ? fmtTime(t.lastUsed) : 'never'),
               h(
                 'td',
                 { class: 'actions' },

@@ -3,8 +3,8 @@ import { fmtNum, h, onSubmit, plural, setView, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
 
 /**
- * Draws faces over the image inside `stage`: one box per face (kind known / unknown / gated / numbered) and a
- * label that stays inside the frame (moved left at the right edge, below the box at the top, stacked when two collide).
+ * Draws faces over the image inside `stage`: one box per face (kind known / unknown / gated / numbered; `key`, when
+ * given, goes in data-face) and a label that stays inside the frame and off the other faces' boxes where it can.
  */
 export function drawFaces(stage, width, height, faces) {
   const layer = stage.querySelector('.overlay') ?? stage.appendChild(h('div', { class: 'overlay', 'aria-hidden': 'true' }));
@@ -12,7 +12,7 @@ export function drawFaces(stage, width, height, faces) {
   const labels = [];
   for (const f of faces) {
     const [x1, y1, x2, y2] = f.box;
-    const box = h('div', { class: `box ${f.kind}` });
+    const box = h('div', { class: `box ${f.kind}`, 'data-face': f.key === undefined ? undefined : String(f.key) });
     box.style.left = `${(100 * Math.max(0, x1)) / width}%`;
     box.style.top = `${(100 * Math.max(0, y1)) / height}%`;
     box.style.width = `${(100 * (Math.min(width, x2) - Math.max(0, x1))) / width}%`;
@@ -30,28 +30,44 @@ export function drawFaces(stage, width, height, faces) {
 /** The labels drawn in `stage`, each with its box (a label always follows its box in the overlay). */
 const drawnLabels = (stage) => [...stage.querySelectorAll('.overlay > .label')].map((label) => ({ label, box: label.previousElementSibling }));
 
+/** Overlap area of two rectangles {x, y, w, h}. */
+const overlap = (a, b) => Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+
+/**
+ * Places each label by its box: above, below, then at the right edge above or below, then inside its own box,
+ * whichever covers the least of the other faces' boxes and of the labels placed before it (kept inside the frame).
+ */
 function placeLabels(stage, labels) {
   const W = stage.clientWidth;
   const H = stage.clientHeight;
   if (!W || !H) return;
+  const rect = (el) => ({ x: el.offsetLeft, y: el.offsetTop, w: el.offsetWidth, h: el.offsetHeight });
+  const boxes = [...stage.querySelectorAll('.overlay > .box')].map((el) => ({ el, ...rect(el) }));
   const placed = [];
   for (const { label, box } of labels) {
     label.style.maxWidth = `${W - 4}px`;
-    const lw = label.offsetWidth;
-    const lh = label.offsetHeight;
-    const bx = box.offsetLeft;
-    const by = box.offsetTop;
-    const bh = box.offsetHeight;
-    let x = Math.min(Math.max(2, bx), W - lw - 2);
-    let y = by - lh - 2 >= 0 ? by - lh - 2 : Math.min(by + bh + 2, H - lh - 2);
-    for (let tries = 0; tries < 8; tries++) {
-      const hit = placed.find((p) => x < p.x + p.w && p.x < x + lw && y < p.y + p.h && p.y < y + lh);
-      if (!hit) break;
-      y = hit.y + hit.h + 1 + lh <= H ? hit.y + hit.h + 1 : Math.max(0, hit.y - lh - 1);
+    const w = label.offsetWidth;
+    const hh = label.offsetHeight;
+    const b = rect(box);
+    const clampX = (x) => Math.min(Math.max(2, x), Math.max(0, W - w - 2));
+    const clampY = (y) => Math.min(Math.max(0, y), Math.max(0, H - hh));
+    const candidates = [
+      [b.x, b.y - hh - 2],
+      [b.x, b.y + b.h + 2],
+      [b.x + b.w - w, b.y - hh - 2],
+      [b.x + b.w - w, b.y + b.h + 2],
+      [b.x + 2, b.y + 2],
+    ].map(([x, y]) => ({ x: clampX(x), y: clampY(y), w, h: hh }));
+    let best = candidates[0];
+    let bestCost = Infinity;
+    for (const c of candidates) {
+      const cost = boxes.reduce((sum, o) => (o.el === box ? sum : sum + overlap(c, o)), 0) + 2 * placed.reduce((sum, p) => sum + overlap(c, p), 0);
+      if (cost < bestCost) [best, bestCost] = [c, cost];
+      if (cost === 0) break;
     }
-    label.style.left = `${Math.max(0, x)}px`;
-    label.style.top = `${Math.max(0, y)}px`;
-    placed.push({ x, y, w: lw, h: lh });
+    label.style.left = `${best.x}px`;
+    label.style.top = `${best.y}px`;
+    placed.push(best);
   }
 }
 
@@ -163,6 +179,16 @@ function cameraCard(view, resizer, cam) {
     frozen = false;
     panel.hidden = true;
     stage.classList.remove('frozen');
+    status.textContent = 'Back to the live frame…';
+  };
+  /** Marks the picked face's box (and its number) in the frozen frame. */
+  const highlight = (key) => {
+    for (const box of stage.querySelectorAll('.overlay > .box')) {
+      const on = box.dataset.face === String(key);
+      box.classList.toggle('picked', on);
+      const label = box.nextElementSibling;
+      if (label?.classList.contains('label')) label.classList.toggle('picked', on);
+    }
   };
 
   async function capture() {
@@ -176,8 +202,13 @@ function cameraCard(view, resizer, cam) {
       stage.classList.add('frozen');
       show(
         cap,
-        cap.faces.map((f, n) => ({ box: f.box, kind: f.ok ? 'numbered' : 'gated', text: f.ok ? String(n + 1) : '' })),
+        cap.faces.map((f, n) => ({ box: f.box, key: f.index, kind: f.ok ? 'numbered' : 'gated', text: f.ok ? String(n + 1) : '' })),
       );
+      // The line under the frame now describes the captured frame, not the live one.
+      const clear = cap.faces.filter((f) => f.ok).length;
+      status.textContent = cap.faces.length
+        ? `Captured frame: ${plural(cap.faces.length, 'face')}, ${clear} clear enough to add (numbered)${clear < cap.faces.length ? ', the others dashed' : ''}.`
+        : 'Captured frame: no faces.';
       if (!cap.faces.length) {
         panel.replaceChildren(
           h('p', {}, 'No face in this frame. Try again when someone faces the camera.'),
@@ -193,7 +224,7 @@ function cameraCard(view, resizer, cam) {
         );
         return;
       }
-      panel.replaceChildren(await capturePicker(view, name, cap, usable, unfreeze));
+      panel.replaceChildren(await capturePicker(view, name, cap, usable, unfreeze, highlight));
     } catch (e) {
       panel.replaceChildren(h('p', { class: 'error' }, e.message), h('button', { type: 'button', class: 'secondary', onclick: unfreeze }, 'Back to live'));
     } finally {
@@ -214,8 +245,11 @@ function cameraCard(view, resizer, cam) {
   return { el, name, update, refresh };
 }
 
-/** The form under a frozen capture: numbered faces (thumbnails from the same frame), who, add. */
-async function capturePicker(view, camera, cap, usable, done) {
+/**
+ * The form under a frozen capture: numbered faces (thumbnails from the same frame), who, add.
+ * `highlight(index)` marks the picked face in the frame.
+ */
+async function capturePicker(view, camera, cap, usable, done, highlight) {
   let chosen = null;
   const out = h('p', { class: 'error', role: 'alert' });
   const select = h('select', { id: `who-${camera}` });
@@ -226,6 +260,7 @@ async function capturePicker(view, camera, cap, usable, done) {
   const pick = (f, btn) => {
     chosen = f.index;
     faceButtons.forEach((b) => b.setAttribute('aria-pressed', String(b === btn)));
+    highlight(f.index);
     // The person the face resembles is chosen for you; change it if that is wrong.
     if (f.match) {
       select.value = f.match.personId;

@@ -4,6 +4,54 @@ import { h, plural, toast } from './dom.js';
 import { REASONS } from './errors.js';
 import { qualityTag } from './tags.js';
 
+/** Answers that ask the user something rather than refuse. */
+const QUESTIONS = new Set(['multiple_faces', 'looks_like_other']);
+
+/** 12 345 678 → "12 MB" (SI units; the same rule as src/util/bytes.ts, which the browser cannot import). */
+export function fmtBytes(n) {
+  const units = ['bytes', 'kB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return i === 0 ? plural(n, 'byte') : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** The upload's outcome in one line: what was added, what waits for a choice, what was refused. */
+function summary(results) {
+  const n = (pred) => results.filter(pred).length;
+  const added = n((r) => r.status === 'accepted');
+  const asking = n((r) => r.status !== 'accepted' && QUESTIONS.has(r.reason));
+  const refused = results.length - added - asking;
+  const parts = [
+    added ? `${plural(added, 'photo')} added` : '',
+    asking ? `${plural(asking, 'photo')} need${asking === 1 ? 's' : ''} a choice` : '',
+    refused ? `${plural(refused, 'photo')} refused` : '',
+  ].filter(Boolean);
+  return `${parts.join(', ')}.`.replace(/^./, (c) => c.toUpperCase());
+}
+
+const placeholder = () => h('span', { class: 'thumb avatar', style: 'width:56px;height:56px;border-radius:6px;font-size:1rem' }, '?');
+
+/**
+ * A thumbnail of a local photo, decoded straight to thumbnail size (a 38 MP photo is never decoded in full for it);
+ * "?" stays when the browser cannot decode the file.
+ */
+function preview(file) {
+  const box = placeholder();
+  if (!file.type.startsWith('image/')) return box;
+  createImageBitmap(file, { resizeWidth: 112, resizeQuality: 'medium' }).then(
+    (bitmap) => {
+      const canvas = h('canvas', { class: 'thumb', width: bitmap.width, height: bitmap.height, 'aria-hidden': 'true' });
+      canvas.getContext('bitmaprenderer')?.transferFromImageBitmap(bitmap);
+      if (box.isConnected) box.replaceWith(canvas);
+    },
+    () => {},
+  );
+  return box;
+}
+
 /**
  * The drop zone; results go into `results`.
  * @param {import('./view.js').View} view
@@ -25,7 +73,7 @@ export function uploadArea(view, current, results, onAccepted) {
       const r = await view.api('POST', `/api/people/${target.id}/photos${q.size ? `?${q}` : ''}`, fd);
       pending.remove();
       r.results.forEach((res, i) => results.prepend(resultItem(res, files[i], target)));
-      toast(`${r.accepted} accepted, ${r.rejected} refused.`);
+      toast(summary(r.results));
       if (r.accepted && target.id === current().id) void onAccepted();
       return r;
     } catch (e) {
@@ -46,6 +94,15 @@ export function uploadArea(view, current, results, onAccepted) {
       group.querySelectorAll('button').forEach((b) => (b.disabled = false));
     }
   };
+  /** The reason in words; sizes in human units. */
+  function explain(res) {
+    if (res.reason === 'multiple_faces') return 'Several faces in this photo: pick the one to add.';
+    if (res.reason === 'too_large' && typeof res.bytes === 'number') {
+      const max = view.status?.maxUploadBytes;
+      return `File too large: ${fmtBytes(res.bytes)}${max ? `; photos up to ${fmtBytes(max)} are accepted` : ''}.`;
+    }
+    return `${REASONS[res.reason] || res.reason}: ${res.message}`;
+  }
   function resultItem(res, file, target) {
     const prefix = target.id === current().id ? '' : `${target.name}: `;
     if (res.status === 'accepted')
@@ -55,19 +112,17 @@ export function uploadArea(view, current, results, onAccepted) {
         h('img', { class: 'thumb', src: res.thumbnail, alt: '' }),
         h('div', { class: 'what' }, h('strong', {}, res.file), h('div', { class: 'ok' }, `${prefix}Added · `, qualityTag(res.quality, view.settings))),
       );
-    // A preview only for real images (the server decoded it, or refused it for a reason other than "not a photo").
-    const local = file && res.reason !== 'not_image' && res.reason !== 'too_many_pixels' && file.type.startsWith('image/') ? URL.createObjectURL(file) : null;
+    // A question (which face? whom?) is not an error: it is shown plainly, the refusals in red.
+    const asks = QUESTIONS.has(res.reason);
     const item = h(
       'li',
-      {},
-      local
-        ? h('img', { class: 'thumb', src: local, alt: '' })
-        : h('span', { class: 'thumb avatar', style: 'width:56px;height:56px;border-radius:6px;font-size:1rem' }, '?'),
+      { class: asks ? 'asks' : 'refused' },
+      file && res.reason !== 'not_image' ? preview(file) : placeholder(),
       h(
         'div',
         { class: 'what' },
         h('strong', {}, res.file),
-        h('div', { class: res.reason === 'looks_like_other' ? 'warn' : 'error' }, `${prefix}${REASONS[res.reason] || res.reason}: ${res.message}`),
+        h('div', { class: res.reason === 'looks_like_other' ? 'warn' : asks ? 'info' : 'error' }, `${prefix}${explain(res)}`),
       ),
     );
     if (res.reason === 'multiple_faces' && res.faces && file) {
@@ -85,16 +140,15 @@ export function uploadArea(view, current, results, onAccepted) {
           ),
         ),
       );
-      item.append(
-        group,
-        skipped
-          ? h(
-              'p',
-              { class: 'muted small', style: 'flex-basis:100%;margin:0' },
-              `${skipped} more face${skipped === 1 ? ' is' : 's are'} too small or unclear to use.`,
-            )
-          : null,
-      );
+      item.append(group);
+      if (skipped)
+        item.append(
+          h(
+            'p',
+            { class: 'muted small', style: 'flex-basis:100%;margin:0' },
+            `${skipped} more face${skipped === 1 ? ' is' : 's are'} too small or unclear to use.`,
+          ),
+        );
     }
     if (res.reason === 'looks_like_other' && file) {
       const group = h('div', { class: 'row choice', role: 'group', 'aria-label': 'Who is it?' });

@@ -33,7 +33,9 @@ import { mqttUnit } from './units/mqtt.js';
 import { storesUnit, type Stores } from './units/stores.js';
 import { syncUnit } from './units/sync.js';
 import { watchdogUnit } from './units/watchdog.js';
-import { webUnit } from './units/web.js';
+import { webUnit, type PageAddress } from './units/web.js';
+import { authUnit } from './units/auth.js';
+import type { AuthStore } from '../store/auth.js';
 
 export interface Appliance {
   readonly bus: Bus;
@@ -45,7 +47,7 @@ export interface Appliance {
   /** Broker URL in use (the embedded broker's when none is configured). */
   readonly mqttUrl: string;
   /** Address the admin page listens on, or null when disabled or failed. */
-  readonly webAddress: { host: string; port: number } | null;
+  readonly webAddress: PageAddress | null;
   /** Names of the units that started, in start order (they stop in reverse). */
   readonly units: readonly string[];
   stop(): Promise<void>;
@@ -69,7 +71,8 @@ interface Slots {
   sync: Slot<FacebankSync>;
   cameras: Slot<Camera[]>;
   loop: Slot<PipelineLoop>;
-  web: Slot<{ host: string; port: number }>;
+  web: Slot<PageAddress>;
+  auth: Slot<AuthStore>;
 }
 
 const newSlots = (): Slots => ({
@@ -82,6 +85,7 @@ const newSlots = (): Slots => ({
   cameras: new Slot('cameras'),
   loop: new Slot('pipeline loop'),
   web: new Slot('admin page'),
+  auth: new Slot('admin account'),
 });
 
 /** The appliance's units in start order; building them starts nothing. */
@@ -99,9 +103,10 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     metricsUnit({ metrics, bus, admission, storage }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
+    ...(config.web.enabled ? [authUnit({ dataDir, web: config.web }, { log, storage }, slots.auth)] : []),
     localApiUnit(
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
-      { log, admission, facebank: slots.facebank, engine: slots.engine },
+      { log, admission, ...slots, mqttUrl: () => brokerUrl(config.mqtt, slots.broker.peek()) },
     ),
     // Before the MQTT transport: the bus calls the history first, so an event's line is in the kernel before it is
     // published (a subscriber never gets an event that a SIGKILL then takes out of /api/events).

@@ -114,9 +114,9 @@ async function run(dir: string, photo: string, heavyJobs: number, heavyQueue: nu
       await new Promise((r) => setTimeout(r, 500));
     }
     // Sign in as the page does and make a person to upload to.
-    // An unclaimed appliance logs its one-time claim code; set-up needs it.
-    const claimCode = /"claimCode":"([^"]+)"/.exec(log)?.[1];
-    if (!claimCode) throw new Error(`no claim code in the log: ${log}`);
+    // An unclaimed appliance prints its one-time claim code on stderr; set-up needs it.
+    const claimCode = /^ {2}Claim code: (\S+)$/m.exec(log)?.[1];
+    if (!claimCode) throw new Error(`no claim code on stderr: ${log}`);
     const setup = await fetch(`${base}/api/setup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: base },

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.js';
 import { createBackup, restoreBackup } from '../store/backup.js';
 import { DataDirLock, LockedError } from '../store/lock.js';
 import { LOCK_WAIT_MS } from '../local/session.js';
+import { humanBytes } from '../util/bytes.js';
 
 /** --data-dir, else the config's dataDir (which FACEGATE_DATA_DIR overrides). */
 function dataDirOf(values: Record<string, unknown>): string {
@@ -35,7 +36,7 @@ export const backupCommand: Command = {
     const dataDir = dataDirOf(values);
     const s = await createBackup(dataDir, file);
     if (values.json) io.stdout(JSON.stringify({ ok: true, dataDir, ...s }));
-    else io.stdout(`Backed up ${s.people} people and ${s.samples} samples (${s.files.length} files, ${s.bytes} bytes) from ${dataDir} to ${file}`);
+    else io.stdout(`Backed up ${s.people} people and ${s.samples} samples (${s.files.length} files, ${humanBytes(s.bytes)}) from ${dataDir} to ${file}`);
     return 0;
   },
 };

@@ -13,9 +13,11 @@ import { scanCommand } from './scan.js';
 import { enrollCommand } from './enroll.js';
 import { peopleCommand } from './people.js';
 import { passwdCommand } from './passwd.js';
+import { statusCommand } from './status.js';
 
 export const commands: Command[] = [
   runCommand,
+  statusCommand,
   scanCommand,
   enrollCommand,
   peopleCommand,

@@ -116,7 +116,7 @@ export const installServiceCommand: Command = {
 
 Writes /etc/systemd/system/facegate.service, creates the system user and /var/lib/facegate, and copies
 the default config to /etc/facegate/config.yaml unless one exists. Then: systemctl enable --now facegate
-The admin page is claimed with a one-time code printed at the end (and in the service log until used), or
+The admin page is claimed with a one-time code printed at the end (and by the service when it starts, and by \`sudo facegate status\`, until used), or
 give the admin password now on standard input:  printf '%s' 'my admin password' | facegate install-service --admin-password-stdin
   --user <name>              service user (default facegate)
   --admin-password-stdin     set the admin password read from standard input (at least ${MIN_PASSWORD_LENGTH} characters)

@@ -14,8 +14,9 @@ FACEGATE_ADMIN_PASSWORD_HASH. Without either, set-up on the admin page asks for 
 the service log.
 
 --reset   forgot the password: forget it (and every session and API token) and print a new claim code.
-          Stop the service first and start it after: systemctl stop facegate; facegate passwd --reset;
-          systemctl start facegate.`;
+          While the service runs, the running appliance does it (it takes effect at once: every browser
+          is signed out, tokens stop working, the page asks for the new claim code); otherwise this
+          command changes auth.json in the data directory itself. Run it as root or as the service user.`;
 
 export const passwdCommand: Command = {
   name: 'passwd',
@@ -25,12 +26,20 @@ export const passwdCommand: Command = {
   async run({ values }, io) {
     if (values.reset) {
       const config = configWithDataDir(values);
-      const code = await resetAdmin(config.dataDir, config.web.passwordHash);
-      if (values.json) io.stdout(JSON.stringify({ reset: true, claimCode: code }));
+      const { claimCode, via } = await resetAdmin(config.dataDir, config.web.passwordHash || undefined);
+      if (values.json) io.stdout(JSON.stringify({ reset: true, claimCode, via }));
       else {
-        io.stdout('The admin password, its sessions and API tokens are forgotten.');
-        io.stdout(`Claim code: ${code}`);
-        io.stdout('Start the service, open the admin page and enter the claim code to choose a new password.');
+        io.stdout(
+          via === 'appliance'
+            ? 'The running appliance forgot the admin password: every session is signed out and every API token stopped working.'
+            : 'The admin password, its sessions and API tokens are forgotten.',
+        );
+        io.stdout(`Claim code: ${claimCode}`);
+        io.stdout(
+          via === 'appliance'
+            ? 'Open the admin page and enter the claim code to choose a new password.'
+            : 'Start the service (or let it start), open the admin page and enter the claim code to choose a new password.',
+        );
       }
       return 0;
     }

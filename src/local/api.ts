@@ -1,8 +1,9 @@
 /**
  * The appliance's local API: HTTP over the unix socket <dataDir>/facegate.sock (owner-only, like the data
- * directory), through which `facegate enroll` and `facegate people` hand their jobs to the running appliance
- * instead of writing the facebank behind its back. Photo analysis goes through the admission queue
- * (429 with Retry-After when full); changes go through the appliance's one Facebank.
+ * directory), through which `facegate enroll`, `people`, `passwd --reset` and `install-service` hand their jobs
+ * to the running appliance instead of writing its files behind its back, and `facegate status` reads its state.
+ * Photo analysis goes through the admission queue (429 with Retry-After when full); facebank changes go through
+ * the appliance's one Facebank, admin changes through the page's one auth store (see README.md here).
  */
 import { chmod, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,12 +23,35 @@ const MAX_SOCKET_PATH = 107;
 
 export const socketPath = (dataDir: string) => path.join(dataDir, SOCKET_FILE);
 
+/** The admin account as the CLI changes it through the appliance (`passwd --reset`, `install-service`). */
+export interface AdminPort {
+  /** Forgets the password, every session and token at once; returns the new claim code. */
+  reset(): Promise<string>;
+  /** Sets the first password when none is set (with `password`), else makes sure a claim code exists while unclaimed. */
+  prepare(password?: string): Promise<{ claimCode: string | null; passwordSet: boolean; setNow: boolean }>;
+}
+
+/** What `facegate status` shows of the running appliance. */
+export interface ApplianceStatus {
+  pid: number;
+  since: string;
+  dataDir: string;
+  setup: { claimed: boolean; passwordFixed: boolean; claimCode: string | null } | null;
+  page: { urls: string[]; fingerprint: string | null } | null;
+  cameras: { name: string; state: string; fps: number; lastFrameTime: string | null; lastError: string | null }[];
+  broker: { url: string; connected: boolean; queued: number; published: number; dropped: number } | null;
+  sync: { connected: boolean; pending: number; refused: number; lastSync: string | null } | null;
+  disk: { path: string; freeBytes: number; totalBytes: number } | null;
+}
+
 export interface LocalApiDeps {
   config: Pick<Config, 'dataDir' | 'web' | 'engine' | 'pipeline'>;
   facebank: Facebank;
   engine: FaceEngine;
   admission: Admission;
   log: Logger;
+  admin?: AdminPort;
+  status?: () => Promise<ApplianceStatus>;
 }
 
 export interface LocalApi {
@@ -71,7 +95,7 @@ const text = (v: unknown, what: string): string => {
 
 /** Starts serving on <dataDir>/facegate.sock; the caller holds the data-dir lock, so a leftover socket is stale. */
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
-  const { config, facebank, engine, admission, log } = deps;
+  const { config, facebank, engine, admission, log, admin, status } = deps;
   const file = socketPath(config.dataDir);
   if (Buffer.byteLength(file) > MAX_SOCKET_PATH)
     throw new FacegateError('socket_path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
@@ -97,6 +121,22 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     if (at === 'POST /v1/people/remove') {
       const b = await jsonBody(req);
       return { removed: await removePerson(facebank, text(b.ref, 'The person')) };
+    }
+    if (at === 'POST /v1/admin/reset') {
+      if (!admin) throw new FacegateError('appliance', 'This appliance cannot change its admin account from the command line.');
+      const claimCode = await admin.reset();
+      log.warn('admin password reset from the command line: sessions and API tokens ended; the page asks for the new claim code');
+      return { claimCode };
+    }
+    if (at === 'POST /v1/admin/prepare') {
+      if (!admin) throw new FacegateError('appliance', 'This appliance cannot change its admin account from the command line.');
+      const b = await jsonBody(req);
+      if (b.password !== undefined && typeof b.password !== 'string') throw new FacegateError('invalid', 'The password must be text.');
+      return admin.prepare(b.password);
+    }
+    if (at === 'GET /v1/status') {
+      if (!status) throw new FacegateError('appliance', 'This appliance does not report its status.');
+      return status();
     }
     throw new FacegateError('not_found', `No local API route ${at}.`);
   };

@@ -79,8 +79,11 @@ function inOrder(files: string[], results: EnrolResult[]): EnrolResult[] {
 }
 
 function localJobs(config: Config, role: string): FacebankJobs {
+  let where: FacebankJobs['where'] = 'local';
   return {
-    where: 'local',
+    get where() {
+      return where;
+    },
     async enrol(name, files, faceIndex) {
       const { photos, refused } = await readPhotos(config, files);
       let analysed: Analysed[] = [];
@@ -102,7 +105,10 @@ function localJobs(config: Config, role: string): FacebankJobs {
         return { ...out, results: inOrder(files, out.results) };
       } catch (e) {
         // The appliance started meanwhile: hand it the photos.
-        if (e instanceof LockedError && e.holder.role === 'run') return remoteJobs(config, e.holder).enrol(name, files, faceIndex);
+        if (e instanceof LockedError && e.holder.role === 'run') {
+          where = 'appliance';
+          return remoteJobs(config, e.holder).enrol(name, files, faceIndex);
+        }
         throw e;
       }
     },
@@ -137,10 +143,14 @@ function request(sock: string, method: string, path: string, body?: Uint8Array):
   });
 }
 
-function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
+/** A request to the running appliance's local API; its refusals become FacegateErrors with its sentence. */
+export type ApplianceCall = <T>(method: string, path: string, body?: Uint8Array) => Promise<T>;
+
+/** Calls to the appliance `holder` (it holds the lock as `run`). */
+export function applianceCall(config: Pick<Config, 'dataDir'>, holder: LockHolder): ApplianceCall {
   const sock = socketPath(config.dataDir);
   /** Sends one request: waits while the appliance is starting (no socket yet) or busy (429, Retry-After). */
-  const call = async <T>(method: string, path: string, body?: Uint8Array): Promise<T> => {
+  return async <T>(method: string, path: string, body?: Uint8Array): Promise<T> => {
     const started = Date.now();
     for (;;) {
       let reply: Reply;
@@ -153,6 +163,11 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
           await sleep(250);
           continue;
         }
+        if (code === 'EACCES')
+          throw new FacegateError(
+            'appliance_unreachable',
+            `The data directory ${config.dataDir} is in use by ${describeHolder(holder)}, but this user may not open its socket ${sock}; run the command as root (sudo) or as the service user.`,
+          );
         throw new FacegateError(
           'appliance_unreachable',
           `The facebank in ${config.dataDir} is in use by ${describeHolder(holder)}, which does not answer on ${sock} (${code ?? (e as Error).message}); try again when it has started, or stop it.`,
@@ -170,7 +185,12 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
       return reply.body as T;
     }
   };
-  const json = (v: object) => Buffer.from(JSON.stringify(v));
+}
+
+const json = (v: object) => Buffer.from(JSON.stringify(v));
+
+function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
+  const call = applianceCall(config, holder);
   return {
     where: 'appliance',
     async enrol(name, files, faceIndex) {

@@ -39,6 +39,7 @@ export const sessionStatus = z.object({
   nameRule: z.object({}).loose(),
   quality: z.object({ minSize: z.number(), minBlur: z.number() }),
   threshold: z.number(),
+  maxUploadBytes: z.int().describe('the largest photo file accepted'),
 });
 export const setupBody = z.object({ claimCode: z.string().min(1).max(64), password: z.string().max(1024) });
 export const loginBody = z.object({ password: z.string().max(1024) });

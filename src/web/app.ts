@@ -1,5 +1,5 @@
 /** createApp(deps): the admin page and its JSON API as one Hono app (serve it with @hono/node-server). */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,12 @@ import { openapi } from './openapi.js';
 import { Captures } from './captures.js';
 import { apiRoutes } from './routes/index.js';
 import { allowedMethods } from './allow.js';
+import { humanBytes } from '../util/bytes.js';
 
 export type { AppDeps } from './ports.js';
+
+/** The largest request body that is not a photo upload (JSON: names, tokens, settings). */
+export const JSON_MAX_BYTES = 1024 * 1024;
 
 const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 
@@ -45,14 +49,18 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
   });
   app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: 'no_route', message: 'There is no such API route.' }, 404) : c.text('Not found', 404)));
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: deps.config.web.maxRequestBytes,
-      onError: (c) => c.json({ error: 'too_large', message: `The request is larger than ${deps.config.web.maxRequestBytes} bytes.` }, 413),
-    }),
-  );
+  // The gate first: a body is read only for whom may send it. Then the limit, counted as the body arrives
+  // (chunked bodies too): photos come as multipart (web.maxRequestBytes), everything else is small JSON.
   app.use('/api/*', authGate(deps.auth));
+  const limit = (maxSize: number): MiddlewareHandler<AppEnv> =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => c.json({ error: 'too_large', message: `The request is larger than ${humanBytes(maxSize)}, the most this appliance accepts.` }, 413),
+    });
+  const uploads = limit(deps.config.web.maxRequestBytes);
+  const json = limit(Math.min(JSON_MAX_BYTES, deps.config.web.maxRequestBytes));
+  const sized: MiddlewareHandler<AppEnv> = (c, next) => (/^multipart\/form-data/i.test(c.req.header('content-type') ?? '') ? uploads : json)(c, next);
+  app.use('/api/*', sized);
 
   const api = apiRoutes(deps, { facts, captures, clusterThreshold });
   api.get('/openapi.json', (c) => c.json(openapi));

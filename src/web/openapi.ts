@@ -31,7 +31,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/api/session-status',
-    summary: 'Whether set-up is needed and whether this browser is signed in (the CSRF token, the name rule, quality gate and match threshold).',
+    summary: 'Whether set-up is needed and whether this browser is signed in (the CSRF token, the name rule, quality gate, match threshold and largest accepted photo).',
     auth: 'public',
     ok: [200, s.sessionStatus],
   },

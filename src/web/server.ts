@@ -15,6 +15,7 @@ import { createApp } from './app.js';
 import { hostCheck, ownNames, proxyList } from './origin.js';
 import type { AppDeps } from './ports.js';
 import { loadCertificate } from './tls/self-signed.js';
+import { claimNoticeText, noticeToStderr, pageUrls } from './claim-notice.js';
 
 /** The auth store; web.passwordHash (FACEGATE_ADMIN_PASSWORD_HASH overrides it in src/config/load.ts), when set, is the admin password. */
 export function openAuth(config: Pick<Config, 'dataDir' | 'web'>, storage?: AuthOptions['storage']): Promise<AuthStore> {
@@ -23,6 +24,8 @@ export function openAuth(config: Pick<Config, 'dataDir' | 'web'>, storage?: Auth
 
 export interface WebServer {
   url: string;
+  /** Every URL the page answers on (one per interface address when bound to all of them). */
+  urls: string[];
   port: number;
   /** SHA-256 fingerprint of the certificate served; null without HTTPS. */
   fingerprint: string | null;
@@ -50,9 +53,9 @@ function certificateNames(web: WebConfig): string[] {
 
 /**
  * Listens on web.host:web.port (port 0: any free port). `before`: routes served ahead of the app (the probes).
- * While the appliance is unclaimed, the claim code is logged so the owner can set the password.
+ * While the appliance is unclaimed, the claim code is printed on stderr (claim-notice.ts) so the owner can set the password.
  */
-export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}): Promise<WebServer> {
+export async function startWebServer(deps: AppDeps, opts: { before?: Hono; notice?: (text: string) => void } = {}): Promise<WebServer> {
   const { web } = deps.config;
   const root = new Hono();
   if (opts.before) root.route('/', opts.before);
@@ -121,11 +124,17 @@ export async function startWebServer(deps: AppDeps, opts: { before?: Hono } = {}
   const addr = front.address() as AddressInfo;
   const shown = web.host === '0.0.0.0' || web.host === '::' ? 'localhost' : web.host;
   const url = `${tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${addr.port}`;
-  deps.log.info({ url }, 'admin page listening');
-  const code = deps.auth.pendingClaimCode();
-  if (code) deps.log.warn({ claimCode: code, url }, 'admin page not set up yet: open it and enter this one-time claim code to choose the admin password');
+  const urls = pageUrls(web.host, addr.port, tls);
+  deps.log.info({ url, urls }, 'admin page listening');
+  const claimCode = deps.auth.pendingClaimCode();
+  if (claimCode) {
+    // The code goes to stderr as plain lines, whatever the log level; the log only says where it is.
+    (opts.notice ?? noticeToStderr)(claimNoticeText({ claimCode, urls, fingerprint }));
+    deps.log.warn({ urls }, 'admin page not set up yet: its one-time claim code is printed on standard error (and shown by `facegate status`)');
+  }
   return {
     url,
+    urls,
     port: addr.port,
     fingerprint,
     spkiHash,

@@ -87,7 +87,7 @@ export class ApplianceProcess {
   ) {}
 
   /** Starts it and resolves once its log contains `until` (default: fully started). */
-  async start(until = 'facegate running', timeoutMs = 120_000): Promise<void> {
+  async start(until: string | RegExp = 'facegate running', timeoutMs = 120_000): Promise<void> {
     this.log = '';
     const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,10 +110,10 @@ export class ApplianceProcess {
     }
   }
 
-  /** The one-time claim code an unclaimed appliance prints in its log. */
+  /** The latest one-time claim code an unclaimed appliance printed on stderr (at start, and after passwd --reset). */
   claimCode(): string {
-    const m = /"claimCode":"([^"]+)"/.exec(this.log);
-    if (!m) throw new Error(`no claim code in the log:\n${this.log}`);
+    const m = [...this.log.matchAll(/^ {2}Claim code: (\S+)$/gm)].at(-1);
+    if (!m) throw new Error(`no claim code in the output:\n${this.log}`);
     return m[1]!;
   }
 

@@ -1,7 +1,8 @@
 /** Claiming a new appliance, the Host check, HTTPS on the admin port, the reverse-proxy trust, tokens and accounts. */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import https from 'node:https';
 import { request } from 'node:http';
 import path from 'node:path';
@@ -103,38 +104,47 @@ describe.skipIf(!hasTestData)('claiming a new appliance', () => {
     expect(d.auth.pendingClaimCode()).toBeNull();
   });
 
-  it('passwd --reset forgets password, sessions and tokens and prints a new claim code', async () => {
-    const out: string[] = [];
-    const rc = await passwdCommand.run(
-      { values: { reset: true, 'data-dir': d.config.dataDir, json: true }, positionals: [] },
-      { stdout: (l) => out.push(l), stderr: () => {} },
-    );
-    expect(rc).toBe(0);
-    const printed = JSON.parse(out.at(-1)!).claimCode as string;
-    const reopened = await AuthStore.open({ dataDir: d.config.dataDir, sessionHours: 1 });
-    expect(reopened.hasPassword()).toBe(false);
-    expect(reopened.pendingClaimCode()).toBe(printed);
-    expect(reopened.tokens()).toEqual([]);
+  it('passwd --reset with no appliance running forgets password, sessions and tokens and prints a new claim code', async () => {
+    // A data directory no process holds (buildDeps' facebank holds its lock, as a CLI job would).
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'facegate-passwd-'));
+    try {
+      const auth = await AuthStore.open({ dataDir, sessionHours: 1 });
+      await auth.setInitialPassword(PASSWORD);
+      await auth.createToken('automation');
+      await auth.flush();
+      const out: string[] = [];
+      const rc = await passwdCommand.run(
+        { values: { reset: true, 'data-dir': dataDir, json: true }, positionals: [] },
+        { stdout: (l) => out.push(l), stderr: () => {} },
+      );
+      expect(rc).toBe(0);
+      expect(JSON.parse(out.at(-1)!)).toMatchObject({ reset: true, via: 'local' });
+      const printed = JSON.parse(out.at(-1)!).claimCode as string;
+      const reopened = await AuthStore.open({ dataDir, sessionHours: 1 });
+      expect(reopened.hasPassword()).toBe(false);
+      expect(reopened.pendingClaimCode()).toBe(printed);
+      expect(reopened.tokens()).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('install-service prints the claim code it stored, or sets a password given at install time', async () => {
-    const other = await buildDeps();
+    const dirs = await Promise.all([0, 1].map(() => mkdtemp(path.join(os.tmpdir(), 'facegate-install-'))));
     try {
-      await other.auth.flush();
-      const r = await prepareAdmin(other.config.dataDir);
+      const r = await prepareAdmin(dirs[0]!);
       expect(r.message).toContain(r.claimCode!);
-      expect((await AuthStore.open({ dataDir: other.config.dataDir, sessionHours: 1 })).pendingClaimCode()).toBe(r.claimCode);
-    } finally {
-      await other.cleanup();
-    }
-    const third = await buildDeps();
-    try {
-      const r = await prepareAdmin(third.config.dataDir, PASSWORD);
-      expect(r).toMatchObject({ claimCode: null, passwordSet: true });
-      const a = await AuthStore.open({ dataDir: third.config.dataDir, sessionHours: 1 });
+      expect((await AuthStore.open({ dataDir: dirs[0]!, sessionHours: 1 })).pendingClaimCode()).toBe(r.claimCode);
+      const set = await prepareAdmin(dirs[1]!, PASSWORD);
+      expect(set).toMatchObject({ claimCode: null, passwordSet: true, message: 'Admin password set from standard input.' });
+      const a = await AuthStore.open({ dataDir: dirs[1]!, sessionHours: 1 });
       expect(await a.checkPassword(PASSWORD)).toBe(true);
+      // Run again with another password: the one set stays, and the message says the new one was not used.
+      const again = await prepareAdmin(dirs[1]!, 'another long password');
+      expect(again.message).toMatch(/already set; the one from standard input was not used/);
+      expect(await (await AuthStore.open({ dataDir: dirs[1]!, sessionHours: 1 })).checkPassword(PASSWORD)).toBe(true);
     } finally {
-      await third.cleanup();
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
     }
   });
 });
@@ -143,23 +153,29 @@ describe.skipIf(!hasTestData)('HTTPS on the admin port', () => {
   let d: TestDeps;
   let log: { text: string };
   let server: WebServer;
+  const notices: string[] = [];
   beforeAll(async () => {
     ({ d, log } = await logged({ web: { host: '127.0.0.1', port: 0, https: 'on' } }));
-    server = await startWebServer(d, { before: new Hono().get('/healthz', (c) => c.json({ status: 'ok' })) });
+    server = await startWebServer(d, { before: new Hono().get('/healthz', (c) => c.json({ status: 'ok' })), notice: (t) => notices.push(t) });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
     await d?.cleanup();
   });
 
-  it('makes a self-signed certificate at first start and logs its fingerprint and the claim code', async () => {
+  it('makes a self-signed certificate at first start; the claim code is told once, outside the log, with the fingerprint and address', async () => {
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const pem = await readFile(path.join(d.config.dataDir, 'tls', 'cert.pem'), 'utf8');
     const cert = new X509Certificate(pem);
     expect(log.text).toContain(cert.fingerprint256);
     expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(cert.checkHost('localhost')).toBe('localhost');
-    expect(log.text).toContain(d.auth.pendingClaimCode()!);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain(`Claim code: ${d.auth.pendingClaimCode()!}`);
+    expect(notices[0]).toContain(`Admin page: ${server.url}`);
+    expect(notices[0]).toContain(`Certificate SHA-256: ${cert.fingerprint256}`);
+    // The structured log (often shipped off the box) says where the code is, not the code.
+    expect(log.text).not.toContain(d.auth.pendingClaimCode()!);
     // The key is private.
     const { stat } = await import('node:fs/promises');
     expect((await stat(path.join(d.config.dataDir, 'tls', 'key.pem'))).mode & 0o777).toBe(0o600);

@@ -1,6 +1,6 @@
 /**
  * The admin page, its API and the probes on one server, started by the same `startWebServer` the tests use.
- * The auth store is opened here and flushed when the page stops.
+ * The auth store comes from its own unit (units/auth.ts), shared with the local API.
  */
 import type { Config } from '../../config/schema.js';
 import type { Admission } from '../../engine/admission.js';
@@ -18,7 +18,8 @@ import { FacegateError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { healthRoutes } from '../../web/health.js';
 import type { AppDeps } from '../../web/ports.js';
-import { openAuth, startWebServer, type WebServer } from '../../web/server.js';
+import { startWebServer, type WebServer } from '../../web/server.js';
+import type { AuthStore } from '../../store/auth.js';
 import type { Slot, Unit } from '../unit.js';
 import type { Stores } from './stores.js';
 
@@ -36,11 +37,20 @@ export interface WebServices {
   cameras: Slot<Camera[]>;
   loop: Slot<PipelineLoop>;
   sync: Slot<FacebankSync>;
+  auth: Slot<AuthStore>;
+}
+
+/** Where the page answers, for the appliance's callers and the claim notice. */
+export interface PageAddress {
+  host: string;
+  port: number;
+  urls: string[];
+  fingerprint: string | null;
 }
 
 /** The page shows and applies the running config (web, match, pipeline, engine sections), hence all of it. */
-export function webUnit(config: Config, services: WebServices, provides: Slot<{ host: string; port: number }>): Unit {
-  let running: { server: WebServer; flush: () => Promise<void> } | null = null;
+export function webUnit(config: Config, services: WebServices, provides: Slot<PageAddress>): Unit {
+  let running: WebServer | null = null;
   return {
     name: 'admin page',
     async start() {
@@ -51,9 +61,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
       const loop = services.loop.get();
       const cameras = () => services.cameras.peek() ?? [];
       const sync = services.sync.peek();
-      const auth = await openAuth(config, storage);
-      // A broken auth.json was kept aside: the appliance is unclaimed again (the claim code is logged at listen).
-      if (auth.refused) log.error({ file: auth.refused.file, keptAs: auth.refused.keptAs }, auth.refused.message);
+      const auth = services.auth.get();
       const probes = healthRoutes({
         metrics,
         ready: () => ({
@@ -87,21 +95,19 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
       try {
         server = await startWebServer(deps, { before: probes });
       } catch (e) {
-        await auth.flush();
         const code = (e as NodeJS.ErrnoException).code;
         if (typeof code !== 'string' || !code.startsWith('E')) throw e;
         throw new FacegateError('web_listen', `The admin page cannot listen on ${config.web.host}:${config.web.port} (${code}).`, { cause: e });
       }
-      running = { server, flush: () => auth.flush() };
-      provides.set({ host: config.web.host, port: server.port });
+      running = server;
+      provides.set({ host: config.web.host, port: server.port, urls: server.urls, fingerprint: server.fingerprint });
     },
     async stop() {
       provides.clear();
       if (!running) return;
-      const { server, flush } = running;
+      const server = running;
       running = null;
       await server.close();
-      await flush();
     },
   };
 }

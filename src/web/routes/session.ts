@@ -37,6 +37,8 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
       authenticated: s !== null,
       csrfToken: s?.csrf ?? null,
       minPasswordLength: MIN_PASSWORD_LENGTH,
+      // The page says how large a photo may be, in its own words.
+      maxUploadBytes: deps.config.web.maxUploadBytes,
       passwordFixed: auth.passwordIsFixed(),
       nameRule,
       // For plain words on the page: the quality gate and the match threshold.
@@ -51,7 +53,11 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
     limiter.hit(facts(c).ip);
     const body = await jsonBody(c);
     if (typeof body.claimCode !== 'string' || !body.claimCode.trim())
-      fail(403, 'claim_code_required', 'Enter the claim code printed in the appliance log (journalctl -u facegate) or by install-service.');
+      fail(
+        403,
+        'claim_code_required',
+        'Enter the claim code the appliance printed when it started (journalctl -u facegate), or that `sudo facegate status` shows.',
+      );
     // One claim wins: the store refuses a second set-up while the first is still hashing its password.
     await auth.setInitialPassword(text(body.password) || plain(body.password), body.claimCode as string);
     deps.log.info({ ip: facts(c).ip }, 'appliance claimed: admin password set');
