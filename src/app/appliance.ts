@@ -28,6 +28,7 @@ import { localApiUnit } from './units/local-api.js';
 import { Liveness, loopUnit } from './units/loop.js';
 import { metricsUnit } from './units/metrics.js';
 import { homeAssistantUnit } from './units/homeassistant.js';
+import { identityUnit, type Identity } from './units/identity.js';
 import { mqttUnit } from './units/mqtt.js';
 import { storesUnit, type Stores } from './units/stores.js';
 import { syncUnit } from './units/sync.js';
@@ -60,6 +61,7 @@ export interface StartOptions {
 
 /** What the units hand each other once started. */
 interface Slots {
+  identity: Slot<Identity>;
   facebank: Slot<Facebank>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
@@ -72,6 +74,7 @@ interface Slots {
 }
 
 const newSlots = (): Slots => ({
+  identity: new Slot('appliance identity'),
   facebank: new Slot('facebank'),
   engine: new Slot('face engine'),
   stores: new Slot('event stores'),
@@ -93,6 +96,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
   const { dataDir } = config;
   return [
     dataDirUnit(dataDir),
+    identityUnit({ dataDir, sync: config.sync }, { log }, slots.identity),
     metricsUnit({ metrics, bus, admission }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal, onChange: (c) => slots.sync.peek()?.onChange(c) }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
@@ -102,15 +106,20 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     ),
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
-    mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, broker: slots.broker, cameras: slots.cameras }, slots.publisher),
+    mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, broker: slots.broker, cameras: slots.cameras, identity: slots.identity }, slots.publisher),
     ...(config.mqtt.homeAssistant.enabled
-      ? [homeAssistantUnit({ mqtt: config.mqtt, cameras: config.cameras }, { bus, facebank: slots.facebank, publisher: slots.publisher })]
+      ? [
+          homeAssistantUnit(
+            { mqtt: config.mqtt, cameras: config.cameras },
+            { bus, facebank: slots.facebank, publisher: slots.publisher, cameras: slots.cameras, snapshots },
+          ),
+        ]
       : []),
     ...(config.sync.enabled
       ? [
           syncUnit(
             { sync: config.sync, mqtt: config.mqtt, dataDir },
-            { log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker },
+            { log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker, identity: slots.identity },
             slots.sync,
           ),
         ]

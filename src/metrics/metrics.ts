@@ -88,6 +88,11 @@ export class Metrics implements PipelineObserver {
     help: 'Events dropped because the offline queue was full.',
     registers: [this.registry],
   });
+  private readonly mqttTakenOver = new Counter({
+    name: 'facegate_mqtt_session_taken_over_total',
+    help: 'MQTT connections the broker closed because another client connected with the same client id.',
+    registers: [this.registry],
+  });
   private readonly eventsQueued = new Gauge({
     name: 'facegate_events_queued',
     help: 'Events waiting for the broker.',
@@ -214,6 +219,9 @@ export class Metrics implements PipelineObserver {
   }
   eventDropped(count = 1): void {
     this.eventsDropped.inc(count);
+  }
+  sessionTakenOver(count = 1): void {
+    this.mqttTakenOver.inc(count);
   }
   queued(count: number): void {
     this.eventsQueued.set(count);

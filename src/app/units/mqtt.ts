@@ -12,6 +12,7 @@ import { MqttPublisher } from '../../mqtt/publisher.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 import { brokerUrl } from './broker.js';
+import type { Identity } from './identity.js';
 
 export interface MqttServices {
   bus: Bus;
@@ -20,6 +21,7 @@ export interface MqttServices {
   broker: Slot<EmbeddedBroker>;
   /** Read on every connect (the cameras start after the transport). */
   cameras: Slot<Camera[]>;
+  identity: Slot<Identity>;
 }
 
 export interface MqttUnitConfig {
@@ -40,6 +42,7 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
       const publisher = new MqttPublisher({
         config: config.mqtt,
         bus,
+        applianceId: services.identity.get().applianceId,
         url: brokerUrl(config.mqtt, services.broker.peek()),
         log,
         queueFile: path.join(config.dataDir, 'mqtt-queue.jsonl'),
@@ -47,12 +50,13 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
       });
       publisher.start();
       metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
-      let counted = { published: 0, dropped: 0 };
+      let counted = { published: 0, dropped: 0, takenOver: 0 };
       const counter = setInterval(() => {
-        const { published, dropped } = publisher.stats;
+        const { published, dropped, takenOver } = publisher.stats;
         if (published > counted.published) metrics.eventPublished(published - counted.published);
         if (dropped > counted.dropped) metrics.eventDropped(dropped - counted.dropped);
-        counted = { published, dropped };
+        if (takenOver > counted.takenOver) metrics.sessionTakenOver(takenOver - counted.takenOver);
+        counted = { published, dropped, takenOver };
       }, COUNT_MS);
       counter.unref();
       running = { publisher, counter };
