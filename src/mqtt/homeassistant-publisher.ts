@@ -113,10 +113,11 @@ export class HomeAssistantPublisher {
     });
     const now = new Set(configs.map((m) => m.topic));
     const stale = [...(this.current ?? []), ...this.found].filter((t) => !now.has(t));
+    const published = channel.publishRetainedOnce([...configs, ...stale.map((topic) => ({ topic, payload: '' }))]);
+    // After the configs that removed their entities: the retained states of what is gone.
     this.dropStates(cameras, people);
     this.cameras = cameras;
     this.people = people;
-    const published = channel.publishRetainedOnce([...configs, ...stale.map((topic) => ({ topic, payload: '' }))]);
     for (const s of this.states()) this.setState(s.topic, s.payload);
     if (!published) return;
     this.current = now;
