@@ -93,6 +93,11 @@ export class Metrics implements PipelineObserver {
     help: 'MQTT connections the broker closed because another client connected with the same client id.',
     registers: [this.registry],
   });
+  private readonly idConflicts = new Counter({
+    name: 'facegate_appliance_id_conflicts_total',
+    help: 'Claims of this appliance id heard from another appliance on the same broker.',
+    registers: [this.registry],
+  });
   private readonly eventsQueued = new Gauge({
     name: 'facegate_events_queued',
     help: 'Events waiting for the broker.',
@@ -222,6 +227,9 @@ export class Metrics implements PipelineObserver {
   }
   sessionTakenOver(count = 1): void {
     this.mqttTakenOver.inc(count);
+  }
+  applianceIdConflict(count = 1): void {
+    this.idConflicts.inc(count);
   }
   queued(count: number): void {
     this.eventsQueued.set(count);

@@ -6,6 +6,7 @@
 import type { MqttConfig } from '../config/schema.js';
 import type { CameraStatus, RecognitionEvent } from '../events/types.js';
 import type { Bus } from '../events/bus.js';
+import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../util/log.js';
 import { goneStatusMessage, recognitionMessages, statusMessage } from './messages.js';
 import { topics, type MqttMessage } from './topics.js';
@@ -48,27 +49,36 @@ export interface PublisherOptions {
   queueFile?: string;
 }
 
-export type PublisherStats = TransportStats;
+export interface PublisherStats extends TransportStats {
+  /** Claims of this appliance id heard from another process (two boxes with one id). */
+  idConflicts: number;
+}
 
 export class MqttPublisher {
   private readonly transport: MqttTransport;
   private wills: CameraWills | null = null;
   private readonly connectListeners = new Set<() => void>();
   private unsubscribe: (() => void)[] = [];
+  private readonly log: Logger;
+  /** This run's token in claims of the appliance id. */
+  private readonly nonce = randomBytes(8).toString('hex');
+  private idConflicts = 0;
 
   constructor(private readonly opts: PublisherOptions) {
     const { config, bus, applianceId } = opts;
+    this.log = (opts.log ?? silentLogger()).child({ unit: 'mqtt' });
     this.transport = new MqttTransport({
       config,
       url: opts.url,
       clientId: this.clientId,
       availabilityTopic: topics.available(config.prefix, applianceId),
-      log: (opts.log ?? silentLogger()).child({ unit: 'mqtt' }),
+      log: this.log,
       reconnectPeriodMs: opts.reconnectPeriodMs,
       queueFile: opts.queueFile,
       freshRetained: () => (opts.cameraStatus?.() ?? []).map((s) => statusMessage(config.prefix, applianceId, s)),
       stopping: () => (this.wills?.cameras ?? []).map((camera) => goneStatusMessage(config.prefix, applianceId, camera)),
       onConnect: () => {
+        this.claim(false);
         for (const l of this.connectListeners) l();
       },
       onConnection: (connected) => bus.emit('mqttConnection', { connected }),
@@ -76,7 +86,7 @@ export class MqttPublisher {
   }
 
   get stats(): PublisherStats {
-    return this.transport.stats;
+    return { ...this.transport.stats, idConflicts: this.idConflicts };
   }
 
   get clientId(): string {
@@ -125,6 +135,7 @@ export class MqttPublisher {
       for (const s of this.opts.cameraStatus?.() ?? []) this.wills.add(s.camera);
     }
     this.unsubscribe.push(
+      this.transport.subscribe(topics.claim(this.prefix, applianceId), (_t, payload) => this.onClaim(payload)),
       bus.on('recognition', (e) => this.onRecognition(e)),
       bus.on('cameraStatus', (s) => this.onStatus(s)),
     );
@@ -137,6 +148,29 @@ export class MqttPublisher {
     await this.transport.stop();
     await this.wills?.stop();
     this.wills = null;
+  }
+
+  /** Says "this id is mine" on the claim topic; another process with the same id hears it (and answers once). */
+  private claim(reply: boolean) {
+    const payload = JSON.stringify({ nonce: this.nonce, clientId: this.clientId, reply });
+    this.transport.publishLive([{ topic: topics.claim(this.prefix, this.opts.applianceId), payload }]);
+  }
+
+  private onClaim(payload: Buffer) {
+    let c: { nonce?: unknown; clientId?: unknown; reply?: unknown };
+    try {
+      c = JSON.parse(payload.toString()) as typeof c;
+    } catch {
+      return;
+    }
+    if (c.nonce === this.nonce || typeof c.nonce !== 'string') return;
+    this.idConflicts++;
+    if (this.idConflicts === 1)
+      this.log.error(
+        { appliance: this.opts.applianceId, other: c.clientId },
+        `another appliance on this broker uses the appliance id "${this.opts.applianceId}": the two overwrite each other's status, Home Assistant entities and sync records; remove sync.applianceId from one of them (each then keeps its own install id), or delete appliance.json in the data directory of a copied one`,
+      );
+    if (c.reply !== true) this.claim(true);
   }
 
   private onRecognition(e: RecognitionEvent) {

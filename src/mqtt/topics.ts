@@ -23,6 +23,8 @@ const camera = (prefix: string, appliance: string, cam: string) => `${box(prefix
 export const topics = {
   /** "online"/"offline", retained; the last will. */
   available: (prefix: string, appliance: string) => `${box(prefix, appliance)}/available`,
+  /** {"nonce", "clientId", "reply"} at every connect, not retained: another box answering to it claims the same id. */
+  claim: (prefix: string, appliance: string) => `${box(prefix, appliance)}/claim`,
   /** CameraStatus JSON, retained; each camera's own last will says "offline" when the process dies. */
   cameraStatus: (prefix: string, appliance: string, cam: string) => `${camera(prefix, appliance, cam)}/status`,
   /** Faces in view (open tracks), retained; the Home Assistant sensor state. */

@@ -107,6 +107,30 @@ describe.skipIf(!hasMosquitto)('one site, many boxes', { timeout: 60_000 }, () =
     expect(before).toBe(2);
   });
 
+  it('two boxes claiming one appliance id (with different client ids) are both told so, once', async () => {
+    const a = box(broker.url, 'same-id', { prefix: 's5', clientId: 'client-a' });
+    const b = box(broker.url, 'same-id', { prefix: 's5', clientId: 'client-b' });
+    a.pub.start();
+    await waitFor(() => a.pub.stats.connected, 5000, 'first box connected');
+    b.pub.start();
+    const errorsOf = (lines: Record<string, unknown>[]) => lines.filter((l) => l.level === 50);
+    await waitFor(() => errorsOf(a.lines).length > 0 && errorsOf(b.lines).length > 0, 10_000, 'both boxes told');
+    expect(errorsOf(a.lines)[0]).toMatchObject({ appliance: 'same-id', other: 'client-b' });
+    expect(errorsOf(b.lines)[0]).toMatchObject({ appliance: 'same-id', other: 'client-a' });
+    expect(String(errorsOf(a.lines)[0]!.msg)).toMatch(/another appliance on this broker uses the appliance id "same-id".*remove sync\.applianceId/);
+    expect(a.pub.stats.idConflicts).toBeGreaterThanOrEqual(1);
+    expect(b.pub.stats.idConflicts).toBeGreaterThanOrEqual(1);
+    // Not a client-id fight: neither connection was taken.
+    expect(a.pub.stats.takenOver + b.pub.stats.takenOver).toBe(0);
+    // A box alone with its id hears only itself.
+    const c = box(broker.url, 'lonely', { prefix: 's5' });
+    c.pub.start();
+    await waitFor(() => c.pub.stats.connected, 5000, 'third box connected');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.pub.stats.idConflicts).toBe(0);
+    expect(errorsOf(a.lines)).toHaveLength(1);
+  });
+
   it('a normal reconnect (the broker restarting) is not taken for a take-over', async () => {
     const own = new Mosquitto();
     cleanups.push(() => own.dispose());

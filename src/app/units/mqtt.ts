@@ -50,13 +50,14 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
       });
       publisher.start();
       metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
-      let counted = { published: 0, dropped: 0, takenOver: 0 };
+      let counted = { published: 0, dropped: 0, takenOver: 0, idConflicts: 0 };
       const counter = setInterval(() => {
-        const { published, dropped, takenOver } = publisher.stats;
+        const { published, dropped, takenOver, idConflicts } = publisher.stats;
         if (published > counted.published) metrics.eventPublished(published - counted.published);
         if (dropped > counted.dropped) metrics.eventDropped(dropped - counted.dropped);
         if (takenOver > counted.takenOver) metrics.sessionTakenOver(takenOver - counted.takenOver);
-        counted = { published, dropped, takenOver };
+        if (idConflicts > counted.idConflicts) metrics.applianceIdConflict(idConflicts - counted.idConflicts);
+        counted = { published, dropped, takenOver, idConflicts };
       }, COUNT_MS);
       counter.unref();
       running = { publisher, counter };
