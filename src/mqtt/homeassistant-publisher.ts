@@ -25,6 +25,11 @@ export interface HomeAssistantOptions {
   people: () => PersonRef[] | Promise<PersonRef[]>;
   /** The cameras running now (enabled ones), read each time discovery is published; cameras seen in status are added. */
   cameras: () => string[];
+  /**
+   * The node part of discovery ids before they were per appliance (`level(mqtt.clientId ?? "facegate-<hostname>")`):
+   * configs `<discoveryPrefix>/<component>/<legacyNodeId>_.../config` left by an older facegate are removed.
+   */
+  legacyNodeId?: string;
   /** The JPEG of a snapshot id (the best face of a track), or null when it is gone. */
   faceImage?: (snapshot: string) => Promise<Buffer | null>;
 }
@@ -66,6 +71,7 @@ export class HomeAssistantPublisher {
       }),
       bus.on('facebankChanged', () => void this.publishAll()),
       channel.subscribe(discoveryFilter(this.ha.discoveryPrefix, this.applianceId), (topic, payload) => this.onConfigSeen(topic, payload)),
+      ...(this.opts.legacyNodeId ? [channel.subscribe(`${this.ha.discoveryPrefix}/+/+/config`, (topic, payload) => this.onLegacyConfig(topic, payload))] : []),
       channel.subscribe(topics.homeAssistantStatus(this.ha.discoveryPrefix), (_t, payload) => {
         // Home Assistant (re)started: it reads the retained configs anyway; the states are sent again for it.
         if (payload.toString() === 'online') void this.publishAll().then(() => this.refresh());
@@ -129,6 +135,12 @@ export class HomeAssistantPublisher {
     if (!payload.length) return;
     if (!this.current) this.found.add(topic);
     else if (!this.current.has(topic)) this.opts.channel.publishRetainedOnce([{ topic, payload: '' }]);
+  }
+
+  /** A config of the layout before per-appliance ids, published by this box: removed. */
+  private onLegacyConfig(topic: string, payload: Buffer) {
+    const object = topic.split('/')[2] ?? '';
+    if (payload.length && object.startsWith(`${this.opts.legacyNodeId}_`)) this.opts.channel.publishRetainedOnce([{ topic, payload: '' }]);
   }
 
   /** Every state now: face count per camera, presence per camera × person. */

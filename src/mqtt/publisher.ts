@@ -9,7 +9,7 @@ import type { Bus } from '../events/bus.js';
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../util/log.js';
 import { goneStatusMessage, recognitionMessages, statusMessage } from './messages.js';
-import { topics, type MqttMessage } from './topics.js';
+import { legacyRetained, topics, type MqttMessage } from './topics.js';
 import { MqttTransport, type MessageHandler, type TransportStats } from './transport.js';
 import { CameraWills } from './wills.js';
 
@@ -63,6 +63,7 @@ export class MqttPublisher {
   /** This run's token in claims of the appliance id. */
   private readonly nonce = randomBytes(8).toString('hex');
   private idConflicts = 0;
+  private legacyCleared = false;
 
   constructor(private readonly opts: PublisherOptions) {
     const { config, bus, applianceId } = opts;
@@ -79,6 +80,7 @@ export class MqttPublisher {
       stopping: () => (this.wills?.cameras ?? []).map((camera) => goneStatusMessage(config.prefix, applianceId, camera)),
       onConnect: () => {
         this.claim(false);
+        this.clearLegacy();
         for (const l of this.connectListeners) l();
       },
       onConnection: (connected) => bus.emit('mqttConnection', { connected }),
@@ -148,6 +150,13 @@ export class MqttPublisher {
     await this.transport.stop();
     await this.wills?.stop();
     this.wills = null;
+  }
+
+  /** Once a run: empties the retained topics of the layout before per-box topics, for this box's cameras. */
+  private clearLegacy() {
+    if (this.legacyCleared) return;
+    const cameras = (this.opts.cameraStatus?.() ?? []).map((s) => s.camera);
+    this.legacyCleared = this.transport.publishRetainedOnce(legacyRetained(this.prefix, cameras).map((topic) => ({ topic, payload: '' })));
   }
 
   /** Says "this id is mine" on the claim topic; another process with the same id hears it (and answers once). */

@@ -44,3 +44,12 @@ export const topics = {
   /** Home Assistant's birth and will messages ("online"/"offline"). */
   homeAssistantStatus: (discoveryPrefix: string) => `${discoveryPrefix}/status`,
 };
+
+/**
+ * Retained topics of the layout before per-box topics (one shared `<prefix>/available`, `<prefix>/<camera>/status`
+ * and `/faces`): cleared once after an upgrade, so they do not say "online" for ever.
+ */
+export const legacyRetained = (prefix: string, cameras: readonly string[]): string[] => [
+  `${prefix}/available`,
+  ...cameras.flatMap((c) => [`${prefix}/${level(c)}/status`, `${prefix}/${level(c)}/faces`]),
+];

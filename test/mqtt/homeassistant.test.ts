@@ -21,6 +21,7 @@ import type { PersonRef, RecognitionEvent } from '../../src/events/types.js';
 import type { Camera } from '../../src/ingest/camera.js';
 import { decodeImage } from '../../src/ingest/still.js';
 import { Metrics } from '../../src/metrics/metrics.js';
+import { level } from '../../src/mqtt/topics.js';
 import type { EmbeddedBroker } from '../../src/mqtt/broker.js';
 import type { MqttPublisher } from '../../src/mqtt/publisher.js';
 import { Facebank } from '../../src/store/facebank.js';
@@ -37,6 +38,18 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+/** The retained payload of a topic now ('' when there is none). */
+async function retainedPayload(url: string, topic: string): Promise<string> {
+  const c = await mqtt.connectAsync(url);
+  try {
+    const got = new Promise<string>((resolve) => c.on('message', (t, p) => t === topic && resolve(p.toString())));
+    await c.subscribeAsync(topic, { qos: 1 });
+    return await Promise.race([got, new Promise<string>((r) => setTimeout(() => r(''), 500))]);
+  } finally {
+    await c.endAsync(true);
+  }
+}
 
 let n = 0;
 function recognition(
@@ -97,14 +110,16 @@ describe.skipIf(!hasMosquitto || !hasTestData)('Home Assistant reads facegate (a
     const seed = await mqtt.connectAsync(broker.url);
     const stale = ['homeassistant/binary_sensor/hall-box/door_p-removed/config', 'homeassistant/sensor/hall-box/attic_faces/config'];
     const foreign = 'homeassistant/sensor/other-box/door_faces/config';
-    for (const t of [...stale, foreign])
+    // And one from the layout before per-appliance ids (node = the old default client id, facegate-<hostname>).
+    const legacy = `homeassistant/binary_sensor/${level(`facegate-${os.hostname()}`)}_door_p-old/config`;
+    for (const t of [...stale, foreign, legacy])
       await seed.publishAsync(t, JSON.stringify({ name: 'old', state_topic: 'old/x', unique_id: t.replace(/\W/g, '_') }), { qos: 1, retain: true });
     await seed.endAsync();
 
     const ha = new HomeAssistantSim(broker.url);
     cleanups.push(() => ha.stop());
     await ha.start();
-    await waitFor(() => ha.entities.size === 3, 5000, 'the old entities in Home Assistant');
+    await waitFor(() => ha.entities.size === (legacy.includes('.') ? 3 : 4), 5000, 'the old entities in Home Assistant');
 
     // The appliance's own MQTT and Home Assistant units, as startAppliance builds them.
     const bus = new Bus();
@@ -146,6 +161,8 @@ describe.skipIf(!hasMosquitto || !hasTestData)('Home Assistant reads facegate (a
     await waitFor(() => ours().length === 10 && stale.every((t) => ![...ha.entities.keys()].some((k) => t.includes(k.split(' ')[2]!))), 10_000, 'discovery');
     expect(ha.warnings).toEqual([]);
     expect(ha.entities.has('sensor other-box door_faces')).toBe(true);
+    expect([...ha.entities.values()].filter((e) => !e.discoveryId.includes(` ${BOX} `)).map((e) => e.discoveryId)).toEqual(['sensor other-box door_faces']);
+    expect(await retainedPayload(broker.url, legacy)).toBe('');
     expect(
       ours()
         .map((e) => e.discoveryId)

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/events/bus.js';
 import { MqttPublisher } from '../../src/mqtt/publisher.js';
@@ -129,6 +130,22 @@ describe.skipIf(!hasMosquitto)('one site, many boxes', { timeout: 60_000 }, () =
     await new Promise((r) => setTimeout(r, 500));
     expect(c.pub.stats.idConflicts).toBe(0);
     expect(errorsOf(a.lines)).toHaveLength(1);
+  });
+
+  it('after an upgrade, the retained topics of the shared layout (<prefix>/available, <prefix>/<camera>/status) are emptied once', async () => {
+    const old = await mqtt.connectAsync(broker.url);
+    for (const [t, p] of [
+      ['s6/available', 'online'],
+      ['s6/door/status', JSON.stringify({ camera: 'door', state: 'online', fps: 4.9 })],
+      ['s6/door/faces', '1'],
+    ])
+      await old.publishAsync(t!, p!, { qos: 1, retain: true });
+    await old.endAsync();
+    const a = box(broker.url, 'box-a', { prefix: 's6' }, ['door']);
+    a.pub.start();
+    const old3 = ['s6/available', 's6/door/status', 's6/door/faces'];
+    await eventually(async () => !(await retainedUnder(broker.url, 's6/#')).some((m) => old3.includes(m.topic)), 5000, 'the old topics emptied');
+    expect((await retainedUnder(broker.url, 's6/#')).map((m) => m.topic).sort()).toEqual(['s6/box-a/available', 's6/box-a/cameras/door/status']);
   });
 
   it('a normal reconnect (the broker restarting) is not taken for a take-over', async () => {

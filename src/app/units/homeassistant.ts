@@ -1,10 +1,12 @@
 /** Home Assistant (mqtt.homeAssistant.enabled): discovery, states, events and faces over the MQTT unit's connection. */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import type { CameraConfig, MqttConfig } from '../../config/schema.js';
 import type { Bus } from '../../events/bus.js';
 import type { PersonRef } from '../../events/types.js';
 import type { Camera } from '../../ingest/camera.js';
 import { HomeAssistantPublisher } from '../../mqtt/homeassistant-publisher.js';
+import { level } from '../../mqtt/topics.js';
 import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { Facebank } from '../../store/facebank.js';
 import type { Snapshots } from '../../store/snapshots.js';
@@ -20,7 +22,7 @@ export interface HomeAssistantServices {
 }
 
 export function homeAssistantUnit(
-  config: { mqtt: Pick<MqttConfig, 'prefix' | 'homeAssistant'>; cameras: Pick<CameraConfig, 'name' | 'enabled'>[] },
+  config: { mqtt: Pick<MqttConfig, 'prefix' | 'homeAssistant' | 'clientId'>; cameras: Pick<CameraConfig, 'name' | 'enabled'>[] },
   services: HomeAssistantServices,
 ): Unit {
   let running: HomeAssistantPublisher | null = null;
@@ -36,6 +38,8 @@ export function homeAssistantUnit(
         bus: services.bus,
         channel: services.publisher.get().retained,
         people,
+        // Discovery ids before they were per appliance were built from the client id.
+        legacyNodeId: level(config.mqtt.clientId ?? `facegate-${os.hostname()}`),
         cameras: () => services.cameras.peek()?.map((c) => c.name) ?? config.cameras.filter((c) => c.enabled).map((c) => c.name),
         faceImage: snapshots
           ? async (id) => {
