@@ -132,7 +132,7 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
   }, 200_000);
 
   it('reports a wrong camera URL clearly while the other camera keeps working', async () => {
-    const statuses = (cam: string) => sub.got.filter((m) => m.topic === `fg/${cam}/status`).map((m) => JSON.parse(m.payload));
+    const statuses = (cam: string) => sub.got.filter((m) => m.topic.endsWith(`/cameras/${cam}/status`)).map((m) => JSON.parse(m.payload));
     await until('broken camera offline with a reason', () => statuses('broken').some((st) => st.state === 'offline' && st.lastError), 30_000);
     expect(statuses('broken').find((st) => st.state === 'offline' && st.lastError).lastError).toMatch(/refused/);
     // The stage camera's status, re-published with live figures, says online with frames flowing.
