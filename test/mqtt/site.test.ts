@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { Slot } from '../../src/app/unit.js';
+import type { Identity } from '../../src/app/units/identity.js';
+import { mqttUnit } from '../../src/app/units/mqtt.js';
 import { Bus } from '../../src/events/bus.js';
+import type { Camera } from '../../src/ingest/camera.js';
+import { Metrics } from '../../src/metrics/metrics.js';
+import type { EmbeddedBroker } from '../../src/mqtt/broker.js';
 import { MqttPublisher } from '../../src/mqtt/publisher.js';
 import { killAndWait } from '../../src/util/child.js';
 import { repoRoot } from '../helpers/data.js';
@@ -106,6 +114,28 @@ describe.skipIf(!hasMosquitto)('one site, many boxes', { timeout: 60_000 }, () =
     await waitFor(() => a.pub.stats.takenOver + b.pub.stats.takenOver >= counted + 2, 30_000, 'more take-overs');
     expect([...a.lines, ...b.lines].filter((l) => l.level === 50).length).toBe(before);
     expect(before).toBe(2);
+  });
+
+  it("the appliance's metrics count take-overs (the MQTT unit with its default client id facegate-<applianceId>)", async () => {
+    const identity = new Slot<Identity>('appliance identity');
+    identity.set({ applianceId: 'metered' });
+    const metrics = new Metrics({ processMetrics: false });
+    const publisher = new Slot<MqttPublisher>('MQTT transport');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'facegate-site-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const unit = mqttUnit(
+      { mqtt: mqttConfig({ url: broker.url, prefix: 's7' }), dataDir: dir },
+      { bus: new Bus(), log: captureLogger().log, metrics, broker: new Slot<EmbeddedBroker>('broker'), cameras: new Slot<Camera[]>('cameras'), identity },
+      publisher,
+    );
+    await unit.start();
+    cleanups.push(() => unit.stop());
+    expect(publisher.get().clientId).toBe('facegate-metered');
+    // Another client with the same id, reconnecting as fast as the appliance does.
+    const rival = mqtt.connect(broker.url, { clientId: 'facegate-metered', reconnectPeriod: 300 });
+    cleanups.push(() => rival.endAsync(true));
+    const counted = async () => Number(/^facegate_mqtt_session_taken_over_total (\d+)/m.exec(await metrics.registry.metrics())?.[1] ?? 0);
+    await eventually(async () => (await counted()) >= 3, 30_000, 'take-overs in /metrics');
   });
 
   it('two boxes claiming one appliance id (with different client ids) are both told so, once', async () => {
