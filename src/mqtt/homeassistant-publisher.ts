@@ -65,6 +65,7 @@ export class HomeAssistantPublisher {
     this.off.push(
       bus.on('recognition', (e) => this.onRecognition(e)),
       bus.on('cameraStatus', (s) => {
+        if (s.state === 'offline') this.onCameraOffline(s.camera);
         if (this.seenCameras.has(s.camera)) return;
         this.seenCameras.add(s.camera);
         if (!this.cameras.includes(s.camera)) void this.publishAll();
@@ -190,6 +191,13 @@ export class HomeAssistantPublisher {
     if (!u.decided) return;
     channel.publishLive([{ topic: topics.recognitions(prefix, this.applianceId, e.camera), payload: JSON.stringify(eventPayload(e)) }]);
     if (e.person && e.snapshot) void this.sendFace(e.camera, e.snapshot);
+  }
+
+  /** A camera that delivers no frames ends no tracks: what it had in view is taken as gone. */
+  private onCameraOffline(camera: string) {
+    const { prefix } = this.opts.config;
+    for (const p of this.tracks.clear(camera)) this.setState(topics.presence(prefix, this.applianceId, camera, p.personId), 'off');
+    if (this.cameras.includes(camera)) this.setState(topics.cameraFaces(prefix, this.applianceId, camera), '0');
   }
 
   private async sendFace(camera: string, snapshot: string) {

@@ -42,6 +42,13 @@ export class CameraTracks {
     return { faces: tracks.size, facesChanged: tracks.size !== size, presence, decided: e.type !== 'end' && (!had || before !== after) };
   }
 
+  /** Forgets every open track of the camera (it went offline: nobody is in view there); returns who is no longer present. */
+  clear(camera: string): PresenceChange[] {
+    const people = new Set([...(this.open.get(camera)?.values() ?? [])].filter((p): p is string => p !== null));
+    this.open.delete(camera);
+    return [...people].map((personId) => ({ camera, personId, on: false }));
+  }
+
   /** True while any open track at the camera is decided to be this person. */
   present(camera: string, personId: string): boolean {
     for (const p of this.open.get(camera)?.values() ?? []) if (p === personId) return true;

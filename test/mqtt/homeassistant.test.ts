@@ -249,6 +249,13 @@ describe.skipIf(!hasMosquitto || !hasTestData)('Home Assistant reads facegate (a
     expect(again.entities.get(`sensor ${BOX} yard_faces`)!.state).toBe('1');
     expect(again.entities.get(`image ${BOX} door_face`)!.image).toBeNull();
 
+    // A camera that goes offline ends no track by itself: whoever it had in view is taken as gone.
+    bus.emit('recognition', recognition('new', 'yard', 'yard-3', ann), { embedding: null });
+    const annYard = () => again.entities.get(`binary_sensor ${BOX} yard_${ann.id}`)!;
+    await waitFor(() => annYard().state === true, 5000, 'Ann back in the yard');
+    bus.emit('cameraStatus', { camera: 'yard', state: 'offline', fps: 0, lastFrameTime: null, restarts: 1, framesDropped: 0, lastError: 'gone' });
+    await waitFor(() => annYard().state === false && again.entities.get(`sensor ${BOX} yard_faces`)!.state === '0', 5000, 'the yard empty');
+
     // Bob is deleted: his entities go.
     await facebank.deletePerson(bob.id);
     bus.emit('facebankChanged');
