@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,6 +145,21 @@ describe('start-up as units', () => {
     await until("Ann's presence config", () => sub.got.some((m) => m.topic.startsWith('hau/binary_sensor/') && m.topic.includes(ann.id)), 10_000);
     const cfg = JSON.parse(sub.got.find((m) => m.topic.includes(ann.id))!.payload) as { name: string };
     expect(cfg.name).toContain('Ann');
+  }, 120_000);
+
+  it('one appliance id without configuration: the install id in appliance.json names the client, the topics and the sync', async () => {
+    const c = await config({ web: { enabled: false }, sync: { enabled: true, allowPlaintext: true } });
+    const { log, lines } = capture();
+    const app = await startAppliance(c, { log });
+    closers.push(() => app.stop());
+    const { id } = JSON.parse(await readFile(path.join(c.dataDir, 'appliance.json'), 'utf8')) as { id: string };
+    expect(id).toMatch(/^[a-z0-9-]+-[0-9a-f]{6}$/);
+    expect(app.publisher.clientId).toBe(`facegate-${id}`);
+    expect(lines.find((l) => l.msg === 'facebank sync started')).toMatchObject({ appliance: id });
+    const sub = await subscriber(app.mqttUrl, 'units/+/available');
+    closers.push(() => sub.client.endAsync(true));
+    await until('the availability', () => sub.got.length > 0, 10_000);
+    expect(sub.got[0]).toMatchObject({ topic: `units/${id}/available`, payload: 'online' });
   }, 120_000);
 
   it('stops start-up when a required unit fails, undoing the units already started', async () => {
