@@ -277,7 +277,7 @@ export const mqttSchema = z
         expireAfterSeconds: z
           .number()
           .int()
-          .min(3)
+          .min(1)
           .default(30)
           .describe('Home Assistant shows a state unavailable after this long without a message; facegate re-sends every state three times as often.'),
         retainImage: z

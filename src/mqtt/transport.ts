@@ -303,7 +303,7 @@ export class MqttTransport {
     this.takeOverLogged = true;
     this.opts.log.error(
       { clientId: this.opts.clientId, takenOver: this.takenOver },
-      `the MQTT broker keeps closing this connection right after accepting it: another client uses the same client id "${this.opts.clientId}" (two appliances with one mqtt.clientId, or a copied data directory from an older facegate); give each appliance its own mqtt.clientId, or remove mqtt.clientId to use the appliance id`,
+      `the MQTT broker keeps closing this connection right after accepting it: most likely another client uses the same client id "${this.opts.clientId}" (two appliances with one mqtt.clientId, or a copied data directory from an older facegate); give each appliance its own mqtt.clientId, or remove mqtt.clientId to use the appliance id`,
     );
   }
 
