@@ -63,7 +63,8 @@ export class MqttPublisher {
   /** This run's token in claims of the appliance id. */
   private readonly nonce = randomBytes(8).toString('hex');
   private idConflicts = 0;
-  private legacyCleared = false;
+  /** Old-layout retained topics already emptied this run ('' for the shared availability, else camera names). */
+  private readonly legacyCleared = new Set<string>();
 
   constructor(private readonly opts: PublisherOptions) {
     const { config, bus, applianceId } = opts;
@@ -80,7 +81,7 @@ export class MqttPublisher {
       stopping: () => (this.wills?.cameras ?? []).map((camera) => goneStatusMessage(config.prefix, applianceId, camera)),
       onConnect: () => {
         this.claim(false);
-        this.clearLegacy();
+        this.clearLegacy((opts.cameraStatus?.() ?? []).map((s) => s.camera));
         for (const l of this.connectListeners) l();
       },
       onConnection: (connected) => bus.emit('mqttConnection', { connected }),
@@ -152,11 +153,13 @@ export class MqttPublisher {
     this.wills = null;
   }
 
-  /** Once a run: empties the retained topics of the layout before per-box topics, for this box's cameras. */
-  private clearLegacy() {
-    if (this.legacyCleared) return;
-    const cameras = (this.opts.cameraStatus?.() ?? []).map((s) => s.camera);
-    this.legacyCleared = this.transport.publishRetainedOnce(legacyRetained(this.prefix, cameras).map((topic) => ({ topic, payload: '' })));
+  /** Once a run: empties the retained topics of the layout before per-box topics (the shared availability, each camera's). */
+  private clearLegacy(cameras: readonly string[]) {
+    const todo = ['', ...cameras].filter((c) => !this.legacyCleared.has(c));
+    if (!todo.length) return;
+    const topicsOf = (c: string) => (c === '' ? legacyRetained(this.prefix, []) : legacyRetained(this.prefix, [c]).slice(1));
+    if (!this.transport.publishRetainedOnce(todo.flatMap(topicsOf).map((topic) => ({ topic, payload: '' })))) return;
+    for (const c of todo) this.legacyCleared.add(c);
   }
 
   /** Says "this id is mine" on the claim topic; another process with the same id hears it (and answers once). */
@@ -188,6 +191,7 @@ export class MqttPublisher {
 
   private onStatus(s: CameraStatus) {
     this.wills?.add(s.camera);
+    this.clearLegacy([s.camera]);
     const m = statusMessage(this.prefix, this.opts.applianceId, s);
     this.transport.setRetained(m.topic, m.payload);
   }
