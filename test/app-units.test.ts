@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,6 +94,7 @@ describe('start-up as units', () => {
     // ...while the rest runs: the transport reaches the embedded broker, the loop ticks, the CLI socket is there.
     expect(app.units).toEqual([
       'data dir',
+      'appliance identity',
       'metrics',
       'facebank',
       'engine',
@@ -123,11 +124,14 @@ describe('start-up as units', () => {
     await fb.close();
   }, 120_000);
 
-  it('Home Assistant is its own unit: discovery for the configured cameras, and for a person as soon as they are enrolled', async () => {
+  it('Home Assistant is its own unit: discovery for the enabled cameras (none for a disabled one), and for a person as soon as they are enrolled', async () => {
     const c = await config({
       web: { enabled: false },
       mqtt: { embedded: { host: '127.0.0.1', port: await freePort() }, prefix: 'units', homeAssistant: { enabled: true, discoveryPrefix: 'hau' } },
-      cameras: [{ name: 'porch', url: 'rtsp://127.0.0.1:9/none', enabled: false }],
+      cameras: [
+        { name: 'porch', url: 'rtsp://127.0.0.1:9/none' },
+        { name: 'attic', url: 'rtsp://127.0.0.1:9/none', enabled: false },
+      ],
     });
     const app = await startAppliance(c, { log: capture().log });
     closers.push(() => app.stop());
@@ -136,11 +140,27 @@ describe('start-up as units', () => {
     closers.push(() => sub.client.endAsync(true));
     await until('the camera face-count config', () => sub.got.some((m) => m.topic.startsWith('hau/sensor/') && m.topic.includes('porch')), 10_000);
     expect(sub.got.some((m) => m.topic.startsWith('hau/binary_sensor/'))).toBe(false);
+    expect(sub.got.some((m) => m.topic.includes('attic') && m.payload !== '')).toBe(false);
 
     const ann = await app.facebank.createPerson('Ann');
     await until("Ann's presence config", () => sub.got.some((m) => m.topic.startsWith('hau/binary_sensor/') && m.topic.includes(ann.id)), 10_000);
     const cfg = JSON.parse(sub.got.find((m) => m.topic.includes(ann.id))!.payload) as { name: string };
     expect(cfg.name).toContain('Ann');
+  }, 120_000);
+
+  it('one appliance id without configuration: the install id in appliance.json names the client, the topics and the sync', async () => {
+    const c = await config({ web: { enabled: false }, sync: { enabled: true, allowPlaintext: true } });
+    const { log, lines } = capture();
+    const app = await startAppliance(c, { log });
+    closers.push(() => app.stop());
+    const { id } = JSON.parse(await readFile(path.join(c.dataDir, 'appliance.json'), 'utf8')) as { id: string };
+    expect(id).toMatch(/^[a-z0-9-]+-[0-9a-f]{6}$/);
+    expect(app.publisher.clientId).toBe(`facegate-${id}`);
+    expect(lines.find((l) => l.msg === 'facebank sync started')).toMatchObject({ appliance: id });
+    const sub = await subscriber(app.mqttUrl, 'units/+/available');
+    closers.push(() => sub.client.endAsync(true));
+    await until('the availability', () => sub.got.length > 0, 10_000);
+    expect(sub.got[0]).toMatchObject({ topic: `units/${id}/available`, payload: 'online' });
   }, 120_000);
 
   it('stops start-up when a required unit fails, undoing the units already started', async () => {
@@ -152,8 +172,8 @@ describe('start-up as units', () => {
     await expect(startAppliance(c, { log })).rejects.toThrow();
     // The units before the engine started and were stopped again, last first; nothing after it started.
     const order = (msg: string) => lines.filter((l) => l.msg === msg).map((l) => l.unit);
-    expect(order('unit started')).toEqual(['data dir', 'metrics', 'facebank']);
-    expect(order('unit stopped')).toEqual(['facebank', 'metrics', 'data dir']);
+    expect(order('unit started')).toEqual(['data dir', 'appliance identity', 'metrics', 'facebank']);
+    expect(order('unit stopped')).toEqual(['facebank', 'metrics', 'appliance identity', 'data dir']);
     expect(await accepts(c.mqtt.embedded.port)).toBe(false);
     const fb = new Facebank(c.dataDir, { role: 'run', lockWaitMs: 0 });
     await fb.open();
@@ -167,6 +187,6 @@ describe('start-up as units', () => {
     const { log, lines } = capture((l) => l.msg === 'unit started' && l.unit === 'facebank' && abort.abort());
     await expect(startAppliance(c, { log, signal: abort.signal })).rejects.toMatchObject({ code: 'aborted' });
     expect(lines.some((l) => l.msg === 'models loaded')).toBe(false);
-    expect(lines.filter((l) => l.msg === 'unit stopped').map((l) => l.unit)).toEqual(['facebank', 'metrics', 'data dir']);
+    expect(lines.filter((l) => l.msg === 'unit stopped').map((l) => l.unit)).toEqual(['facebank', 'metrics', 'appliance identity', 'data dir']);
   }, 60_000);
 });

@@ -29,6 +29,7 @@ import { localApiUnit } from './units/local-api.js';
 import { Liveness, loopUnit } from './units/loop.js';
 import { metricsUnit } from './units/metrics.js';
 import { homeAssistantUnit } from './units/homeassistant.js';
+import { identityUnit, type Identity } from './units/identity.js';
 import { mqttUnit } from './units/mqtt.js';
 import { storesUnit, type Stores } from './units/stores.js';
 import { syncUnit } from './units/sync.js';
@@ -63,6 +64,7 @@ export interface StartOptions {
 
 /** What the units hand each other once started. */
 interface Slots {
+  identity: Slot<Identity>;
   facebank: Slot<Facebank>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
@@ -76,6 +78,7 @@ interface Slots {
 }
 
 const newSlots = (): Slots => ({
+  identity: new Slot('appliance identity'),
   facebank: new Slot('facebank'),
   engine: new Slot('face engine'),
   stores: new Slot('event stores'),
@@ -100,6 +103,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
   const { dataDir } = config;
   return [
     dataDirUnit(dataDir, storage),
+    identityUnit({ dataDir, sync: config.sync }, { log }, slots.identity),
     metricsUnit({ metrics, bus, admission, storage }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
@@ -112,15 +116,24 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     // published (a subscriber never gets an event that a SIGKILL then takes out of /api/events).
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots, storage }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
-    mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, storage, broker: slots.broker, cameras: slots.cameras }, slots.publisher),
+    mqttUnit(
+      { mqtt: config.mqtt, dataDir },
+      { bus, log, metrics, storage, broker: slots.broker, cameras: slots.cameras, identity: slots.identity },
+      slots.publisher,
+    ),
     ...(config.mqtt.homeAssistant.enabled
-      ? [homeAssistantUnit({ mqtt: config.mqtt, cameras: config.cameras }, { bus, facebank: slots.facebank, publisher: slots.publisher })]
+      ? [
+          homeAssistantUnit(
+            { mqtt: config.mqtt, cameras: config.cameras },
+            { bus, facebank: slots.facebank, publisher: slots.publisher, cameras: slots.cameras, snapshots },
+          ),
+        ]
       : []),
     ...(config.sync.enabled
       ? [
           syncUnit(
             { sync: config.sync, mqtt: config.mqtt, dataDir },
-            { bus, log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker },
+            { bus, log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker, identity: slots.identity },
             slots.sync,
           ),
         ]

@@ -207,7 +207,8 @@ async function main(): Promise<void> {
       if (topic.endsWith('/events')) {
         const id = (JSON.parse(payload.toString()) as { id: string }).id;
         copies.set(id, (copies.get(id) ?? 0) + 1);
-      } else if (topic.endsWith('/status')) {
+      } else if (topic.endsWith('/status') && payload.length) {
+        // (an empty payload: an old-layout retained status being cleared)
         const s = JSON.parse(payload.toString()) as { camera: string; state: string };
         status.push({ at: Date.now(), camera: s.camera, state: s.state });
       }

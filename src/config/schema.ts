@@ -269,11 +269,24 @@ export const mqttSchema = z
     homeAssistant: z
       .object({
         enabled: z.boolean().default(false).describe('Publish Home Assistant MQTT discovery messages.'),
-        discoveryPrefix: z.string().default('homeassistant').describe('Home Assistant discovery topic prefix.'),
-        expireAfterSeconds: z.number().int().min(1).default(30).describe('Home Assistant marks a sensor unavailable after this long without an update.'),
+        discoveryPrefix: z
+          .string()
+          .regex(/^[^#+]+$/, 'no MQTT wildcards')
+          .default('homeassistant')
+          .describe('Home Assistant discovery topic prefix (its birth message is read from <prefix>/status).'),
+        expireAfterSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('Home Assistant shows a state unavailable after this long without a message; facegate re-sends every state three times as often.'),
+        retainImage: z
+          .boolean()
+          .default(false)
+          .describe('Keep the latest recognised face retained on the broker (anyone allowed to read the topic sees it); off: sent live only.'),
       })
       .strict()
-      .default({ enabled: false, discoveryPrefix: 'homeassistant', expireAfterSeconds: 30 })
+      .default({ enabled: false, discoveryPrefix: 'homeassistant', expireAfterSeconds: 30, retainImage: false })
       .describe('Home Assistant integration.'),
   })
   .strict();

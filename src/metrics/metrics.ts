@@ -90,6 +90,16 @@ export class Metrics implements PipelineObserver {
     help: 'Events dropped because the offline queue was full.',
     registers: [this.registry],
   });
+  private readonly mqttTakenOver = new Counter({
+    name: 'facegate_mqtt_session_taken_over_total',
+    help: 'MQTT connections the broker closed because another client connected with the same client id.',
+    registers: [this.registry],
+  });
+  private readonly idConflicts = new Counter({
+    name: 'facegate_appliance_id_conflicts_total',
+    help: 'Claims of this appliance id heard from another appliance on the same broker.',
+    registers: [this.registry],
+  });
   private readonly eventsQueued = new Gauge({
     name: 'facegate_events_queued',
     help: 'Events waiting for the broker.',
@@ -238,6 +248,12 @@ export class Metrics implements PipelineObserver {
   }
   eventDropped(count = 1): void {
     this.eventsDropped.inc(count);
+  }
+  sessionTakenOver(count = 1): void {
+    this.mqttTakenOver.inc(count);
+  }
+  applianceIdConflict(count = 1): void {
+    this.idConflicts.inc(count);
   }
   queued(count: number): void {
     this.eventsQueued.set(count);

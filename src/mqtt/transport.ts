@@ -14,16 +14,21 @@ import type { Logger } from '../util/log.js';
 import { redactUrl } from '../util/redact.js';
 import { DurableQueue } from './queue.js';
 import type { StorageReporter } from '../store/storage-health.js';
-import { topics, type MqttMessage } from './topics.js';
+import type { MqttMessage } from './topics.js';
 
-/** Messages queued together and acknowledged together (one event's topics). */
-export type Group = MqttMessage[];
+/** Messages queued together and acknowledged together (one event's topics); text, as the queue journals them. */
+export type Group = { topic: string; payload: string }[];
+
+/** Called for each message on a subscribed filter. */
+export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
 
 export interface TransportOptions {
   config: MqttConfig;
   /** Broker URL; overrides config.url (e.g. the embedded broker's). */
   url?: string;
   clientId: string;
+  /** "online"/"offline" of this box, retained; the last will. */
+  availabilityTopic: string;
   log: Logger;
   /** mqtt.js reconnect period, ms. */
   reconnectPeriodMs?: number;
@@ -33,6 +38,8 @@ export interface TransportOptions {
   storage?: StorageReporter;
   /** Retained values read afresh on every connect, before the retained state is re-published. */
   freshRetained?: () => MqttMessage[];
+  /** Retained messages sent on a graceful stop, before "offline" (e.g. each camera's status saying so). */
+  stopping?: () => MqttMessage[];
   /** Called on every connect, after the retained state went out (e.g. Home Assistant discovery). */
   onConnect?: () => void;
   /** Called when the connection comes or goes (not on every reconnect attempt). */
@@ -49,33 +56,50 @@ export interface TransportStats {
   dropped: number;
   /** Events found in the queue file at start (queued by an earlier run). */
   replayed: number;
+  /** Connections the broker took away because another client connected with the same client id. */
+  takenOver: number;
 }
 
 /** Groups in flight at once. */
 const WINDOW = 16;
 const ACK_TIMEOUT_MS = 30_000;
+/** MQTT 5 DISCONNECT reason "session taken over". */
+const SESSION_TAKEN_OVER = 0x8e;
+/** Under MQTT 3.1.1 the broker just closes: a session shorter than this, this many times in a row, is a take-over. */
+const SHORT_SESSION_MS = 5000;
+const SHORT_SESSIONS = 3;
 
 export class MqttTransport {
   private client: MqttClient | null = null;
   private readonly queue: DurableQueue<Group>;
-  private readonly retained = new Map<string, string>();
+  private readonly retained = new Map<string, string | Buffer>();
   private readonly loggedErrors = new Set<string>();
-  private readonly prefix: string;
   private readonly qos: 0 | 1 | 2;
   private isConnected = false;
   private gen = 0;
   private draining = false;
   private disconnected: (() => void) | null = null;
   private published = 0;
+  private readonly subscriptions = new Map<string, Set<MessageHandler>>();
+  private connectedAt = 0;
+  private shortSessions = 0;
+  private takenOver = 0;
+  private takeOverLogged = false;
 
   constructor(private readonly opts: TransportOptions) {
     this.queue = new DurableQueue(opts.config.queueLimit, { file: opts.queueFile, storage: opts.storage, onDrop: () => this.onDrop() });
-    this.prefix = opts.config.prefix;
     this.qos = opts.config.qos;
   }
 
   get stats(): TransportStats {
-    return { connected: this.isConnected, published: this.published, queued: this.queue.length, dropped: this.queue.dropped, replayed: this.queue.replayed };
+    return {
+      connected: this.isConnected,
+      published: this.published,
+      queued: this.queue.length,
+      dropped: this.queue.dropped,
+      replayed: this.queue.replayed,
+      takenOver: this.takenOver,
+    };
   }
 
   get connected(): boolean {
@@ -91,21 +115,27 @@ export class MqttTransport {
     this.queue.open();
     if (this.queue.replayed) this.opts.log.info({ events: this.queue.replayed, file: this.opts.queueFile }, 'queued events of an earlier run replayed');
     const options: IClientOptions = {
+      ...credentialOptions(c),
       clientId: this.opts.clientId,
-      username: c.username,
-      password: c.password,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       connectTimeout: 10_000,
       // A refused CONNACK (e.g. wrong credentials) is retried too: the broker's side may be fixed meanwhile.
       reconnectOnConnackError: true,
       queueQoSZero: false,
-      will: { topic: topics.available(this.prefix), payload: Buffer.from('offline'), qos: 1, retain: true },
-      ...this.tlsOptions(),
+      // Subscriptions are made again in onConnect (clean session), so mqtt.js need not replay them.
+      resubscribe: false,
+      will: { topic: this.opts.availabilityTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     };
     const client = mqtt.connect(url, options);
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
+    client.on('disconnect', (packet) => {
+      if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
+      this.connectedAt = 0; // counted here, not again as a short session
+      this.onTakenOver(1);
+    });
     client.on('error', (err) => {
       // CONNACK 4/5 (MQTT 3.1.1) and 134/135 (MQTT 5): the broker answered but refused who we are.
       const refused = [4, 5, 134, 135].includes(Number((err as { code?: unknown }).code));
@@ -123,7 +153,9 @@ export class MqttTransport {
     const client = this.client;
     if (!client) return;
     if (this.isConnected) {
-      await withTimeout(client.publishAsync(topics.available(this.prefix), 'offline', { qos: 1, retain: true }), 3000).catch(() => {});
+      const last = (this.opts.stopping?.() ?? []).map((m) => client.publishAsync(m.topic, m.payload, { qos: 1, retain: true }));
+      await withTimeout(Promise.all(last), 3000).catch(() => {});
+      await withTimeout(client.publishAsync(this.opts.availabilityTopic, 'offline', { qos: 1, retain: true }), 3000).catch(() => {});
       await withTimeout(client.endAsync(), 3000).catch(() => client.end(true));
     } else {
       await withTimeout(client.endAsync(true), 3000).catch(() => {});
@@ -143,9 +175,31 @@ export class MqttTransport {
   }
 
   /** Keeps the latest retained value and sends it now if connected (it is re-sent on every connect). */
-  setRetained(topic: string, payload: string): void {
+  setRetained(topic: string, payload: string | Buffer): void {
     this.retained.set(topic, payload);
     if (this.isConnected) this.client?.publish(topic, payload, { qos: this.qos, retain: true }, () => {});
+  }
+
+  /** Drops a retained value kept for reconnects (the topic itself is left as it is on the broker). */
+  forgetRetained(topic: string): void {
+    this.retained.delete(topic);
+  }
+
+  /**
+   * Subscribes to `filter` (QoS 1) now if connected and again on every connect; returns the way to stop. Handlers
+   * see every message whose topic matches the filter.
+   */
+  subscribe(filter: string, handler: MessageHandler): () => void {
+    let set = this.subscriptions.get(filter);
+    if (!set) this.subscriptions.set(filter, (set = new Set()));
+    set.add(handler);
+    if (this.isConnected && set.size === 1) this.client?.subscribe(filter, { qos: 1 }, () => {});
+    return () => {
+      set.delete(handler);
+      if (set.size) return;
+      this.subscriptions.delete(filter);
+      if (this.isConnected) this.client?.unsubscribe(filter, () => {});
+    };
   }
 
   hasRetained(topic: string): boolean {
@@ -154,9 +208,18 @@ export class MqttTransport {
 
   /** Sends retained messages at QoS 1 now, not kept for reconnects (their owner re-sends them); false when not connected. */
   publishRetainedOnce(msgs: readonly MqttMessage[]): boolean {
+    return this.publishNow(msgs, true);
+  }
+
+  /** Sends messages at QoS 1 now, neither retained nor queued (live-only, e.g. Home Assistant events); false when not connected. */
+  publishLive(msgs: readonly MqttMessage[]): boolean {
+    return this.publishNow(msgs, false);
+  }
+
+  private publishNow(msgs: readonly MqttMessage[], retain: boolean): boolean {
     const client = this.client;
     if (!client || !this.isConnected) return false;
-    for (const m of msgs) client.publish(m.topic, m.payload, { qos: 1, retain: true }, () => {});
+    for (const m of msgs) client.publish(m.topic, m.payload, { qos: 1, retain }, () => {});
     return true;
   }
 
@@ -166,32 +229,20 @@ export class MqttTransport {
       this.opts.log.warn({ dropped: this.queue.dropped, limit: this.opts.config.queueLimit }, 'event queue full: oldest events dropped');
   }
 
-  private tlsOptions(): Partial<IClientOptions> {
-    const t = this.opts.config.tls;
-    if (!t) return {};
-    const read = (what: string, file?: string) => {
-      if (!file) return undefined;
-      try {
-        return readFileSync(file);
-      } catch (e) {
-        throw new FacegateError('mqtt_tls_file', `cannot read the MQTT TLS ${what} file ${file}: ${(e as Error).message}`, { cause: e });
-      }
-    };
-    return { ca: read('CA', t.ca), cert: read('certificate', t.cert), key: read('key', t.key), rejectUnauthorized: t.rejectUnauthorized };
-  }
-
   private onConnect() {
     const client = this.client;
     if (!client) return;
     this.gen++;
     this.loggedErrors.clear();
+    this.connectedAt = Date.now();
     if (!this.isConnected) {
       this.isConnected = true;
       this.opts.log.info('MQTT connected');
       this.opts.onConnection?.(true);
     }
     const opts = { qos: 1 as const, retain: true };
-    client.publish(topics.available(this.prefix), 'online', opts, () => {});
+    client.publish(this.opts.availabilityTopic, 'online', opts, () => {});
+    for (const filter of this.subscriptions.keys()) client.subscribe(filter, { qos: 1 }, () => {});
     for (const m of this.opts.freshRetained?.() ?? []) this.retained.set(m.topic, m.payload);
     for (const [topic, payload] of this.retained) client.publish(topic, payload, { qos: this.qos, retain: true }, () => {});
     this.opts.onConnect?.();
@@ -201,6 +252,16 @@ export class MqttTransport {
   private onClose() {
     this.disconnected?.();
     this.disconnected = null;
+    if (this.connectedAt) {
+      const lasted = Date.now() - this.connectedAt;
+      this.connectedAt = 0;
+      // A broker taking the session for another client with our id closes us right after each connect.
+      if (lasted < SHORT_SESSION_MS && this.client) {
+        this.shortSessions++;
+        if (this.shortSessions === SHORT_SESSIONS) this.onTakenOver(SHORT_SESSIONS);
+        else if (this.shortSessions > SHORT_SESSIONS) this.onTakenOver(1);
+      } else this.shortSessions = 0;
+    }
     if (this.isConnected) {
       this.isConnected = false;
       this.opts.log.warn({ queued: this.queue.length }, 'MQTT disconnected; queueing events');
@@ -239,11 +300,52 @@ export class MqttTransport {
     if (this.isConnected && gen !== this.gen && this.queue.length > 0) void this.drain(this.gen);
   }
 
+  private onTakenOver(count: number) {
+    this.takenOver += count;
+    if (this.takeOverLogged) return;
+    this.takeOverLogged = true;
+    this.opts.log.error(
+      { clientId: this.opts.clientId, takenOver: this.takenOver },
+      `the MQTT broker keeps closing this connection right after accepting it: most likely another client uses the same client id "${this.opts.clientId}" (two appliances with one mqtt.clientId, or a copied data directory from an older facegate); give each appliance its own mqtt.clientId, or remove mqtt.clientId to use the appliance id`,
+    );
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean) {
+    for (const [filter, handlers] of this.subscriptions) if (matches(filter, topic)) for (const h of handlers) h(topic, payload, retained);
+  }
+
   private logOnce(msg: string) {
     if (this.loggedErrors.has(msg)) return;
     this.loggedErrors.add(msg);
     this.opts.log.warn(msg);
   }
+}
+
+/** The user name, password and TLS files of `config`, for every connection facegate makes to its broker. */
+export function credentialOptions(c: MqttConfig): Partial<IClientOptions> {
+  const base: Partial<IClientOptions> = { username: c.username, password: c.password };
+  const t = c.tls;
+  if (!t) return base;
+  const read = (what: string, file?: string) => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new FacegateError('mqtt_tls_file', `cannot read the MQTT TLS ${what} file ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  return { ...base, ca: read('CA', t.ca), cert: read('certificate', t.cert), key: read('key', t.key), rejectUnauthorized: t.rejectUnauthorized };
+}
+
+/** True when `topic` matches the MQTT filter (`+` one level, `#` the rest). */
+export function matches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

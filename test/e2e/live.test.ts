@@ -29,6 +29,8 @@ const ready = hasTestData && hasMosquitto && hasRtspServer;
 const clip = dataPath('video', 'hamilton', 'short_hamilton_clip.mp4');
 const KNOWN = ['Lin-Manuel Miranda', 'Alex Lacamoire'];
 const STALE_S = 4;
+/** The stage camera's retained status: <prefix>/<applianceId>/cameras/stage/status. */
+const isStageStatus = (topic: string) => /^fg\/[^/]+\/cameras\/stage\/status$/.test(topic);
 
 async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -130,20 +132,16 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
   }, 200_000);
 
   it('reports a wrong camera URL clearly while the other camera keeps working', async () => {
-    const statuses = (cam: string) => sub.got.filter((m) => m.topic === `fg/${cam}/status`).map((m) => JSON.parse(m.payload));
+    const statuses = (cam: string) => sub.got.filter((m) => m.topic.endsWith(`/cameras/${cam}/status`)).map((m) => JSON.parse(m.payload));
     await until('broken camera offline with a reason', () => statuses('broken').some((st) => st.state === 'offline' && st.lastError), 30_000);
     expect(statuses('broken').find((st) => st.state === 'offline' && st.lastError).lastError).toMatch(/refused/);
     // The stage camera's status, re-published with live figures, says online with frames flowing.
     const mark = sub.got.length;
-    await until(
-      'a fresh stage status',
-      () => sub.got.slice(mark).some((m) => m.topic === 'fg/stage/status' && JSON.parse(m.payload).state === 'online'),
-      30_000,
-    );
+    await until('a fresh stage status', () => sub.got.slice(mark).some((m) => isStageStatus(m.topic) && JSON.parse(m.payload).state === 'online'), 30_000);
     const stage = JSON.parse(
       sub.got
         .slice(mark)
-        .filter((m) => m.topic === 'fg/stage/status')
+        .filter((m) => isStageStatus(m.topic))
         .at(-1)!.payload,
     );
     expect(stage.state).toBe('online');
@@ -152,9 +150,8 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
   });
 
   it('RTSP server SIGKILLed: offline within staleAfterSeconds, back within 10 s of its return, events resume', async () => {
-    const stageStatus = (from: number, state: string) =>
-      sub.got.slice(from).find((m) => m.topic === 'fg/stage/status' && JSON.parse(m.payload).state === state);
-    const latest = () => JSON.parse(sub.got.filter((m) => m.topic === 'fg/stage/status').at(-1)?.payload ?? '{}');
+    const stageStatus = (from: number, state: string) => sub.got.slice(from).find((m) => isStageStatus(m.topic) && JSON.parse(m.payload).state === state);
+    const latest = () => JSON.parse(sub.got.filter((m) => isStageStatus(m.topic)).at(-1)?.payload ?? '{}');
     await until('stage online', () => app.publisher.stats.connected && latest().state === 'online', 60_000);
     const mark = sub.got.length;
     const killedAt = Date.now();
@@ -162,7 +159,7 @@ describe.skipIf(!ready)('live pipeline over RTSP and MQTT', () => {
     await until('offline status', () => stageStatus(mark, 'offline') !== undefined, 20_000);
     const offlineAfter = Date.now() - killedAt;
     // A subscriber arriving now gets the offline state as a retained message.
-    const late = await subscriber(broker.url, 'fg/stage/status');
+    const late = await subscriber(broker.url, 'fg/+/cameras/stage/status');
     await until('retained status', () => late.got.length > 0, 10_000);
     await late.client.endAsync();
     expect(late.got[0]!.retain).toBe(true);

@@ -118,7 +118,7 @@ describe.skipIf(!ready)('facegate run (process)', () => {
     const client = await mqtt.connectAsync(broker.url);
     const got = await new Promise<{ payload: string; retain: boolean }>((resolve) => {
       client.on('message', (_t, p, packet) => resolve({ payload: p.toString(), retain: packet.retain }));
-      void client.subscribeAsync('fgrun/available');
+      void client.subscribeAsync('fgrun/+/available'); // <prefix>/<applianceId>/available
     });
     await client.endAsync();
     expect(got).toEqual({ payload: 'offline', retain: true });

@@ -15,6 +15,8 @@ import { waitFor } from '../ingest/util.js';
 import { event, mqttConfig, status, subscriber } from './util.js';
 
 const ann = { id: 'p-ann', name: 'Ann' };
+/** The appliance id of the publishers here: this box's topics are under <prefix>/box1/. */
+const BOX = 'box1';
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -27,7 +29,7 @@ const track = <T extends { end(force?: boolean): unknown } | MqttPublisher>(x: T
 function publisher(url: string, over: Record<string, unknown> = {}, extra: Partial<ConstructorParameters<typeof MqttPublisher>[0]> = {}) {
   const bus = new Bus();
   const config = mqttConfig({ url, clientId: `fg-${Math.random().toString(36).slice(2)}`, ...over });
-  const pub = track(new MqttPublisher({ config, bus, ...extra }));
+  const pub = track(new MqttPublisher({ config, bus, applianceId: BOX, ...extra }));
   return { bus, pub, config };
 }
 
@@ -65,10 +67,11 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     await waitFor(() => liveGot.filter((m) => !m.topic.endsWith('available')).length >= 5, 5000, 'messages at the live subscriber');
 
     const on = (t: string) => liveGot.filter((m) => m.topic === t);
-    expect(on(`${prefix}/door/events`).map((m) => JSON.parse(m.payload))).toEqual([known, unknown]);
+    // Event topics stay site-wide; the payload names the box.
+    expect(on(`${prefix}/door/events`).map((m) => JSON.parse(m.payload))).toEqual([known, unknown].map((e) => ({ ...e, appliance: BOX })));
     expect(on(`${prefix}/people/p-ann`).map((m) => JSON.parse(m.payload).id)).toEqual([known.id]);
     expect(on(`${prefix}/unknown`).map((m) => JSON.parse(m.payload).id)).toEqual([unknown.id]);
-    expect(JSON.parse(on(`${prefix}/door/status`)[0]!.payload)).toMatchObject({ camera: 'door', state: 'online' });
+    expect(JSON.parse(on(`${prefix}/${BOX}/cameras/door/status`)[0]!.payload)).toMatchObject({ camera: 'door', state: 'online' });
     expect(JSON.stringify(liveGot)).not.toContain('embedding');
 
     // A late subscriber gets the retained status and "online", but no event.
@@ -82,15 +85,15 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
       1,
     );
     const topicsLate = late.got.map((m) => m.topic).sort();
-    expect(topicsLate).toEqual([`${prefix}/available`, `${prefix}/door/status`]);
+    expect(topicsLate).toEqual([`${prefix}/${BOX}/available`, `${prefix}/${BOX}/cameras/door/status`]);
     expect(late.got.every((m) => m.retain)).toBe(true);
-    expect(late.got.find((m) => m.topic === `${prefix}/available`)!.payload).toBe('online');
+    expect(late.got.find((m) => m.topic === `${prefix}/${BOX}/available`)!.payload).toBe('online');
     expect(pub.stats).toMatchObject({ connected: true, published: 2, queued: 0, dropped: 0 });
   });
 
   it('last will: "offline" when the client dies abruptly; graceful stop also leaves "offline" retained', async () => {
     const prefix = 't2';
-    const sub = await subscriber(broker.url, `${prefix}/available`);
+    const sub = await subscriber(broker.url, `${prefix}/${BOX}/available`);
     track(sub.client);
     const { pub } = publisher(broker.url, { prefix });
     pub.start();
@@ -102,7 +105,7 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     const n = sub.got.length;
     await waitFor(() => sub.got.slice(n).some((m) => m.payload === 'online'), 5000, 'online again');
     await pub.stop();
-    const late = await subscriber(broker.url, `${prefix}/available`);
+    const late = await subscriber(broker.url, `${prefix}/${BOX}/available`);
     track(late.client);
     await waitFor(() => late.got.length > 0, 3000, 'retained availability');
     expect(late.got[0]).toMatchObject({ payload: 'offline', retain: true });
@@ -119,7 +122,7 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     const e = event('gate', ann);
     bus.emit('recognition', e, { embedding: null });
     await waitFor(() => sub.got.some((m) => m.topic === 'facegate/gate/events'), 5000, 'event via aedes');
-    expect(JSON.parse(sub.got.find((m) => m.topic === 'facegate/gate/events')!.payload)).toEqual(e);
+    expect(JSON.parse(sub.got.find((m) => m.topic === 'facegate/gate/events')!.payload)).toEqual({ ...e, appliance: BOX });
     expect(sub.got.some((m) => m.topic === 'facegate/people/p-ann')).toBe(true);
 
     // A second broker on the same port is a clear error.
@@ -140,24 +143,23 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     ha.start();
     await waitFor(() => pub.stats.connected, 5000, 'connect');
     bus.emit('cameraStatus', status('porch'));
-    await waitFor(() => sub.got.filter((m) => m.topic.startsWith('ha3/')).length >= 3, 5000, 'discovery');
+    // Per camera: face count, event, image; per camera × person: presence.
+    await waitFor(() => sub.got.filter((m) => m.topic.startsWith('ha3/')).length >= 5, 5000, 'discovery');
     const configs = sub.got.filter((m) => m.topic.startsWith('ha3/'));
-    expect(configs.filter((m) => m.topic.startsWith('ha3/binary_sensor/')).length).toBe(2);
-    expect(configs.filter((m) => m.topic.startsWith('ha3/sensor/')).length).toBe(1);
+    expect(configs.filter((m) => m.topic.startsWith(`ha3/binary_sensor/${BOX}/`)).length).toBe(2);
+    expect(configs.filter((m) => m.topic.startsWith(`ha3/sensor/${BOX}/`)).length).toBe(1);
     const annCfg = JSON.parse(configs.find((m) => m.topic.includes('p-ann'))!.payload);
-    expect(annCfg).toMatchObject({ device_class: 'presence', payload_on: 'on', payload_off: 'off', availability_topic: `${prefix}/available` });
+    expect(annCfg).toMatchObject({ device_class: 'presence', payload_on: 'on', payload_off: 'off', availability_topic: `${prefix}/${BOX}/available` });
     const faceCfg = JSON.parse(configs.find((m) => m.topic.startsWith('ha3/sensor/'))!.payload);
 
     bus.emit('recognition', event('porch', ann), { embedding: null });
-    await waitFor(() => sub.got.some((m) => m.topic === annCfg.state_topic), 5000, 'presence state');
-    expect(sub.got.find((m) => m.topic === annCfg.state_topic)).toMatchObject({ payload: 'on', retain: false });
-    await waitFor(() => sub.got.some((m) => m.topic === faceCfg.state_topic), 5000, 'face count');
-    expect(sub.got.find((m) => m.topic === faceCfg.state_topic)!.payload).toBe('1');
+    await waitFor(() => sub.got.some((m) => m.topic === annCfg.state_topic && m.payload === 'on'), 5000, 'presence state');
+    await waitFor(() => sub.got.some((m) => m.topic === faceCfg.state_topic && m.payload === '1'), 5000, 'face count');
 
     // Discovery configs are retained: a newcomer (Home Assistant restarting) sees them.
     const late = await subscriber(broker.url, 'ha3/#');
     track(late.client);
-    await waitFor(() => late.got.length >= 3, 3000, 'retained discovery');
+    await waitFor(() => late.got.length >= 5, 3000, 'retained discovery');
     expect(late.got.every((m) => m.retain)).toBe(true);
   });
 
@@ -186,9 +188,15 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     const seen = event('gate', ann);
     bus.emit('recognition', seen, { embedding: null });
     bus.emit('recognition', { ...seen, type: 'end' }, { embedding: null });
-    const faces = `${prefix}/gate/faces`;
-    await waitFor(() => sub.got.filter((m) => m.topic === faces).length >= 2, 5000, 'two face counts');
-    expect(sub.got.filter((m) => m.topic === faces).map((m) => m.payload)).toEqual(['1', '0']);
+    const faces = `${prefix}/${BOX}/cameras/gate/faces`;
+    await waitFor(() => sub.got.filter((m) => m.topic === faces).length >= 3, 5000, 'three face counts');
+    // "0" at start (nobody in view), "1" while Ann is, "0" again when her track ends (re-sends may follow).
+    expect(
+      sub.got
+        .filter((m) => m.topic === faces)
+        .map((m) => m.payload)
+        .slice(0, 3),
+    ).toEqual(['0', '1', '0']);
   });
 });
 

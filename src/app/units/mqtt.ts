@@ -13,6 +13,7 @@ import type { StorageReporter } from '../../store/storage-health.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 import { brokerUrl } from './broker.js';
+import type { Identity } from './identity.js';
 
 export interface MqttServices {
   bus: Bus;
@@ -23,6 +24,7 @@ export interface MqttServices {
   cameras: Slot<Camera[]>;
   /** Where a queue file the disk refuses is reported. */
   storage?: StorageReporter;
+  identity: Slot<Identity>;
 }
 
 export interface MqttUnitConfig {
@@ -43,6 +45,7 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
       const publisher = new MqttPublisher({
         config: config.mqtt,
         bus,
+        applianceId: services.identity.get().applianceId,
         url: brokerUrl(config.mqtt, services.broker.peek()),
         log,
         queueFile: path.join(config.dataDir, 'mqtt-queue.jsonl'),
@@ -51,12 +54,14 @@ export function mqttUnit(config: MqttUnitConfig, services: MqttServices, provide
       });
       publisher.start();
       metrics.setSources({ brokerConnected: () => publisher.stats.connected, eventsQueued: () => publisher.stats.queued });
-      let counted = { published: 0, dropped: 0 };
+      let counted = { published: 0, dropped: 0, takenOver: 0, idConflicts: 0 };
       const counter = setInterval(() => {
-        const { published, dropped } = publisher.stats;
+        const { published, dropped, takenOver, idConflicts } = publisher.stats;
         if (published > counted.published) metrics.eventPublished(published - counted.published);
         if (dropped > counted.dropped) metrics.eventDropped(dropped - counted.dropped);
-        counted = { published, dropped };
+        if (takenOver > counted.takenOver) metrics.sessionTakenOver(takenOver - counted.takenOver);
+        if (idConflicts > counted.idConflicts) metrics.applianceIdConflict(idConflicts - counted.idConflicts);
+        counted = { published, dropped, takenOver, idConflicts };
       }, COUNT_MS);
       counter.unref();
       running = { publisher, counter };

@@ -9,6 +9,7 @@ import { FacebankSync } from '../../sync/service.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 import { brokerUrl } from './broker.js';
+import type { Identity } from './identity.js';
 
 export interface SyncServices {
   bus: Bus;
@@ -17,6 +18,7 @@ export interface SyncServices {
   facebank: Slot<Facebank>;
   engine: Slot<FaceEngine>;
   broker: Slot<EmbeddedBroker>;
+  identity: Slot<Identity>;
 }
 
 export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, services: SyncServices, provides: Slot<FacebankSync>): Unit {
@@ -27,9 +29,10 @@ export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, serv
     async start() {
       const { log, metrics } = services;
       const engine = services.engine.get();
+      const id = services.identity.get().applianceId; // the install id (src/store/identity.ts) unless configured
       const s = new FacebankSync({
-        config: config.sync,
-        mqtt: config.mqtt,
+        config: { ...config.sync, applianceId: config.sync.applianceId ?? id },
+        mqtt: { ...config.mqtt, clientId: config.mqtt.clientId ?? `facegate-${id}` },
         url: brokerUrl(config.mqtt, services.broker.peek()),
         dataDir: config.dataDir,
         bus: services.bus,
