@@ -51,7 +51,31 @@ const ROUTES: Op[] = [
   ],
   ['delete', '/api/samples/{id}', 'Delete a sample.'],
   ['get', '/api/samples/{id}/crop.jpg', "A sample's face crop (JPEG)."],
-  ['get', '/api/cameras', 'Camera statuses.'],
+  [
+    'get',
+    '/api/cameras',
+    'Camera statuses; with camera management also settings (every configured camera, URL passwords masked) and config (the config file, whether cameras can be saved to it, and why not).',
+  ],
+  [
+    'post',
+    '/api/cameras',
+    'Add a camera: written to the config file (comments kept, previous copy in <file>.bak; URL credentials go to <dataDir>/camera-secrets.json) and started at once. 422 config_refused names the path and the reason; 409 config_not_writable when there is no writable config file.',
+    { body: 'name, url, enabled?, loop?, fps?, width?, inputOptions?' },
+  ],
+  [
+    'post',
+    '/api/cameras/test',
+    'Open a camera as the appliance would, saving nothing: {ok: true, width, height, fps, source: {width, height, fps, codec}, image} or {ok: false, error} (ffmpeg\'s error in a sentence).',
+    { body: 'name?, url, loop?, fps?, width?, inputOptions?' },
+  ],
+  ['post', '/api/cameras/{name}/test', 'Test a change to a camera (fields left out keep their value; a masked password in the URL means the stored one).'],
+  [
+    'put',
+    '/api/cameras/{name}',
+    'Change a camera (fields left out keep their value; enabled: false disables it; a new name renames it). Only that camera restarts; the others keep their tracks.',
+    { body: 'name?, url?, enabled?, loop?, fps?, width?, inputOptions?' },
+  ],
+  ['delete', '/api/cameras/{name}', 'Remove a camera from the config file and stop it; the others keep running.'],
   ['get', '/api/cameras/{name}/frame.jpg', 'The latest frame with face boxes and names drawn (JPEG).'],
   [
     'get',
