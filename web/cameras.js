@@ -61,7 +61,11 @@ export async function cameraSetupView(view) {
               'div',
               { class: 'row' },
               h('button', { type: 'button', class: 'secondary small', onclick: () => openForm(cam) }, 'Edit'),
-              h('button', { type: 'button', class: 'secondary small', onclick: () => toggle().catch((e) => toast(e.message)) }, cam.enabled ? 'Disable' : 'Enable'),
+              h(
+                'button',
+                { type: 'button', class: 'secondary small', onclick: () => toggle().catch((e) => toast(e.message)) },
+                cam.enabled ? 'Disable' : 'Enable',
+              ),
               confirmButton('Remove', {
                 question: `Remove ${cam.name} from the config?`,
                 yes: 'Remove',
@@ -106,7 +110,11 @@ function cameraForm(view, cam, on) {
     const input = h('input', { type: 'checkbox', checked });
     return { input, el: h('label', { class: 'check' }, input, ' ', label) };
   };
-  const name = field('Name', { value: cam?.name ?? '', required: true, pattern: '[a-z0-9_-]{1,32}' }, 'Lower-case letters, digits, - and _; used in MQTT topics.');
+  const name = field(
+    'Name',
+    { value: cam?.name ?? '', required: true, pattern: '[a-z0-9_-]{1,32}' },
+    'Lower-case letters, digits, - and _; used in MQTT topics.',
+  );
   const url = field(
     'Address (URL)',
     { value: cam?.url ?? '', required: true, placeholder: 'rtsp://user:password@192.168.1.20:554/stream', inputmode: 'url' },
@@ -150,7 +158,11 @@ function cameraForm(view, cam, on) {
       const rate = src.fps ? `${src.fps} frames/s` : 'unknown frame rate';
       result.replaceChildren(
         h('img', { class: 'frame', src: r.image, alt: `Test frame from ${body().name || 'the camera'}`, width: r.width, height: r.height }),
-        h('p', { class: 'ok' }, `The camera answers: ${own} at ${rate}${src.codec ? ` (${src.codec})` : ''}; analysed at ${r.width}×${r.height}, ${r.fps} frames/s.`),
+        h(
+          'p',
+          { class: 'ok' },
+          `The camera answers: ${own} at ${rate}${src.codec ? ` (${src.codec})` : ''}; analysed at ${r.width}×${r.height}, ${r.fps} frames/s.`,
+        ),
       );
     } catch (e) {
       result.replaceChildren();
@@ -167,7 +179,13 @@ function cameraForm(view, cam, on) {
     h('div', { class: 'row' }, name.el, url.el),
     h('div', { class: 'row' }, fps.el, width.el, options.el),
     h('div', { class: 'row' }, loop.el, enabled.el),
-    h('div', { class: 'row' }, test, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'secondary', onclick: on.onCancel }, 'Cancel')),
+    h(
+      'div',
+      { class: 'row' },
+      test,
+      h('button', { type: 'submit' }, 'Save'),
+      h('button', { type: 'button', class: 'secondary', onclick: on.onCancel }, 'Cancel'),
+    ),
     out,
     result,
   );

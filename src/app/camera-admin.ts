@@ -82,7 +82,10 @@ export class CameraAdmin implements CameraAdminPort {
       if (at >= 0) list.splice(at, 1, running);
       else list.push(running);
       await this.restart(current, running);
-      this.o.log.info({ camera: camera.name, ...(current && current !== camera.name ? { was: current } : {}), enabled: camera.enabled }, current ? 'camera changed' : 'camera added');
+      this.o.log.info(
+        { camera: camera.name, ...(current && current !== camera.name ? { was: current } : {}), enabled: camera.enabled },
+        current ? 'camera changed' : 'camera added',
+      );
       return this.view(running);
     });
   }
@@ -139,7 +142,13 @@ export class CameraAdmin implements CameraAdminPort {
   private check(input: Record<string, unknown>, current: string | null): Checked {
     const clean: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(input)) if (v !== null && v !== '') clean[k] = v;
-    const at = current === null ? this.o.config.cameras.length : Math.max(0, this.o.config.cameras.findIndex((c) => c.name === current));
+    const at =
+      current === null
+        ? this.o.config.cameras.length
+        : Math.max(
+            0,
+            this.o.config.cameras.findIndex((c) => c.name === current),
+          );
     const r = cameraSchema.safeParse(clean);
     if (!r.success) {
       const problems = formatIssues(r.error.issues.map((i) => ({ ...i, path: ['cameras', at, ...i.path] })));
@@ -184,5 +193,4 @@ function entryOf(c: CameraConfig): CameraEntry {
 }
 
 /** `./clip.mp4` in the file is relative to the file's folder (as src/config/load.ts resolves it). */
-const resolveRelative = (url: string, file: string): string =>
-  url.startsWith('./') || url.startsWith('../') ? path.resolve(path.dirname(file), url) : url;
+const resolveRelative = (url: string, file: string): string => (url.startsWith('./') || url.startsWith('../') ? path.resolve(path.dirname(file), url) : url);

@@ -61,16 +61,7 @@ export function testSource(o: SourceTestOptions): Promise<SourceTest> {
   const fps = o.camera.fps ?? o.defaultFps;
   const width = o.camera.width ?? o.defaultWidth;
   const timeoutMs = o.timeoutMs ?? 15_000;
-  const args = [
-    '-hide_banner',
-    ...inputOptionsFor(o.camera),
-    '-i',
-    inputPath(o.camera.url),
-    ...outputOptionsFor(fps, width),
-    '-frames:v',
-    '1',
-    'pipe:1',
-  ];
+  const args = ['-hide_banner', ...inputOptionsFor(o.camera), '-i', inputPath(o.camera.url), ...outputOptionsFor(fps, width), '-frames:v', '1', 'pipe:1'];
   return new Promise((resolve) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const outSize = new OutputSizeReader();
@@ -125,7 +116,10 @@ export function testSource(o: SourceTestOptions): Promise<SourceTest> {
         return;
       }
       if (reason) return finish({ ok: false, error: sentence(redactUrl(reason)) });
-      const last = tail.filter((l) => l.trim()).at(-1)?.trim();
+      const last = tail
+        .filter((l) => l.trim())
+        .at(-1)
+        ?.trim();
       finish({ ok: false, error: last ? sentence(`ffmpeg failed: ${redactUrl(last).slice(0, 200)}`) : 'ffmpeg ended without a frame.' });
     });
   });

@@ -33,7 +33,8 @@ export class CameraSecrets {
       throw new FacegateError('store_corrupt', `${this.file} is not valid JSON; remove it and enter the camera passwords again.`);
     }
     const ok = parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'string');
-    if (!ok) throw new FacegateError('store_corrupt', `${this.file} is not a map of camera names to credentials; remove it and enter the camera passwords again.`);
+    if (!ok)
+      throw new FacegateError('store_corrupt', `${this.file} is not a map of camera names to credentials; remove it and enter the camera passwords again.`);
     this.values = parsed as Record<string, string>;
   }
 

@@ -23,7 +23,8 @@ export async function configSource(file: string | null | undefined): Promise<Con
     return {
       file: null,
       writable: false,
-      reason: 'The appliance runs on its built-in defaults (no --config file), so cameras cannot be saved; start it with --config <file> to manage cameras here.',
+      reason:
+        'The appliance runs on its built-in defaults (no --config file), so cameras cannot be saved; start it with --config <file> to manage cameras here.',
     };
   const abs = path.resolve(file);
   for (const p of [abs, path.dirname(abs)]) {

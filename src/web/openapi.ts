@@ -65,7 +65,7 @@ const ROUTES: Op[] = [
   [
     'post',
     '/api/cameras/test',
-    'Open a camera as the appliance would, saving nothing: {ok: true, width, height, fps, source: {width, height, fps, codec}, image} or {ok: false, error} (ffmpeg\'s error in a sentence).',
+    "Open a camera as the appliance would, saving nothing: {ok: true, width, height, fps, source: {width, height, fps, codec}, image} or {ok: false, error} (ffmpeg's error in a sentence).",
     { body: 'name?, url, loop?, fps?, width?, inputOptions?' },
   ],
   ['post', '/api/cameras/{name}/test', 'Test a change to a camera (fields left out keep their value; a masked password in the URL means the stored one).'],

@@ -160,7 +160,10 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
     // A schema refusal names the field and the reason.
     await page.getByLabel('Frames per second').fill('90');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('alert').getByText(/cameras\[2\]\.fps: .*30/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/cameras\[2\]\.fps: .*30/)
+      .waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: path.join(SHOTS, 'camera-error-390.png'), fullPage: true });
     await page.getByRole('button', { name: 'Cancel' }).click();
@@ -172,7 +175,9 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
   it('disables and removes the new camera from the page; the door camera keeps its ffmpeg and its track', async () => {
     const { page } = await signedIn(1280, 860);
     const doorStatus = async () =>
-      page.evaluate(async () => ((await (await fetch('/api/cameras')).json()) as { cameras: { camera: string; restarts: number }[] }).cameras.find((c) => c.camera === 'door'));
+      page.evaluate(async () =>
+        ((await (await fetch('/api/cameras')).json()) as { cameras: { camera: string; restarts: number }[] }).cameras.find((c) => c.camera === 'door'),
+      );
     const doorBefore = (await doorStatus())!;
     const card = page.getByRole('region', { name: 'Camera stage' });
     await card.getByRole('button', { name: 'Disable' }).click();
@@ -195,5 +200,4 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
     expect(JSON.stringify(logLines)).not.toContain('hunter22');
     await page.close();
   }, 90_000);
-
 });

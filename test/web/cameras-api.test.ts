@@ -66,9 +66,18 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
 
   it('Test shows a frame, its size and fps before anything is saved', async () => {
     const before = await readFile(file, 'utf8');
-    const r = await admin.req('POST', '/api/cameras/test', { json: { name: 'stage', url: rtsp.url.replace('rtsp://', 'rtsp://viewer:hunter22@'), width: 320 } });
+    const r = await admin.req('POST', '/api/cameras/test', {
+      json: { name: 'stage', url: rtsp.url.replace('rtsp://', 'rtsp://viewer:hunter22@'), width: 320 },
+    });
     expect(r.status).toBe(200);
-    const t = (await r.json()) as { ok: boolean; width: number; height: number; fps: number; source: { width: number; height: number; fps: number }; image: string };
+    const t = (await r.json()) as {
+      ok: boolean;
+      width: number;
+      height: number;
+      fps: number;
+      source: { width: number; height: number; fps: number };
+      image: string;
+    };
     expect(t.ok).toBe(true);
     expect(t.width).toBe(320);
     // The clip is 16:9 (its own size from the stream header); the decoded frame keeps the aspect.
@@ -97,7 +106,15 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
     expect(r.status).toBe(201);
     const body = await r.json();
     expect(body).toEqual({
-      camera: { name: 'stage', url: rtsp.url.replace('rtsp://', 'rtsp://viewer:********@'), enabled: true, loop: false, fps: null, width: 320, inputOptions: [] },
+      camera: {
+        name: 'stage',
+        url: rtsp.url.replace('rtsp://', 'rtsp://viewer:********@'),
+        enabled: true,
+        loop: false,
+        fps: null,
+        width: 320,
+        inputOptions: [],
+      },
     });
     await waitFor(() => status('stage')?.state === 'online', 30_000, 'the new camera online');
     const text = await readFile(file, 'utf8');
@@ -144,7 +161,10 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
   it('disables, re-enables and removes; each time only that camera restarts and its tracks end', async () => {
     const off = await admin.req('PUT', '/api/cameras/stage', { json: { enabled: false } });
     expect(off.status).toBe(200);
-    expect(((await off.json()) as { camera: { enabled: boolean; url: string } }).camera).toMatchObject({ enabled: false, url: expect.stringContaining('viewer:********@') as unknown });
+    expect(((await off.json()) as { camera: { enabled: boolean; url: string } }).camera).toMatchObject({
+      enabled: false,
+      url: expect.stringContaining('viewer:********@') as unknown,
+    });
     expect(set.cameras).toHaveLength(0);
     expect(ended).toEqual(['stage']);
     expect(await readFile(file, 'utf8')).toMatch(/enabled: false/);
