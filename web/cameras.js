@@ -111,14 +111,21 @@ function cameraForm(view, cam, on) {
     return { input, el: h('label', { class: 'check' }, input, ' ', label) };
   };
   const name = field(
-    'Name',
+    'Camera name',
     { value: cam?.name ?? '', required: true, pattern: '[a-z0-9_-]{1,32}' },
     'Lower-case letters, digits, - and _; used in MQTT topics.',
   );
+  const known = splitCredentials(cam?.url ?? '');
   const url = field(
     'Address (URL)',
-    { value: cam?.url ?? '', required: true, placeholder: 'rtsp://user:password@192.168.1.20:554/stream', inputmode: 'url' },
-    'rtsp://, http(s)://, a video file or /dev/videoN. A password in it is kept apart from the config file and never shown again.',
+    { value: known.url, required: true, placeholder: 'rtsp://192.168.1.20:554/stream', inputmode: 'url' },
+    'rtsp://, http(s)://, a video file or /dev/videoN.',
+  );
+  const user = field('User name', { value: known.user, autocomplete: 'off' });
+  const password = field(
+    'Password',
+    { type: 'password', autocomplete: 'new-password', placeholder: known.hasPassword ? 'unchanged' : '' },
+    'Kept apart from the config file, in the data directory, and never shown again.',
   );
   const fps = field('Frames per second', { value: cam?.fps ?? '', inputmode: 'decimal', placeholder: 'default' });
   const width = field('Width (px)', { value: cam?.width ?? '', inputmode: 'numeric', placeholder: 'default' });
@@ -132,7 +139,7 @@ function cameraForm(view, cam, on) {
     const num = (s) => (s.trim() === '' ? null : Number(s));
     return {
       name: name.input.value.trim(),
-      url: url.input.value.trim(),
+      url: joinCredentials(url.input.value.trim(), user.input.value.trim(), password.input.value, known.hasPassword),
       fps: num(fps.input.value),
       width: num(width.input.value),
       inputOptions: options.input.value.trim() ? options.input.value.trim().split(/\s+/) : [],
@@ -177,6 +184,7 @@ function cameraForm(view, cam, on) {
     { class: 'card stack camera-form', 'aria-label': cam ? `Change ${cam.name}` : 'Add a camera', novalidate: true },
     h('h2', {}, cam ? `Change ${cam.name}` : 'Add a camera'),
     h('div', { class: 'row' }, name.el, url.el),
+    h('div', { class: 'row' }, user.el, password.el),
     h('div', { class: 'row' }, fps.el, width.el, options.el),
     h('div', { class: 'row' }, loop.el, enabled.el),
     h(
@@ -195,4 +203,24 @@ function cameraForm(view, cam, on) {
     on.onDone();
   });
   return form;
+}
+
+/** The page's form of a URL: `rtsp://me:********@host/x` → address `rtsp://host/x`, user `me`, a password is stored. */
+function splitCredentials(full) {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]+)@(.*)$/i.exec(full);
+  if (!m) return { url: full, user: '', hasPassword: false };
+  const [userPart, pass] = m[2].split(/:(.*)/s);
+  return { url: m[1] + m[3], user: decodeURIComponent(userPart), hasPassword: pass !== undefined };
+}
+
+/**
+ * The URL sent to the appliance: the user name and password put into the address (percent-encoded); an empty
+ * password with one stored sends the mask, which keeps the stored one. An address typed with its own
+ * credentials is sent as typed.
+ */
+function joinCredentials(address, user, password, hasPassword) {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/i.exec(address);
+  if (!m || (!user && !password) || /^[^/]*@/.test(m[2])) return address;
+  const pass = password ? `:${encodeURIComponent(password)}` : hasPassword ? ':********' : '';
+  return `${m[1]}${encodeURIComponent(user)}${pass}@${m[2]}`;
 }

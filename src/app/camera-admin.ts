@@ -19,6 +19,9 @@ import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { CameraAdminPort, CameraSettings, CameraTestResult, ConfigSourceInfo } from '../web/ports.js';
 
+/** Camera tests (each an ffmpeg) allowed at once. */
+const MAX_TESTS = 2;
+
 export interface CameraAdminOptions {
   /** The config file the appliance was started with; null: the built-in defaults. */
   file: string | null;
@@ -39,6 +42,8 @@ interface Checked {
 
 export class CameraAdmin implements CameraAdminPort {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Tests (ffmpeg processes) running now. */
+  private testing = 0;
 
   constructor(private readonly o: CameraAdminOptions) {}
 
@@ -52,12 +57,14 @@ export class CameraAdmin implements CameraAdminPort {
 
   async test(input: Record<string, unknown>, current: string | null): Promise<CameraTestResult> {
     const { camera, userinfo } = this.check({ name: current ?? 'test', ...input }, current);
+    if (this.testing >= MAX_TESTS) throw new FacegateError('busy', 'Other camera tests are still running; try again in a few seconds.');
+    this.testing++;
     return testSource({
       camera: { ...camera, url: userinfo ? withUserinfo(camera.url, userinfo) : camera.url },
       defaultFps: this.o.config.pipeline.fps,
       defaultWidth: this.o.config.pipeline.frameWidth,
       ...(this.o.config.ffmpeg.path ? { ffmpegPath: this.o.config.ffmpeg.path } : {}),
-    });
+    }).finally(() => this.testing--);
   }
 
   save(input: Record<string, unknown>, current: string | null): Promise<CameraSettings> {

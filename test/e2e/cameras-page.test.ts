@@ -120,8 +120,10 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
     await page.getByRole('region', { name: 'Camera door' }).getByText('online').waitFor();
 
     await page.getByRole('button', { name: 'Add a camera' }).click();
-    await page.getByLabel('Name').fill('stage');
-    await page.getByLabel('Address (URL)').fill(rtsp.url.replace('rtsp://', 'rtsp://viewer:hunter22@'));
+    await page.getByLabel('Camera name').fill('stage');
+    await page.getByLabel('Address (URL)').fill(rtsp.url);
+    await page.getByLabel('User name').fill('viewer');
+    await page.getByLabel('Password').fill('hunter22');
     await page.getByRole('button', { name: 'Test' }).click();
     const frame = page.getByRole('img', { name: 'Test frame from stage' });
     await frame.waitFor({ timeout: 30_000 });
@@ -153,7 +155,7 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
   it("a wrong URL shows ffmpeg's error in one sentence (390 px)", async () => {
     const { page, errors } = await signedIn(390, 844);
     await page.getByRole('button', { name: 'Add a camera' }).click();
-    await page.getByLabel('Name').fill('gate');
+    await page.getByLabel('Camera name').fill('gate');
     await page.getByLabel('Address (URL)').fill('rtsp://127.0.0.1:9/nothing');
     await page.getByRole('button', { name: 'Test' }).click();
     await page.getByText('Connection refused: nothing is listening at that address.', { exact: true }).waitFor();
@@ -179,6 +181,19 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
         ((await (await fetch('/api/cameras')).json()) as { cameras: { camera: string; restarts: number }[] }).cameras.find((c) => c.camera === 'door'),
       );
     const doorBefore = (await doorStatus())!;
+    // Edit: the password field stays empty ("unchanged"), the stored one is used for Test and kept on Save.
+    await page.getByRole('region', { name: 'Camera stage' }).getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByLabel('User name').inputValue()).toBe('viewer');
+    expect(await page.getByLabel('Password').inputValue()).toBe('');
+    expect(await page.getByLabel('Password').getAttribute('placeholder')).toBe('unchanged');
+    await page.getByLabel('Frames per second').fill('2');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByText(/; analysed at 640×\d+, 2 frames\/s\.$/).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('region', { name: 'Camera stage' }).getByText('2 frames/s analysed').waitFor();
+    expect(await readFile(file, 'utf8')).toMatch(/url: rtsp:\/\/\{secret:stage\}@127\.0\.0\.1:\d+\/stream\n\s+fps: 2/);
+    expect(JSON.parse(await readFile(path.join(dir, 'data', 'camera-secrets.json'), 'utf8'))).toEqual({ stage: 'viewer:hunter22' });
+
     const card = page.getByRole('region', { name: 'Camera stage' });
     await card.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('region', { name: 'Camera stage' }).getByText('disabled', { exact: true }).waitFor();
