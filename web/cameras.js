@@ -197,6 +197,8 @@ function cameraForm(view, cam, on) {
     out,
     result,
   );
+  // A test answer describes the form as it was: a change to any field clears it.
+  form.addEventListener('input', () => result.replaceChildren());
   onSubmit(form, out, async () => {
     const saved = await view.api(cam ? 'PUT' : 'POST', path, body());
     toast(`${saved.camera.name} saved${saved.camera.enabled ? ' and started' : ''}.`);
