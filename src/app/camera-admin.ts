@@ -56,7 +56,7 @@ export class CameraAdmin implements CameraAdminPort {
   }
 
   async test(input: Record<string, unknown>, current: string | null): Promise<CameraTestResult> {
-    const { camera, userinfo } = this.check({ name: current ?? 'test', ...input }, current);
+    const { camera, userinfo } = this.check({ name: current ?? 'test', ...input }, current, 'tested');
     if (this.testing >= MAX_TESTS) throw new FacegateError('busy', 'Other camera tests are still running; try again in a few seconds.');
     this.testing++;
     return testSource({
@@ -72,7 +72,7 @@ export class CameraAdmin implements CameraAdminPort {
       const file = await this.writableFile();
       const list = this.o.config.cameras;
       if (current !== null && !list.some((c) => c.name === current)) throw new FacegateError('not_found', `There is no camera "${current}".`);
-      const { camera, userinfo } = this.check(input, current);
+      const { camera, userinfo } = this.check(input, current, 'saved');
       if (camera.name !== current && list.some((c) => c.name === camera.name))
         throw new FacegateError('conflict', `There is already a camera called "${camera.name}"; choose another name.`);
 
@@ -146,7 +146,7 @@ export class CameraAdmin implements CameraAdminPort {
    * The form checked against the camera schema, its user info split off. A masked password (as the page shows it)
    * means "keep the stored one".
    */
-  private check(input: Record<string, unknown>, current: string | null): Checked {
+  private check(input: Record<string, unknown>, current: string | null, verb: 'saved' | 'tested'): Checked {
     const clean: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(input)) if (v !== null && v !== '') clean[k] = v;
     const at =
@@ -159,16 +159,20 @@ export class CameraAdmin implements CameraAdminPort {
     const r = cameraSchema.safeParse(clean);
     if (!r.success) {
       const problems = formatIssues(r.error.issues.map((i) => ({ ...i, path: ['cameras', at, ...i.path] })));
-      throw new FacegateError('config_refused', `The camera was not saved: ${problems.join('; ')}.`);
+      throw new FacegateError('config_refused', `The camera was not ${verb}: ${problems.join('; ')}.`);
     }
     if (!secretRef(r.data.url)) {
       const { url, userinfo } = splitUserinfo(r.data.url);
       if (!userinfo || !isMaskedUserinfo(userinfo)) return { camera: { ...r.data, url }, userinfo };
     }
-    // A masked password (as the page shows it) or a placeholder: keep the credentials the camera has now.
+    // A masked password (as the page shows it) or a placeholder: keep the password the camera has now.
     const now = current === null ? null : this.o.config.cameras.find((c) => c.name === current);
-    const kept = now ? (secretRef(now.url) ? this.o.secrets.get(current!) : splitUserinfo(now.url).userinfo) : null;
-    if (!kept) throw new FacegateError('config_refused', `The camera was not saved: cameras[${at}].url: type the camera's password again (none is stored).`);
+    const stored = now ? (secretRef(now.url) ? this.o.secrets.get(current!) : splitUserinfo(now.url).userinfo) : null;
+    if (!stored)
+      throw new FacegateError('config_refused', `The camera was not ${verb}: cameras[${at}].url: type the camera's password again (none is stored).`);
+    const typed = splitUserinfo(r.data.url).userinfo;
+    const user = typed && typed.includes(':') ? typed.slice(0, typed.indexOf(':')) : null;
+    const kept = user !== null && stored.includes(':') ? `${user}${stored.slice(stored.indexOf(':'))}` : stored;
     return { camera: { ...r.data, url: splitUserinfo(resolveRef(r.data.url, {})).url }, userinfo: kept };
   }
 

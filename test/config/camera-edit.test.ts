@@ -137,6 +137,11 @@ describe('CameraAdmin on a real config file', () => {
     expect(set.cameras.map((c) => c.name)).toEqual(['door', 'yard']);
     expect(await readFile(file, 'utf8')).toMatch(/name: gate2\n\s+url: rtsp:\/\/\{secret:gate2\}@127\.0\.0\.1:9\/gate\n\s+enabled: false/);
 
+    // A new user name with the password left masked: the new name, the stored password.
+    await a.save({ name: 'gate2', url: 'rtsp://operator:********@127.0.0.1:9/gate' }, 'gate2');
+    expect(JSON.parse(await readFile(path.join(dataDir, 'camera-secrets.json'), 'utf8'))).toEqual({ gate2: 'operator:pw1' });
+    expect(ended).toEqual(['gate', 'gate2']);
+
     await a.remove('gate2');
     expect(JSON.parse(await readFile(path.join(dataDir, 'camera-secrets.json'), 'utf8'))).toEqual({});
     expect(loadConfig(file, {}).cameras.map((c) => c.name)).toEqual(['door', 'yard']);
