@@ -198,7 +198,7 @@ describe('PipelineLoop.processFrames (scan)', () => {
     t.samples.push(sample(bob, unitWithCosine(centre.bob, 0.95, rand), 's3'));
     await loop.processFrames([{ camera: 'c', image: t.engine.frame(bobFace()), time: 1200 }]);
     expect(loop.latestFaces('c')!.boxes[0]!.name).toBeNull(); // no facebankChanged yet: old index
-    t.bus.emit('facebankChanged');
+    t.bus.emit('facebankChanged', { seq: 0, time: new Date().toISOString(), op: 'replace' });
     await loop.processFrames([{ camera: 'c', image: t.engine.frame(bobFace()), time: 1400 }]);
     expect(loop.latestFaces('c')!.boxes[0]).toMatchObject({ name: 'bob', track: 'c-run1-1' });
     expect(seq(t.events)).toEqual(['c:new:bob']);

@@ -38,7 +38,7 @@ export async function cameraSetupView(view) {
     const state = !cam.enabled ? 'disabled' : (st?.state ?? 'not running');
     const tag = h('span', { class: `tag ${state === 'online' ? 'ok' : state === 'disabled' ? '' : state === 'starting' ? 'warn' : 'bad'}` }, state);
     const toggle = async () => {
-      await view.api('PUT', `/api/cameras/${encodeURIComponent(cam.name)}`, { enabled: !cam.enabled });
+      await view.api('PATCH', `/api/cameras/${encodeURIComponent(cam.name)}`, { enabled: !cam.enabled });
       toast(`${cam.name} ${cam.enabled ? 'disabled' : 'enabled'}.`);
       reload();
     };
@@ -200,7 +200,7 @@ function cameraForm(view, cam, on) {
   // A test answer describes the form as it was: a change to any field clears it.
   form.addEventListener('input', () => result.replaceChildren());
   onSubmit(form, out, async () => {
-    const saved = await view.api(cam ? 'PUT' : 'POST', path, body());
+    const saved = await view.api(cam ? 'PATCH' : 'POST', path, body());
     toast(`${saved.camera.name} saved${saved.camera.enabled ? ' and started' : ''}.`);
     on.onDone();
   });

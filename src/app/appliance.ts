@@ -100,7 +100,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
   return [
     dataDirUnit(dataDir),
     metricsUnit({ metrics, bus, admission }),
-    facebankUnit(dataDir, { bus, log, signal: opts.signal, onChange: (c) => slots.sync.peek()?.onChange(c) }, slots.facebank),
+    facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
     localApiUnit(
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
@@ -116,7 +116,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
       ? [
           syncUnit(
             { sync: config.sync, mqtt: config.mqtt, dataDir },
-            { log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker },
+            { bus, log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker },
             slots.sync,
           ),
         ]
@@ -141,6 +141,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
 /** Starts every unit in order; throws (with what started stopped again) when a required one fails or on abort. */
 export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
   const bus = new Bus();
+  bus.reportErrorsTo((event, err) => opts.log.error({ event, err: err instanceof Error ? err.message : String(err) }, 'a bus listener failed; the others ran'));
   const metrics = new Metrics();
   const slots = newSlots();
   const runner = new UnitRunner(opts.log);

@@ -9,7 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { mqttSchema, syncSchema } from '../config/schema.js';
-import { Facebank, type RemoteOp } from '../store/facebank.js';
+import { Bus } from '../events/bus.js';
+import { Facebank } from '../store/facebank.js';
+import type { RecordOp } from '../store/types.js';
 import { FacebankSync } from '../sync/service.js';
 
 interface BoxArgs {
@@ -28,8 +30,8 @@ const send = (m: object) => process.send?.(m);
 
 async function main(): Promise<void> {
   const a = JSON.parse(process.argv[2] ?? '{}') as BoxArgs;
-  let sync: FacebankSync | null = null;
-  const fb = new Facebank(a.dir, { onChange: (c) => sync?.onChange(c) });
+  const bus = new Bus();
+  const fb = new Facebank(a.dir, { bus });
   await fb.open();
   const s = new FacebankSync({
     config: syncSchema.parse({ enabled: true, applianceId: `box-${a.index}`, key: a.key }),
@@ -37,15 +39,15 @@ async function main(): Promise<void> {
     url: a.url,
     dataDir: a.dir,
     facebank: fb,
+    bus,
     embedderId: 'bench-model',
     embedAligned: async () => [],
   });
-  sync = s;
   if (a.seed) {
     const jpeg = await sharp({ create: { width: 112, height: 112, channels: 3, background: { r: 150, g: 120, b: 100 } } })
       .jpeg({ quality: 95 })
       .toBuffer();
-    const ops: RemoteOp[] = [];
+    const ops: RecordOp[] = [];
     for (let p = 0; p < a.people; p++) {
       const person = { id: randomUUID(), name: `Person ${p}`, created: new Date().toISOString(), notes: '' };
       ops.push({ op: 'person', person });
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
         });
       }
     }
-    await fb.applyRemote(ops);
+    await fb.applyBatch(ops);
     send({ type: 'seeded', target: (await fb.people())[0]!.id });
   } else send({ type: 'ready' });
 

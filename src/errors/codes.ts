@@ -5,7 +5,7 @@
  */
 
 /** The statuses an error may answer with. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 421 | 422 | 429 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 422 | 429 | 500;
 
 interface Entry {
   readonly status: ErrorStatus;
@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   busy: { status: 429 },
   unsupported_media_type: { status: 415 },
   no_route: { status: 404 },
+  method_not_allowed: { status: 405 },
   not_found: { status: 404 },
   conflict: { status: 409 },
   internal: { status: 500 },

@@ -1,5 +1,9 @@
-/** One typed event bus that services publish to and subscribe on; no service calls another's internals. */
-import { EventEmitter } from 'node:events';
+/**
+ * One typed event bus that services publish to and subscribe on; no service calls another's internals.
+ * Listeners are isolated: one that throws (or rejects) is reported and counted, and the others still run, so a
+ * faulty subscriber can neither abort the publisher mid-batch nor fail a change that is already committed.
+ */
+import type { FacebankChange } from '../store/types.js';
 import type { CameraStatus, OperatingPoint, PersonRef, RecognitionEvent } from './types.js';
 
 /** "Wrong person" on an event of a track that may still be live: the pipeline corrects the track at once. */
@@ -15,8 +19,8 @@ export interface BusEvents {
   /** A track decision. The embedding (best face of the track) stays inside the process: never published. */
   recognition: [RecognitionEvent, { embedding: Float32Array | null }];
   cameraStatus: [CameraStatus];
-  /** The facebank changed (enrolment, rename, delete): matchers reload. */
-  facebankChanged: [];
+  /** A committed facebank change (enrolment, rename, delete, a replicated batch): matchers reload, the sync publishes. */
+  facebankChanged: [FacebankChange];
   mqttConnection: [{ connected: boolean }];
   /** A correction from the page (after the facebank has the new sample). */
   correction: [TrackCorrectionEvent];
@@ -24,15 +28,52 @@ export interface BusEvents {
   operatingPoint: [OperatingPoint];
 }
 
+type Listener = (...args: never[]) => unknown;
+
+/** Told of a listener that threw; the bus has already gone on to the next listener. */
+export type ListenerErrorHandler = (event: keyof BusEvents, error: unknown) => void;
+
 export class Bus {
-  private readonly emitter = new EventEmitter().setMaxListeners(50);
+  private readonly listeners = new Map<keyof BusEvents, Listener[]>();
+  private onError: ListenerErrorHandler | null = null;
+  /** Listener failures so far, by event (for /metrics). */
+  readonly listenerErrors = new Map<keyof BusEvents, number>();
+
+  /** Where listener failures are reported (the composition root passes the log); the count is kept regardless. */
+  reportErrorsTo(handler: ListenerErrorHandler): void {
+    this.onError = handler;
+  }
 
   emit<K extends keyof BusEvents>(event: K, ...args: BusEvents[K]): void {
-    this.emitter.emit(event, ...args);
+    const list = this.listeners.get(event);
+    if (!list) return;
+    for (const listener of list.slice()) {
+      try {
+        const r = (listener as (...a: BusEvents[K]) => unknown)(...args);
+        if (r instanceof Promise) r.catch((e: unknown) => this.failed(event, e));
+      } catch (e) {
+        this.failed(event, e);
+      }
+    }
   }
 
   on<K extends keyof BusEvents>(event: K, listener: (...args: BusEvents[K]) => void): () => void {
-    this.emitter.on(event, listener as (...a: unknown[]) => void);
-    return () => this.emitter.off(event, listener as (...a: unknown[]) => void);
+    let list = this.listeners.get(event);
+    if (!list) this.listeners.set(event, (list = []));
+    const l = listener as unknown as Listener;
+    list.push(l);
+    return () => {
+      const i = list.indexOf(l);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  private failed(event: keyof BusEvents, error: unknown): void {
+    this.listenerErrors.set(event, (this.listenerErrors.get(event) ?? 0) + 1);
+    try {
+      this.onError?.(event, error);
+    } catch {
+      /* a failing reporter must not break the publisher either */
+    }
   }
 }

@@ -173,6 +173,19 @@ export class Metrics implements PipelineObserver {
     registers: [this.registry],
   });
 
+  private busErrorsSource: (() => ReadonlyMap<string, number>) | null = null;
+  private readonly busListenerErrors = new Gauge({
+    name: 'facegate_bus_listener_errors_total',
+    help: 'Bus listeners that threw since start, by event (each was logged; the other listeners still ran).',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.busErrorsSource?.();
+      if (!counts) return;
+      for (const [event, n] of counts) this.busListenerErrors.set({ event }, n);
+    },
+  });
+
   constructor(options: MetricsOptions = {}) {
     this.sources = options.sources ?? {};
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -220,6 +233,7 @@ export class Metrics implements PipelineObserver {
   }
   /** Follows camera status and broker connection from the bus; returns the unsubscribe function. */
   attach(bus: Bus): () => void {
+    this.busErrorsSource = () => bus.listenerErrors;
     const offs = [
       bus.on('cameraStatus', (s) => this.camera(s)),
       bus.on('mqttConnection', ({ connected }) => this.broker(connected)),
@@ -231,7 +245,10 @@ export class Metrics implements PipelineObserver {
         if (p.targetFpir !== null) this.matchTargetFpir.set(p.targetFpir);
       }),
     ];
-    return () => offs.forEach((off) => off());
+    return () => {
+      offs.forEach((off) => off());
+      this.busErrorsSource = null;
+    };
   }
 
   /** Marks `provider` ("tensorrt", "cuda", "cpu") as the one in use: facegate_execution_provider{provider="cpu"} 1. */

@@ -16,7 +16,9 @@ import type { Logger } from '../util/log.js';
 import type { RgbImage } from '../vision/types.js';
 import { AtomicJsonFile, TEMP_FILE, writeFileAtomic } from './atomic.js';
 import { DataDirLock } from './lock.js';
-import { SAMPLE_SOURCES, type NewSample, type Person, type Sample } from './types.js';
+import { SAMPLE_SOURCES, type FacebankChange, type NewSample, type Person, type RecordOp, type Sample } from './types.js';
+
+export type { FacebankChange, RecordOp };
 import { isId } from '../util/ids.js';
 import { checkCrop, decodeCrop, encodeCrop } from './crops.js';
 import { reembedSamples, type FreshEmbedding, type ReembedResult } from './reembed.js';
@@ -31,27 +33,11 @@ export interface FacebankData {
   samples: Sample[];
 }
 
-/** One committed change, in commit order: what a replica would apply to follow this facebank. */
-export type FacebankChange = { seq: number; time: string; /** Applied from another appliance (sync): not to be re-published. */ remote?: true } & (
-  | { op: 'person.create'; person: Person }
-  | { op: 'person.rename'; person: Person }
-  | { op: 'person.delete'; personId: string; sampleIds: string[] }
-  | { op: 'sample.add'; sample: Sample }
-  | { op: 'sample.delete'; sampleId: string }
-  | { op: 'reembed'; modelId: string; sampleIds: string[] }
-  | { op: 'replace' }
-);
 type ChangeBody = FacebankChange extends infer C ? (C extends FacebankChange ? Omit<C, 'seq' | 'time'> : never) : never;
-
-/** One replicated record to apply (facebank sync). */
-export type RemoteOp =
-  { op: 'person'; person: Person } | { op: 'person.delete'; id: string } | { op: 'sample'; sample: Sample; jpeg: Buffer } | { op: 'sample.delete'; id: string };
 
 export interface FacebankOptions {
   bus?: Bus;
   log?: Logger;
-  /** Called after every committed change, in order (besides the bus event). */
-  onChange?: (change: FacebankChange) => void;
   /** Lock holder role shown to other processes (default "facebank"). */
   role?: string;
   /** How long open() waits while a CLI job holds the lock (default 0: refuse at once). */
@@ -208,8 +194,7 @@ export class Facebank {
           db.data = prev;
           throw new FacegateError('facebank_write', `The facebank could not be saved: ${(e as Error).message}`, { cause: e });
         }
-        this.options.onChange?.({ ...change, seq, time: new Date().toISOString() } as FacebankChange);
-        this.options.bus?.emit('facebankChanged');
+        this.options.bus?.emit('facebankChanged', { ...change, seq, time: new Date().toISOString() } as FacebankChange);
       }
       return result;
     };
@@ -347,16 +332,13 @@ export class Facebank {
     });
   }
 
-  // --- facebank sync (issue 16): records from other appliances, applied as they are, a batch in one save, reported
-  // as one { op: 'replace', remote: true } change so the sync does not publish them again. Names are not checked
-  // for clashes: replicas must converge.
-
   /**
-   * Apply a batch of replicated records in order, in one atomic save. Returns the ids of samples not added because
-   * their person is not here (the caller keeps them until the person arrives).
+   * Apply a batch of records as given (e.g. from another appliance), in order, in one atomic save, reported as one
+   * { op: 'replace', remote: true } change. Names are not checked here: the caller (the facebank's owner) does.
+   * Returns the ids of samples not added because their person is not here (the caller keeps them until it arrives).
    */
-  async applyRemote(ops: readonly RemoteOp[]): Promise<{ orphans: string[] }> {
-    const adds = ops.filter((o): o is Extract<RemoteOp, { op: 'sample' }> => o.op === 'sample');
+  async applyBatch(ops: readonly RecordOp[]): Promise<{ orphans: string[] }> {
+    const adds = ops.filter((o): o is Extract<RecordOp, { op: 'sample' }> => o.op === 'sample');
     for (const o of adds) await writeFileAtomic(this.cropPath(o.sample.id), o.jpeg);
     const { removed, orphans } = await this.change((d) => {
       let people = d.people;
@@ -389,5 +371,4 @@ export class Facebank {
     await Promise.all(stray.map((sid) => rm(this.cropPath(sid), { force: true })));
     return { orphans };
   }
-  // --- end facebank sync
 }

@@ -52,3 +52,22 @@ export interface NewSample {
   crop: RgbImage;
   negative?: boolean;
 }
+
+/** One committed facebank change, in commit order (announced on the bus as 'facebankChanged'). */
+export type FacebankChange = {
+  seq: number;
+  time: string;
+  /** Applied as given by applyBatch (records from elsewhere): not to be re-published. */ remote?: true;
+} & (
+  | { op: 'person.create'; person: Person }
+  | { op: 'person.rename'; person: Person }
+  | { op: 'person.delete'; personId: string; sampleIds: string[] }
+  | { op: 'sample.add'; sample: Sample }
+  | { op: 'sample.delete'; sampleId: string }
+  | { op: 'reembed'; modelId: string; sampleIds: string[] }
+  | { op: 'replace' }
+);
+
+/** One record to apply as given (a batch from another appliance): person upsert or removal, sample add or removal. */
+export type RecordOp =
+  { op: 'person'; person: Person } | { op: 'person.delete'; id: string } | { op: 'sample'; sample: Sample; jpeg: Buffer } | { op: 'sample.delete'; id: string };

@@ -14,9 +14,10 @@ import os from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import sharp from 'sharp';
 import type { MqttConfig, SyncConfig } from '../config/schema.js';
-import type { Facebank, FacebankChange, RemoteOp } from '../store/facebank.js';
+import type { Bus } from '../events/bus.js';
+import type { Facebank } from '../store/facebank.js';
 import { normalizeName } from '../store/names.js';
-import type { Sample } from '../store/types.js';
+import type { FacebankChange, RecordOp, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { RgbImage } from '../vision/types.js';
@@ -34,6 +35,8 @@ export interface SyncOptions {
   url: string;
   dataDir: string;
   facebank: Facebank;
+  /** The sync follows the facebank's committed changes here ('facebankChanged'). */
+  bus: Bus;
   /** The local embedder: samples made by another model are re-embedded from their crop. */
   embedderId: string;
   embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>;
@@ -86,6 +89,7 @@ export class FacebankSync {
   /** Catch-ups completed (the probe came back behind the retained records). */
   catchUps = 0;
   private readonly log: Logger;
+  private unsubscribe: (() => void) | null = null;
   readonly applianceId: string;
 
   constructor(private readonly opts: SyncOptions) {
@@ -132,6 +136,7 @@ export class FacebankSync {
     else this.log.warn('facebank sync without a site key: faces and embeddings are readable by anyone on the broker');
     // Local changes reported from here on queue behind the state read and the reconcile.
     this.accepting = true;
+    this.unsubscribe ??= this.opts.bus.on('facebankChanged', (change) => this.onChange(change));
     const ready = this.work.then(async () => {
       this.state = await readSyncState(this.opts.dataDir);
       for (const e of Object.values(this.state.records)) {
@@ -144,6 +149,8 @@ export class FacebankSync {
       await ready;
     } catch (e) {
       this.accepting = false;
+      this.unsubscribe?.();
+      this.unsubscribe = null;
       throw e;
     }
     const m = this.opts.mqtt;
@@ -193,6 +200,8 @@ export class FacebankSync {
 
   async stop(): Promise<void> {
     this.accepting = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
     this.clearTimers();
@@ -206,7 +215,7 @@ export class FacebankSync {
     this.connected = false;
   }
 
-  /** Facebank hook: a committed change. Local ones get a new version and are published; remote ones are skipped. */
+  /** A committed facebank change (from the bus). Local ones get a new version and are published; remote ones are skipped. */
   onChange(change: FacebankChange): void {
     if (change.remote || !this.accepting) return;
     this.enqueue(async () => {
@@ -473,7 +482,7 @@ export class FacebankSync {
     const batch = this.inbox.splice(0);
     if (!batch.length) return;
     const staged = new Map<string, SyncRecord>();
-    const ops: RemoteOp[] = [];
+    const ops: RecordOp[] = [];
     const fb = this.opts.facebank;
     for (const rec of batch) {
       const key = recordKey(rec.kind, rec.id);
@@ -491,7 +500,7 @@ export class FacebankSync {
       staged.set(key, rec);
     }
     if (!staged.size) return;
-    const { orphans } = await fb.applyRemote(ops);
+    const { orphans } = await fb.applyBatch(ops);
     const unplaced = new Set(orphans);
     const now = Date.now();
     for (const [key, rec] of staged) {

@@ -12,6 +12,7 @@ import { serveStatic } from './static.js';
 import { openapi } from './openapi.js';
 import { Captures } from './captures.js';
 import { apiRoutes } from './routes/index.js';
+import { allowedMethods } from './allow.js';
 
 export type { AppDeps } from './ports.js';
 
@@ -58,7 +59,13 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
   app.route('/api', api);
 
   // Explicit fallbacks: they also hold when this app is mounted inside another (whose notFound would apply).
-  app.all('/api/*', (c) => c.json({ error: 'no_route', message: 'There is no such API route.' }, 404));
+  const allowed = allowedMethods(app);
+  app.all('/api/*', (c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length === 0) return c.json({ error: 'no_route', message: 'There is no such API route.' }, 404);
+    c.header('Allow', allow.join(', '));
+    return c.json({ error: 'method_not_allowed', message: `${c.req.method} is not allowed here; this path takes ${allow.join(', ')}.` }, 405);
+  });
   app.get('*', (c) => serveStatic(c, webDir));
   return app;
 }

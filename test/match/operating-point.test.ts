@@ -93,7 +93,7 @@ describe('threshold by facebank size', () => {
     const live = new LiveMatcher({ people: async () => people, samples: async () => samples }, bus, 'toy', matchSchema.parse({ targetFpir: 1e-2 }), 0.3);
     expect((await live.current()).options.threshold).toBeCloseTo(0.4);
     add(90);
-    bus.emit('facebankChanged');
+    bus.emit('facebankChanged', { seq: 0, time: new Date().toISOString(), op: 'replace' });
     expect((await live.current()).options.threshold).toBeCloseTo(0.45);
     expect(points.map((p) => [p.people, Number(p.threshold.toFixed(3))])).toEqual([
       [10, 0.4],

@@ -178,7 +178,7 @@ describe.skipIf(!hasMosquitto)('MqttPublisher with real mosquitto', { timeout: 3
     const bobTopic = sub.got.find((m) => m.topic.startsWith('ha4/binary_sensor/') && m.topic.includes('p-bob'))!.topic;
 
     people = [ann];
-    bus.emit('facebankChanged');
+    bus.emit('facebankChanged', { seq: 0, time: new Date().toISOString(), op: 'replace' });
     // An empty retained config is how Home Assistant is told to remove an entity.
     await waitFor(() => sub.got.some((m) => m.topic === bobTopic && m.payload === ''), 5000, "Bob's entity removed");
     expect(sub.got.filter((m) => m.topic.includes('p-ann') && m.topic.startsWith('ha4/') && m.payload === '')).toEqual([]);

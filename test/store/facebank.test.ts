@@ -206,7 +206,9 @@ describe('Facebank change path', () => {
   it('reports every committed change in order with a persisted sequence number (what a replica would apply)', async () => {
     const dir = await tmp();
     const changes: FacebankChange[] = [];
-    const fb = new Facebank(dir, { onChange: (c) => changes.push(c) });
+    const bus = new Bus();
+    bus.on('facebankChanged', (c) => changes.push(c));
+    const fb = new Facebank(dir, { bus });
     await fb.open();
     const p = await fb.createPerson('Ada');
     const s = await fb.addSample(p.id, newSample(1));
@@ -222,7 +224,7 @@ describe('Facebank change path', () => {
       [5, 'person.delete'],
     ]);
     await fb.close();
-    const again = new Facebank(dir, { onChange: (c) => changes.push(c) });
+    const again = new Facebank(dir, { bus });
     await again.open();
     expect(again.seq).toBe(5);
     await again.createPerson('Grace');

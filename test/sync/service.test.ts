@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttSchema, syncSchema } from '../../src/config/schema.js';
+import { Bus } from '../../src/events/bus.js';
 import { Facebank } from '../../src/store/facebank.js';
 import { FacebankSync } from '../../src/sync/service.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
@@ -28,17 +29,18 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
   async function setup(sync: Record<string, unknown>, prefix: string, who = { appliance: 'unit', name: 'Ada' }) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fg-sync-unit-'));
     dirs.push(dir);
-    let s: FacebankSync | null = null;
-    const fb = new Facebank(dir, { onChange: (c) => s?.onChange(c) });
+    const bus = new Bus();
+    const fb = new Facebank(dir, { bus });
     await fb.open();
     const p = await fb.createPerson(who.name);
     await fb.addSample(p.id, { embedding: [1, 2, 3], modelId: 'm1', quality, source: 'cli', crop });
-    s = new FacebankSync({
+    const s = new FacebankSync({
       config: syncSchema.parse({ enabled: true, applianceId: who.appliance, ...sync }),
       mqtt: mqttSchema.parse({ prefix }),
       url: broker.url,
       dataDir: dir,
       facebank: fb,
+      bus,
       embedderId: 'm1',
       embedAligned: async () => [],
       reconnectPeriodMs: 200,

@@ -132,17 +132,17 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
   it('refuses a change the schema refuses with the path and the reason; nothing changes', async () => {
     const before = await readFile(file, 'utf8');
     const running = set.cameras[0];
-    const r = await admin.req('PUT', '/api/cameras/stage', { json: { fps: 90 } });
+    const r = await admin.req('PATCH', '/api/cameras/stage', { json: { fps: 90 } });
     expect(r.status).toBe(422);
     const e = (await r.json()) as { error: string; message: string };
     expect(e.error).toBe('config_refused');
     expect(e.message).toMatch(/^The camera was not saved: cameras\[0\]\.fps: .*30/);
-    const unknown = await admin.req('PUT', '/api/cameras/stage', { json: { colour: 'red' } });
+    const unknown = await admin.req('PATCH', '/api/cameras/stage', { json: { colour: 'red' } });
     expect(await unknown.json()).toEqual({ error: 'config_refused', message: 'The camera was not saved: cameras[0].colour: unknown option.' });
     expect(await readFile(file, 'utf8')).toBe(before);
     expect(set.cameras[0]).toBe(running);
-    expect((await admin.req('PUT', '/api/cameras/nobody', { json: { fps: 2 } })).status).toBe(404);
-    expect((await admin.req('PUT', '/api/cameras/Not%20A%20Name', { json: { fps: 2 } })).status).toBe(400);
+    expect((await admin.req('PATCH', '/api/cameras/nobody', { json: { fps: 2 } })).status).toBe(404);
+    expect((await admin.req('PATCH', '/api/cameras/Not%20A%20Name', { json: { fps: 2 } })).status).toBe(400);
   });
 
   it('a read token may list but not change; a change needs the CSRF header', async () => {
@@ -150,7 +150,7 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
     const reader = new TestClient(app);
     reader.bearer = token;
     expect((await reader.req('GET', '/api/cameras')).status).toBe(200);
-    const put = await reader.req('PUT', '/api/cameras/stage', { json: { enabled: false } });
+    const put = await reader.req('PATCH', '/api/cameras/stage', { json: { enabled: false } });
     expect(put.status).toBe(403);
     expect(await put.json()).toMatchObject({ error: 'read_only' });
     expect((await reader.req('POST', '/api/cameras/test', { json: { url: rtsp.url } })).status).toBe(403);
@@ -159,7 +159,7 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
   });
 
   it('disables, re-enables and removes; each time only that camera restarts and its tracks end', async () => {
-    const off = await admin.req('PUT', '/api/cameras/stage', { json: { enabled: false } });
+    const off = await admin.req('PATCH', '/api/cameras/stage', { json: { enabled: false } });
     expect(off.status).toBe(200);
     expect(((await off.json()) as { camera: { enabled: boolean; url: string } }).camera).toMatchObject({
       enabled: false,
@@ -169,7 +169,7 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
     expect(ended).toEqual(['stage']);
     expect(await readFile(file, 'utf8')).toMatch(/enabled: false/);
 
-    const on = await admin.req('PUT', '/api/cameras/stage', { json: { enabled: true, fps: 2 } });
+    const on = await admin.req('PATCH', '/api/cameras/stage', { json: { enabled: true, fps: 2 } });
     expect(on.status).toBe(200);
     await waitFor(() => status('stage')?.state === 'online', 30_000, 'the camera online again');
 

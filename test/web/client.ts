@@ -1,6 +1,7 @@
 /** A tiny cookie-keeping client over app.request() (no socket) for the web tests. */
 export const testClientIp = (req: Request) => req.headers.get('x-test-ip') ?? 'unknown';
 import type { Hono } from 'hono';
+import { checkAnswer } from './contract.js';
 
 export class TestClient {
   cookie: string | null = null;
@@ -24,6 +25,7 @@ export class TestClient {
       headers['content-type'] = 'application/json';
     }
     const res = await this.app.request(this.base + path, { method, headers, body });
+    await checkAnswer(method, this.base + path, res);
     const set = res.headers.get('set-cookie');
     if (set) {
       const m = /^(fg_session=[^;]*)/.exec(set);

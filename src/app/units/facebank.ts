@@ -1,6 +1,6 @@
 /** The facebank: opened as this process's one writer (a CLI job holding its lock is waited for). */
 import type { Bus } from '../../events/bus.js';
-import { Facebank, type FacebankChange } from '../../store/facebank.js';
+import { Facebank } from '../../store/facebank.js';
 import { lockHolder } from '../../store/lock.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
@@ -10,8 +10,6 @@ export interface FacebankServices {
   log: Logger;
   /** Ends a wait for the lock (a stop requested during start-up). */
   signal?: AbortSignal;
-  /** Told of every change (the sync unit forwards them to other appliances). */
-  onChange: (change: FacebankChange) => void;
 }
 
 export function facebankUnit(dataDir: string, services: FacebankServices, provides: Slot<Facebank>): Unit {
@@ -20,8 +18,8 @@ export function facebankUnit(dataDir: string, services: FacebankServices, provid
     name: 'facebank',
     required: true,
     async start() {
-      const { bus, log, signal, onChange } = services;
-      const fb = new Facebank(dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal, onChange });
+      const { bus, log, signal } = services;
+      const fb = new Facebank(dataDir, { bus, log, role: 'run', lockWaitMs: 60_000, signal });
       const holder = await lockHolder(dataDir);
       if (holder) log.info({ holder }, 'waiting for the facebank: another facegate command is using it');
       await fb.open();

@@ -1,5 +1,6 @@
 /** Facebank sync (issue 16): its own MQTT client on the transport's broker, replicating enrolments between appliances. */
 import type { Config } from '../../config/schema.js';
+import type { Bus } from '../../events/bus.js';
 import type { FaceEngine } from '../../engine/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EmbeddedBroker } from '../../mqtt/broker.js';
@@ -10,6 +11,7 @@ import type { Slot, Unit } from '../unit.js';
 import { brokerUrl } from './broker.js';
 
 export interface SyncServices {
+  bus: Bus;
   log: Logger;
   metrics: Metrics;
   facebank: Slot<Facebank>;
@@ -30,6 +32,7 @@ export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, serv
         mqtt: config.mqtt,
         url: brokerUrl(config.mqtt, services.broker.peek()),
         dataDir: config.dataDir,
+        bus: services.bus,
         facebank: services.facebank.get(),
         embedderId: engine.embedderId,
         embedAligned: (crops) => engine.embedAligned(crops),

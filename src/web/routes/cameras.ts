@@ -69,7 +69,7 @@ export function cameraRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   app.post('/cameras', async (c) => c.json({ camera: await mustAdmin().save(await jsonBody(c), null) }, 201));
 
   /** Changes camera :name (fields left out keep their value; `enabled: false` disables it); applies at once. */
-  app.put('/cameras/:name', async (c) => {
+  app.patch('/cameras/:name', async (c) => {
     const name = validName(c.req.param('name'));
     const admin = mustAdmin();
     const now = (await admin.settings()).find((s) => s.name === name);

@@ -2,23 +2,20 @@
 import { Hono } from 'hono';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
-import { fail, jsonBody, validId } from '../http.js';
-import { TOKEN_SCOPES, type TokenScope } from '../../store/auth.js';
+import { fail, readJson, validId } from '../http.js';
+import { createTokenBody } from '../api-schemas.js';
 
 export function tokenRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/tokens', (c) => c.json({ tokens: deps.auth.tokens() }));
   app.post('/tokens', async (c) => {
     if (c.get('scope') !== 'admin') fail(403, 'admin_required', 'Only an admin can create tokens.');
-    const body = await jsonBody(c);
-    const name = typeof body.name === 'string' ? body.name.trim() : '';
-    if (!name || name.length > 64 || /[\p{Cc}\p{Cf}]/u.test(name)) fail(400, 'bad_name', 'Give the token a name of 1 to 64 visible characters.');
-    const scope = body.scope ?? 'read';
-    if (!TOKEN_SCOPES.includes(scope as TokenScope)) fail(400, 'bad_scope', 'scope is "read" (look only) or "admin" (everything).');
-    const days = body.days ?? null;
-    if (days !== null && !(typeof days === 'number' && Number.isInteger(days) && days >= 1 && days <= 3650))
-      fail(400, 'bad_expiry', 'days is a whole number from 1 to 3650, or null for a token that never expires.');
-    const { token, info } = await deps.auth.createToken(name, { scope: scope as TokenScope, days: days as number | null });
+    const { name, scope, days } = await readJson(c, createTokenBody, {
+      name: ['bad_name', 'Give the token a name of 1 to 64 visible characters.'],
+      scope: ['bad_scope', 'scope is "read" (look only) or "admin" (everything).'],
+      days: ['bad_expiry', 'days is a whole number from 1 to 3650, or null for a token that never expires.'],
+    });
+    const { token, info } = await deps.auth.createToken(name, { scope, days });
     deps.log.info({ tokenId: info.id, name, scope: info.scope, expires: info.expires }, 'API token created');
     return c.json({ ...info, token }, 201);
   });
