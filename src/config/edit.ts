@@ -23,12 +23,14 @@ function parse(text: string, file: string): Document {
 /** The `cameras:` list of the document, created when missing. */
 function cameraSeq(doc: Document, file: string): YAMLSeq {
   const seq = doc.get('cameras', true);
-  if (seq === undefined || seq === null || (isSeq(seq) && seq.items.length === 0 && seq.flow)) {
+  if (seq === undefined || seq === null) {
     const fresh = new YAMLSeq();
     doc.set('cameras', fresh);
     return fresh;
   }
   if (!isSeq(seq)) throw new FacegateError('config', `${file}: cameras must be a list; fix it by hand first.`);
+  // `cameras: []` becomes a block list, keeping its comment.
+  if (seq.flow && seq.items.length === 0) seq.flow = false;
   return seq;
 }
 

@@ -69,6 +69,12 @@ describe('editCameras (yaml Document)', () => {
     expect(removed.text).toContain('# only a comment');
   });
 
+  it('turns an empty `cameras: []` into a block list and keeps its comment', () => {
+    const { text } = editCameras('cameras: [] # none yet\n', 'f.yaml', { replace: null, camera: { name: 'gate', url: 'rtsp://h/s' } });
+    expect(text).toContain('# none yet');
+    expect(text).toMatch(/cameras:.*\n\s+- name: gate\n\s+url: rtsp:\/\/h\/s/);
+  });
+
   it('refuses what the schema refuses, naming the path and the reason', () => {
     const dup = () => editCameras(ORIGINAL, 'f.yaml', { replace: null, camera: { name: 'door', url: 'rtsp://h/x' } });
     expect(dup).toThrow(/cameras\[2\]\.name: duplicate camera name "door"/);
