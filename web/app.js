@@ -9,6 +9,7 @@ import { peopleView } from './people.js';
 import { personView } from './person.js';
 import { eventsView } from './events.js';
 import { camerasView } from './live.js';
+import { cameraSetupView } from './cameras.js';
 import { unknownsView } from './unknowns.js';
 import { facesView } from './faces.js';
 import { accountView, tokensView } from './account.js';
@@ -19,6 +20,7 @@ const ROUTES = [
   [/^#\/people\/([A-Za-z0-9_-]+)$/, (v, m) => personView(v, m[1]), 'people'],
   [/^#\/people$/, (v) => peopleView(v), 'people'],
   [/^#\/cameras$/, (v) => camerasView(v), 'cameras'],
+  [/^#\/cameras\/setup$/, (v) => cameraSetupView(v), 'cameras/setup'],
   [/^#\/events(\?.*)?$/, (v) => eventsView(v), 'events'],
   [/^#\/faces$/, (v) => facesView(v), 'faces'],
   [/^#\/unknowns$/, (v) => unknownsView(v), 'unknowns'],

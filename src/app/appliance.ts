@@ -9,6 +9,8 @@ import { Admission } from '../engine/admission.js';
 import type { FaceEngine } from '../engine/types.js';
 import { Bus } from '../events/bus.js';
 import type { Camera } from '../ingest/camera.js';
+import type { CameraSet } from '../ingest/camera-set.js';
+import type { CameraSecrets } from '../store/camera-secrets.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { EmbeddedBroker } from '../mqtt/broker.js';
 import type { MqttPublisher } from '../mqtt/publisher.js';
@@ -60,6 +62,8 @@ export interface StartOptions {
   notify?: SdNotifier;
   /** Aborted (e.g. by SIGTERM) during start-up: what started is stopped and FacegateError 'aborted' is thrown. */
   signal?: AbortSignal;
+  /** The config file `config` was loaded from; without it (the defaults) cameras cannot be changed from the page. */
+  configFile?: string | null;
 }
 
 /** What the units hand each other once started. */
@@ -72,6 +76,7 @@ interface Slots {
   publisher: Slot<MqttPublisher>;
   sync: Slot<FacebankSync>;
   cameras: Slot<Camera[]>;
+  cameraSet: Slot<{ set: CameraSet; secrets: CameraSecrets }>;
   loop: Slot<PipelineLoop>;
   web: Slot<PageAddress>;
   auth: Slot<AuthStore>;
@@ -86,6 +91,7 @@ const newSlots = (): Slots => ({
   publisher: new Slot('MQTT transport'),
   sync: new Slot('facebank sync'),
   cameras: new Slot('cameras'),
+  cameraSet: new Slot('cameras'),
   loop: new Slot('pipeline loop'),
   web: new Slot('admin page'),
   auth: new Slot('admin account'),
@@ -138,13 +144,19 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
           ),
         ]
       : []),
-    camerasUnit({ cameras: config.cameras, pipeline: config.pipeline, ffmpeg: config.ffmpeg }, { bus, log, metrics }, slots.cameras),
+    camerasUnit(
+      { cameras: config.cameras, pipeline: config.pipeline, ffmpeg: config.ffmpeg, dataDir },
+      { bus, log, metrics },
+      { cameras: slots.cameras, set: slots.cameraSet },
+    ),
     loopUnit(
       { pipeline: config.pipeline, match: config.match, track: config.track, debug: config.debug },
       { bus, log, metrics, snapshots, liveness, facebank: slots.facebank, engine: slots.engine, cameras: slots.cameras },
       slots.loop,
     ),
-    ...(config.web.enabled ? [webUnit(config, { bus, log, metrics, admission, snapshots, storage, ...slots }, slots.web)] : []),
+    ...(config.web.enabled
+      ? [webUnit(config, { bus, log, metrics, admission, snapshots, storage, configFile: opts.configFile ?? null, ...slots }, slots.web)]
+      : []),
     ...(opts.notify?.enabled
       ? [watchdogUnit({ log, notify: opts.notify, liveness, engine: slots.engine, publisher: slots.publisher, cameras: slots.cameras })]
       : []),

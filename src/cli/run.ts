@@ -41,7 +41,7 @@ export const runCommand: Command = {
     if (early) onSignal(early);
     try {
       try {
-        app = await startAppliance(config, { log, notify, signal: abort.signal });
+        app = await startAppliance(config, { log, notify, signal: abort.signal, configFile: (values.config as string | undefined) ?? null });
       } catch (e) {
         await notify.close();
         if (!abort.signal.aborted) throw e;

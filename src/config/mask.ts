@@ -5,6 +5,8 @@ export const MASK = '********';
 
 /** Hides the password part of a URL's user info: `mqtt://u:p@h` → `mqtt://u:********@h`. */
 export function maskUrl(url: string): string {
+  // A `{secret:key}` placeholder (src/config/secrets.ts) holds no secret.
+  if (/^[a-z][a-z0-9+.-]*:\/\/\{secret:[^}]*\}@/i.test(url)) return url;
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@/\s]*@/i, `$1:${MASK}@`);
 }
 

@@ -139,6 +139,10 @@ export const ERROR_CODES = {
   web_listen: { status: 500 },
   config: { status: 400 },
   bad_config: { status: 400 },
+  /** A camera change the config schema refuses (the message names the path and the reason). */
+  config_refused: { status: 422 },
+  /** No writable config file: the appliance runs on the defaults, or may not rewrite its file. */
+  config_not_writable: { status: 409 },
   usage: { status: 400 },
   source: { status: 400 },
   bad_certificate: { status: 400 },

@@ -89,6 +89,8 @@ export class PipelineLoop {
   private readonly snaps = new Map<string, { version: number; id: string }>();
   private matcher: LiveMatcher | null = null;
   private readonly corrections: TrackCorrectionEvent[] = [];
+  /** Cameras removed or replaced at run time: their tracks end at the next tick. */
+  private readonly endedCameras: string[] = [];
   private offCorrections: (() => void) | null = null;
   private runId: string | null = null;
   private running = false;
@@ -125,9 +127,20 @@ export class PipelineLoop {
     this.offCorrections ??= this.opts.bus.on('correction', (c) => void this.corrections.push(c));
   }
 
+  /** A camera was removed or replaced: its open tracks end at the next tick; the other cameras' go on. */
+  endCamera(camera: string): void {
+    this.endedCameras.push(camera);
+  }
+
   /** Apply queued corrections to live tracks; returns the decisions they cause. */
   private takeCorrections(): TrackDecision[] {
     const out: TrackDecision[] = [];
+    for (const camera of this.endedCameras.splice(0)) {
+      out.push(...(this.trackers.get(camera)?.flush(this.clock.now()) ?? []));
+      this.trackers.delete(camera);
+      this.latest.delete(camera);
+      this.lastSeq.delete(camera);
+    }
     for (const c of this.corrections.splice(0)) {
       const t = this.trackers.get(c.camera);
       if (!t) continue;

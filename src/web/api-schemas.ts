@@ -124,7 +124,50 @@ export const cameraStatus = z.object({
   framesDropped: z.int(),
   lastError: z.string().nullable(),
 });
-export const cameraList = z.object({ cameras: z.array(cameraStatus) });
+/** A configured camera as shown: the URL's password masked (`user:********`). */
+export const cameraSettings = z.object({
+  name: z.string(),
+  url: z.string(),
+  enabled: z.boolean(),
+  loop: z.boolean(),
+  fps: z.number().nullable().describe('null: pipeline.fps'),
+  width: z.int().nullable().describe('null: pipeline.frameWidth'),
+  inputOptions: z.array(z.string()),
+});
+export const configSource = z.object({
+  file: z.string().nullable().describe('the config file; null: the built-in defaults'),
+  writable: z.boolean(),
+  reason: z.string().nullable().describe('why cameras cannot be saved, in one sentence'),
+});
+export const cameraList = z.object({
+  cameras: z.array(cameraStatus).describe('the running cameras'),
+  settings: z.array(cameraSettings).optional().describe('every configured camera, disabled ones too'),
+  config: configSource.optional(),
+});
+/** A camera as the page sends it; the config schema (src/config/schema.ts) checks it, and a refusal names cameras[i].<field>. */
+export const cameraBody = z.object({
+  name: z.string().describe('lower-case letters, digits, _ and -, at most 32 characters'),
+  url: z.string().describe('rtsp://, http(s)://, a video file or /dev/videoN; user:password@ in it goes to the secrets file'),
+  enabled: z.boolean().optional(),
+  loop: z.boolean().optional(),
+  fps: z.number().max(30).nullable().optional().describe('frames per second analysed, more than 0; null: pipeline.fps'),
+  width: z.int().min(64).max(3840).nullable().optional().describe('null: pipeline.frameWidth'),
+  inputOptions: z.array(z.string()).optional(),
+});
+export const cameraPatchBody = cameraBody.partial();
+export const cameraTestBody = cameraBody.partial({ name: true });
+export const savedCamera = z.object({ camera: cameraSettings });
+export const cameraTest = z.union([
+  z.object({
+    ok: z.literal(true),
+    width: z.int().describe('the frame as analysed'),
+    height: z.int(),
+    fps: z.number().describe('frames per second analysed'),
+    source: z.object({ width: z.int().nullable(), height: z.int().nullable(), fps: z.number().nullable(), codec: z.string().nullable() }),
+    image: z.string().describe('data:image/jpeg;base64,…'),
+  }),
+  z.object({ ok: z.literal(false), error: z.string().describe("ffmpeg's error in one sentence") }),
+]);
 const overlayFace = z.object({ box, label: z.string().nullable(), similarity: z.number().nullable(), kind: z.enum(['known', 'unknown', 'gated']) });
 export const liveFrame = z.object({
   camera: z.string(),

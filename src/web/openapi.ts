@@ -90,7 +90,44 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'delete', path: '/api/samples/{id}', summary: 'Delete a sample.', ok: [200, s.ok] },
   { method: 'get', path: '/api/samples/{id}/crop.jpg', summary: "A sample's aligned face crop.", ok: [200, 'image/jpeg'] },
-  { method: 'get', path: '/api/cameras', summary: 'Camera statuses.', ok: [200, s.cameraList] },
+  {
+    method: 'get',
+    path: '/api/cameras',
+    summary:
+      'Camera statuses; with camera management also every configured camera (settings, URL passwords masked) and where the config came from (config: the file, whether cameras can be saved to it, and why not).',
+    ok: [200, s.cameraList],
+  },
+  {
+    method: 'post',
+    path: '/api/cameras',
+    summary:
+      'Add a camera: written to the config file (comments kept, previous copy in <file>.bak; URL credentials go to <dataDir>/camera-secrets.json) and started at once. 422 config_refused names the path and the reason; 409 config_not_writable without a writable config file.',
+    body: s.cameraBody,
+    ok: [201, s.savedCamera],
+  },
+  {
+    method: 'post',
+    path: '/api/cameras/test',
+    summary: "Open a camera as the appliance would, saving nothing: one frame and its size and frame rate, or ffmpeg's error in a sentence.",
+    body: s.cameraTestBody,
+    ok: [200, s.cameraTest],
+  },
+  {
+    method: 'post',
+    path: '/api/cameras/{name}/test',
+    summary: 'Test a change to a camera (fields left out keep their value; a masked password in the URL means the stored one).',
+    body: s.cameraPatchBody,
+    ok: [200, s.cameraTest],
+  },
+  {
+    method: 'patch',
+    path: '/api/cameras/{name}',
+    summary:
+      'Change a camera (fields left out keep their value; enabled: false disables it; a new name renames it; a masked password keeps the stored one). Only that camera restarts; the others keep their tracks.',
+    body: s.cameraPatchBody,
+    ok: [200, s.savedCamera],
+  },
+  { method: 'delete', path: '/api/cameras/{name}', summary: 'Remove a camera from the config file and stop it; the others keep running.', ok: [200, s.ok] },
   { method: 'get', path: '/api/cameras/{name}/frame.jpg', summary: 'The latest frame with face boxes and names drawn.', ok: [200, 'image/jpeg'] },
   {
     method: 'get',

@@ -55,6 +55,45 @@ export interface CamerasPort {
   latestFaces(camera: string): MaybePromise<AnnotatedFace[] | { boxes: AnnotatedFace[] } | null>;
 }
 
+/** A camera's settings as the page and API show them: the URL's password is masked, never sent back. */
+export interface CameraSettings {
+  name: string;
+  url: string;
+  enabled: boolean;
+  loop: boolean;
+  fps: number | null;
+  width: number | null;
+  inputOptions: string[];
+}
+
+/** Where the config came from and whether cameras can be saved to it (`reason` says why not, in one sentence). */
+export interface ConfigSourceInfo {
+  file: string | null;
+  writable: boolean;
+  reason: string | null;
+}
+
+/** The answer of "Test": one decoded frame and the stream's size and frame rate, or ffmpeg's error in a sentence. */
+export type CameraTestResult =
+  | {
+      ok: true;
+      image: RgbImage;
+      source: { width: number | null; height: number | null; fps: number | null; codec: string | null };
+      fps: number;
+    }
+  | { ok: false; error: string };
+
+/** Adding, changing, testing and removing cameras while the appliance runs (src/app/camera-admin.ts). */
+export interface CameraAdminPort {
+  source(): MaybePromise<ConfigSourceInfo>;
+  settings(): MaybePromise<CameraSettings[]>;
+  /** Opens the camera described by `input` (the page's form; `current` is the camera it edits) without saving anything. */
+  test(input: Record<string, unknown>, current: string | null): Promise<CameraTestResult>;
+  /** Adds (`current` null) or replaces a camera, in the config file and at once in the running appliance. */
+  save(input: Record<string, unknown>, current: string | null): Promise<CameraSettings>;
+  remove(name: string): Promise<void>;
+}
+
 export interface SnapshotsPort {
   /** Absolute path of snapshot `id` (a JPEG), or null when there is none. The app validates the id first. */
   path(id: string): MaybePromise<string | null>;
@@ -68,6 +107,8 @@ export interface AppDeps {
   facebank: FacebankPort;
   engine: EnginePort;
   cameras: CamerasPort;
+  /** Camera management; without it the cameras can only be listed. */
+  cameraAdmin?: CameraAdminPort;
   snapshots: SnapshotsPort;
   events: EventStore;
   unknowns: UnknownStore;

@@ -7,6 +7,9 @@ import type { Admission } from '../../engine/admission.js';
 import type { FaceEngine } from '../../engine/types.js';
 import type { Bus } from '../../events/bus.js';
 import type { Camera } from '../../ingest/camera.js';
+import type { CameraSet } from '../../ingest/camera-set.js';
+import type { CameraSecrets } from '../../store/camera-secrets.js';
+import { CameraAdmin } from '../camera-admin.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { PipelineLoop } from '../../pipeline/loop.js';
@@ -35,6 +38,9 @@ export interface WebServices {
   stores: Slot<Stores>;
   publisher: Slot<MqttPublisher>;
   cameras: Slot<Camera[]>;
+  cameraSet: Slot<{ set: CameraSet; secrets: CameraSecrets }>;
+  /** The config file the appliance runs from (null: the defaults), rewritten when cameras change. */
+  configFile: string | null;
   loop: Slot<PipelineLoop>;
   sync: Slot<FacebankSync>;
   auth: Slot<AuthStore>;
@@ -61,6 +67,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<Pa
       const loop = services.loop.get();
       const cameras = () => services.cameras.peek() ?? [];
       const sync = services.sync.peek();
+      const cameraSet = services.cameraSet.peek();
       const auth = services.auth.get();
       const probes = healthRoutes({
         metrics,
@@ -85,6 +92,17 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<Pa
         admission,
         ...(storage ? { storage } : {}),
         ...(sync ? { sync } : {}),
+        ...(cameraSet
+          ? {
+              cameraAdmin: new CameraAdmin({
+                file: services.configFile,
+                config,
+                ...cameraSet,
+                endTracks: (camera) => loop.endCamera(camera),
+                log,
+              }),
+            }
+          : {}),
         cameras: {
           list: () => cameras().map((c) => c.status),
           latestFrame: (name) => loop.latestFaces(name)?.image ?? null,
