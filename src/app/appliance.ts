@@ -24,6 +24,8 @@ import { camerasUnit } from './units/cameras.js';
 import { dataDirUnit } from './units/data-dir.js';
 import { engineUnit } from './units/engine.js';
 import { facebankUnit } from './units/facebank.js';
+import { enrolUnit } from './units/enrol.js';
+import type { Enrolment } from '../enrol/service.js';
 import { localApiUnit } from './units/local-api.js';
 import { Liveness, loopUnit } from './units/loop.js';
 import { metricsUnit } from './units/metrics.js';
@@ -38,6 +40,8 @@ export interface Appliance {
   readonly bus: Bus;
   readonly engine: FaceEngine;
   readonly facebank: Facebank;
+  /** The facebank's one owner (src/enrol). */
+  readonly enrol: Enrolment;
   readonly loop: PipelineLoop;
   readonly metrics: Metrics;
   readonly publisher: MqttPublisher;
@@ -61,6 +65,7 @@ export interface StartOptions {
 /** What the units hand each other once started. */
 interface Slots {
   facebank: Slot<Facebank>;
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
   broker: Slot<EmbeddedBroker>;
@@ -73,6 +78,7 @@ interface Slots {
 
 const newSlots = (): Slots => ({
   facebank: new Slot('facebank'),
+  enrol: new Slot('enrolment service'),
   engine: new Slot('face engine'),
   stores: new Slot('event stores'),
   broker: new Slot('embedded MQTT broker'),
@@ -95,10 +101,15 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     dataDirUnit(dataDir),
     metricsUnit({ metrics, bus, admission }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
-    engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
+    enrolUnit(
+      { dataDir, match: config.match },
+      { bus, log, snapshots, facebank: slots.facebank, engine: slots.engine, stores: slots.stores },
+      slots.enrol,
+    ),
+    engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, enrol: slots.enrol }, slots.engine),
     localApiUnit(
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
-      { log, admission, facebank: slots.facebank, engine: slots.engine },
+      { log, admission, enrol: slots.enrol, engine: slots.engine },
     ),
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
@@ -141,6 +152,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     metrics,
     engine: slots.engine.get(),
     facebank: slots.facebank.get(),
+    enrol: slots.enrol.get(),
     loop: slots.loop.get(),
     publisher: slots.publisher.get(),
     mqttUrl: brokerUrl(config.mqtt, slots.broker.peek()),

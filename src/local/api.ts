@@ -2,7 +2,7 @@
  * The appliance's local API: HTTP over the unix socket <dataDir>/facegate.sock (owner-only, like the data
  * directory), through which `facegate enroll` and `facegate people` hand their jobs to the running appliance
  * instead of writing the facebank behind its back. Photo analysis goes through the admission queue
- * (429 with Retry-After when full); changes go through the appliance's one Facebank.
+ * (429 with Retry-After when full); changes go through the facebank's one owner (src/enrol).
  */
 import { chmod, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { BusyError, type Admission } from '../engine/admission.js';
 import type { FaceEngine } from '../engine/types.js';
-import type { Facebank } from '../store/facebank.js';
+import type { Enrolment } from '../enrol/service.js';
 import { statusOf, type ErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -24,7 +24,8 @@ export const socketPath = (dataDir: string) => path.join(dataDir, SOCKET_FILE);
 
 export interface LocalApiDeps {
   config: Pick<Config, 'dataDir' | 'web' | 'engine' | 'pipeline'>;
-  facebank: Facebank;
+  /** The facebank's one owner (src/enrol): every change goes through it. */
+  enrol: Enrolment;
   engine: FaceEngine;
   admission: Admission;
   log: Logger;
@@ -71,7 +72,7 @@ const text = (v: unknown, what: string): string => {
 
 /** Starts serving on <dataDir>/facegate.sock; the caller holds the data-dir lock, so a leftover socket is stale. */
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
-  const { config, facebank, engine, admission, log } = deps;
+  const { config, enrol, engine, admission, log } = deps;
   const file = socketPath(config.dataDir);
   if (Buffer.byteLength(file) > MAX_SOCKET_PATH)
     throw new FacegateError('socket_path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
@@ -85,18 +86,18 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       if (face !== undefined && !(Number.isInteger(face) && face >= 0)) throw new FacegateError('invalid', '--face must be a whole number from 0');
       const photo = { file: url.searchParams.get('file') || 'photo', bytes: await readBody(req, cliMaxBytes(config)) };
       const analysed = await analysePhotos(engine, config, [photo], face, (job) => admission.run(job));
-      const out = await commitEnrolment(facebank, name, analysed, engine.embedderId);
+      const out = await commitEnrolment(enrol, name, analysed);
       log.info({ person: out.person?.id, accepted: out.results.filter((r) => r.sampleId).length }, 'local api: enrolment');
       return out;
     }
-    if (at === 'GET /v1/people') return { people: await listPeople(facebank) };
+    if (at === 'GET /v1/people') return { people: await listPeople(enrol) };
     if (at === 'POST /v1/people/rename') {
       const b = await jsonBody(req);
-      return renamePerson(facebank, text(b.ref, 'The person'), text(b.name, 'The new name'));
+      return renamePerson(enrol, text(b.ref, 'The person'), text(b.name, 'The new name'));
     }
     if (at === 'POST /v1/people/remove') {
       const b = await jsonBody(req);
-      return { removed: await removePerson(facebank, text(b.ref, 'The person')) };
+      return { removed: await removePerson(enrol, text(b.ref, 'The person')) };
     }
     throw new FacegateError('not_found', `No local API route ${at}.`);
   };

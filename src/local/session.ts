@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { engineFromConfig } from '../engine/setup.js';
 import { Facebank } from '../store/facebank.js';
+import type { Enrolment } from '../enrol/service.js';
+import type { EmbedderFacts } from '../enrol/point.js';
 import { describeHolder, lockHolder, LockedError, type LockHolder } from '../store/lock.js';
 import { isErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
@@ -16,6 +18,7 @@ import { socketPath } from './api.js';
 import {
   analysePhotos,
   cliMaxBytes,
+  cliEnrolment,
   commitEnrolment,
   listPeople,
   readPhoto,
@@ -42,12 +45,17 @@ export interface FacebankJobs {
   remove(ref: string): Promise<PersonRef>;
 }
 
-/** Opens the facebank under the lock (waiting for other CLI jobs), runs fn, closes. */
-async function underLock<T>(config: Config, role: string, fn: (fb: Facebank) => Promise<T>): Promise<T> {
+/** Opens the facebank under the lock (waiting for other CLI jobs) and its owner (src/enrol), runs fn, closes. */
+async function underLock<T>(config: Config, role: string, fn: (owner: Enrolment) => Promise<T>, embedder: EmbedderFacts | null = null): Promise<T> {
   const fb = new Facebank(config.dataDir, { role, lockWaitMs: LOCK_WAIT_MS });
   await fb.open();
   try {
-    return await fn(fb);
+    const owner = await cliEnrolment(fb, config, embedder);
+    try {
+      return await fn(owner);
+    } finally {
+      await owner.close();
+    }
   } finally {
     await fb.close();
   }
@@ -84,7 +92,7 @@ function localJobs(config: Config, role: string): FacebankJobs {
     async enrol(name, files, faceIndex) {
       const { photos, refused } = await readPhotos(config, files);
       let analysed: Analysed[] = [];
-      let modelId = '';
+      let embedder: EmbedderFacts | null = null;
       if (photos.length) {
         // Photos are analysed one at a time, so a pool of engine workers would only cost start-up time and memory.
         const engine = await engineFromConfig(config, undefined, (e) => {
@@ -92,13 +100,13 @@ function localJobs(config: Config, role: string): FacebankJobs {
         });
         try {
           analysed = await analysePhotos(engine, config, photos, faceIndex);
-          modelId = engine.embedderId;
+          embedder = { embedderId: engine.embedderId, defaultThreshold: engine.defaultThreshold };
         } finally {
           await engine.close();
         }
       }
       try {
-        const out = await underLock(config, role, (fb) => commitEnrolment(fb, name, [...refused, ...analysed], modelId));
+        const out = await underLock(config, role, (owner) => commitEnrolment(owner, name, [...refused, ...analysed]), embedder);
         return { ...out, results: inOrder(files, out.results) };
       } catch (e) {
         // The appliance started meanwhile: hand it the photos.
@@ -107,8 +115,8 @@ function localJobs(config: Config, role: string): FacebankJobs {
       }
     },
     list: () => underLock(config, role, listPeople),
-    rename: (ref, name) => underLock(config, role, (fb) => renamePerson(fb, ref, name)),
-    remove: (ref) => underLock(config, role, (fb) => removePerson(fb, ref)),
+    rename: (ref, name) => underLock(config, role, (owner) => renamePerson(owner, ref, name)),
+    remove: (ref) => underLock(config, role, (owner) => removePerson(owner, ref)),
   };
 }
 

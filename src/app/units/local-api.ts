@@ -3,14 +3,14 @@ import type { Config } from '../../config/schema.js';
 import type { Admission } from '../../engine/admission.js';
 import type { FaceEngine } from '../../engine/types.js';
 import { startLocalApi, type LocalApi } from '../../local/api.js';
-import type { Facebank } from '../../store/facebank.js';
+import type { Enrolment } from '../../enrol/service.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 
 export interface LocalApiServices {
   log: Logger;
   admission: Admission;
-  facebank: Slot<Facebank>;
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
 }
 
@@ -21,7 +21,7 @@ export function localApiUnit(config: Pick<Config, 'dataDir' | 'web' | 'engine' |
     withoutIt: 'CLI changes to the facebank are refused while this runs',
     async start() {
       const { log, admission } = services;
-      api = await startLocalApi({ config, facebank: services.facebank.get(), engine: services.engine.get(), admission, log });
+      api = await startLocalApi({ config, enrol: services.enrol.get(), engine: services.engine.get(), admission, log });
     },
     async stop() {
       await api?.stop();

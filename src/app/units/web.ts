@@ -11,6 +11,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { PipelineLoop } from '../../pipeline/loop.js';
 import type { Facebank } from '../../store/facebank.js';
+import type { Enrolment } from '../../enrol/service.js';
 import type { Snapshots } from '../../store/snapshots.js';
 import type { FacebankSync } from '../../sync/service.js';
 import { FacegateError } from '../../util/errors.js';
@@ -28,6 +29,7 @@ export interface WebServices {
   admission: Admission;
   snapshots: Snapshots;
   facebank: Slot<Facebank>;
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
   publisher: Slot<MqttPublisher>;
@@ -65,6 +67,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<{ 
         log,
         auth,
         facebank: services.facebank.get(),
+        enrol: services.enrol.get(),
         engine,
         events,
         unknowns,
