@@ -75,7 +75,7 @@ export interface FaceIn {
 }
 
 /** Who faces go to: an enrolled person, or a name (created when something is stored). */
-export type Target = { personId: string } | { name: string; ifExists?: 'refuse' | 'add' };
+export type Target = { personId: string } | { name: unknown; ifExists?: 'refuse' | 'add' };
 
 export interface FaceResult {
   index: number;

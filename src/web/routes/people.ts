@@ -237,7 +237,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   app.post('/captures/enrol', async (c) => {
     const body = await jsonBody(c);
     const { cap, index, face } = captureFace(body);
-    const target = body.personId !== undefined ? { personId: (await mustPerson(typeof body.personId === 'string' ? body.personId : '')).id } : { name: String(body.name ?? '') };
+    const target = body.personId !== undefined ? { personId: (await mustPerson(typeof body.personId === 'string' ? body.personId : '')).id } : { name: body.name };
     return enrolAnswer(
       c,
       async () => {

@@ -64,7 +64,7 @@ export function unknownRoutes(deps: AppDeps): Hono<AppEnv> {
       members = body.memberIds as string[];
       if (cl && !members.every((id) => cl.members.some((m) => m.id === id))) fail(409, 'members_gone', 'Some of the chosen faces are no longer in this group; reload.');
     }
-    const target = body.personId !== undefined ? { personId: (await mustBodyPerson(facebank, body.personId)).id } : { name: String(body.name ?? '') };
+    const target = body.personId !== undefined ? { personId: (await mustBodyPerson(facebank, body.personId)).id } : { name: body.name };
     return enrolAnswer(
       c,
       () => enrol.nameGroup(members, target, forced(c, body)),
