@@ -10,6 +10,7 @@ import { personView } from './person.js';
 import { eventsView } from './events.js';
 import { camerasView } from './live.js';
 import { unknownsView } from './unknowns.js';
+import { changesView } from './changes.js';
 import { facesView } from './faces.js';
 import { accountView, tokensView } from './account.js';
 
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^#\/events(\?.*)?$/, (v) => eventsView(v), 'events'],
   [/^#\/faces$/, (v) => facesView(v), 'faces'],
   [/^#\/unknowns$/, (v) => unknownsView(v), 'unknowns'],
+  [/^#\/changes$/, (v) => changesView(v), 'changes'],
   [/^#\/tokens$/, (v) => tokensView(v), 'tokens'],
   [/^#\/account$/, (v) => accountView(v), 'account'],
 ];

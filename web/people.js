@@ -44,8 +44,8 @@ export async function peopleView(view) {
     ? [
         h(
           'p',
-          { class: 'muted small', id: 'operating-point' },
-          `Names need similarity ${op.threshold.toFixed(3)}${op.targetFpir ? `, chosen for ${op.people} people so that about 1 stranger's face in ${Math.round(1 / op.targetFpir)} gets a name` : ''}.`,
+          { class: 'muted small', id: 'operating-point', title: `similarity ${op.threshold.toFixed(3)} (${op.source})` },
+          op.sentence,
         ),
       ]
     : [];

@@ -42,8 +42,8 @@ export interface ChangeEntry {
   undo: UndoRecipe;
 }
 
-/** A change as the API shows it (without the undo recipe's embeddings). */
-export type ChangeView = Omit<ChangeEntry, 'undo'> & { undoable: boolean };
+/** A change as the API shows it (without the undo recipe's embeddings): the event it corrected, if any. */
+export type ChangeView = Omit<ChangeEntry, 'undo'> & { undoable: boolean; eventId: string | null };
 
 type Line = { c: ChangeEntry } | { u: { id: string; time: string } };
 
@@ -146,5 +146,5 @@ export class ChangeLog {
 
 export const changeView = (e: ChangeEntry): ChangeView => {
   const { undo, ...rest } = e;
-  return { ...rest, undoable: !e.undone && Object.keys(undo).length > 0 };
+  return { ...rest, undoable: !e.undone && Object.keys(undo).length > 0, eventId: undo.eventId ?? null };
 };
