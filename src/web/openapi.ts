@@ -30,26 +30,41 @@ const ROUTES: Op[] = [
     { body: 'current, password' },
   ],
   ['post', '/api/sessions/end-all', 'Sign out everywhere: end every browser session (admin).'],
-  ['get', '/api/people', 'People with sample counts and avatar sample id.'],
-  ['post', '/api/people', 'Create a person (409 when the name exists).', { body: 'name' }],
+  [
+    'get',
+    '/api/people',
+    'People with sample counts and avatar sample id, and operatingPoint: the threshold the live matcher names people at now (with people N, targetFpir, source and a sentence).',
+  ],
+  ['get', '/api/operating-point', 'The current operating point: {threshold, people, targetFpir, source, sentence}; the one the live matcher, clustering, capture and look-alike checks use.'],
+  [
+    'post',
+    '/api/people',
+    'Create a person. 409 duplicate_name (with personId and name of the holder) when the name is taken, also by a look-alike spelling (TR39 confusables).',
+    { body: 'name' },
+  ],
   ['get', '/api/people/{id}', 'One person.'],
-  ['patch', '/api/people/{id}', 'Rename a person.', { body: 'name' }],
+  ['patch', '/api/people/{id}', 'Rename a person (same name rule as creating; undoable from /api/changes).', { body: 'name' }],
   ['delete', '/api/people/{id}', 'Delete a person and their samples.'],
   ['get', '/api/people/{id}/samples', "A person's samples (quality, source, thumbnail url)."],
   [
     'post',
     '/api/people/{id}/photos',
-    'Upload photos (multipart, several files); each file is accepted or rejected with a reason (duplicate, looks_like_other with the match). ?face=<index> picks a face in a group photo; ?force=1 adds a look-alike anyway.',
+    'Upload photos (multipart, several files); each file is accepted or rejected with a reason (duplicate, looks_like_other with the match at the live operating point). ?face=<index> picks a face in a group photo; ?force=1 adds a look-alike anyway. The answer has the change (for Undo).',
     { query: ['face', 'force'] },
   ],
-  ['post', '/api/people/{id}/capture', 'Enrol a face picked from a camera capture.', { body: 'camera, captureId, face' }],
+  [
+    'post',
+    '/api/people/{id}/capture',
+    'Enrol a face picked from a camera capture: 409 duplicate, 422 looks_like_other (with match) unless force is true.',
+    { body: 'camera, captureId, face, force' },
+  ],
   [
     'post',
     '/api/captures/enrol',
-    'Enrol a captured face to an existing (personId) or new (name) person in one step: nothing is created when it fails.',
-    { body: 'camera, captureId, face, personId | name' },
+    'Enrol a captured face to an existing (personId) or new (name) person in one step: nothing is created when it fails (422 looks_like_other unless force is true; 409 duplicate_name for a taken name).',
+    { body: 'camera, captureId, face, personId | name, force' },
   ],
-  ['delete', '/api/samples/{id}', 'Delete a sample.'],
+  ['delete', '/api/samples/{id}', 'Delete a sample; its crop is kept so the change can be undone for a day (the answer has the change).'],
   ['get', '/api/samples/{id}/crop.jpg', "A sample's face crop (JPEG)."],
   ['get', '/api/cameras', 'Camera statuses.'],
   ['get', '/api/cameras/{name}/frame.jpg', 'The latest frame with face boxes and names drawn (JPEG).'],
@@ -62,15 +77,31 @@ const ROUTES: Op[] = [
   [
     'get',
     '/api/events',
-    "Recognition decisions, newest first (every new/update/end; a track's events share its id). person=<id> or person=unknown; track=<id>; corrected=1 for corrected events only; limit 1..1000 (default 100).",
+    "Recognition decisions, newest first (every new/update/end; a track's events share its id), and operatingPoint (the threshold in use now). person=<id> or person=unknown; track=<id>; corrected=1 for corrected events only; limit 1..1000 (default 100).",
     { query: ['person', 'camera', 'track', 'corrected', 'limit'] },
   ],
-  ['post', '/api/events/{id}/reassign', "Add the event's face as a sample of another person.", { body: 'personId' }],
-  ['post', '/api/events/{id}/not-person', "Store the event's face as a negative sample of the person it was matched to."],
+  [
+    'post',
+    '/api/events/{id}/reassign',
+    "Add the event's face as a sample of another person. Once per event: a repeat answers 200 with already=true and adds nothing; a different correction is 409 until undone; 422 snapshot_gone when the face picture is gone; 422 looks_like_other (with match) unless force is true.",
+    { body: 'personId, force' },
+  ],
+  [
+    'post',
+    '/api/events/{id}/not-person',
+    "Store the event's face as a negative sample of the person it was matched to (once per event, as for reassign).",
+  ],
   ['get', '/api/snapshots/{id}.jpg', 'A face snapshot (JPEG).'],
-  ['get', '/api/unknowns', 'Unknown faces of the retention window, clustered.'],
-  ['post', '/api/unknowns/{id}/name', 'Enrol the faces of a cluster (all, or memberIds) as a new or existing person.', { body: 'name | personId, memberIds' }],
-  ['post', '/api/unknowns/{id}/dismiss', 'Forget a cluster of unknown faces.'],
+  ['get', '/api/unknowns', 'Unknown faces of the retention window, clustered at the live operating point (threshold).'],
+  [
+    'post',
+    '/api/unknowns/{id}/name',
+    'Enrol the faces of a cluster (all, or memberIds) as a new or existing person, face by face: faces that look like someone else enrolled are left out and listed (leftOut, with match); 422 looks_like_other when none is left (force: true adds them anyway); 409 duplicate_name for a taken name (send personId to add to that person); a group named before answers 200 with already=true.',
+    { body: 'name | personId, memberIds, force' },
+  ],
+  ['post', '/api/unknowns/{id}/dismiss', 'Forget a cluster of unknown faces (undoable; the answer has the change).'],
+  ['get', '/api/changes', 'Recent facebank changes of the last day, newest first: {id, time, kind, summary, personId, eventId, undone, undoable}.'],
+  ['post', '/api/changes/{id}/undo', 'Undo a change: samples it added are removed (and a person it created), a removed photo comes back, a corrected event is unmarked, unknown faces come back. 409 cannot_undo when done already.'],
   ['get', '/api/tokens', 'API tokens (never the secrets).'],
   [
     'post',
@@ -111,7 +142,7 @@ function buildPaths() {
       const props = Object.fromEntries(
         extra.body
           .split(/[,|]/)
-          .map((k) => [k.trim(), { type: k.trim() === 'face' || k.trim() === 'days' ? 'integer' : k.trim() === 'memberIds' ? 'array' : 'string' }]),
+          .map((k) => [k.trim(), { type: k.trim() === 'face' || k.trim() === 'days' ? 'integer' : k.trim() === 'memberIds' ? 'array' : k.trim() === 'force' ? 'boolean' : 'string' }]),
       );
       op.requestBody = { content: { 'application/json': { schema: { type: 'object', properties: props } } } };
     }
