@@ -96,6 +96,7 @@ describe('start-up as units', () => {
       'data dir',
       'metrics',
       'facebank',
+      'enrolment',
       'engine',
       'local API',
       'event stores',
@@ -151,8 +152,8 @@ describe('start-up as units', () => {
     await expect(startAppliance(c, { log })).rejects.toThrow();
     // The units before the engine started and were stopped again, last first; nothing after it started.
     const order = (msg: string) => lines.filter((l) => l.msg === msg).map((l) => l.unit);
-    expect(order('unit started')).toEqual(['data dir', 'metrics', 'facebank']);
-    expect(order('unit stopped')).toEqual(['facebank', 'metrics', 'data dir']);
+    expect(order('unit started')).toEqual(['data dir', 'metrics', 'facebank', 'enrolment']);
+    expect(order('unit stopped')).toEqual(['enrolment', 'facebank', 'metrics', 'data dir']);
     expect(await accepts(c.mqtt.embedded.port)).toBe(false);
     const fb = new Facebank(c.dataDir, { role: 'run', lockWaitMs: 0 });
     await fb.open();
