@@ -8,7 +8,10 @@ import tseslint from 'typescript-eslint';
 const FACEBANK_CHANGES = new Set(['createPerson', 'renamePerson', 'deletePerson', 'addSample', 'deleteSample', 'applyBatch', 'replaceEmbeddings', 'reembed']);
 
 const facebankOwner = {
-  meta: { type: 'problem', messages: { owner: 'Only src/enrol changes the facebank: call the enrolment service (src/enrol/service.ts) instead of Facebank.{{method}}.' } },
+  meta: {
+    type: 'problem',
+    messages: { owner: 'Only src/enrol changes the facebank: call the enrolment service (src/enrol/service.ts) instead of Facebank.{{method}}.' },
+  },
   create(context) {
     const services = context.sourceCode.parserServices;
     return {

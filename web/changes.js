@@ -52,7 +52,11 @@ export async function changesView(view) {
   setView(
     'Changes',
     h('h1', {}, 'Recent changes'),
-    h('p', { class: 'muted' }, 'What was changed in the last day, newest first. Undo takes a change back: added photos are removed, removed ones come back, a corrected event is as the camera decided it again.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'What was changed in the last day, newest first. Undo takes a change back: added photos are removed, removed ones come back, a corrected event is as the camera decided it again.',
+    ),
     changes.length ? h('ul', { class: 'changes', style: 'list-style:none;padding:0' }, changes.map(item)) : h('p', { class: 'muted' }, 'No changes yet.'),
   );
 }

@@ -61,7 +61,10 @@ export async function facesView(view) {
     }
     const name = select.selectedOptions[0].textContent;
     const again = () => facesView(view);
-    toast(`${plural(changes.length, 'face')} added to ${name}.${refused.length ? ` ${plural(refused.length, 'face')} left out: ${refused[0]}` : ''}`, undoAction(view, changes, again));
+    toast(
+      `${plural(changes.length, 'face')} added to ${name}.${refused.length ? ` ${plural(refused.length, 'face')} left out: ${refused[0]}` : ''}`,
+      undoAction(view, changes, again),
+    );
     void again();
   });
   setView(

@@ -273,7 +273,7 @@ async function capturePicker(view, camera, cap, usable, done) {
       toast(r.created ? `Face added; ${r.name} is enrolled.` : 'Face added.', undoAction(view, r.change));
       done();
     } catch (e) {
-      if (e.code === 'looks_like_other') (force = true), submit.replaceChildren('Add anyway');
+      if (e.code === 'looks_like_other') ((force = true), submit.replaceChildren('Add anyway'));
       throw e;
     }
   });

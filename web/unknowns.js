@@ -61,19 +61,45 @@ function clusterCard(view, c, people) {
       const r = await view.api('POST', `/api/unknowns/${c.id}/name`, { ...target, memberIds, force: Boolean(choice?.force) });
       const who = choice?.name ?? existing?.name ?? typed;
       const left = r.leftOut?.length ? ` ${plural(r.leftOut.length, 'face')} left out (see the list).` : '';
-      toast(r.already ? `These faces were already named ${who}.` : `${plural(r.sampleIds.length, 'face')} added to ${who}.${left}`, undoAction(view, r.change, again));
+      toast(
+        r.already ? `These faces were already named ${who}.` : `${plural(r.sampleIds.length, 'face')} added to ${who}.${left}`,
+        undoAction(view, r.change, again),
+      );
       if (r.leftOut?.length) {
-        notes.replaceChildren(...r.leftOut.map((x) => h('li', {}, x.match ? `Face ${x.index + 1} looks like ${x.match.name} (${alikeWords(x.match.similarity)}): left out.` : x.message)));
+        notes.replaceChildren(
+          ...r.leftOut.map((x) =>
+            h('li', {}, x.match ? `Face ${x.index + 1} looks like ${x.match.name} (${alikeWords(x.match.similarity)}): left out.` : x.message),
+          ),
+        );
         return;
       }
       void again();
     } catch (e) {
       if (e.code === 'looks_like_other') {
         const match = e.body?.leftOut?.find((x) => x.match)?.match;
-        notes.replaceChildren(...(e.body?.leftOut ?? []).map((x) => h('li', {}, x.match ? `Face ${x.index + 1} looks like ${x.match.name} (${alikeWords(x.match.similarity)}).` : x.message)));
+        notes.replaceChildren(
+          ...(e.body?.leftOut ?? []).map((x) =>
+            h('li', {}, x.match ? `Face ${x.index + 1} looks like ${x.match.name} (${alikeWords(x.match.similarity)}).` : x.message),
+          ),
+        );
         choice = { force: true };
         nameBtn.replaceChildren('Add anyway');
-        if (match) notes.append(h('li', {}, h('button', { type: 'button', class: 'secondary small', onclick: () => ((input.value = match.name), (choice = { personId: match.personId, name: match.name }), form.requestSubmit()) }, `Name them ${match.name}`)));
+        if (match)
+          notes.append(
+            h(
+              'li',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary small',
+                  onclick: () => ((input.value = match.name), (choice = { personId: match.personId, name: match.name }), form.requestSubmit()),
+                },
+                `Name them ${match.name}`,
+              ),
+            ),
+          );
       } else if (e.code === 'duplicate_name' && e.body?.personId) {
         choice = { personId: e.body.personId, name: e.body.name };
         nameBtn.replaceChildren(`Add to ${e.body.name}`);

@@ -101,16 +101,9 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     dataDirUnit(dataDir),
     metricsUnit({ metrics, bus, admission }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
-    enrolUnit(
-      { dataDir, match: config.match },
-      { bus, log, snapshots, facebank: slots.facebank, engine: slots.engine, stores: slots.stores },
-      slots.enrol,
-    ),
+    enrolUnit({ dataDir, match: config.match }, { bus, log, snapshots, facebank: slots.facebank, engine: slots.engine, stores: slots.stores }, slots.enrol),
     engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, enrol: slots.enrol }, slots.engine),
-    localApiUnit(
-      { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
-      { log, admission, enrol: slots.enrol, engine: slots.engine },
-    ),
+    localApiUnit({ dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline }, { log, admission, enrol: slots.enrol, engine: slots.engine }),
     storesUnit({ dataDir, web: config.web }, { bus, log, snapshots }, slots.stores),
     ...(config.mqtt.url ? [] : [embeddedBrokerUnit(config.mqtt.embedded, { log }, slots.broker)]),
     mqttUnit({ mqtt: config.mqtt, dataDir }, { bus, log, metrics, broker: slots.broker, cameras: slots.cameras }, slots.publisher),

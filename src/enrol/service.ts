@@ -197,7 +197,8 @@ export class Enrolment {
     return this.alone(async () => {
       const before = await this.mustPerson(id);
       const after = await this.fb.renamePerson(id, await this.freeName(name, id));
-      if (after.name !== before.name) this.log.add('rename', `Renamed ${before.name} to ${after.name}.`, id, { renamedFrom: { personId: id, name: before.name } });
+      if (after.name !== before.name)
+        this.log.add('rename', `Renamed ${before.name} to ${after.name}.`, id, { renamedFrom: { personId: id, name: before.name } });
       return after;
     });
   }
@@ -222,7 +223,11 @@ export class Enrolment {
    * Adds faces to a person, each checked on its own: duplicates and look-alikes are left out and listed. A new
    * person is created at the first face stored; if storing fails, what this call stored is taken back.
    */
-  private async addChecked(target: Target, faces: readonly FaceIn[], opts: AddOptions): Promise<{ person: Person | null; created: boolean; results: FaceResult[] }> {
+  private async addChecked(
+    target: Target,
+    faces: readonly FaceIn[],
+    opts: AddOptions,
+  ): Promise<{ person: Person | null; created: boolean; results: FaceResult[] }> {
     let person: Person | null;
     let name = '';
     if ('personId' in target) person = await this.mustPerson(target.personId);
@@ -297,10 +302,15 @@ export class Enrolment {
       const ids = out.results.flatMap((r) => (r.sampleId ? [r.sampleId] : []));
       const change =
         ids.length && out.person
-          ? this.record(opts.source === 'camera' ? 'capture' : 'photo', `Added ${ids.length === 1 ? 'a photo' : `${ids.length} photos`} to ${out.person.name}.`, out.person.id, {
-              sampleIds: ids,
-              ...(out.created ? { createdPersonId: out.person.id } : {}),
-            })
+          ? this.record(
+              opts.source === 'camera' ? 'capture' : 'photo',
+              `Added ${ids.length === 1 ? 'a photo' : `${ids.length} photos`} to ${out.person.name}.`,
+              out.person.id,
+              {
+                sampleIds: ids,
+                ...(out.created ? { createdPersonId: out.person.id } : {}),
+              },
+            )
           : null;
       return { ...out, change };
     });
@@ -348,13 +358,12 @@ export class Enrolment {
       const wanted = req.kind === 'reassigned' ? req.personId : event.person?.id;
       if (event.correction) {
         const c = event.correction;
-        if (c.kind === req.kind && c.personId === wanted) return { already: true, correction: { kind: c.kind, personId: c.personId }, sampleId: null, change: null };
+        if (c.kind === req.kind && c.personId === wanted)
+          return { already: true, correction: { kind: c.kind, personId: c.personId }, sampleId: null, change: null };
         const who = (await this.fb.person(c.personId))?.name ?? 'someone';
-        throw new EnrolRefusal(
-          'conflict',
-          `This event was already ${c.kind === 'reassigned' ? `given to ${who}` : `marked as not ${who}`}; undo that first.`,
-          { correction: c },
-        );
+        throw new EnrolRefusal('conflict', `This event was already ${c.kind === 'reassigned' ? `given to ${who}` : `marked as not ${who}`}; undo that first.`, {
+          correction: c,
+        });
       }
       if (!embedding) throw new FacegateError('no_embedding', 'This event kept no face to learn from.');
       if (req.kind === 'not-person' && !event.person) throw new FacegateError('no_person', 'This event named nobody; there is nothing to undo.');
@@ -372,7 +381,8 @@ export class Enrolment {
       if (r.status === 'looks_like_other') throw new EnrolRefusal('looks_like_other', r.message!, { match: r.match });
       events.markCorrected(event.id, req.kind, person.id);
       this.deps.bus?.emit('correction', { camera: event.camera, track: event.track, kind: req.kind, person: { id: person.id, name: person.name } });
-      const summary = req.kind === 'reassigned' ? `Gave a face seen on ${event.camera} to ${person.name}.` : `Marked a face seen on ${event.camera} as not ${person.name}.`;
+      const summary =
+        req.kind === 'reassigned' ? `Gave a face seen on ${event.camera} to ${person.name}.` : `Marked a face seen on ${event.camera} as not ${person.name}.`;
       const change = this.record(req.kind === 'reassigned' ? 'reassign' : 'not-person', summary, person.id, {
         eventId: event.id,
         ...(r.sampleId ? { sampleIds: [r.sampleId] } : {}),
@@ -426,11 +436,16 @@ export class Enrolment {
       }
       unknowns.remove(taken.map((m) => m.id));
       const ids = out.results.flatMap((r) => (r.sampleId ? [r.sampleId] : []));
-      const change = this.record('name-group', `Named ${taken.length === 1 ? 'an unknown face' : `${taken.length} unknown faces`} ${out.person.name}.`, out.person.id, {
-        sampleIds: ids,
-        unknowns: taken,
-        ...(out.created ? { createdPersonId: out.person.id } : {}),
-      });
+      const change = this.record(
+        'name-group',
+        `Named ${taken.length === 1 ? 'an unknown face' : `${taken.length} unknown faces`} ${out.person.name}.`,
+        out.person.id,
+        {
+          sampleIds: ids,
+          unknowns: taken,
+          ...(out.created ? { createdPersonId: out.person.id } : {}),
+        },
+      );
       const results = out.results.map((r) => ({ ...r, index: memberIds.indexOf(faces[r.index]!.member.id) }));
       return { already: false, person: out.person, created: out.created, results, leftOut, change };
     });

@@ -16,7 +16,8 @@ export const NAME_MAX = 64;
  * the fillers that draw nothing (Default_Ignorable code points such as U+3164, U+115F, U+1160, U+FFA0, U+034F)
  * and the blank braille pattern U+2800. Variation selectors are allowed after a visible character (emoji style).
  */
-export const FORBIDDEN_NAME_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}\u2800]|(?![\uFE00-\uFE0F\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/u;
+export const FORBIDDEN_NAME_CHARS =
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}\u2800]|(?![\uFE00-\uFE0F\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/u;
 
 /** A name needs at least one of these: a letter or a digit (fillers above are letters, hence refused first). */
 export const VISIBLE_NAME_CHAR = /[\p{L}\p{N}]/u;

@@ -35,7 +35,11 @@ const ROUTES: Op[] = [
     '/api/people',
     'People with sample counts and avatar sample id, and operatingPoint: the threshold the live matcher names people at now (with people N, targetFpir, source and a sentence).',
   ],
-  ['get', '/api/operating-point', 'The current operating point: {threshold, people, targetFpir, source, sentence}; the one the live matcher, clustering, capture and look-alike checks use.'],
+  [
+    'get',
+    '/api/operating-point',
+    'The current operating point: {threshold, people, targetFpir, source, sentence}; the one the live matcher, clustering, capture and look-alike checks use.',
+  ],
   [
     'post',
     '/api/people',
@@ -86,11 +90,7 @@ const ROUTES: Op[] = [
     "Add the event's face as a sample of another person. Once per event: a repeat answers 200 with already=true and adds nothing; a different correction is 409 until undone; 422 snapshot_gone when the face picture is gone; 422 looks_like_other (with match) unless force is true.",
     { body: 'personId, force' },
   ],
-  [
-    'post',
-    '/api/events/{id}/not-person',
-    "Store the event's face as a negative sample of the person it was matched to (once per event, as for reassign).",
-  ],
+  ['post', '/api/events/{id}/not-person', "Store the event's face as a negative sample of the person it was matched to (once per event, as for reassign)."],
   ['get', '/api/snapshots/{id}.jpg', 'A face snapshot (JPEG).'],
   ['get', '/api/unknowns', 'Unknown faces of the retention window, clustered at the live operating point (threshold).'],
   [
@@ -101,7 +101,11 @@ const ROUTES: Op[] = [
   ],
   ['post', '/api/unknowns/{id}/dismiss', 'Forget a cluster of unknown faces (undoable; the answer has the change).'],
   ['get', '/api/changes', 'Recent facebank changes of the last day, newest first: {id, time, kind, summary, personId, eventId, undone, undoable}.'],
-  ['post', '/api/changes/{id}/undo', 'Undo a change: samples it added are removed (and a person it created), a removed photo comes back, a corrected event is unmarked, unknown faces come back. 409 cannot_undo when done already.'],
+  [
+    'post',
+    '/api/changes/{id}/undo',
+    'Undo a change: samples it added are removed (and a person it created), a removed photo comes back, a corrected event is unmarked, unknown faces come back. 409 cannot_undo when done already.',
+  ],
   ['get', '/api/tokens', 'API tokens (never the secrets).'],
   [
     'post',
@@ -142,7 +146,10 @@ function buildPaths() {
       const props = Object.fromEntries(
         extra.body
           .split(/[,|]/)
-          .map((k) => [k.trim(), { type: k.trim() === 'face' || k.trim() === 'days' ? 'integer' : k.trim() === 'memberIds' ? 'array' : k.trim() === 'force' ? 'boolean' : 'string' }]),
+          .map((k) => [
+            k.trim(),
+            { type: k.trim() === 'face' || k.trim() === 'days' ? 'integer' : k.trim() === 'memberIds' ? 'array' : k.trim() === 'force' ? 'boolean' : 'string' },
+          ]),
       );
       op.requestBody = { content: { 'application/json': { schema: { type: 'object', properties: props } } } };
     }

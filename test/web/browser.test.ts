@@ -243,9 +243,18 @@ describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
     // Faces: the events of one track are one tile.
     const visit = `yard-${Date.now()}`;
     for (const n of [1, 2, 3])
-      d.bus.emit('recognition', event({ camera: 'yard', track: visit, person: { id: leonardId, name: 'Leonard' }, snapshot: await d.snapshots.save(await readRgb(bbt('penny', `penny${n}.png`))) }), {
-        embedding: unit(11),
-      });
+      d.bus.emit(
+        'recognition',
+        event({
+          camera: 'yard',
+          track: visit,
+          person: { id: leonardId, name: 'Leonard' },
+          snapshot: await d.snapshots.save(await readRgb(bbt('penny', `penny${n}.png`))),
+        }),
+        {
+          embedding: unit(11),
+        },
+      );
     await page.getByRole('link', { name: 'Faces' }).click();
     await page.getByRole('group', { name: 'Recent faces' }).waitFor();
     expect(await page.locator('.gallery label[title^="yard"]').count()).toBe(1);

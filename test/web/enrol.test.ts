@@ -35,11 +35,9 @@ describe.skipIf(!hasTestData)('one owner of the facebank', () => {
     return faces.get(key)!;
   };
   const enrolled = async (name: string, who: string, ns: number[]) => {
-    const out = await d.enrol.addFaces(
-      { name },
-      await Promise.all(ns.map(async (n) => ({ ...(await face(who, n)), crop: (await face(who, n)).aligned }))),
-      { source: 'cli' },
-    );
+    const out = await d.enrol.addFaces({ name }, await Promise.all(ns.map(async (n) => ({ ...(await face(who, n)), crop: (await face(who, n)).aligned }))), {
+      source: 'cli',
+    });
     return out.person!;
   };
   const snapshotOf = async (who: string, n: number) => d.snapshots.save(await readRgb(bbt(who, `${who}${n}.png`)));
@@ -190,11 +188,15 @@ describe.skipIf(!hasTestData)('one owner of the facebank', () => {
       { id: 'remote-cyrillic', name: 'Shеldon', version: '0000000000001-0000-box2' },
     ]);
     expect(clash.map((p) => p.id)).toHaveLength(1);
-    await d.enrol.applyRemote([{ op: 'person.delete', id: 'remote-filler' }, { op: 'person.delete', id: 'remote-cyrillic' }]);
+    await d.enrol.applyRemote([
+      { op: 'person.delete', id: 'remote-filler' },
+      { op: 'person.delete', id: 'remote-cyrillic' },
+    ]);
   });
 
   it('undoes each kind of change from the change log, which survives a restart', async () => {
-    const changes = async () => (await json(await admin.req('GET', '/api/changes'))).changes as { id: string; kind: string; undoable: boolean; summary: string }[];
+    const changes = async () =>
+      (await json(await admin.req('GET', '/api/changes'))).changes as { id: string; kind: string; undoable: boolean; summary: string }[];
     const undo = async (id: string) => admin.req('POST', `/api/changes/${id}/undo`);
     const penny = (await d.facebank.findByName('Penny'))!;
     const leonard = (await d.facebank.findByName('Leonard'))!;

@@ -237,7 +237,8 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   app.post('/captures/enrol', async (c) => {
     const body = await jsonBody(c);
     const { cap, index, face } = captureFace(body);
-    const target = body.personId !== undefined ? { personId: (await mustPerson(typeof body.personId === 'string' ? body.personId : '')).id } : { name: body.name };
+    const target =
+      body.personId !== undefined ? { personId: (await mustPerson(typeof body.personId === 'string' ? body.personId : '')).id } : { name: body.name };
     return enrolAnswer(
       c,
       async () => {
@@ -248,7 +249,17 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         return { out, sampleId: r.sampleId! };
       },
       ({ out, sampleId }) =>
-        c.json({ personId: out.person!.id, name: out.person!.name, created: out.created, sampleId, thumbnail: `/api/samples/${sampleId}/crop.jpg`, change: out.change }, 201),
+        c.json(
+          {
+            personId: out.person!.id,
+            name: out.person!.name,
+            created: out.created,
+            sampleId,
+            thumbnail: `/api/samples/${sampleId}/crop.jpg`,
+            change: out.change,
+          },
+          201,
+        ),
     );
   });
 

@@ -62,7 +62,8 @@ export function unknownRoutes(deps: AppDeps): Hono<AppEnv> {
       if (!Array.isArray(body.memberIds) || body.memberIds.length === 0 || !body.memberIds.every((x) => typeof x === 'string'))
         fail(400, 'bad_members', 'memberIds lists at least one face of the group.');
       members = body.memberIds as string[];
-      if (cl && !members.every((id) => cl.members.some((m) => m.id === id))) fail(409, 'members_gone', 'Some of the chosen faces are no longer in this group; reload.');
+      if (cl && !members.every((id) => cl.members.some((m) => m.id === id)))
+        fail(409, 'members_gone', 'Some of the chosen faces are no longer in this group; reload.');
     }
     const target = body.personId !== undefined ? { personId: (await mustBodyPerson(facebank, body.personId)).id } : { name: body.name };
     return enrolAnswer(
