@@ -86,7 +86,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       if (face !== undefined && !(Number.isInteger(face) && face >= 0)) throw new FacegateError('invalid', '--face must be a whole number from 0');
       const photo = { file: url.searchParams.get('file') || 'photo', bytes: await readBody(req, cliMaxBytes(config)) };
       const analysed = await analysePhotos(engine, config, [photo], face, (job) => admission.run(job));
-      const out = await commitEnrolment(enrol, name, analysed);
+      const out = await commitEnrolment(enrol, name, analysed, url.searchParams.get('force') === '1');
       log.info({ person: out.person?.id, accepted: out.results.filter((r) => r.sampleId).length }, 'local api: enrolment');
       return out;
     }

@@ -39,7 +39,8 @@ const APPLIANCE_START_WAIT_MS = 90_000;
 export interface FacebankJobs {
   /** Where the jobs run: in the running appliance, or in this process under the lock. */
   readonly where: 'appliance' | 'local';
-  enrol(name: string, files: string[], faceIndex?: number): Promise<EnrolOutcome>;
+  /** `force`: add faces that look like someone else enrolled (the page's "Add anyway"). */
+  enrol(name: string, files: string[], faceIndex?: number, force?: boolean): Promise<EnrolOutcome>;
   list(): Promise<PersonRow[]>;
   rename(ref: string, name: string): Promise<{ id: string; from: string; name: string }>;
   remove(ref: string): Promise<PersonRef>;
@@ -89,7 +90,7 @@ function inOrder(files: string[], results: EnrolResult[]): EnrolResult[] {
 function localJobs(config: Config, role: string): FacebankJobs {
   return {
     where: 'local',
-    async enrol(name, files, faceIndex) {
+    async enrol(name, files, faceIndex, force = false) {
       const { photos, refused } = await readPhotos(config, files);
       let analysed: Analysed[] = [];
       let embedder: EmbedderFacts | null = null;
@@ -106,11 +107,11 @@ function localJobs(config: Config, role: string): FacebankJobs {
         }
       }
       try {
-        const out = await underLock(config, role, (owner) => commitEnrolment(owner, name, [...refused, ...analysed]), embedder);
+        const out = await underLock(config, role, (owner) => commitEnrolment(owner, name, [...refused, ...analysed], force), embedder);
         return { ...out, results: inOrder(files, out.results) };
       } catch (e) {
         // The appliance started meanwhile: hand it the photos.
-        if (e instanceof LockedError && e.holder.role === 'run') return remoteJobs(config, e.holder).enrol(name, files, faceIndex);
+        if (e instanceof LockedError && e.holder.role === 'run') return remoteJobs(config, e.holder).enrol(name, files, faceIndex, force);
         throw e;
       }
     },
@@ -181,13 +182,13 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
   const json = (v: object) => Buffer.from(JSON.stringify(v));
   return {
     where: 'appliance',
-    async enrol(name, files, faceIndex) {
+    async enrol(name, files, faceIndex, force = false) {
       const { photos, refused } = await readPhotos(config, files);
       let person: PersonRef | null = null;
       let created = false;
       const results: EnrolResult[] = [...refused];
       for (const p of photos) {
-        const q = new URLSearchParams({ name, file: p.file, ...(faceIndex === undefined ? {} : { face: String(faceIndex) }) });
+        const q = new URLSearchParams({ name, file: p.file, ...(faceIndex === undefined ? {} : { face: String(faceIndex) }), ...(force ? { force: '1' } : {}) });
         const out = await call<EnrolOutcome>('POST', `/v1/enrol?${q}`, p.bytes);
         person ??= out.person;
         created ||= out.created;
