@@ -5,7 +5,7 @@
  * name when their keys match: case-insensitive and by their Unicode TR39 confusable skeleton, so a Cyrillic
  * "Shеldon" is the same name as "Sheldon" (the skeleton data is unicode.org's confusables.txt, via unhomoglyph).
  */
-import unhomoglyph from 'unhomoglyph';
+import { createRequire } from 'node:module';
 import { FacegateError } from '../util/errors.js';
 
 export const NAME_MAX = 64;
@@ -37,14 +37,32 @@ export function normalizeName(input: unknown): string {
   return name;
 }
 
+/** TR39's confusables.txt as code point → prototype (the data of the unhomoglyph package), loaded on first use. */
+let prototypes: Map<string, string> | null = null;
+const prototypeOf = (): Map<string, string> =>
+  (prototypes ??= new Map(Object.entries(createRequire(import.meta.url)('unhomoglyph/data.json') as Record<string, string>)));
+
+/** Keys already computed (names are compared against every person's on each create and rename). */
+const keys = new Map<string, string>();
+
 /** TR39 skeleton: NFD, each character mapped to its prototype, NFD again. */
 export function skeleton(input: string): string {
-  return unhomoglyph(input.normalize('NFD')).normalize('NFD');
+  const map = prototypeOf();
+  let out = '';
+  for (const ch of input.normalize('NFD')) out += map.get(ch) ?? ch;
+  return out.normalize('NFD');
 }
 
 /** The key names are compared by (case-insensitive, then by confusable skeleton, after normalising); never throws. */
 export function nameKey(input: string): string {
-  return skeleton(String(input).normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase());
+  const text = String(input);
+  let key = keys.get(text);
+  if (key === undefined) {
+    key = skeleton(text.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase());
+    if (keys.size >= 100_000) keys.clear();
+    keys.set(text, key);
+  }
+  return key;
 }
 
 /** The person (other than `except`) whose name is the same name as `name` by nameKey, or null. */
