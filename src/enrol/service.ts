@@ -382,7 +382,9 @@ export class Enrolment {
       events.markCorrected(event.id, req.kind, person.id);
       this.deps.bus?.emit('correction', { camera: event.camera, track: event.track, kind: req.kind, person: { id: person.id, name: person.name } });
       const summary =
-        req.kind === 'reassigned' ? `Gave a face seen on ${event.camera} to ${person.name}.` : `Marked a face seen on ${event.camera} as not ${person.name}.`;
+        req.kind === 'reassigned'
+          ? `Gave a face seen by the ${event.camera} camera to ${person.name}.`
+          : `Marked a face seen by the ${event.camera} camera as not ${person.name}.`;
       const change = this.record(req.kind === 'reassigned' ? 'reassign' : 'not-person', summary, person.id, {
         eventId: event.id,
         ...(r.sampleId ? { sampleIds: [r.sampleId] } : {}),

@@ -188,7 +188,12 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
       let created = false;
       const results: EnrolResult[] = [...refused];
       for (const p of photos) {
-        const q = new URLSearchParams({ name, file: p.file, ...(faceIndex === undefined ? {} : { face: String(faceIndex) }), ...(force ? { force: '1' } : {}) });
+        const q = new URLSearchParams({
+          name,
+          file: p.file,
+          ...(faceIndex === undefined ? {} : { face: String(faceIndex) }),
+          ...(force ? { force: '1' } : {}),
+        });
         const out = await call<EnrolOutcome>('POST', `/v1/enrol?${q}`, p.bytes);
         person ??= out.person;
         created ||= out.created;
