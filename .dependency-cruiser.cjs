@@ -4,7 +4,7 @@
  *               src/vision/types.ts (images, boxes) and src/store/types.ts (stored records)
  *   1 pure      src/vision, src/match, src/track: pre/post-processing, no IO at all
  *   2 adapters  src/runtime (the only onnxruntime importer), src/convert, src/models, src/ingest, src/store
- *   3 services  src/engine, src/pipeline, src/metrics, src/mqtt, src/sync
+ *   3 services  src/engine, src/pipeline, src/metrics, src/mqtt, src/sync, src/enrol (the facebank's one owner)
  *   4 fronts    src/web, src/local, src/eval
  *   5 top       src/app (the composition root: units and their runner), src/cli, src/cli.ts, src/bench
  * A module may import its own floor or any floor below it, never one above.
@@ -13,7 +13,7 @@ const floors = [
   ['^src/(errors|events|util|config)/', '^src/(vision|store)/types[.]ts$'],
   ['^src/(vision/(?!types[.]ts$)|match/|track/)'],
   ['^src/(runtime|convert|models|ingest)/', '^src/store/(?!types[.]ts$)'],
-  ['^src/(engine|pipeline|metrics|mqtt|sync)/'],
+  ['^src/(engine|pipeline|metrics|mqtt|sync|enrol)/'],
   ['^src/(web|local|eval)/'],
   ['^src/(app/|cli[.]ts|cli/|bench/)'],
 ];

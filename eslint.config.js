@@ -4,6 +4,27 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** The Facebank's methods that change it: only its owner (src/enrol) calls them (CONTRIBUTING, "The facebank has one owner"). */
+const FACEBANK_CHANGES = new Set(['createPerson', 'renamePerson', 'deletePerson', 'addSample', 'deleteSample', 'applyBatch', 'replaceEmbeddings', 'reembed']);
+
+const facebankOwner = {
+  meta: {
+    type: 'problem',
+    messages: { owner: 'Only src/enrol changes the facebank: call the enrolment service (src/enrol/service.ts) instead of Facebank.{{method}}.' },
+  },
+  create(context) {
+    const services = context.sourceCode.parserServices;
+    return {
+      'CallExpression > MemberExpression.callee'(node) {
+        if (node.property.type !== 'Identifier' || !FACEBANK_CHANGES.has(node.property.name)) return;
+        const type = services.getTypeAtLocation(node.object);
+        const named = (t) => t.getSymbol()?.getName() === 'Facebank' || (t.isUnion() && t.types.some(named));
+        if (named(type)) context.report({ node, messageId: 'owner', data: { method: node.property.name } });
+      },
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'engines/**', 'node_modules/**', 'src/wasm/**', 'test/helpers/prereqs.mjs'] },
   {
@@ -35,6 +56,14 @@ export default tseslint.config(
         { object: 'process', property: 'env', message: 'Read the environment in src/config/load.ts and pass the value in.' },
       ],
     },
+  },
+  {
+    // The facebank has one owner: nothing but src/enrol (and the store itself, its benchmarks and tests) changes it.
+    // src/sync/service.ts is excepted until the sync applies records through the owner's port (applyRemote).
+    files: ['src/**/*.ts'],
+    ignores: ['src/enrol/**', 'src/store/**', 'src/bench/**', 'src/sync/service.ts'],
+    plugins: { facegate: { rules: { 'facebank-one-owner': facebankOwner } } },
+    rules: { 'facegate/facebank-one-owner': 'error' },
   },
   {
     // Tests read untyped JSON from real servers and pass methods to `expect`; the `any` rules would only add casts.

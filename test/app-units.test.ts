@@ -97,6 +97,7 @@ describe('start-up as units', () => {
       'appliance identity',
       'metrics',
       'facebank',
+      'enrolment',
       'engine',
       'admin account',
       'local API',
@@ -172,8 +173,8 @@ describe('start-up as units', () => {
     await expect(startAppliance(c, { log })).rejects.toThrow();
     // The units before the engine started and were stopped again, last first; nothing after it started.
     const order = (msg: string) => lines.filter((l) => l.msg === msg).map((l) => l.unit);
-    expect(order('unit started')).toEqual(['data dir', 'appliance identity', 'metrics', 'facebank']);
-    expect(order('unit stopped')).toEqual(['facebank', 'metrics', 'appliance identity', 'data dir']);
+    expect(order('unit started')).toEqual(['data dir', 'appliance identity', 'metrics', 'facebank', 'enrolment']);
+    expect(order('unit stopped')).toEqual(['enrolment', 'facebank', 'metrics', 'appliance identity', 'data dir']);
     expect(await accepts(c.mqtt.embedded.port)).toBe(false);
     const fb = new Facebank(c.dataDir, { role: 'run', lockWaitMs: 0 });
     await fb.open();

@@ -24,7 +24,7 @@ export function takePlace() {
 }
 
 /**
- * @typedef {{ quality: { minSize: number, minBlur: number }, threshold: number, nameRule: { forbidden: string, flags: string, maxLength: number } | null }} Settings
+ * @typedef {{ quality: { minSize: number, minBlur: number }, threshold: number, nameRule: { forbidden: string, flags: string, maxLength: number, required?: string } | null }} Settings
  * @typedef {{ api: (method: string, path: string, body?: unknown) => Promise<any>, settings: Settings, setCsrf: (v: string | null) => void, nameProblem: (name: string) => string | null }} Client
  */
 
@@ -72,6 +72,7 @@ export function createClient() {
     if (new RegExp(rule.forbidden, rule.flags).test(name)) return 'A name cannot hold invisible or direction-changing characters.';
     const n = [...name.normalize('NFC').trim()].length;
     if (n < 1 || n > rule.maxLength) return `A name has 1 to ${rule.maxLength} characters.`;
+    if (rule.required && !new RegExp(rule.required, 'u').test(name)) return 'A name needs at least one letter or digit that can be seen.';
     return null;
   }
 

@@ -11,6 +11,7 @@ import { eventsView } from './events.js';
 import { camerasView } from './live.js';
 import { cameraSetupView } from './cameras.js';
 import { unknownsView } from './unknowns.js';
+import { changesView } from './changes.js';
 import { facesView } from './faces.js';
 import { accountView, tokensView } from './account.js';
 import { storageBanner } from './storage-banner.js';
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^#\/events(\?.*)?$/, (v) => eventsView(v), 'events'],
   [/^#\/faces$/, (v) => facesView(v), 'faces'],
   [/^#\/unknowns$/, (v) => unknownsView(v), 'unknowns'],
+  [/^#\/changes$/, (v) => changesView(v), 'changes'],
   [/^#\/tokens$/, (v) => tokensView(v), 'tokens'],
   [/^#\/account$/, (v) => accountView(v), 'account'],
 ];

@@ -17,12 +17,25 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** Shows `text` for 4 s. When and which timer are kept on the toast element itself, not in module state. */
-export function toast(text) {
+/**
+ * Shows `text` for 4 s, or 10 s with an action button (e.g. Undo). When and which timer are kept on the toast
+ * element itself, not in module state.
+ * @param {string} text
+ * @param {{ label: string, run: () => unknown } | null} [action]
+ */
+export function toast(text, action = null) {
   toastBox.dataset.at = String(Date.now());
-  toastBox.textContent = text;
+  toastBox.replaceChildren(text);
+  if (action) {
+    const btn = h('button', { type: 'button', class: 'secondary small', style: 'margin-left:.75rem' }, action.label);
+    btn.addEventListener('click', () => {
+      toastBox.textContent = '';
+      void action.run();
+    });
+    toastBox.append(btn);
+  }
   clearTimeout(Number(toastBox.dataset.timer));
-  toastBox.dataset.timer = String(setTimeout(() => (toastBox.textContent = ''), 4000));
+  toastBox.dataset.timer = String(setTimeout(() => (toastBox.textContent = ''), action ? 10000 : 4000));
 }
 /** Clears the toast unless it was shown just now (e.g. "deleted", then back to the list). */
 export function staleToast() {

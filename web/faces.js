@@ -1,13 +1,27 @@
-// Recent faces: the snapshots of recent events in a gallery; tick several and give them to the right person.
+// Recent faces: one tile per track (the events of one visit share it) in a gallery; tick several and give them to
+// the right person. Tracks already corrected are left out; the toast offers Undo.
 import { fmtTime, h, loading, onSubmit, plural, setView, tickCounter, toast } from './dom.js';
 import { peopleOptions } from './people-options.js';
+import { undoAction } from './changes.js';
+
+/** The newest event with a snapshot of each track (events come newest first), without the corrected tracks. */
+function trackTiles(events) {
+  const corrected = new Set(events.filter((e) => e.correction).map((e) => `${e.camera}/${e.track}`));
+  const seen = new Map();
+  for (const e of events) {
+    const key = `${e.camera}/${e.track}`;
+    if (!e.snapshotUrl || corrected.has(key) || seen.has(key)) continue;
+    seen.set(key, e);
+  }
+  return [...seen.values()];
+}
 
 /** @param {import('./view.js').View} view */
 export async function facesView(view) {
   setView('Recent faces', h('h1', {}, 'Recent faces'), loading('Loading recent faces…'));
   const select = h('select', { id: 'assign-to' });
   const [{ events }] = await Promise.all([view.api('GET', '/api/events?limit=120'), peopleOptions(view.api, select, 'Choose a person')]);
-  const usable = events.filter((e) => e.snapshotUrl && !e.correction);
+  const usable = trackTiles(events);
   const tiles = usable.map((e) => {
     const box = h('input', { type: 'checkbox', id: `f-${e.id}`, value: e.id });
     const who = e.person ? e.person.name : 'Unknown';
@@ -34,18 +48,29 @@ export async function facesView(view) {
   onSubmit(form, out, async () => {
     if (!select.value) throw new Error('Choose a person.');
     const ids = ticks.ticked();
-    let done = 0;
+    const changes = [];
+    const refused = [];
     for (const id of ids) {
-      await view.api('POST', `/api/events/${id}/reassign`, { personId: select.value });
-      done++;
+      try {
+        const r = await view.api('POST', `/api/events/${id}/reassign`, { personId: select.value });
+        if (r.change) changes.push(r.change);
+      } catch (e) {
+        if (e.code !== 'looks_like_other') throw e;
+        refused.push(e.message);
+      }
     }
-    toast(`${plural(done, 'face')} added to ${select.selectedOptions[0].textContent}.`);
-    void facesView(view);
+    const name = select.selectedOptions[0].textContent;
+    const again = () => facesView(view);
+    toast(
+      `${plural(changes.length, 'face')} added to ${name}.${refused.length ? ` ${plural(refused.length, 'face')} left out: ${refused[0]}` : ''}`,
+      undoAction(view, changes, again),
+    );
+    void again();
   });
   setView(
     'Recent faces',
     h('h1', {}, 'Recent faces'),
-    h('p', { class: 'muted' }, 'Faces from recent events. Tick the ones of one person and assign them: each becomes a photo of that person.'),
+    h('p', { class: 'muted' }, 'Faces from recent events, one per visit. Tick the ones of one person and assign them: each becomes a photo of that person.'),
     form,
     out,
     usable.length

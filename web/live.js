@@ -1,5 +1,6 @@
 // Cameras: the live frame with boxes and labels drawn by the page, and capture (freeze, numbered faces, add).
 import { fmtNum, h, onSubmit, plural, setView, toast } from './dom.js';
+import { undoAction } from './changes.js';
 import { peopleOptions } from './people-options.js';
 
 /**
@@ -296,14 +297,20 @@ async function capturePicker(view, camera, cap, usable, done, highlight) {
     out,
   );
   if (usable.length === 1) pick(usable[0], faceButtons[0]);
+  let force = false; // set after the appliance warned that the face looks like someone else
   onSubmit(form, out, async () => {
     if (chosen === null) throw new Error('Pick a face first.');
-    const body = { camera, captureId: cap.captureId, face: chosen };
+    const body = { camera, captureId: cap.captureId, face: chosen, force };
     if (select.value) body.personId = select.value;
     else body.name = newName.value;
-    const r = await view.api('POST', '/api/captures/enrol', body);
-    toast(r.created ? `Face added; ${r.name} is enrolled.` : 'Face added.');
-    done();
+    try {
+      const r = await view.api('POST', '/api/captures/enrol', body);
+      toast(r.created ? `Face added; ${r.name} is enrolled.` : 'Face added.', undoAction(view, r.change));
+      done();
+    } catch (e) {
+      if (e.code === 'looks_like_other') ((force = true), submit.replaceChildren('Add anyway'));
+      throw e;
+    }
   });
   return form;
 }

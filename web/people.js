@@ -40,15 +40,7 @@ export async function peopleView(view) {
         ),
       )
     : h('p', { class: 'muted' }, 'Nobody is enrolled yet. Add a person, then upload a few photos of their face.');
-  const point = op
-    ? [
-        h(
-          'p',
-          { class: 'muted small', id: 'operating-point' },
-          `Names need similarity ${op.threshold.toFixed(3)}${op.targetFpir ? `, chosen for ${op.people} people so that about 1 stranger's face in ${Math.round(1 / op.targetFpir)} gets a name` : ''}.`,
-        ),
-      ]
-    : [];
+  const point = op ? [h('p', { class: 'muted small', id: 'operating-point', title: `similarity ${op.threshold.toFixed(3)} (${op.source})` }, op.sentence)] : [];
   setView('People', h('h1', {}, 'People'), form, out, h('h2', {}, `Enrolled (${people.length})`), ...point, ...syncLine(sync), list);
 }
 

@@ -1,5 +1,6 @@
 // One person: their photos (with quality, delete), rename and delete, and the upload area (uploads.js).
 import { confirmButton, h, loading, onSubmit, setView, toast } from './dom.js';
+import { undoAction } from './changes.js';
 import { qualityTag } from './tags.js';
 import { uploadArea } from './uploads.js';
 
@@ -39,8 +40,8 @@ export async function personView(view, id) {
                   question: 'Delete this photo?',
                   yes: 'Delete photo',
                   action: async () => {
-                    await view.api('DELETE', `/api/samples/${s.id}`);
-                    toast('Photo deleted.');
+                    const r = await view.api('DELETE', `/api/samples/${s.id}`);
+                    toast('Photo deleted.', undoAction(view, r.change, loadSamples));
                     void loadSamples();
                   },
                 }),

@@ -27,6 +27,8 @@ import { camerasUnit } from './units/cameras.js';
 import { dataDirUnit } from './units/data-dir.js';
 import { engineUnit } from './units/engine.js';
 import { facebankUnit } from './units/facebank.js';
+import { enrolUnit } from './units/enrol.js';
+import type { Enrolment } from '../enrol/service.js';
 import { localApiUnit } from './units/local-api.js';
 import { Liveness, loopUnit } from './units/loop.js';
 import { metricsUnit } from './units/metrics.js';
@@ -44,6 +46,8 @@ export interface Appliance {
   readonly bus: Bus;
   readonly engine: FaceEngine;
   readonly facebank: Facebank;
+  /** The facebank's one owner (src/enrol). */
+  readonly enrol: Enrolment;
   readonly loop: PipelineLoop;
   readonly metrics: Metrics;
   readonly publisher: MqttPublisher;
@@ -70,6 +74,7 @@ export interface StartOptions {
 interface Slots {
   identity: Slot<Identity>;
   facebank: Slot<Facebank>;
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
   broker: Slot<EmbeddedBroker>;
@@ -85,6 +90,7 @@ interface Slots {
 const newSlots = (): Slots => ({
   identity: new Slot('appliance identity'),
   facebank: new Slot('facebank'),
+  enrol: new Slot('enrolment service'),
   engine: new Slot('face engine'),
   stores: new Slot('event stores'),
   broker: new Slot('embedded MQTT broker'),
@@ -112,7 +118,12 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     identityUnit({ dataDir, sync: config.sync }, { log }, slots.identity),
     metricsUnit({ metrics, bus, admission, storage }),
     facebankUnit(dataDir, { bus, log, signal: opts.signal }, slots.facebank),
-    engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, facebank: slots.facebank }, slots.engine),
+    enrolUnit(
+      { dataDir, match: config.match },
+      { bus, log, snapshots, storage, facebank: slots.facebank, engine: slots.engine, stores: slots.stores },
+      slots.enrol,
+    ),
+    engineUnit({ engine: config.engine, pipeline: config.pipeline }, { log, metrics, enrol: slots.enrol }, slots.engine),
     ...(config.web.enabled ? [authUnit({ dataDir, web: config.web }, { log, storage }, slots.auth)] : []),
     localApiUnit(
       { dataDir, web: config.web, engine: config.engine, pipeline: config.pipeline },
@@ -176,6 +187,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     metrics,
     engine: slots.engine.get(),
     facebank: slots.facebank.get(),
+    enrol: slots.enrol.get(),
     loop: slots.loop.get(),
     publisher: slots.publisher.get(),
     mqttUrl: brokerUrl(config.mqtt, slots.broker.peek()),

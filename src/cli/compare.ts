@@ -7,12 +7,15 @@ import { photoSide } from '../engine/photo.js';
 import { decodePhoto } from '../ingest/still.js';
 import { cosine } from '../eval/lfw.js';
 import { FacegateError } from '../util/errors.js';
+import { OperatingPointSource } from '../enrol/point.js';
+import { withFacebankReadOnly } from './context.js';
 
 const usage = `Usage: facegate compare <image-a> <image-b> [--json] [--config <file>]
 
-Compares the largest face of each image. "same" is similarity >= threshold, where the threshold is
-match.threshold from the config, else the embedder's threshold at FAR 1e-3 measured on LFW.
-With --json: {"similarity","threshold","same"}.
+Compares the largest face of each image. "same" is similarity >= threshold, where the threshold is the
+one the running appliance names people at: match.threshold from the config, else the embedder's
+open-set rule for the number of people in the facebank (read without changing it).
+With --json: {"similarity","threshold","same","operatingPoint"}.
 
 ${engineOptionsUsage}`;
 
@@ -31,10 +34,12 @@ export const compareCommand: Command = {
       const fa = await largestFace(engine, a!, positionals[0]);
       const fb = await largestFace(engine, b!, positionals[1]);
       const similarity = Math.round(cosine(fa.embedding, fb.embedding) * 1e4) / 1e4;
-      const threshold = config.match.threshold ?? engine.defaultThreshold;
+      // The same operating point the appliance uses (src/enrol/point.ts), for the facebank as it is.
+      const point = await withFacebankReadOnly(config, (fbank) => new OperatingPointSource(fbank, config.match, () => engine).current());
+      const threshold = point.threshold;
       const same = similarity >= threshold;
-      if (values.json) io.stdout(JSON.stringify({ similarity, threshold, same, embedderId: engine.embedderId }));
-      else io.stdout(`similarity ${similarity.toFixed(4)} (threshold ${threshold}): ${same ? 'same person' : 'different people'}`);
+      if (values.json) io.stdout(JSON.stringify({ similarity, threshold, same, embedderId: engine.embedderId, operatingPoint: point }));
+      else io.stdout(`similarity ${similarity.toFixed(4)} (threshold ${threshold}): ${same ? 'same person' : 'different people'}\n${point.sentence}`);
       return 0;
     } finally {
       await engine.close();

@@ -74,6 +74,10 @@ export const ERROR_CODES = {
   no_person: { status: 409 },
   members_gone: { status: 409 },
   no_embedding: { status: 422 },
+  /** The face picture an action needs (an event's or unknown face's snapshot) is gone. */
+  snapshot_gone: { status: 422 },
+  /** A change in the change log that cannot be undone any more (or was undone already). */
+  cannot_undo: { status: 409 },
   no_frame: { status: 404 },
   capture_expired: { status: 404 },
   enrol_failed: { status: 400 },

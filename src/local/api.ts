@@ -3,7 +3,7 @@
  * directory), through which `facegate enroll`, `people`, `passwd --reset` and `install-service` hand their jobs
  * to the running appliance instead of writing its files behind its back, and `facegate status` reads its state.
  * Photo analysis goes through the admission queue (429 with Retry-After when full); facebank changes go through
- * the appliance's one Facebank, admin changes through the page's one auth store (see README.md here).
+ * its one owner (src/enrol), admin changes through the page's one auth store (see README.md here).
  */
 import { chmod, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { BusyError, type Admission } from '../engine/admission.js';
 import type { FaceEngine } from '../engine/types.js';
-import type { Facebank } from '../store/facebank.js';
+import type { Enrolment } from '../enrol/service.js';
 import { statusOf, type ErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -46,7 +46,8 @@ export interface ApplianceStatus {
 
 export interface LocalApiDeps {
   config: Pick<Config, 'dataDir' | 'web' | 'engine' | 'pipeline'>;
-  facebank: Facebank;
+  /** The facebank's one owner (src/enrol): every change goes through it. */
+  enrol: Enrolment;
   engine: FaceEngine;
   admission: Admission;
   log: Logger;
@@ -95,7 +96,7 @@ const text = (v: unknown, what: string): string => {
 
 /** Starts serving on <dataDir>/facegate.sock; the caller holds the data-dir lock, so a leftover socket is stale. */
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
-  const { config, facebank, engine, admission, log, admin, status } = deps;
+  const { config, enrol, engine, admission, log, admin, status } = deps;
   const file = socketPath(config.dataDir);
   if (Buffer.byteLength(file) > MAX_SOCKET_PATH)
     throw new FacegateError('socket_path', `The local socket path ${file} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter data directory.`);
@@ -109,18 +110,18 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       if (face !== undefined && !(Number.isInteger(face) && face >= 0)) throw new FacegateError('invalid', '--face must be a whole number from 0');
       const photo = { file: url.searchParams.get('file') || 'photo', bytes: await readBody(req, cliMaxBytes(config)) };
       const analysed = await analysePhotos(engine, config, [photo], face, (job) => admission.run(job));
-      const out = await commitEnrolment(facebank, name, analysed, engine.embedderId);
+      const out = await commitEnrolment(enrol, name, analysed, url.searchParams.get('force') === '1');
       log.info({ person: out.person?.id, accepted: out.results.filter((r) => r.sampleId).length }, 'local api: enrolment');
       return out;
     }
-    if (at === 'GET /v1/people') return { people: await listPeople(facebank) };
+    if (at === 'GET /v1/people') return { people: await listPeople(enrol) };
     if (at === 'POST /v1/people/rename') {
       const b = await jsonBody(req);
-      return renamePerson(facebank, text(b.ref, 'The person'), text(b.name, 'The new name'));
+      return renamePerson(enrol, text(b.ref, 'The person'), text(b.name, 'The new name'));
     }
     if (at === 'POST /v1/people/remove') {
       const b = await jsonBody(req);
-      return { removed: await removePerson(facebank, text(b.ref, 'The person')) };
+      return { removed: await removePerson(enrol, text(b.ref, 'The person')) };
     }
     if (at === 'POST /v1/admin/reset') {
       if (!admin) throw new FacegateError('appliance', 'This appliance cannot change its admin account from the command line.');

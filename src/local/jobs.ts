@@ -1,8 +1,10 @@
 /**
  * The facebank jobs the CLI offers (enrol, list, rename, remove), written once and run in two places: inside a
  * running appliance (asked over its local socket, local/api.ts) or by the CLI itself under the data-dir lock
- * when no appliance runs (local/session.ts). Either way the change goes through the one Facebank that holds
- * the lock, so nothing is lost and the appliance sees every enrolment at once.
+ * when no appliance runs (local/session.ts). Either way the change goes through the facebank's one owner
+ * (src/enrol) over the Facebank that holds the lock, so the CLI follows the page's rules (names, look-alikes,
+ * duplicates), nothing is lost and the appliance sees every enrolment at once. A name that exists is the explicit
+ * "add to that person" of `facegate enroll`; a name that only looks the same as an enrolled one is refused.
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
@@ -11,6 +13,8 @@ import type { FaceEngine } from '../engine/types.js';
 import { analyzePhoto, photoSide } from '../engine/photo.js';
 import { decodePhoto } from '../ingest/still.js';
 import type { Facebank } from '../store/facebank.js';
+import { Enrolment } from '../enrol/service.js';
+import type { EmbedderFacts } from '../enrol/point.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
 import type { Face } from '../vision/types.js';
 
@@ -96,53 +100,61 @@ export async function analysePhotos(
   return out;
 }
 
-/** Stores the accepted faces as samples of `name` (created when new and at least one face is accepted). */
-export async function commitEnrolment(fb: Facebank, name: string, analysed: Analysed[], modelId: string): Promise<EnrolOutcome> {
-  let person: PersonRef | null = await fb.findByName(name);
-  const created = !person && analysed.some((a) => a.face);
-  const results: EnrolResult[] = [];
-  for (const a of analysed) {
-    if (!a.face) {
-      results.push({ file: a.file, error: a.error, message: a.message });
-      continue;
-    }
-    if (!person) person = await findOrCreate(fb, name);
-    const s = await fb.addSample(person.id, { embedding: a.face.embedding, modelId, quality: a.face.quality, source: 'cli', crop: a.face.aligned });
-    results.push({ file: a.file, sampleId: s.id, quality: a.face.quality });
+/** Stores the accepted faces as samples of `name` (created when new and at least one face is stored), through the owner. */
+export async function commitEnrolment(owner: Enrolment, name: string, analysed: Analysed[], force = false): Promise<EnrolOutcome> {
+  const faces = analysed.flatMap((a) => (a.face ? [{ file: a.file, face: a.face }] : []));
+  const results: EnrolResult[] = analysed.map((a) => (a.face ? { file: a.file } : { file: a.file, error: a.error, message: a.message }));
+  if (!faces.length) return { person: null, created: false, results };
+  const out = await owner.addFaces(
+    { name, ifExists: 'add' },
+    faces.map((f) => ({ embedding: f.face.embedding, quality: f.face.quality, crop: f.face.aligned })),
+    { source: 'cli', force },
+  );
+  const slots = results.filter((r) => !r.error);
+  for (const r of out.results) {
+    const slot = slots[r.index]!;
+    if (r.sampleId) Object.assign(slot, { sampleId: r.sampleId, quality: faces[r.index]!.face.quality });
+    else Object.assign(slot, { error: r.status, message: r.message });
   }
-  return { person: person && { id: person.id, name: person.name }, created, results };
+  return { person: out.person && { id: out.person.id, name: out.person.name }, created: out.created, results };
 }
 
-/** Another writer may create the same name meanwhile: then that person is the one. */
-async function findOrCreate(fb: Facebank, name: string): Promise<PersonRef> {
-  try {
-    return await fb.createPerson(name);
-  } catch (e) {
-    const p = isFacegateError(e) && e.code === 'conflict' ? await fb.findByName(name) : null;
-    if (!p) throw e;
-    return p;
-  }
+/** The owner for a CLI job run in this process under the data-dir lock (no event stores here). */
+export async function cliEnrolment(fb: Facebank, config: Pick<Config, 'dataDir' | 'match'>, embedder: EmbedderFacts | null): Promise<Enrolment> {
+  const owner = new Enrolment({
+    dataDir: config.dataDir,
+    facebank: fb,
+    match: config.match,
+    embedder: () => {
+      if (!embedder) throw new FacegateError('usage', 'This job has no face engine loaded.');
+      return embedder;
+    },
+  });
+  await owner.open();
+  return owner;
 }
 
-export async function listPeople(fb: Facebank): Promise<PersonRow[]> {
-  const [people, samples] = await Promise.all([fb.people(), fb.samples()]);
-  return people.map((p) => ({ id: p.id, name: p.name, created: p.created, samples: samples.filter((s) => s.personId === p.id && !s.negative).length }));
+export async function listPeople(owner: Pick<Enrolment, 'people' | 'samples'>): Promise<PersonRow[]> {
+  const [people, samples] = await Promise.all([owner.people(), owner.samples()]);
+  const counts = new Map<string, number>();
+  for (const s of samples) if (!s.negative) counts.set(s.personId, (counts.get(s.personId) ?? 0) + 1);
+  return people.map((p) => ({ id: p.id, name: p.name, created: p.created, samples: counts.get(p.id) ?? 0 }));
 }
 
-async function find(fb: Facebank, ref: string): Promise<PersonRef> {
-  const p = (await fb.person(ref)) ?? (await fb.findByName(ref));
+async function find(owner: Enrolment, ref: string): Promise<PersonRef> {
+  const p = (await owner.person(ref)) ?? (await owner.findByName(ref));
   if (!p) throw new FacegateError('not_found', `No person named or with id "${ref}".`);
   return p;
 }
 
-export async function renamePerson(fb: Facebank, ref: string, name: string): Promise<{ id: string; from: string; name: string }> {
-  const p = await find(fb, ref);
-  const after = await fb.renamePerson(p.id, name);
+export async function renamePerson(owner: Enrolment, ref: string, name: string): Promise<{ id: string; from: string; name: string }> {
+  const p = await find(owner, ref);
+  const after = await owner.renamePerson(p.id, name);
   return { id: p.id, from: p.name, name: after.name };
 }
 
-export async function removePerson(fb: Facebank, ref: string): Promise<PersonRef> {
-  const p = await find(fb, ref);
-  await fb.deletePerson(p.id);
+export async function removePerson(owner: Enrolment, ref: string): Promise<PersonRef> {
+  const p = await find(owner, ref);
+  await owner.deletePerson(p.id);
   return { id: p.id, name: p.name };
 }

@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { engineFromConfig } from '../engine/setup.js';
 import { Facebank } from '../store/facebank.js';
+import type { Enrolment } from '../enrol/service.js';
+import type { EmbedderFacts } from '../enrol/point.js';
 import { describeHolder, lockHolder, LockedError, type LockHolder } from '../store/lock.js';
 import { isErrorCode } from '../errors/codes.js';
 import { FacegateError, isFacegateError } from '../util/errors.js';
@@ -16,6 +18,7 @@ import { socketPath } from './api.js';
 import {
   analysePhotos,
   cliMaxBytes,
+  cliEnrolment,
   commitEnrolment,
   listPeople,
   readPhoto,
@@ -36,18 +39,24 @@ const APPLIANCE_START_WAIT_MS = 90_000;
 export interface FacebankJobs {
   /** Where the jobs run: in the running appliance, or in this process under the lock. */
   readonly where: 'appliance' | 'local';
-  enrol(name: string, files: string[], faceIndex?: number): Promise<EnrolOutcome>;
+  /** `force`: add faces that look like someone else enrolled (the page's "Add anyway"). */
+  enrol(name: string, files: string[], faceIndex?: number, force?: boolean): Promise<EnrolOutcome>;
   list(): Promise<PersonRow[]>;
   rename(ref: string, name: string): Promise<{ id: string; from: string; name: string }>;
   remove(ref: string): Promise<PersonRef>;
 }
 
-/** Opens the facebank under the lock (waiting for other CLI jobs), runs fn, closes. */
-async function underLock<T>(config: Config, role: string, fn: (fb: Facebank) => Promise<T>): Promise<T> {
+/** Opens the facebank under the lock (waiting for other CLI jobs) and its owner (src/enrol), runs fn, closes. */
+async function underLock<T>(config: Config, role: string, fn: (owner: Enrolment) => Promise<T>, embedder: EmbedderFacts | null = null): Promise<T> {
   const fb = new Facebank(config.dataDir, { role, lockWaitMs: LOCK_WAIT_MS });
   await fb.open();
   try {
-    return await fn(fb);
+    const owner = await cliEnrolment(fb, config, embedder);
+    try {
+      return await fn(owner);
+    } finally {
+      await owner.close();
+    }
   } finally {
     await fb.close();
   }
@@ -84,10 +93,10 @@ function localJobs(config: Config, role: string): FacebankJobs {
     get where() {
       return where;
     },
-    async enrol(name, files, faceIndex) {
+    async enrol(name, files, faceIndex, force = false) {
       const { photos, refused } = await readPhotos(config, files);
       let analysed: Analysed[] = [];
-      let modelId = '';
+      let embedder: EmbedderFacts | null = null;
       if (photos.length) {
         // Photos are analysed one at a time, so a pool of engine workers would only cost start-up time and memory.
         const engine = await engineFromConfig(config, undefined, (e) => {
@@ -95,26 +104,26 @@ function localJobs(config: Config, role: string): FacebankJobs {
         });
         try {
           analysed = await analysePhotos(engine, config, photos, faceIndex);
-          modelId = engine.embedderId;
+          embedder = { embedderId: engine.embedderId, defaultThreshold: engine.defaultThreshold };
         } finally {
           await engine.close();
         }
       }
       try {
-        const out = await underLock(config, role, (fb) => commitEnrolment(fb, name, [...refused, ...analysed], modelId));
+        const out = await underLock(config, role, (owner) => commitEnrolment(owner, name, [...refused, ...analysed], force), embedder);
         return { ...out, results: inOrder(files, out.results) };
       } catch (e) {
         // The appliance started meanwhile: hand it the photos.
         if (e instanceof LockedError && e.holder.role === 'run') {
           where = 'appliance';
-          return remoteJobs(config, e.holder).enrol(name, files, faceIndex);
+          return remoteJobs(config, e.holder).enrol(name, files, faceIndex, force);
         }
         throw e;
       }
     },
     list: () => underLock(config, role, listPeople),
-    rename: (ref, name) => underLock(config, role, (fb) => renamePerson(fb, ref, name)),
-    remove: (ref) => underLock(config, role, (fb) => removePerson(fb, ref)),
+    rename: (ref, name) => underLock(config, role, (owner) => renamePerson(owner, ref, name)),
+    remove: (ref) => underLock(config, role, (owner) => removePerson(owner, ref)),
   };
 }
 
@@ -193,13 +202,18 @@ function remoteJobs(config: Config, holder: LockHolder): FacebankJobs {
   const call = applianceCall(config, holder);
   return {
     where: 'appliance',
-    async enrol(name, files, faceIndex) {
+    async enrol(name, files, faceIndex, force = false) {
       const { photos, refused } = await readPhotos(config, files);
       let person: PersonRef | null = null;
       let created = false;
       const results: EnrolResult[] = [...refused];
       for (const p of photos) {
-        const q = new URLSearchParams({ name, file: p.file, ...(faceIndex === undefined ? {} : { face: String(faceIndex) }) });
+        const q = new URLSearchParams({
+          name,
+          file: p.file,
+          ...(faceIndex === undefined ? {} : { face: String(faceIndex) }),
+          ...(force ? { force: '1' } : {}),
+        });
         const out = await call<EnrolOutcome>('POST', `/v1/enrol?${q}`, p.bytes);
         person ??= out.person;
         created ||= out.created;

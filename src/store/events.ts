@@ -21,7 +21,7 @@ interface Entry {
   embedding: number[] | null;
 }
 /** A journal line: an entry added, or a correction of the event with that id. */
-type Change = { e: Entry } | { c: { id: string; correction: NonNullable<StoredEvent['correction']> } };
+type Change = { e: Entry } | { c: { id: string; correction: NonNullable<StoredEvent['correction']> | null } };
 
 const num = z.number().finite();
 const correctionSchema = z.object({ kind: z.enum(['reassigned', 'not-person']), personId: z.string(), time: z.string() });
@@ -110,7 +110,8 @@ export class EventStore {
       this.prune();
     } else if ('c' in r) {
       const x = this.entries.find((e) => e.event.id === r.c.id);
-      if (x) x.event.correction = r.c.correction;
+      if (x && r.c.correction) x.event.correction = r.c.correction;
+      else if (x) delete x.event.correction;
     }
   }
 
@@ -168,6 +169,14 @@ export class EventStore {
   markCorrected(id: string, kind: 'reassigned' | 'not-person', personId: string): void {
     if (!this.entries.some((e) => e.event.id === id)) return;
     const change: Change = { c: { id, correction: { kind, personId, time: new Date().toISOString() } } };
+    this.apply(change);
+    this.journal.append(change);
+  }
+
+  /** Takes a correction back (its Undo): the event is as the matcher decided it. */
+  unmarkCorrected(id: string): void {
+    if (!this.entries.some((e) => e.event.id === id && e.event.correction)) return;
+    const change: Change = { c: { id, correction: null } };
     this.apply(change);
     this.journal.append(change);
   }

@@ -135,6 +135,11 @@ export class UnknownStore {
     if (ids.length) this.change({ r: ids });
   }
 
+  /** Puts removed faces back (an Undo), unless their track has a newer face meanwhile. */
+  restore(faces: readonly UnknownFace[]): void {
+    for (const f of faces) if (!this.faces.some((x) => x.id === f.id || (x.track === f.track && x.camera === f.camera))) this.change({ f });
+  }
+
   /** Writes what changed now. */
   save(): Promise<void> {
     return this.journal.flush();

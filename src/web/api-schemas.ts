@@ -7,13 +7,35 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors/codes.js';
 import { SAMPLE_SOURCES } from '../store/types.js';
+import { CHANGE_KINDS } from '../enrol/changes.js';
 
 const isoTime = z.string().describe('ISO 8601 date-time');
 const box = z.array(z.number()).length(4).describe('[x1, y1, x2, y2] in pixels of the image');
 const url = z.string().describe('a URL path on this appliance');
 const ok = z.object({ ok: z.literal(true) });
 
-export const errorBody = z.object({ error: z.enum(Object.keys(ERROR_CODES) as [string, ...string[]]), message: z.string() });
+const resemblance = z.object({ personId: z.string(), name: z.string(), similarity: z.number() });
+const faceResult = z.object({
+  index: z.int(),
+  status: z.enum(['added', 'duplicate', 'looks_like_other', 'snapshot_gone']),
+  sampleId: z.string().optional(),
+  message: z.string().optional(),
+  match: resemblance.optional().describe('for looks_like_other: who the face is more like, and how alike'),
+});
+
+/** Every error: {error, message}, and for some codes what the page needs to offer the next step. */
+export const errorBody = z.object({
+  error: z.enum(Object.keys(ERROR_CODES) as [string, ...string[]]),
+  message: z.string(),
+  personId: z.string().optional().describe('duplicate_name: the person who has the name'),
+  name: z.string().optional().describe('duplicate_name: their name'),
+  match: resemblance.optional().describe('looks_like_other: who the face is more like'),
+  leftOut: z.array(faceResult).optional().describe('looks_like_other on a group: the faces left out and why'),
+  correction: z
+    .object({ kind: z.enum(['reassigned', 'not-person']), personId: z.string(), time: z.string() })
+    .optional()
+    .describe('conflict: how the event was corrected'),
+});
 
 // --- shared pieces
 
@@ -26,6 +48,21 @@ export const operatingPoint = z.object({
   targetFpir: z.number().nullable().describe("share of strangers' faces allowed a name (null: match.threshold is set)"),
   source: z.enum(['config', 'facebank-size', 'one-to-one']),
 });
+/** The operating point with the sentence the page shows for it. */
+export const operatingPointView = operatingPoint.extend({ sentence: z.string().describe('what the threshold means, for a person') });
+export const change = z.object({
+  id: z.string(),
+  time: isoTime,
+  kind: z.enum(CHANGE_KINDS),
+  summary: z.string().describe('what was done, in a sentence'),
+  personId: z.string().nullable(),
+  undone: isoTime.nullable(),
+  undoable: z.boolean(),
+  eventId: z.string().nullable().describe('the event a correction marked'),
+});
+export const changeList = z.object({ changes: z.array(change) });
+export const undone = z.object({ ok: z.literal(true), change });
+export const sampleRemoved = z.object({ ok: z.literal(true), change: change.nullable() });
 export const syncStats = z.object({ lastSync: isoTime.nullable(), pending: z.int(), connected: z.boolean(), applianceId: z.string() }).loose();
 
 // --- session
@@ -81,7 +118,7 @@ export const personRow = person.extend({
   avatarUrl: url.nullable(),
   origin: z.string().optional().describe('the appliance the person was enrolled on (facebank sync)'),
 });
-export const peopleList = z.object({ people: z.array(personRow), sync: syncStats.nullable(), operatingPoint });
+export const peopleList = z.object({ people: z.array(personRow), sync: syncStats.nullable(), operatingPoint: operatingPointView });
 export const sample = z.object({
   id: z.string(),
   personId: z.string(),
@@ -107,11 +144,23 @@ export const photoResult = z.union([
     faceIndex: z.int().nullable().optional(),
   }),
 ]);
-export const photosAnswer = z.object({ accepted: z.int(), rejected: z.int(), results: z.array(photoResult) });
-export const captureBody = z.object({ camera: z.string().optional(), captureId: z.string(), face: z.int().min(0) });
+export const photosAnswer = z.object({ accepted: z.int(), rejected: z.int(), results: z.array(photoResult), change: change.nullable() });
+export const captureBody = z.object({
+  camera: z.string().optional(),
+  captureId: z.string(),
+  face: z.int().min(0),
+  force: z.boolean().optional().describe('add a face that looks like someone else anyway'),
+});
 export const captureEnrolBody = captureBody.extend({ personId: z.string().optional(), name: z.string().optional() });
-export const capturedSample = z.object({ sampleId: z.string(), thumbnail: url, quality });
-export const captureEnrolled = z.object({ personId: z.string(), name: z.string(), created: z.boolean(), sampleId: z.string(), thumbnail: url });
+export const capturedSample = z.object({ sampleId: z.string(), thumbnail: url, quality, change: change.nullable() });
+export const captureEnrolled = z.object({
+  personId: z.string(),
+  name: z.string(),
+  created: z.boolean(),
+  sampleId: z.string(),
+  thumbnail: url,
+  change: change.nullable(),
+});
 
 // --- cameras
 
@@ -211,9 +260,17 @@ export const storedEvent = z.object({
   correction: z.object({ kind: z.enum(['reassigned', 'not-person']), personId: z.string(), time: isoTime }).optional(),
   snapshotUrl: url.nullable(),
 });
-export const eventList = z.object({ events: z.array(storedEvent) });
-export const reassignBody = z.object({ personId: z.string() });
-export const corrected = z.object({ ok: z.literal(true), sampleId: z.string(), personId: z.string() });
+export const eventList = z.object({ events: z.array(storedEvent), operatingPoint: operatingPointView });
+export const reassignBody = z.object({ personId: z.string(), force: z.boolean().optional() });
+export const notPersonBody = z.object({ force: z.boolean().optional() });
+export const corrected = z.object({
+  ok: z.literal(true),
+  already: z.boolean().describe('true: the event was corrected this way before and nothing was added'),
+  correction: z.object({ kind: z.enum(['reassigned', 'not-person']), personId: z.string() }),
+  sampleId: z.string().nullable(),
+  personId: z.string(),
+  change: change.nullable(),
+});
 
 // --- unknown faces
 
@@ -234,9 +291,18 @@ export const nameClusterBody = z.object({
   name: z.string().optional(),
   personId: z.string().optional(),
   memberIds: z.array(z.string()).min(1).optional().describe('the faces of the group to enrol; default all'),
+  force: z.boolean().optional().describe('add faces that look like someone else anyway'),
 });
-export const clusterNamed = z.object({ ok: z.literal(true), personId: z.string(), created: z.boolean(), sampleIds: z.array(z.string()) });
-export const dismissed = z.object({ ok: z.literal(true), dismissed: z.int() });
+export const clusterNamed = z.object({
+  ok: z.literal(true),
+  already: z.boolean(),
+  personId: z.string().nullable(),
+  created: z.boolean(),
+  sampleIds: z.array(z.string()),
+  leftOut: z.array(faceResult).describe('faces left in the unknown list (they look like someone else, or their picture is gone)'),
+  change: change.nullable(),
+});
+export const dismissed = z.object({ ok: z.literal(true), dismissed: z.int(), change: change.nullable() });
 
 // --- storage
 

@@ -28,7 +28,7 @@ function socketAddress(env: unknown): string {
   return incoming?.socket?.remoteAddress ?? 'local';
 }
 
-export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<AppEnv> {
+export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const webDir = deps.webDir ?? DEFAULT_WEB_DIR;
   const factsOf = requestFacts(deps.config.web);
@@ -37,7 +37,6 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
     return deps.clientIp ? { ...f, ip: deps.clientIp(c.req.raw, c.env) } : f;
   };
   const captures = new Captures();
-  const clusterThreshold = deps.clusterThreshold ?? deps.config.match.threshold ?? deps.engine.defaultThreshold;
 
   app.use('*', securityHeaders);
   app.use('*', hostGate(hostCheck(deps.config.web.allowedHosts)));
@@ -62,7 +61,7 @@ export function createApp(deps: AppDeps & { clusterThreshold?: number }): Hono<A
   const sized: MiddlewareHandler<AppEnv> = (c, next) => (/^multipart\/form-data/i.test(c.req.header('content-type') ?? '') ? uploads : json)(c, next);
   app.use('/api/*', sized);
 
-  const api = apiRoutes(deps, { facts, captures, clusterThreshold });
+  const api = apiRoutes(deps, { facts, captures });
   api.get('/openapi.json', (c) => c.json(openapi));
   app.route('/api', api);
 

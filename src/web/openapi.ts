@@ -25,13 +25,16 @@ export interface Operation {
   files?: true;
   /** The success status and what it carries. */
   ok: [200 | 201, Success];
+  /** Another success status: a repeat of a create answers 200 with the same shape (`already: true`). */
+  repeat?: 200;
 }
 
 export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/api/session-status',
-    summary: 'Whether set-up is needed and whether this browser is signed in (the CSRF token, the name rule, quality gate, match threshold and largest accepted photo).',
+    summary:
+      'Whether set-up is needed and whether this browser is signed in (the CSRF token, the name rule, quality gate, match threshold and largest accepted photo).',
     auth: 'public',
     ok: [200, s.sessionStatus],
   },
@@ -66,9 +69,22 @@ export const OPERATIONS: Operation[] = [
     summary: 'People with sample counts and avatar, the sync state and the operating point in use.',
     ok: [200, s.peopleList],
   },
-  { method: 'post', path: '/api/people', summary: 'Create a person (409 when the name exists).', body: s.nameBody, ok: [201, s.person] },
+  {
+    method: 'get',
+    path: '/api/operating-point',
+    summary:
+      'The threshold the live matcher names people at now, with N, the target false-name rate, where it comes from and a sentence; capture, clustering and look-alike checks use the same.',
+    ok: [200, s.operatingPointView],
+  },
+  {
+    method: 'post',
+    path: '/api/people',
+    summary: 'Create a person. 409 duplicate_name (with personId and name of the holder) when the name is taken, also by a look-alike spelling.',
+    body: s.nameBody,
+    ok: [201, s.person],
+  },
   { method: 'get', path: '/api/people/{id}', summary: 'One person.', ok: [200, s.person] },
-  { method: 'patch', path: '/api/people/{id}', summary: 'Rename a person.', body: s.nameBody, ok: [200, s.person] },
+  { method: 'patch', path: '/api/people/{id}', summary: 'Rename a person (the same name rule as creating; undoable).', body: s.nameBody, ok: [200, s.person] },
   { method: 'delete', path: '/api/people/{id}', summary: 'Delete a person and their samples.', ok: [200, s.ok] },
   { method: 'get', path: '/api/people/{id}/samples', summary: "A person's samples (quality, source, thumbnail URL).", ok: [200, s.sampleList] },
   {
@@ -88,7 +104,12 @@ export const OPERATIONS: Operation[] = [
     body: s.captureEnrolBody,
     ok: [201, s.captureEnrolled],
   },
-  { method: 'delete', path: '/api/samples/{id}', summary: 'Delete a sample.', ok: [200, s.ok] },
+  {
+    method: 'delete',
+    path: '/api/samples/{id}',
+    summary: 'Delete a sample; its crop is kept a day so the change can be undone.',
+    ok: [200, s.sampleRemoved],
+  },
   { method: 'get', path: '/api/samples/{id}/crop.jpg', summary: "A sample's aligned face crop.", ok: [200, 'image/jpeg'] },
   {
     method: 'get',
@@ -151,26 +172,32 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/api/events/{id}/reassign',
-    summary: "Add the event's face as a sample of another person.",
+    summary:
+      "Add the event's face as a sample of another person. Once per event: a repeat answers 200 with already=true; a different correction is 409 until undone; 422 snapshot_gone when the face picture is gone; 422 looks_like_other unless force.",
     body: s.reassignBody,
     ok: [201, s.corrected],
+    repeat: 200,
   },
   {
     method: 'post',
     path: '/api/events/{id}/not-person',
-    summary: "Store the event's face as a negative sample of the person it was matched to.",
+    summary: 'Store the event\'s face as a "not this person" sample of the person it was matched to (once per event, as reassign).',
+    body: s.notPersonBody,
     ok: [201, s.corrected],
+    repeat: 200,
   },
   { method: 'get', path: '/api/snapshots/{file}', summary: 'A face snapshot; {file} is <id>.jpg.', ok: [200, 'image/jpeg'] },
   { method: 'get', path: '/api/unknowns', summary: 'Unknown faces of the retention window, grouped by likeness.', ok: [200, s.unknownClusters] },
   {
     method: 'post',
     path: '/api/unknowns/{id}/name',
-    summary: 'Enrol the faces of a group (all, or memberIds) as a new or existing person.',
+    summary:
+      'Enrol the faces of a group (all, or memberIds) as a new or existing person. Faces that look like someone else enrolled are left out and listed (leftOut) unless force; a repeat answers 200 with already=true.',
     body: s.nameClusterBody,
     ok: [201, s.clusterNamed],
+    repeat: 200,
   },
-  { method: 'post', path: '/api/unknowns/{id}/dismiss', summary: 'Forget a group of unknown faces.', ok: [200, s.dismissed] },
+  { method: 'post', path: '/api/unknowns/{id}/dismiss', summary: 'Forget a group of unknown faces (undoable).', ok: [200, s.dismissed] },
   {
     method: 'get',
     path: '/api/storage',
@@ -178,6 +205,13 @@ export const OPERATIONS: Operation[] = [
       'Whether the appliance can keep what it writes. While the disk is full or failing, recognition and live MQTT events go on; history, unknown faces, snapshots and the offline queue are not kept until space returns.',
     ok: [200, s.storageState],
   },
+  {
+    method: 'get',
+    path: '/api/changes',
+    summary: "The last day's changes to the facebank (corrections, group naming, dismissals, photos, renames), newest last.",
+    ok: [200, s.changeList],
+  },
+  { method: 'post', path: '/api/changes/{id}/undo', summary: 'Undo a change (409 cannot_undo when it is too old or already undone).', ok: [200, s.undone] },
   { method: 'get', path: '/api/tokens', summary: 'API tokens (never the secrets).', ok: [200, s.tokenList] },
   {
     method: 'post',
@@ -244,6 +278,7 @@ function operation(op: Operation) {
     parameters: parameters(op),
     responses: {
       [String(op.ok[0])]: { description: op.ok[0] === 201 ? 'Created' : 'OK', content: successContent(op.ok) },
+      ...(op.repeat ? { [String(op.repeat)]: { description: 'Done before: nothing changed (already: true)', content: successContent(op.ok) } } : {}),
       ...Object.fromEntries(
         ERROR_ANSWERS.map(([status, description]) => [
           String(status),

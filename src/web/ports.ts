@@ -5,7 +5,8 @@
  */
 import type { FaceEngine } from '../engine/types.js';
 import type { CameraStatus } from '../events/types.js';
-import type { NewSample, Person, Sample } from '../store/types.js';
+import type { Person, Sample } from '../store/types.js';
+import type { Enrolment } from '../enrol/service.js';
 import type { Box, RgbImage } from '../vision/types.js';
 import type { Config } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
@@ -19,16 +20,10 @@ import type { StorageReporter } from '../store/storage-health.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
-/** Shaped like src/store/facebank.ts (class Facebank). */
+/** The facebank as the page reads it (shaped like src/store/facebank.ts); every change goes through `enrol`. */
 export interface FacebankPort {
   people(): MaybePromise<Person[]>;
   person(id: string): MaybePromise<Person | undefined | null>;
-  findByName(name: string): MaybePromise<Person | undefined | null>;
-  createPerson(name: string): MaybePromise<Person>;
-  renamePerson(id: string, name: string): MaybePromise<unknown>;
-  deletePerson(id: string): MaybePromise<unknown>;
-  addSample(personId: string, sample: NewSample): MaybePromise<Sample>;
-  deleteSample(id: string): MaybePromise<unknown>;
   samples(personId?: string): MaybePromise<Sample[]>;
   /** Absolute path of the sample's crop JPEG. */
   cropPath(sampleId: string): string;
@@ -105,6 +100,8 @@ export interface AppDeps {
   log: Logger;
   auth: AuthStore;
   facebank: FacebankPort;
+  /** The facebank's one owner (src/enrol): people, samples, corrections, unknown groups, the change log, the operating point. */
+  enrol: Enrolment;
   engine: EnginePort;
   cameras: CamerasPort;
   /** Camera management; without it the cameras can only be listed. */

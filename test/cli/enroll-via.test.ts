@@ -10,7 +10,9 @@ import { configWithDataDir } from '../../src/cli/context.js';
 import { Admission } from '../../src/engine/admission.js';
 import { startLocalApi, type LocalApi } from '../../src/local/api.js';
 import { facebankJobs } from '../../src/local/session.js';
+import { Enrolment } from '../../src/enrol/service.js';
 import { Facebank } from '../../src/store/facebank.js';
+import { configSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/util/log.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { testEngine } from '../web/deps.js';
@@ -35,10 +37,13 @@ describe.skipIf(!hasTestData)('enroll: where the enrolment was made', { timeout:
     // The appliance starts now: its facebank takes the lock as `run`, its local API answers.
     facebank = new Facebank(dataDir, { role: 'run' });
     await facebank.open();
+    const engine = await testEngine();
+    const enrol = new Enrolment({ dataDir, facebank, match: configSchema.parse({}).match, embedder: () => engine });
+    await enrol.open();
     api = await startLocalApi({
       config,
-      facebank,
-      engine: await testEngine(),
+      enrol,
+      engine,
       admission: new Admission({ concurrency: 1, maxQueued: 4 }),
       log: silentLogger(),
     });

@@ -83,7 +83,9 @@ describe.skipIf(!hasTestData)('admission control for photo analysis', { timeout:
   });
 
   it('CLI enrolments sent to the busy appliance wait their turn (Retry-After) and all succeed', async () => {
-    const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => runCli(['enroll', `Big ${i}`, nextBig(), '--data-dir', dataDir(), '--json'])));
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => runCli(['enroll', `Big ${i}`, nextBig(), '--force', '--data-dir', dataDir(), '--json'])),
+    );
     for (const r of runs) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);

@@ -46,7 +46,7 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
 
   it('20 concurrent `enroll` processes without the appliance: all 20 saved with crops, backup works', async () => {
     const dataDir = path.join(dir, 'alone');
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['enroll', `Solo ${i}`, photo(i), '--data-dir', dataDir, '--json'])));
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['enroll', `Solo ${i}`, photo(i), '--force', '--data-dir', dataDir, '--json'])));
     for (const r of runs) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -88,7 +88,7 @@ describe.skipIf(!hasTestData)('one facebank writer (real processes)', { timeout:
         webPeople.push(((await res.json()) as { id: string }).id);
       }
       const [cliRuns, uploads] = await Promise.all([
-        Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['enroll', `Cli ${i}`, photo(i + 5), '--data-dir', dataDir(), '--json']))),
+        Promise.all(Array.from({ length: 20 }, (_, i) => runCli(['enroll', `Cli ${i}`, photo(i + 5), '--force', '--data-dir', dataDir(), '--json']))),
         Promise.all(
           webPeople.flatMap((id, k) =>
             [0, 1, 2].map((j) =>

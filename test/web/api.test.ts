@@ -432,6 +432,13 @@ describe.skipIf(!hasTestData)('web API', () => {
       const rajSamples = (await (await admin.req('GET', `/api/people/${raj.id}/samples`)).json()) as { samples: Record<string, any>[] };
       expect(rajSamples.samples).toHaveLength(1);
       expect(rajSamples.samples[0]).toMatchObject({ source: 'event', negative: false });
+      // Corrected once, the event stays corrected: another kind of correction is refused until the first is undone.
+      const refused = await admin.req('POST', `/api/events/${e.id}/not-person`);
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toMatchObject({ error: 'conflict', message: expect.stringContaining('already given to Raj') });
+      const { change } = (await re.json()) as { change: { id: string } };
+      expect((await admin.req('POST', `/api/changes/${change.id}/undo`)).status).toBe(200);
+      expect(await d.facebank.samples(raj.id)).toEqual([]);
       const not = await admin.req('POST', `/api/events/${e.id}/not-person`);
       expect(not.status).toBe(201);
       const leoSamples = (await d.facebank.samples(leonard.id))!;
@@ -446,7 +453,7 @@ describe.skipIf(!hasTestData)('web API', () => {
         .split('\n')
         .map((l) => JSON.parse(l));
       expect(saved.some((x: any) => x.e?.event.id === e.id)).toBe(true);
-      expect(saved.some((x: any) => x.c?.id === e.id && x.c.correction.kind === 'not-person')).toBe(true);
+      expect(saved.some((x: any) => x.c?.id === e.id && x.c.correction?.kind === 'not-person')).toBe(true);
     });
 
     it('clusters unknown faces; naming a cluster enrols all its faces; dismissing forgets them', async () => {
@@ -583,7 +590,13 @@ describe.skipIf(!hasTestData)('web API', () => {
       expect(
         (await admin.req('POST', `/api/people/${person.id}/capture`, { json: { camera: 'door', captureId: body!.captureId, face: bad.index } })).status,
       ).toBe(422);
-      const r = await admin.req('POST', `/api/people/${person.id}/capture`, { json: { camera: 'door', captureId: body!.captureId, face: good.index } });
+      // The usable face is Lin-Manuel Miranda's, who is enrolled: adding it to someone else needs a confirmation.
+      const warned = await admin.req('POST', `/api/people/${person.id}/capture`, { json: { camera: 'door', captureId: body!.captureId, face: good.index } });
+      expect(warned.status).toBe(422);
+      expect(await warned.json()).toMatchObject({ error: 'looks_like_other', match: { name: 'Lin-Manuel Miranda' } });
+      const r = await admin.req('POST', `/api/people/${person.id}/capture`, {
+        json: { camera: 'door', captureId: body!.captureId, face: good.index, force: true },
+      });
       expect(r.status).toBe(201);
       const samples = (await (await admin.req('GET', `/api/people/${person.id}/samples`)).json()) as { samples: { source: string }[] };
       expect(samples.samples.map((s) => s.source)).toEqual(['camera']);

@@ -17,6 +17,7 @@ import { StillCameras } from './fakes.js';
 import { createFaceEngine } from '../../src/engine/index.js';
 import { Facebank } from '../../src/store/facebank.js';
 import { Snapshots } from '../../src/store/snapshots.js';
+import { Enrolment } from '../../src/enrol/service.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -65,18 +66,24 @@ export async function buildDeps(overrides: DepsOptions & { cameras?: CamerasPort
   const frame = await readRgb(dataPath('identity/bbt/bbt1.jpg'));
   const facebank = new Facebank(dataDir, { bus });
   await facebank.open();
+  const snapshots = new Snapshots(dataDir);
+  // The facebank's one owner, wired as the appliance's enrolment unit wires it.
+  const enrol = new Enrolment({ dataDir, facebank, bus, match: config.match, embedder: () => engine, stores: () => stores, snapshots });
+  await enrol.open();
   return {
     config,
     bus,
     log: overrides.log ?? silentLogger(),
     auth,
     facebank,
+    enrol,
     engine,
     cameras: overrides.cameras ?? new StillCameras('door', frame),
-    snapshots: new Snapshots(dataDir),
+    snapshots,
     events,
     unknowns,
     async cleanup() {
+      await enrol.close();
       await stores.close();
       await auth.flush();
       await facebank.close();

@@ -1,6 +1,6 @@
 /** One name rule for the facebank (CLI), the API and the page: no invisible or direction-changing characters, NFC. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeName, nameRule } from '../../src/store/names.js';
+import { nameKey, nameRule, nameTakenMessage, normalizeName, sameNameAs } from '../../src/store/names.js';
 import { createApp } from '../../src/web/app.js';
 import { hasTestData } from '../helpers/data.js';
 import { buildDeps, type TestDeps } from './deps.js';
@@ -30,9 +30,47 @@ describe('the name rule', () => {
   });
 
   it('counts characters, not UTF-16 units: 64 allowed, 65 refused', () => {
-    expect(normalizeName('😀'.repeat(64))).toHaveLength(128);
+    expect(normalizeName('A' + '😀'.repeat(63))).toHaveLength(127);
     expect(() => normalizeName('a'.repeat(65))).toThrow(/1 to 64 characters/);
     expect(() => normalizeName('   ')).toThrow(/Give the person a name/);
+  });
+
+  it.each([
+    ['Hangul filler U+3164', '\u3164'],
+    ['a name ending in U+3164', 'Ann\u3164'],
+    ['blank braille U+2800', '\u2800'],
+    ['Hangul choseong/jungseong fillers', '\u115F\u1160'],
+    ['halfwidth Hangul filler', '\uFFA0'],
+    ['combining grapheme joiner', 'A\u034F'],
+  ] as const)('refuses %s as an invisible character', (_what, name) => {
+    expect(() => normalizeName(name)).toThrow(/invisible or direction-changing characters \(U\+[0-9A-F]{4} found\)/);
+  });
+
+  it.each([
+    ['a variation selector alone', '\uFE0F'],
+    ['combining marks alone', '\u0301\u0308'],
+    ['only an emoji', '😀'],
+    ['only punctuation', '-.-'],
+  ] as const)('refuses %s: a name needs a visible letter or digit', (_what, name) => {
+    expect(() => normalizeName(name)).toThrow('A name needs at least one letter or digit that can be seen.');
+  });
+
+  it('keeps a variation selector after a visible character, and marks on letters', () => {
+    expect(normalizeName('Ann ❤️')).toBe('Ann ❤️');
+    expect(normalizeName('Zoe\u0308')).toBe('Zoë');
+  });
+
+  it('compares names by case and by their TR39 confusable skeleton', () => {
+    expect(nameKey('Shеldon')).toBe(nameKey('Sheldon')); // Cyrillic е
+    expect(nameKey('ЅHELDON')).toBe(nameKey('sheldon')); // Cyrillic Ѕ
+    expect(nameKey('Pa\u0443l')).toBe(nameKey('Payl')); // Cyrillic у prototypes to y
+    expect(nameKey('Zoë')).not.toBe(nameKey('Zoe'));
+    expect(nameKey('Li Wei')).not.toBe(nameKey('Li Wen'));
+    const people = [{ id: 'a', name: 'Sheldon' }];
+    expect(sameNameAs('Shеldon', people)).toEqual(people[0]);
+    expect(sameNameAs('Shеldon', people, 'a')).toBeNull();
+    expect(nameTakenMessage('Shеldon', people[0]!)).toMatch(/looks the same as "Sheldon"/);
+    expect(nameTakenMessage('sheldon', people[0]!)).toMatch(/already a person called "Sheldon"/);
   });
 
   it('is served to the page as a regular expression the browser can apply', () => {

@@ -6,13 +6,13 @@ import type { Config } from '../../config/schema.js';
 import { engineFromConfig } from '../../engine/setup.js';
 import type { FaceEngine } from '../../engine/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { Facebank } from '../../store/facebank.js';
+import type { Enrolment } from '../../enrol/service.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
 
 export function engineUnit(
   config: Pick<Config, 'engine' | 'pipeline'>,
-  services: { log: Logger; metrics: Metrics; facebank: Slot<Facebank> },
+  services: { log: Logger; metrics: Metrics; enrol: Slot<Enrolment> },
   provides: Slot<FaceEngine>,
 ): Unit {
   let engine: FaceEngine | null = null;
@@ -21,14 +21,14 @@ export function engineUnit(
     required: true,
     async start() {
       const { log, metrics } = services;
-      const facebank = services.facebank.get();
+      const enrol = services.enrol.get();
       const e = await engineFromConfig(config, log);
       engine = e;
       provides.set(e);
       metrics.executionProvider(e.provider);
       metrics.modelsInUse(e.detectorId, e.embedderId);
       log.info({ detector: e.detectorId, embedder: e.embedderId, provider: e.provider }, 'models loaded');
-      const re = await facebank.reembed(e.embedderId, (crops) => e.embedAligned(crops));
+      const re = await enrol.reembed(e.embedderId, (crops) => e.embedAligned(crops));
       if (re.updated || re.failed.length) log.info({ updated: re.updated, failed: re.failed.length }, 'facebank re-embedded for the new embedder');
     },
     async stop() {

@@ -7,10 +7,10 @@ import type { Config } from '../../config/schema.js';
 import type { Admission } from '../../engine/admission.js';
 import type { FaceEngine } from '../../engine/types.js';
 import type { Camera } from '../../ingest/camera.js';
+import type { Enrolment } from '../../enrol/service.js';
 import { startLocalApi, type AdminPort, type ApplianceStatus, type LocalApi } from '../../local/api.js';
 import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { AuthStore } from '../../store/auth.js';
-import type { Facebank } from '../../store/facebank.js';
 import type { FacebankSync } from '../../sync/service.js';
 import { redactString, type Logger } from '../../util/log.js';
 import { claimNoticeText, noticeToStderr } from '../../web/claim-notice.js';
@@ -21,7 +21,7 @@ import type { PageAddress } from './web.js';
 export interface LocalApiServices {
   log: Logger;
   admission: Admission;
-  facebank: Slot<Facebank>;
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
   /** The page's admin account; empty when the page is off (then auth.json is changed directly). */
   auth: Slot<AuthStore>;
@@ -107,7 +107,7 @@ export function localApiUnit(config: Pick<Config, 'dataDir' | 'web' | 'engine' |
       const { log, admission } = services;
       api = await startLocalApi({
         config,
-        facebank: services.facebank.get(),
+        enrol: services.enrol.get(),
         engine: services.engine.get(),
         admission,
         log,

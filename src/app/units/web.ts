@@ -14,6 +14,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { PipelineLoop } from '../../pipeline/loop.js';
 import type { Facebank } from '../../store/facebank.js';
+import type { Enrolment } from '../../enrol/service.js';
 import type { Snapshots } from '../../store/snapshots.js';
 import type { StorageHealth } from '../../store/storage-health.js';
 import type { FacebankSync } from '../../sync/service.js';
@@ -34,6 +35,7 @@ export interface WebServices {
   snapshots: Snapshots;
   storage?: StorageHealth;
   facebank: Slot<Facebank>;
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
   stores: Slot<Stores>;
   publisher: Slot<MqttPublisher>;
@@ -85,6 +87,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<Pa
         log,
         auth,
         facebank: services.facebank.get(),
+        enrol: services.enrol.get(),
         engine,
         events,
         unknowns,

@@ -8,7 +8,7 @@ import type { AppEnv } from '../env.js';
 import { fail, jsonBody } from '../http.js';
 import { annotatedJpeg, encodeJpeg } from '../images.js';
 import { overlayFaces } from '../overlay.js';
-import { resemblances } from '../enrol-checks.js';
+import { resemblances } from '../../enrol/likeness.js';
 import { candidates } from '../../engine/choose-face.js';
 import { jpeg } from '../files.js';
 import { candidateJson, type Captures } from '../captures.js';
@@ -113,7 +113,7 @@ export function cameraRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     const faces = candidates(r!);
     const captureId = captures.put(name, faces, frame!);
     const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
-    const threshold = config.match.threshold ?? engine.defaultThreshold;
+    const { threshold } = await deps.enrol.operatingPoint();
     const json = await candidateJson(frame!, faces);
     const withMatch = json.map((f, i) => {
       const cand = faces[i]!;

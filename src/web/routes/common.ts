@@ -1,10 +1,9 @@
-/** Look-ups the camera, event and unknown-face routes share: a person by id, a snapshot's URL and its face crop. */
-import type { RgbImage } from '../../vision/types.js';
+/** Look-ups the camera, event and unknown-face routes share: a person by id, a snapshot's URL, the enrolment answers. */
+import type { Context } from 'hono';
 import type { AppDeps } from '../ports.js';
 import { fail, validId } from '../http.js';
-import { decodeFile } from '../images.js';
-import { readInside } from '../files.js';
-import { isId } from '../../util/ids.js';
+import { EnrolRefusal } from '../../enrol/service.js';
+import { statusOf } from '../../errors/codes.js';
 
 export const snapshotUrl = (id: string | null) => (id ? `/api/snapshots/${id}.jpg` : null);
 
@@ -21,18 +20,15 @@ export function mustBodyPerson(facebank: AppDeps['facebank'], id: unknown) {
   return mustPerson(facebank, id as string);
 }
 
-/** The face picture of a snapshot, as RGB; a grey square when the snapshot is gone. */
-export async function snapshotCrop(deps: Pick<AppDeps, 'snapshots' | 'config'>, id: string | null): Promise<RgbImage> {
-  if (isId(id)) {
-    const p = await deps.snapshots.path(id);
-    if (p) {
-      try {
-        await readInside(deps.config.dataDir, p);
-        return await decodeFile(p);
-      } catch {
-        /* fall through */
-      }
-    }
+/** `force: true` in a body or `?force=1`: the user confirmed a face that looks like someone else. */
+export const forced = (c: Context, body?: Record<string, unknown>) => body?.force === true || c.req.query('force') === '1';
+
+/** Runs an enrolment action; a refusal with details (who a face looks like, what was done) is answered with them. */
+export async function enrolAnswer<T>(c: Context, action: () => Promise<T>, ok: (r: T) => Response): Promise<Response> {
+  try {
+    return ok(await action());
+  } catch (e) {
+    if (e instanceof EnrolRefusal) return c.json({ error: e.code, message: e.message, ...e.detail }, statusOf(e.code));
+    throw e;
   }
-  return { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).fill(128) };
 }

@@ -1,19 +1,19 @@
-/** Recognition events: the filtered list, and corrections (this was someone else; this was not that person). */
-import { Hono } from 'hono';
+/** Recognition events: the filtered list, and corrections (this was someone else; this was not that person), made by the owner (src/enrol). */
+import { Hono, type Context } from 'hono';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, validId } from '../http.js';
 import type { StoredEvent } from '../../store/events.js';
 import { CAMERA_NAME_RE, isId } from '../../util/ids.js';
-import { mustBodyPerson, snapshotCrop, snapshotUrl } from './common.js';
+import { enrolAnswer, forced, mustBodyPerson, snapshotUrl } from './common.js';
 
 export function eventRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { engine, facebank, events } = deps;
+  const { enrol, facebank, events } = deps;
 
   const eventJson = (e: StoredEvent) => ({ ...e, snapshotUrl: snapshotUrl(e.snapshot) });
 
-  app.get('/events', (c) => {
+  app.get('/events', async (c) => {
     const person = c.req.query('person') || undefined;
     const camera = c.req.query('camera') || undefined;
     const track = c.req.query('track') || undefined;
@@ -28,37 +28,25 @@ export function eventRoutes(deps: AppDeps): Hono<AppEnv> {
       limit = Number(limitQ);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(400, 'bad_limit', 'limit is a whole number from 1 to 1000.');
     }
-    return c.json({ events: events.list({ person, camera, track, corrected: corrected !== undefined, limit }).map(eventJson) });
+    // The threshold in use now: the page words similarities against it (and never calls an unnamed face a match).
+    const operatingPoint = await enrol.operatingPoint();
+    return c.json({ events: events.list({ person, camera, track, corrected: corrected !== undefined, limit }).map(eventJson), operatingPoint });
   });
 
-  const mustEvent = (id: string | undefined) => {
-    const x = events.get(validId(id, 'event'));
-    if (!x) fail(404, 'not_found', 'There is no such event (it may have aged out).');
-    if (!x!.embedding) fail(422, 'no_embedding', 'This event kept no face to learn from.');
-    return x! as { event: StoredEvent; embedding: Float32Array };
-  };
+  const correct = async (c: Context<AppEnv>, req: { kind: 'reassigned'; personId: string } | { kind: 'not-person' }, force: boolean) =>
+    enrolAnswer(
+      c,
+      () => enrol.correctEvent(validId(c.req.param('id'), 'event'), req, force),
+      (r) => c.json({ ok: true, ...r, personId: r.correction.personId }, r.already ? 200 : 201),
+    );
 
   app.post('/events/:id/reassign', async (c) => {
-    const { event, embedding } = mustEvent(c.req.param('id'));
-    const p = await mustBodyPerson(facebank, (await jsonBody(c)).personId);
-    const crop = await snapshotCrop(deps, event.snapshot);
-    const s = await facebank.addSample(p.id, { embedding, modelId: engine.embedderId, quality: event.quality, source: 'event', crop });
-    events.markCorrected(event.id, 'reassigned', p.id);
-    deps.bus.emit('correction', { camera: event.camera, track: event.track, kind: 'reassigned', person: { id: p.id, name: p.name } });
-    return c.json({ ok: true, sampleId: s.id, personId: p.id }, 201);
+    const body = await jsonBody(c);
+    const p = await mustBodyPerson(facebank, body.personId);
+    return correct(c, { kind: 'reassigned', personId: p.id }, forced(c, body));
   });
 
-  app.post('/events/:id/not-person', async (c) => {
-    const { event, embedding } = mustEvent(c.req.param('id'));
-    if (!event.person) fail(409, 'no_person', 'This event named nobody; there is nothing to undo.');
-    const p = await facebank.person(event.person!.id);
-    if (!p) fail(404, 'not_found', 'The person of this event no longer exists.');
-    const crop = await snapshotCrop(deps, event.snapshot);
-    const s = await facebank.addSample(p!.id, { embedding, modelId: engine.embedderId, quality: event.quality, source: 'event', crop, negative: true });
-    events.markCorrected(event.id, 'not-person', p!.id);
-    deps.bus.emit('correction', { camera: event.camera, track: event.track, kind: 'not-person', person: { id: p!.id, name: p!.name } });
-    return c.json({ ok: true, sampleId: s.id, personId: p!.id }, 201);
-  });
+  app.post('/events/:id/not-person', async (c) => correct(c, { kind: 'not-person' }, false));
 
   return app;
 }

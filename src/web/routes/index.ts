@@ -16,12 +16,12 @@ import { snapshotRoutes } from './snapshots.js';
 import { eventRoutes } from './events.js';
 import { unknownRoutes } from './unknowns.js';
 import { storageRoutes } from './storage.js';
+import { changeRoutes } from './changes.js';
 
 /** What the web app hands every route module besides AppDeps. */
 export interface RouteContext {
   facts: (c: Context) => RequestFacts;
   captures: Captures;
-  clusterThreshold: number;
 }
 
 export function apiRoutes(deps: AppDeps, ctx: RouteContext): Hono<AppEnv> {
@@ -33,8 +33,9 @@ export function apiRoutes(deps: AppDeps, ctx: RouteContext): Hono<AppEnv> {
     cameraRoutes(deps, ctx.captures),
     snapshotRoutes(deps),
     eventRoutes(deps),
-    unknownRoutes(deps, ctx.clusterThreshold),
+    unknownRoutes(deps),
     storageRoutes(deps),
+    changeRoutes(deps),
   ];
   for (const m of modules) api.route('/', m);
   return api;

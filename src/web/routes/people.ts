@@ -1,22 +1,19 @@
-/** People and their samples; photo uploads and enrolment from a camera capture. */
+/** People and their samples; photo uploads and enrolment from a camera capture, all through the owner (src/enrol). */
 import { Hono } from 'hono';
 import type { Sample } from '../../store/types.js';
 import type { Face } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
 import { fail, jsonBody, validId } from '../http.js';
-import { normalizeName } from '../../store/names.js';
 import { ImageReject, decodePhotoUpload } from '../images.js';
 import { candidateJson, type Captures } from '../captures.js';
-import { mustPerson as mustPersonIn } from './common.js';
+import { enrolAnswer, forced, mustPerson as mustPersonIn } from './common.js';
 import { analyzePhoto, photoSide } from '../../engine/photo.js';
 import type { Photo } from '../../ingest/still.js';
 import { chooseFace, sampleScore } from '../../engine/choose-face.js';
 import { admitted } from '../admission.js';
 import { jpeg, readInside } from '../files.js';
-import { judgeEnrolment, resemblances, type EnrolVerdict } from '../enrol-checks.js';
-import { FacegateError } from '../../util/errors.js';
-import { enrolledPeople, operatingPoint } from '../../match/operating-point.js';
+import { EnrolRefusal, type FaceResult } from '../../enrol/service.js';
 
 export const sampleJson = (s: Sample) => ({
   id: s.id,
@@ -29,22 +26,20 @@ export const sampleJson = (s: Sample) => ({
   url: `/api/samples/${s.id}/crop.jpg`,
 });
 
+const faceIn = (f: Face) => ({ embedding: f.embedding, quality: f.quality, crop: f.aligned });
+
+/** A face the owner left out, as a refusal: 409 duplicate, 422 looks like someone else (with who and how alike). */
+function refusedFace(r: FaceResult): never {
+  if (r.status === 'duplicate') fail(409, 'duplicate', r.message!);
+  throw new EnrolRefusal('looks_like_other', r.message!, { match: r.match });
+}
+
 export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { facebank, engine, config } = deps;
+  const { facebank, enrol, engine, config } = deps;
   const gate = config.pipeline.quality;
 
   const mustPerson = (id: string | undefined) => mustPersonIn(facebank, id);
-
-  const enrol = (personId: string, face: Face, source: 'upload' | 'camera') =>
-    facebank.addSample(personId, { embedding: face.embedding, modelId: engine.embedderId, quality: face.quality, source, crop: face.aligned });
-  const threshold = config.match.threshold ?? engine.defaultThreshold;
-
-  /** Duplicate and look-alike checks for adding `face` to person `id`. */
-  const verdict = async (personId: string, personName: string, face: Face): Promise<EnrolVerdict> => {
-    const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
-    return judgeEnrolment(personId, personName, resemblances(face.embedding, engine.embedderId, samples, people), threshold);
-  };
 
   /** The face of a capture that the body names, checked before anything is created. */
   const captureFace = (body: Record<string, unknown>) => {
@@ -89,32 +84,37 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         })
         .sort((a, b) => a.name.localeCompare(b.name)),
       sync: deps.sync ? deps.sync.stats : null,
-      // The threshold names are given at with this many people enrolled (match/operating-point.ts).
-      operatingPoint: operatingPoint(config.match, engine.embedderId, engine.defaultThreshold, enrolledPeople(samples, engine.embedderId)),
+      // The threshold the live matcher names people at now, with N, the target and where it comes from (src/enrol/point.ts).
+      operatingPoint: await enrol.operatingPoint(),
     });
   });
 
+  app.get('/operating-point', async (c) => c.json(await enrol.operatingPoint()));
+
   app.post('/people', async (c) => {
-    const name = normalizeName((await jsonBody(c)).name);
-    if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
-    const p = await facebank.createPerson(name);
-    return c.json(p, 201);
+    const body = await jsonBody(c);
+    return enrolAnswer(
+      c,
+      () => enrol.createPerson(body.name),
+      (p) => c.json(p, 201),
+    );
   });
 
   app.get('/people/:id', async (c) => c.json(await mustPerson(c.req.param('id'))));
 
   app.patch('/people/:id', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    const name = normalizeName((await jsonBody(c)).name);
-    const other = await facebank.findByName(name);
-    if (other && other.id !== p.id) fail(409, 'duplicate_name', `There is already a person called "${name}".`);
-    await facebank.renamePerson(p.id, name);
-    return c.json(await facebank.person(p.id));
+    const body = await jsonBody(c);
+    return enrolAnswer(
+      c,
+      () => enrol.renamePerson(p.id, body.name),
+      (after) => c.json(after),
+    );
   });
 
   app.delete('/people/:id', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    await facebank.deletePerson(p.id);
+    await enrol.deletePerson(p.id);
     return c.json({ ok: true });
   });
 
@@ -126,8 +126,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   app.delete('/samples/:id', async (c) => {
     const id = validId(c.req.param('id'), 'sample');
     if (!(await facebank.samples()).some((s) => s.id === id)) fail(404, 'not_found', 'There is no such sample.');
-    await facebank.deleteSample(id);
-    return c.json({ ok: true });
+    return c.json({ ok: true, change: await enrol.deleteSample(id) });
   });
 
   app.get('/samples/:id/crop.jpg', async (c) => {
@@ -139,7 +138,7 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   app.post('/people/:id/photos', async (c) => {
     const p = await mustPerson(c.req.param('id'));
     const faceParam = c.req.query('face');
-    const force = c.req.query('force') === '1';
+    const force = forced(c);
     let faceIndex: number | undefined;
     if (faceParam !== undefined) {
       if (!/^\d{1,3}$/.test(faceParam)) fail(400, 'bad_face_index', 'face must be a face number from the photo.');
@@ -157,10 +156,12 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
       .filter((v): v is File => typeof v === 'object' && v !== null && typeof (v as File).arrayBuffer === 'function');
     if (files.length === 0) fail(400, 'no_files', 'Attach one or more photos.');
     if (files.length > 50) fail(400, 'too_many_files', 'Send at most 50 photos at once.');
-    const results = [];
+    type Row = { file: string; status: 'accepted' | 'rejected'; [k: string]: unknown };
+    const results: Row[] = [];
+    const chosen: { row: number; face: Face }[] = [];
     for (const file of files) {
       const name = file.name || 'photo';
-      const reject = (reason: string, message: string, extra: object = {}) => ({ file: name, status: 'rejected' as const, reason, message, ...extra });
+      const reject = (reason: string, message: string, extra: object = {}): Row => ({ file: name, status: 'rejected', reason, message, ...extra });
       if (file.size > config.web.maxUploadBytes) {
         results.push(reject('too_large', `The file has ${file.size} bytes; at most ${config.web.maxUploadBytes} are accepted.`, { bytes: file.size }));
         continue;
@@ -180,72 +181,86 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
         results.push(reject(done.rejected!.reason, done.rejected!.message));
         continue;
       }
-      const { img, analysed } = done;
-      const choice = chooseFace(analysed, faceIndex);
+      const choice = chooseFace(done.analysed, faceIndex);
       if (choice.kind === 'reject') {
-        const extra = choice.candidates ? { faces: await candidateJson(img, choice.candidates) } : {};
+        const extra = choice.candidates ? { faces: await candidateJson(done.img, choice.candidates) } : {};
         results.push(reject(choice.reason, choice.message, extra));
         continue;
       }
-      const v = await verdict(p.id, p.name, choice.face);
-      if (v.kind === 'duplicate') {
-        results.push(reject('duplicate', v.message));
-        continue;
+      chosen.push({ row: results.length, face: choice.face });
+      results.push({ file: name, status: 'rejected', reason: 'pending', message: '' });
+    }
+    let change = null;
+    if (chosen.length) {
+      // One action for the whole upload: each face checked on its own (duplicates, look-alikes), one Undo.
+      const out = await enrol.addFaces(
+        { personId: p.id },
+        chosen.map((x) => faceIn(x.face)),
+        { source: 'upload', force },
+      );
+      change = out.change;
+      for (const r of out.results) {
+        const { row, face } = chosen[r.index]!;
+        const file = results[row]!.file;
+        results[row] =
+          r.status === 'added'
+            ? { file, status: 'accepted', sampleId: r.sampleId, thumbnail: `/api/samples/${r.sampleId}/crop.jpg`, quality: face.quality }
+            : { file, status: 'rejected', reason: r.status, message: r.message, ...(r.match ? { match: r.match, faceIndex: faceIndex ?? null } : {}) };
       }
-      if (v.kind === 'looks_like_other' && !force) {
-        results.push(reject('looks_like_other', v.message, { match: v.match, faceIndex: faceIndex ?? null }));
-        continue;
-      }
-      const s = await enrol(p.id, choice.face, 'upload');
-      results.push({ file: name, status: 'accepted' as const, sampleId: s.id, thumbnail: `/api/samples/${s.id}/crop.jpg`, quality: s.quality });
     }
     const accepted = results.filter((r) => r.status === 'accepted').length;
     deps.log.info({ person: p.id, accepted, rejected: results.length - accepted }, 'photos uploaded');
-    return c.json({ accepted, rejected: results.length - accepted, results });
+    return c.json({ accepted, rejected: results.length - accepted, results, change });
   });
 
   app.post('/people/:id/capture', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    const { cap, index, face } = captureFace(await jsonBody(c));
-    const v = await verdict(p.id, p.name, face);
-    if (v.kind === 'duplicate') fail(409, 'duplicate', v.message);
-    const s = await enrol(p.id, face, 'camera');
-    cap.used.set(index, s.id);
-    return c.json({ sampleId: s.id, thumbnail: `/api/samples/${s.id}/crop.jpg`, quality: s.quality }, 201);
+    const body = await jsonBody(c);
+    const { cap, index, face } = captureFace(body);
+    return enrolAnswer(
+      c,
+      async () => {
+        const out = await enrol.addFaces({ personId: p.id }, [faceIn(face)], { source: 'camera', force: forced(c, body) });
+        const r = out.results[0]!;
+        if (!r.sampleId) refusedFace(r);
+        cap.used.set(index, r.sampleId!);
+        return { sampleId: r.sampleId!, change: out.change };
+      },
+      ({ sampleId, change }) => c.json({ sampleId, thumbnail: `/api/samples/${sampleId}/crop.jpg`, quality: face.quality, change }, 201),
+    );
   });
 
   /**
-   * One transaction: a captured face to an existing person (personId) or a new one (name). Everything is checked
-   * first; a new person is created only then, and removed again if the sample cannot be stored.
+   * A captured face to an existing person (personId) or a new one (name): the owner checks everything first and
+   * creates the new person only when the face is stored.
    */
   app.post('/captures/enrol', async (c) => {
     const body = await jsonBody(c);
     const { cap, index, face } = captureFace(body);
-    let person;
-    let created = false;
-    if (body.personId !== undefined) person = await mustPerson(typeof body.personId === 'string' ? body.personId : '');
-    else {
-      const name = normalizeName(body.name);
-      if (await facebank.findByName(name)) fail(409, 'duplicate_name', `There is already a person called "${name}"; pick them from the list.`);
-      person = { id: '', name };
-    }
-    if (person.id) {
-      const v = await verdict(person.id, person.name, face);
-      if (v.kind === 'duplicate') fail(409, 'duplicate', v.message);
-    }
-    if (!person.id) {
-      person = await facebank.createPerson(person.name);
-      created = true;
-    }
-    let sampleId: string;
-    try {
-      sampleId = (await enrol(person.id, face, 'camera')).id;
-    } catch (e) {
-      if (created) await facebank.deletePerson(person.id);
-      throw e instanceof FacegateError ? e : new FacegateError('enrol_failed', `The face could not be stored: ${(e as Error).message}`);
-    }
-    cap.used.set(index, sampleId);
-    return c.json({ personId: person.id, name: person.name, created, sampleId, thumbnail: `/api/samples/${sampleId}/crop.jpg` }, 201);
+    const target =
+      body.personId !== undefined ? { personId: (await mustPerson(typeof body.personId === 'string' ? body.personId : '')).id } : { name: body.name };
+    return enrolAnswer(
+      c,
+      async () => {
+        const out = await enrol.addFaces(target, [faceIn(face)], { source: 'camera', force: forced(c, body) });
+        const r = out.results[0]!;
+        if (!r.sampleId) refusedFace(r);
+        cap.used.set(index, r.sampleId!);
+        return { out, sampleId: r.sampleId! };
+      },
+      ({ out, sampleId }) =>
+        c.json(
+          {
+            personId: out.person!.id,
+            name: out.person!.name,
+            created: out.created,
+            sampleId,
+            thumbnail: `/api/samples/${sampleId}/crop.jpg`,
+            change: out.change,
+          },
+          201,
+        ),
+    );
   });
 
   return app;

@@ -30,7 +30,7 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
   const plain = (v: unknown) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
   const text = (v: unknown) => (typeof v === 'string' && v.length <= 1024 ? v : '');
 
-  app.get('/session-status', (c) => {
+  app.get('/session-status', async (c) => {
     const s = auth.session(getCookie(c, SESSION_COOKIE));
     return c.json({
       setupRequired: !auth.hasPassword(),
@@ -43,7 +43,7 @@ export function sessionRoutes(deps: AppDeps, facts: (c: Context) => RequestFacts
       nameRule,
       // For plain words on the page: the quality gate and the match threshold.
       quality: { minSize: deps.config.pipeline.quality.minSize, minBlur: deps.config.pipeline.quality.minBlur },
-      threshold: deps.config.match.threshold ?? deps.engine.defaultThreshold,
+      threshold: (await deps.enrol.operatingPoint()).threshold,
     });
   });
 

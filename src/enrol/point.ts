@@ -1,0 +1,51 @@
+/**
+ * The one owner of "the current operating point": the threshold the live matcher names people at with the facebank
+ * as it is now (match/operating-point.ts, the same function and inputs match/live.ts uses), with N, the target
+ * FPIR and where it comes from. The page, the API, capture, clustering, the look-alike checks and `compare` ask
+ * it, so the number shown is the number used.
+ */
+import { enrolledPeople, operatingPoint, type OperatingConfig, type OperatingPoint } from '../match/operating-point.js';
+import type { Sample } from '../store/types.js';
+
+export type { OperatingPoint };
+
+/** What the point depends on besides the facebank: the running embedder and its 1:1 threshold. */
+export interface EmbedderFacts {
+  embedderId: string;
+  defaultThreshold: number;
+}
+
+export interface ExplainedPoint extends OperatingPoint {
+  /** The point in words for a person (shown on the page). */
+  sentence: string;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+export class OperatingPointSource {
+  constructor(
+    private readonly facebank: { samples(): MaybePromise<readonly Pick<Sample, 'personId' | 'modelId' | 'negative'>[]> },
+    private readonly match: OperatingConfig,
+    private readonly embedder: () => EmbedderFacts,
+  ) {}
+
+  /** The point for the facebank as it is now. */
+  async current(): Promise<ExplainedPoint> {
+    const e = this.embedder();
+    const point = operatingPoint(this.match, e.embedderId, e.defaultThreshold, enrolledPeople(await this.facebank.samples(), e.embedderId));
+    return { ...point, sentence: explainPoint(point) };
+  }
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** "A face gets a name when it is at least 59 % alike one person's photos (set for 100 people enrolled, so …)". */
+export function explainPoint(p: OperatingPoint): string {
+  const pct = `${Math.round(p.threshold * 100)} %`;
+  const head = `A face gets a name when it is at least ${pct} alike one person's photos`;
+  const who = `${count(p.people)} ${p.people === 1 ? 'person' : 'people'} enrolled`;
+  if (p.source === 'config') return `${head} (set by match.threshold in the configuration; ${who}).`;
+  if (p.source === 'one-to-one' || !p.targetFpir)
+    return `${head} (the face model's own threshold, where about 1 comparison of two strangers in 1,000 looks alike; ${who}).`;
+  return `${head} (set for ${who}, so about 1 stranger in ${count(Math.round(1 / p.targetFpir))} is misnamed).`;
+}
