@@ -159,16 +159,17 @@ export class Matcher {
     return this.sims.length;
   }
 
-  match(embedding: Float32Array): MatchResult {
+  /** Match one face; `threshold` overrides the options' (e.g. a track's threshold). */
+  match(embedding: Float32Array, threshold = this.options.threshold): MatchResult {
     const d = this.dim;
     const P = this.people.length;
     if (this.size === 0)
-      return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold: this.options.threshold };
+      return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold };
     if (embedding.length !== d)
       throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${d}.`);
     const q = normalised(embedding);
     if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
-    const { threshold, margin, trimFraction, negativeMargin } = this.options;
+    const { margin, trimFraction, negativeMargin } = this.options;
     let sims = this.sims;
     if (this.simd) sims = this.simd.dots(q);
     else for (let r = 0; r < sims.length; r++) sims[r] = dot(this.pos, r, q, d);

@@ -12,6 +12,8 @@ import type { Config } from '../config/schema.js';
 import type { FaceEngine, FrameFaces, StageTimes } from '../engine/types.js';
 import { LiveMatcher, type SampleSource } from '../match/live.js';
 import type { MatchResult } from '../match/matcher.js';
+import { trackThresholdFor } from '../match/operating-point.js';
+import { trackEvidence, type TrackFace } from '../match/track-evidence.js';
 import { frameSignature } from '../track/scene.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
 import type { Bus, TrackCorrectionEvent } from '../events/bus.js';
@@ -241,7 +243,7 @@ export class PipelineLoop {
 
   private currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
-    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold);
+    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
     return this.matcher.current();
   }
 
@@ -274,6 +276,10 @@ export class PipelineLoop {
   private async finishBatch({ frames, analyzed, times, t0 }: Analyzed, live: boolean): Promise<RecognitionEvent[]> {
     if (!frames.length) return [];
     const matcher = await this.currentMatcher();
+    const point = this.matcher?.operatingPoint ?? null;
+    // A track is named from its key faces at the track threshold for that many (match/track-evidence.ts).
+    const judge = (keys: readonly TrackFace[]) =>
+      trackEvidence(matcher, keys, point ? trackThresholdFor(point, keys.length) : matcher.options.threshold);
     const t1 = performance.now();
     this.observer.stage('detect', times.detect);
     this.observer.stage('align', times.align);
@@ -297,6 +303,7 @@ export class PipelineLoop {
           face: { aligned: face.aligned, embedding: face.embedding },
           match: matches[k++]!,
           support: (personId: string) => matcher.similarityTo(face.embedding, personId),
+          judge,
         })),
         ...r.rejected.map((rj) => ({ box: rj.box, quality: rj.quality })),
       ];
