@@ -52,7 +52,40 @@ export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {
       [0.529, 0.594, 0.697, 0.732],
     ],
   },
-  // RULE:yunet-n+onet+mobilefacenet
+  // Default yunet-n with O-Net landmarks + mobilefacenet, 2026-12-06, `facegate eval identification --cache`: all 4,281
+  // LFW people (7,701 images) dealt into 16 folds; galleries of one photo per person drawn outside a stranger's
+  // fold; fitted on the even folds' strangers, checked on the odd folds' (src/eval/README.md). Per face, 1e-3
+  // holds held out up to N = 300 (1.8e-3 at 1,000); per track likewise (2.4e-3 to 2.9e-3 at 1,000): past that
+  // the 1e-3 rows rest on a handful of strangers. Largest size: 4,013 (everyone outside one fold).
+  'yunet-n+onet+mobilefacenet': {
+    sizes: [10, 30, 100, 300, 1000, 2000, 4013],
+    fpirs: [1e-1, 1e-2, 1e-3],
+    thresholds: [
+      [0.345, 0.398, 0.448, 0.489, 0.529, 0.551, 0.573],
+      [0.449, 0.491, 0.531, 0.567, 0.601, 0.617, 0.639],
+      [0.532, 0.567, 0.601, 0.632, 0.701, 0.779, 0.866],
+    ],
+    tracks: [
+      // 1 key face
+      [
+        [0.345, 0.398, 0.448, 0.489, 0.529, 0.551, 0.573],
+        [0.449, 0.491, 0.531, 0.567, 0.601, 0.617, 0.639],
+        [0.532, 0.567, 0.601, 0.632, 0.701, 0.779, 0.866],
+      ],
+      // 2 key faces
+      [
+        [0.327, 0.378, 0.426, 0.465, 0.503, 0.525, 0.545],
+        [0.428, 0.468, 0.506, 0.539, 0.574, 0.593, 0.61],
+        [0.506, 0.54, 0.574, 0.605, 0.633, 0.661, 0.666],
+      ],
+      // 3 key faces
+      [
+        [0.32, 0.369, 0.416, 0.454, 0.491, 0.513, 0.533],
+        [0.418, 0.456, 0.494, 0.528, 0.56, 0.578, 0.598],
+        [0.494, 0.528, 0.56, 0.59, 0.622, 0.642, 0.647],
+      ],
+    ],
+  },
 };
 
 /** Linear interpolation of y over x at x0; beyond the ends, the end segment's slope continues (at least flat toward the strict side). */
