@@ -118,7 +118,7 @@ export function galleryMatcher(gallery: readonly Identity[], opts: Pick<Protocol
 }
 
 /** Windows of `keys` images (cyclic, one starting at each image) of images[from..]; none when too few. */
-function windows(images: readonly Float32Array[], from: number, keys: number): Float32Array[][] {
+export function windows(images: readonly Float32Array[], from: number, keys: number): Float32Array[][] {
   const pool = images.slice(from);
   if (pool.length < keys) return [];
   if (pool.length === keys) return [pool];
