@@ -146,7 +146,9 @@ export const evalCommand: Command = {
 };
 
 function printIdentification(r: IdentificationReport, out: (s: string) => void): void {
-  out(`LFW open-set identification: ${r.identities} people, ${r.images} images (${r.noFace} without a detected face), ${r.folds} folds, ${r.seconds.toFixed(0)} s`);
+  out(
+    `LFW open-set identification: ${r.identities} people, ${r.images} images (${r.noFace} without a detected face), ${r.folds} folds, ${r.seconds.toFixed(0)} s`,
+  );
   out(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}\n  margin    ${r.margin}`);
   for (const k of r.keys) {
     out(
@@ -154,7 +156,9 @@ function printIdentification(r: IdentificationReport, out: (s: string) => void):
     );
     out('  gallery  draws  rank-1    ' + r.fitted.fpirs.map((f) => `@${f.toExponential(0)}: threshold  FPIR     DIR`.padEnd(36)).join(''));
     for (const s of k.sizes) {
-      const cols = s.points.map((p) => `${p.threshold.toFixed(3).padStart(13)}  ${p.checkFpir.toExponential(1)}  ${pct(p.checkDir).padStart(6)} %`.padEnd(36)).join('');
+      const cols = s.points
+        .map((p) => `${p.threshold.toFixed(3).padStart(13)}  ${p.checkFpir.toExponential(1)}  ${pct(p.checkDir).padStart(6)} %`.padEnd(36))
+        .join('');
       out(`  ${String(s.size).padStart(7)}  ${String(s.draws).padStart(5)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
     }
     if (r.ruleFpir !== null && k.sizes.some((s) => s.rule))

@@ -28,7 +28,7 @@ export interface Identity {
   mirrors?: Float32Array[];
 }
 
-export type Combine = 'best' | 'best+trimmed' | 'mean' | 'centroid';
+export type Combine = 'best' | 'best+trimmed' | 'mean' | 'centroid' | 'samples+centroid';
 
 export interface ProtocolOptions {
   /** Photos enrolled per person (fewer when a person has no more; mated probes need one left over). */
@@ -99,6 +99,7 @@ export function galleryMatcher(gallery: readonly Identity[], opts: Pick<Protocol
     let vs = id.images.slice(0, k);
     if (opts.flip && id.mirrors) vs = [...vs, ...id.mirrors.slice(0, k)];
     if (combine === 'centroid') vs = [unit(mean(vs))];
+    else if (combine === 'samples+centroid' && vs.length > 1) vs = [...vs, unit(mean(vs))];
     vs.forEach((v, i) =>
       samples.push({
         id: `${id.name}#${i}`,
@@ -127,7 +128,10 @@ export function windows(images: readonly Float32Array[], from: number, keys: num
 
 /** The outcome of one probe (a face, or a track's faces) against the gallery. */
 function probe(matcher: Matcher, faces: readonly Float32Array[], who: string | null, check: boolean): Outcome {
-  const e = trackEvidence(matcher, faces.map((f) => ({ embedding: f, weight: 1 })));
+  const e = trackEvidence(
+    matcher,
+    faces.map((f) => ({ embedding: f, weight: 1 })),
+  );
   return {
     mated: who !== null,
     right: who !== null && e.candidate?.person.id === who,
@@ -161,7 +165,10 @@ export function trialOutcomes(ids: readonly Identity[], fold: readonly number[],
         if (id.images.length < 2 || id.images.length <= from) continue;
         for (const w of windows(id.images, from, keys)) mated.push([w, id.name]);
       }
-      if (opts.maxMated && mated.length > opts.maxMated) mated = shuffled(mated.length, rand).slice(0, opts.maxMated).map((i) => mated[i]!);
+      if (opts.maxMated && mated.length > opts.maxMated)
+        mated = shuffled(mated.length, rand)
+          .slice(0, opts.maxMated)
+          .map((i) => mated[i]!);
       for (const [w, name] of mated) out.push(probe(matcher, w, name, check));
       for (const s of strangers) for (const w of windows(s.images, 0, keys)) out.push(probe(matcher, w, null, check));
     }
@@ -243,7 +250,8 @@ function enrolled(id: Identity, opts: Pick<ProtocolOptions, 'photos' | 'flip' | 
   let vs = id.images.slice(0, k);
   if (opts.flip && id.mirrors) vs = [...vs, ...id.mirrors.slice(0, k)];
   vs = vs.map(unit);
-  return opts.combine === 'centroid' ? [unit(mean(vs))] : vs;
+  if (opts.combine === 'centroid') return [unit(mean(vs))];
+  return opts.combine === 'samples+centroid' && vs.length > 1 ? [...vs, unit(mean(vs))] : vs;
 }
 
 /**

@@ -163,9 +163,19 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
       const points = fpirs.map((fpir) => {
         const threshold = fitThreshold(tails, size, fpir);
         const a = atThreshold(check, threshold);
-        return { fpir, threshold, checkFpirExpected: fpirAt(tails, 'check', size, threshold), checkFpir: a.fpir, checkDir: a.dir, fitDir: atThreshold(fit, threshold).dir };
+        return {
+          fpir,
+          threshold,
+          checkFpirExpected: fpirAt(tails, 'check', size, threshold),
+          checkFpir: a.fpir,
+          checkDir: a.dir,
+          fitDir: atThreshold(fit, threshold).dir,
+        };
       });
-      const shipped = keys === 1 ? identificationThreshold(engine.embedderId, size, target, engine.detectorId) : trackThresholds(engine.embedderId, size, target, engine.detectorId)?.[Math.min(keys, 99) - 1];
+      const shipped =
+        keys === 1
+          ? identificationThreshold(engine.embedderId, size, target, engine.detectorId)
+          : trackThresholds(engine.embedderId, size, target, engine.detectorId)?.[Math.min(keys, 99) - 1];
       const row: IdentificationSize = {
         size,
         draws: drawsFor(size),

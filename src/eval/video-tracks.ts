@@ -33,7 +33,12 @@ const unit = (v: Float32Array): Float32Array => {
 };
 
 /** The tracks of a video with their faces (nobody enrolled, so no track is named). */
-export async function videoTracks(engine: FaceEngine, config: Pick<Config, 'pipeline' | 'track' | 'ffmpeg'>, file: string, opts: { fps: number; width: number }): Promise<VideoTrack[]> {
+export async function videoTracks(
+  engine: FaceEngine,
+  config: Pick<Config, 'pipeline' | 'track' | 'ffmpeg'>,
+  file: string,
+  opts: { fps: number; width: number },
+): Promise<VideoTrack[]> {
   const tracker = new Tracker('video', config.track);
   const tracks = new Map<string, VideoTrack>();
   const run = async (frames: { image: Parameters<typeof frameSignature>[0]; offsetMs: number }[]) => {

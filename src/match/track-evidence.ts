@@ -50,7 +50,16 @@ export function meanOfUnits(faces: readonly TrackFace[]): Float32Array | null {
 
 export function trackEvidence(matcher: Matcher, faces: readonly TrackFace[], threshold = -1): TrackEvidence {
   const m = meanOfUnits(faces);
-  const none: TrackEvidence = { candidate: null, secondBest: null, similarity: -1, nameable: false, named: false, reason: 'empty', faces: faces.length, threshold };
+  const none: TrackEvidence = {
+    candidate: null,
+    secondBest: null,
+    similarity: -1,
+    nameable: false,
+    named: false,
+    reason: 'empty',
+    faces: faces.length,
+    threshold,
+  };
   if (!m || matcher.size === 0) return none;
   let len = 0;
   for (const x of m) len += x * x;

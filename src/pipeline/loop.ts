@@ -278,8 +278,7 @@ export class PipelineLoop {
     const matcher = await this.currentMatcher();
     const point = this.matcher?.operatingPoint ?? null;
     // A track is named from its key faces at the track threshold for that many (match/track-evidence.ts).
-    const judge = (keys: readonly TrackFace[]) =>
-      trackEvidence(matcher, keys, point ? trackThresholdFor(point, keys.length) : matcher.options.threshold);
+    const judge = (keys: readonly TrackFace[]) => trackEvidence(matcher, keys, point ? trackThresholdFor(point, keys.length) : matcher.options.threshold);
     const t1 = performance.now();
     this.observer.stage('detect', times.detect);
     this.observer.stage('align', times.align);

@@ -45,13 +45,28 @@ describe('threshold by facebank size', () => {
       largestMeasured: 1000,
       rule: 'toy',
     });
-    expect(operatingPoint({ threshold: 0.7, targetFpir: 1e-2 }, 'toy', 0.3, 100)).toMatchObject({ threshold: 0.7, people: 100, targetFpir: null, source: 'config' });
-    expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toMatchObject({ threshold: 0.33, people: 100, targetFpir: null, source: 'one-to-one', rule: null });
+    expect(operatingPoint({ threshold: 0.7, targetFpir: 1e-2 }, 'toy', 0.3, 100)).toMatchObject({
+      threshold: 0.7,
+      people: 100,
+      targetFpir: null,
+      source: 'config',
+    });
+    expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toMatchObject({
+      threshold: 0.33,
+      people: 100,
+      targetFpir: null,
+      source: 'one-to-one',
+      rule: null,
+    });
   });
 
   it('a detector + embedder pair has its own rule, with per-track thresholds, and says when it is extrapolated', () => {
     IDENTIFICATION_RULES['toy'] = rule;
-    IDENTIFICATION_RULES['det-x+toy'] = { ...rule, thresholds: rule.thresholds.map((r) => r.map((t) => t + 0.1)), tracks: [rule.thresholds.map((r) => r.map((t) => t + 0.1)), rule.thresholds] };
+    IDENTIFICATION_RULES['det-x+toy'] = {
+      ...rule,
+      thresholds: rule.thresholds.map((r) => r.map((t) => t + 0.1)),
+      tracks: [rule.thresholds.map((r) => r.map((t) => t + 0.1)), rule.thresholds],
+    };
     try {
       // The engine's ids ("kind:model@hash", "model@hash") find the pair's rule; another detector falls back to the embedder's.
       const pair = operatingPoint({ targetFpir: 1e-2 }, 'toy@1a2b', 0.3, 100, 'yunet:det-x@9f9f');

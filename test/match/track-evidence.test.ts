@@ -26,7 +26,12 @@ const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * 
 describe('track evidence', () => {
   const a = randomUnit(D, rand);
   const b = randomUnit(D, rand);
-  const matcher = new Matcher([person('a'), person('b')], [sample('a', a), sample('b', b)], 'm', { threshold: 0.9, margin: 0.05, trimFraction: 0, negativeMargin: 0 });
+  const matcher = new Matcher([person('a'), person('b')], [sample('a', a), sample('b', b)], 'm', {
+    threshold: 0.9,
+    margin: 0.05,
+    trimFraction: 0,
+    negativeMargin: 0,
+  });
 
   it("scores a person by the mean of the track's face similarities to them", () => {
     const faces = [0.72, 0.55, 0.61].map((c) => ({ embedding: unitWithCosine(a, c, rand), weight: 1 }));
