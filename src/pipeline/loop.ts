@@ -20,7 +20,7 @@ import type { Bus, TrackCorrectionEvent } from '../events/bus.js';
 import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { RgbImage } from '../vision/types.js';
-import type { RecognitionEvent } from '../events/types.js';
+import type { OperatingPoint, RecognitionEvent } from '../events/types.js';
 import { nullObserver, type LatestBox, type LatestFaces, type PipelineObserver } from './observer.js';
 
 export interface FrameSource {
@@ -90,6 +90,7 @@ export class PipelineLoop {
   /** Track id → snapshot saved for best-face version. */
   private readonly snaps = new Map<string, { version: number; id: string }>();
   private matcher: LiveMatcher | null = null;
+  private loggedPoint: OperatingPoint | null = null;
   private readonly corrections: TrackCorrectionEvent[] = [];
   private offCorrections: (() => void) | null = null;
   private runId: string | null = null;
@@ -241,10 +242,25 @@ export class PipelineLoop {
     return frames;
   }
 
-  private currentMatcher() {
+  private async currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
     this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
-    return this.matcher.current();
+    const m = await this.matcher.current();
+    this.logPoint(this.matcher.operatingPoint);
+    return m;
+  }
+
+  /** Logs the operating point when it changes; past the rule's largest measured size, as a warning that says so. */
+  private logPoint(p: OperatingPoint | null): void {
+    if (!p || p === this.loggedPoint) return;
+    this.loggedPoint = p;
+    const fields = { threshold: p.threshold, trackThresholds: p.trackThresholds, people: p.people, targetFpir: p.targetFpir, source: p.source, rule: p.rule };
+    if (p.extrapolated)
+      this.opts.log.warn(
+        { ...fields, largestMeasured: p.largestMeasured },
+        `match: ${p.people} people enrolled, more than the ${p.largestMeasured} the open-set rule was measured with; its thresholds are extrapolated`,
+      );
+    else this.opts.log.info(fields, 'match: operating point');
   }
 
   private tracker(camera: string): Tracker {
