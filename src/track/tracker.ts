@@ -8,7 +8,11 @@
  * Gated-out detections (no embedding) only keep a track alive and are never drawn with its name; only embedded
  * faces start tracks. A scene cut (the frame's colour layout jumps, see scene.ts) or time going backwards ends
  * every track.
- * Voting: each embedded frame votes for its matched person (or "no confident match") with weight
+ * Naming from all the evidence (inputs with `judge`, as the pipeline gives): the track keeps its key faces (keys.ts,
+ * different looks) and is named when their mean similarity to the top person reaches the per-track threshold for
+ * that many keys and the margin rule holds (match/track-evidence.ts), once it has confirmFrames faces; unknown
+ * after unknownFrames faces without. Its faces are then held to that track threshold (drawing, dropFrames).
+ * Voting (inputs without `judge`): each embedded frame votes for its matched person (or "no confident match") with weight
  * qualityWeight(). A person is named once they have ≥ confirmFrames matched frames AND more than half the
  * weight of all person votes (a tie names nobody). A track is declared unknown after unknownFrames frames
  * without a confident match, or when two people tie with ≥ confirmFrames frames each. Votes replace a name only
