@@ -332,7 +332,9 @@ describe('PipelineLoop live', () => {
     loop.start();
     for (let i = 0; i < 200 && points.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     // The fake embedder has no open-set rule: the engine's 1:1 threshold, for the one person with samples.
-    expect(points).toEqual([{ threshold: 0.5, people: 1, targetFpir: null, source: 'one-to-one' }]);
+    expect(points).toEqual([
+      { threshold: 0.5, people: 1, targetFpir: null, source: 'one-to-one', trackThresholds: [0.5], extrapolated: false, largestMeasured: null, rule: null },
+    ]);
     const alice = () => ({ image: t.engine.frame([{ box: A, embedding: unitWithCosine(centre.alice, 0.95, rand) }]), seq: ++seqNo, time: Date.now() });
     queue.push(alice());
     for (let i = 0; i < 200 && t.events.length === 0; i++) await new Promise((r) => setTimeout(r, 5));

@@ -19,12 +19,13 @@ const usage = `Usage:
       LFW verification: <dir> holds pairs.txt and lfw-deepfunneled/. Each image goes through the full
       pipeline (detect, align, embed; the face nearest the image centre; a centred default box when no
       face is found). 10-fold accuracy (threshold chosen on 9 folds), TAR at FAR 1e-3.
-  facegate eval identification --data <dir> [--sizes 10,100,1000,all] [--limit-identities N] [--json]
-      Open-set 1:N identification on LFW (<dir> holds lfw-deepfunneled/): a gallery of one image per
-      identity for each gallery size (identities with 2+ images; small galleries drawn 10 times, seeded),
-      mated probes (up to 4 other images of gallery people) and non-mated probes (the one-image people,
-      never enrolled). Full pipeline and the matcher's margin rule (match.margin). Reports rank-1 and, at
-      FPIR 1e-1, 1e-2, 1e-3, the threshold and the DIR (named, and named right).
+  facegate eval identification --data <dir> [--sizes 10,100,1000,2000,all] [--cache <dir>] [--limit-identities N] [--json]
+      Open-set 1:N identification on LFW (<dir> holds lfw-deepfunneled/), per face and per track of 2 and 3
+      different photos. The people are dealt into 16 folds; each fold's people are strangers to galleries of
+      N people (one photo each) drawn from the other folds. Thresholds for FPIR 1e-1, 1e-2, 1e-3 are fitted
+      on the even folds' strangers and checked on the odd folds' (held out): false names and DIR (named, and
+      named right). "all" is everyone outside one fold. --cache keeps the embeddings (per detector +
+      embedder) so a second run does not run the models. Prints the fitted rule for match/thresholds.ts.
   facegate eval video <file> --appears "Name[@s-e,...]" ... [--enrol "Name=photo" ...] [--fps N] [--json]
       Runs the live pipeline over a video and counts its tracks named correctly, named wrongly (a name of
       someone not on screen then: not listed, or outside the listed seconds) and left unknown, and the boxes
@@ -52,6 +53,7 @@ export const evalCommand: Command = {
     'score-threshold': { type: 'string' },
     sizes: { type: 'string' },
     'limit-identities': { type: 'string' },
+    cache: { type: 'string' },
     appears: { type: 'string', multiple: true },
     enrol: { type: 'string', multiple: true },
     fps: { type: 'string' },
@@ -89,6 +91,7 @@ export const evalCommand: Command = {
           margin: config.match.margin,
           targetFpir: config.match.targetFpir,
           limitIdentities: int('limit-identities'),
+          cacheDir: values.cache as string | undefined,
           progress,
         });
         if (progress) process.stderr.write('\n');
@@ -144,23 +147,26 @@ export const evalCommand: Command = {
 
 function printIdentification(r: IdentificationReport, out: (s: string) => void): void {
   out(
-    `LFW open-set identification: ${r.identities} gallery identities, ${r.nonMatedIdentities} never-enrolled people, ${r.images} images (${r.noFace} without a detected face), ${r.seconds.toFixed(0)} s`,
+    `LFW open-set identification: ${r.identities} people, ${r.images} images (${r.noFace} without a detected face), ${r.folds} folds, ${r.seconds.toFixed(0)} s`,
   );
   out(`  detector  ${r.detectorId}\n  embedder  ${r.embedderId}\n  margin    ${r.margin}`);
-  out('  gallery  trials  mated  non-mated  rank-1    ' + r.sizes[0]!.points.map((p) => `DIR@FPIR${p.fpir.toExponential(0)} (threshold)`.padEnd(28)).join(''));
-  for (const s of r.sizes) {
-    const cols = s.points.map((p) => `${pct(p.dir).padStart(6)} % (${p.threshold.toFixed(3)})`.padEnd(28)).join('');
+  for (const k of r.keys) {
     out(
-      `  ${String(s.size).padStart(7)}  ${String(s.trials).padStart(6)}  ${String(s.mated).padStart(5)}  ${String(s.nonMated).padStart(9)}  ${pct(s.rank1).padStart(6)} %  ${cols}`,
+      `\n  ${k.keys === 1 ? 'Faces' : `Tracks of ${k.keys} different photos`}: strangers ${k.fitStrangers} (fit half) / ${k.checkStrangers} (check half); threshold fitted on the fit half, rates measured on the check half`,
     );
+    out('  gallery  draws  rank-1    ' + r.fitted.fpirs.map((f) => `@${f.toExponential(0)}: threshold  FPIR     DIR`.padEnd(36)).join(''));
+    for (const s of k.sizes) {
+      const cols = s.points
+        .map((p) => `${p.threshold.toFixed(3).padStart(13)}  ${p.checkFpir.toExponential(1)}  ${pct(p.checkDir).padStart(6)} %`.padEnd(36))
+        .join('');
+      out(`  ${String(s.size).padStart(7)}  ${String(s.draws).padStart(5)}  ${pct(s.rank1).padStart(6)} %  ${cols}`);
+    }
+    if (r.ruleFpir !== null && k.sizes.some((s) => s.rule))
+      out(
+        `  shipped rule (${r.ruleKey}) at ${r.ruleFpir}: ${k.sizes.map((s) => (s.rule ? `N=${s.size}: ${s.rule.threshold.toFixed(3)} → FPIR ${s.rule.checkFpir.toExponential(1)}, DIR ${pct(s.rule.checkDir)} %` : '')).join('; ')}`,
+      );
   }
-  out(
-    `  held out (threshold chosen on half the strangers, FPIR measured on the other half): ${r.sizes.map((s) => `N=${s.size}: ${s.points.map((p) => p.heldOutFpir.toExponential(1)).join('/')}`).join('; ')}`,
-  );
-  if (r.ruleFpir !== null)
-    out(
-      `  shipped rule for FPIR ${r.ruleFpir}: ${r.sizes.map((s) => `N=${s.size}: threshold ${s.at!.threshold.toFixed(3)}, FPIR ${s.at!.fpir.toExponential(1)}, DIR ${pct(s.at!.dir)} %`).join('; ')}`,
-    );
+  out(`\n  fitted rule for '${r.pairKey}': ${JSON.stringify(r.fitted)}`);
 }
 
 /** A facebank in memory: one sample per "Name=photo". */

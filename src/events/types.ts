@@ -51,4 +51,15 @@ export interface OperatingPoint {
   /** The per-face false-name rate the threshold is chosen for (null when match.threshold is set). */
   targetFpir: number | null;
   source: 'config' | 'facebank-size' | 'one-to-one';
+  /**
+   * Per-track thresholds on a track's mean similarity by its number of key faces (index k-1, more keys use the
+   * last): what names a track (match/track-evidence.ts). Always filled by operatingPoint().
+   */
+  trackThresholds?: number[];
+  /** The facebank is larger than the rule was measured at, so the thresholds are extrapolated. */
+  extrapolated?: boolean;
+  /** The largest facebank size the rule was measured at (null without a rule). */
+  largestMeasured?: number | null;
+  /** The rule used: "<detector model>+<embedder model>" or the embedder's (null without a rule). */
+  rule?: string | null;
 }

@@ -26,6 +26,8 @@ export class LiveMatcher {
     private readonly modelId: string,
     private readonly match: MatchConfig,
     private readonly oneToOne: number,
+    /** The detector's model or engine id: picks the detector + embedder pair's rule. */
+    private readonly detectorModelId?: string,
   ) {
     this.off = bus.on('facebankChanged', () => {
       this.stale = true;
@@ -37,7 +39,7 @@ export class LiveMatcher {
     if (this.stale || !this.matcher) {
       this.stale = false;
       const [people, samples] = await Promise.all([this.facebank.people(), this.facebank.samples()]);
-      const point = operatingPoint(this.match, this.modelId, this.oneToOne, enrolledPeople(samples, this.modelId));
+      const point = operatingPoint(this.match, this.modelId, this.oneToOne, enrolledPeople(samples, this.modelId), this.detectorModelId);
       this.matcher = new Matcher(people, samples, this.modelId, matcherOptions({ ...this.match, threshold: point.threshold }, point.threshold));
       if (this.point?.threshold !== point.threshold || this.point.people !== point.people) this.bus.emit('operatingPoint', point);
       this.point = point;

@@ -44,6 +44,12 @@ export interface MatcherOptions {
   margin: number;
   trimFraction: number;
   negativeMargin: number;
+  /**
+   * Also index each person's centroid (the normalised mean of their positive samples, for people with two or
+   * more): a person is then as close as their best sample or their centroid. Measured on LFW (src/eval/README.md):
+   * with 3 photos per person, DIR at FPIR 1e-3 and 1,000 people rises from 0.87 (samples one by one) to 0.92.
+   */
+  centroids?: boolean;
 }
 
 /** Dot product of a (length d) with row r of m. */
@@ -72,6 +78,13 @@ function normalised(v: ArrayLike<number>): Float32Array | null {
   const out = new Float32Array(v.length);
   for (let i = 0; i < v.length; i++) out[i] = v[i]! * inv;
   return out;
+}
+
+/** Normalised mean of unit rows. */
+function centroid(rows: readonly Float32Array[], dim: number): Float32Array {
+  const m = new Float32Array(dim);
+  for (const r of rows) for (let i = 0; i < dim; i++) m[i]! += r[i]!;
+  return normalised(m) ?? rows[0]!;
 }
 
 export class Matcher {
@@ -129,6 +142,7 @@ export class Matcher {
     }
     this.dim = dim;
     this.skipped = skipped;
+    if (options.centroids) for (const rows of posRows) if (rows.length > 1) rows.push(centroid(rows, dim));
     const n = posRows.reduce((a, r) => a + r.length, 0);
     this.pos = new Float32Array(n * dim);
     this.start = new Int32Array(this.people.length + 1);
@@ -154,21 +168,21 @@ export class Matcher {
     return this.simd ? 'wasm-simd' : 'js';
   }
 
-  /** Number of positive samples indexed. */
+  /** Number of positive rows indexed (samples, and centroids when on). */
   get size(): number {
     return this.sims.length;
   }
 
-  match(embedding: Float32Array): MatchResult {
+  /** Match one face; `threshold` overrides the options' (e.g. a track's threshold). */
+  match(embedding: Float32Array, threshold = this.options.threshold): MatchResult {
     const d = this.dim;
     const P = this.people.length;
-    if (this.size === 0)
-      return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold: this.options.threshold };
+    if (this.size === 0) return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold };
     if (embedding.length !== d)
       throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${d}.`);
     const q = normalised(embedding);
     if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
-    const { threshold, margin, trimFraction, negativeMargin } = this.options;
+    const { margin, trimFraction, negativeMargin } = this.options;
     let sims = this.sims;
     if (this.simd) sims = this.simd.dots(q);
     else for (let r = 0; r < sims.length; r++) sims[r] = dot(this.pos, r, q, d);
@@ -262,10 +276,16 @@ export class Matcher {
   }
 }
 
-/** Matcher options from the config sections; threshold falls back to the embedder's own. */
+/** Matcher options from the config sections; threshold falls back to the embedder's own; centroids on (measured best). */
 export function matcherOptions(
   match: { threshold?: number; margin: number; trimFraction: number; negativeMargin: number },
   defaultThreshold: number,
 ): MatcherOptions {
-  return { threshold: match.threshold ?? defaultThreshold, margin: match.margin, trimFraction: match.trimFraction, negativeMargin: match.negativeMargin };
+  return {
+    threshold: match.threshold ?? defaultThreshold,
+    margin: match.margin,
+    trimFraction: match.trimFraction,
+    negativeMargin: match.negativeMargin,
+    centroids: true,
+  };
 }

@@ -3,7 +3,7 @@
  * why. match.threshold wins; else the embedder's open-set rule for match.targetFpir at N (match/thresholds.ts),
  * tied to the 1:1 threshold at N = 1; else the embedder's 1:1 threshold at FAR 1e-3.
  */
-import { identificationThreshold, smallestRuleSize } from './thresholds.js';
+import { identificationThreshold, largestRuleSize, ruleFor, smallestRuleSize, trackThresholds } from './thresholds.js';
 import type { OperatingPoint } from '../events/types.js';
 import type { Sample } from '../store/types.js';
 
@@ -24,11 +24,28 @@ export function enrolledPeople(samples: readonly Pick<Sample, 'personId' | 'mode
 /** The false-accept rate per comparison at which the stored 1:1 thresholds are measured (LFW). */
 export const ONE_TO_ONE_FAR = 1e-3;
 
-export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne: number, people: number): OperatingPoint {
-  if (match.threshold !== undefined) return { threshold: match.threshold, people, targetFpir: null, source: 'config' };
-  const t = identificationThreshold(modelId, people, match.targetFpir);
-  if (t === null) return { threshold: oneToOne, people, targetFpir: null, source: 'one-to-one' };
-  return { threshold: smallFacebank(modelId, oneToOne, people, match.targetFpir, t) ?? t, people, targetFpir: match.targetFpir, source: 'facebank-size' };
+/**
+ * `detectorModelId` (a detector's model id or engine id) picks the pair's rule when there is one. Past the largest
+ * size measured the point says so (extrapolated, largestMeasured), for the log and the page.
+ */
+export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne: number, people: number, detectorModelId?: string): OperatingPoint {
+  const found = ruleFor(modelId, detectorModelId);
+  const largest = found ? largestRuleSize(modelId, detectorModelId) : null;
+  const about = { people, extrapolated: largest !== null && people > largest, largestMeasured: largest, rule: found?.key ?? null };
+  if (match.threshold !== undefined)
+    return { threshold: match.threshold, targetFpir: null, source: 'config', trackThresholds: [match.threshold], ...about, extrapolated: false };
+  const face = identificationThreshold(modelId, people, match.targetFpir, detectorModelId);
+  const tracks = trackThresholds(modelId, people, match.targetFpir, detectorModelId);
+  if (face === null || !tracks) return { threshold: oneToOne, targetFpir: null, source: 'one-to-one', trackThresholds: [oneToOne], ...about };
+  const small = (t: number) => smallFacebank(modelId, oneToOne, people, match.targetFpir, t, detectorModelId) ?? t;
+  const round = (t: number) => Math.ceil(t * 1000) / 1000;
+  return {
+    threshold: round(small(face)),
+    targetFpir: match.targetFpir,
+    source: 'facebank-size',
+    trackThresholds: tracks.map((t) => round(small(t))),
+    ...about,
+  };
 }
 
 /**
@@ -38,10 +55,16 @@ export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne
  * stricter targets the smallest size's figure stays (null). `atSmallest` is the rule's threshold, which below
  * the smallest size is that size's.
  */
-function smallFacebank(modelId: string, oneToOne: number, people: number, targetFpir: number, atSmallest: number): number | null {
-  const smallest = smallestRuleSize(modelId);
+function smallFacebank(modelId: string, oneToOne: number, people: number, targetFpir: number, atSmallest: number, detectorModelId?: string): number | null {
+  const smallest = smallestRuleSize(modelId, detectorModelId);
   if (smallest === null || people >= smallest || targetFpir < ONE_TO_ONE_FAR) return null;
   if (oneToOne >= atSmallest) return null;
   const f = Math.log10(Math.max(people, 1)) / Math.log10(smallest);
   return Math.ceil((oneToOne + (atSmallest - oneToOne) * f) * 1000) / 1000;
+}
+
+/** The threshold a track with `keys` key faces is named at (more keys than the rule measured use its last). */
+export function trackThresholdFor(point: OperatingPoint, keys: number): number {
+  const ts = point.trackThresholds?.length ? point.trackThresholds : [point.threshold];
+  return ts[Math.min(Math.max(keys, 1), ts.length) - 1]!;
 }

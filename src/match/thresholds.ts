@@ -25,20 +25,24 @@ export const thresholdFor = (modelId: string, detectorModelId?: string): number 
   UNMEASURED_THRESHOLD;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Open-set (1:N) rule: the threshold that keeps the per-face false-name rate (FPIR) at a target as the facebank
-// grows. Measured with `facegate eval identification` (LFW, one enrolled image per person, margin 0.05, full
-// pipeline, default detector); thresholds[f][s] gives FPIR fpirs[f] with sizes[s] people enrolled (rounded up).
+// Open-set (1:N) rules: the threshold that keeps the false-name rate at a target as the facebank grows, per face
+// and per track. Keyed like the 1:1 thresholds ("<detector model id>+<embedder model id>", else the embedder's).
+// thresholds[f][s] gives FPIR fpirs[f] with sizes[s] people enrolled; tracks[k-1][f][s] the same for a track
+// named from k different looks (key faces) of one person (k = 1 is a single face). Past the last size the rule
+// is extrapolated, and says so (RuleThreshold.extrapolated).
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface IdentificationRule {
   sizes: number[];
   fpirs: number[];
   thresholds: number[][];
+  /** Per-track thresholds by number of key faces (index k-1), same sizes and fpirs; absent: the per-face table. */
+  tracks?: number[][][];
 }
 
 export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {
   // Default mtcnn (faces from 32 px) + mobilefacenet, 2026-12-05: 1,559 gallery identities, 2,722 never-enrolled
-  // people as non-mated probes (10 galleries drawn at N = 10 and 100, 3 at 1,000).
+  // people as non-mated probes (10 galleries drawn at N = 10 and 100, 3 at 1,000); fitted on all its probes.
   mobilefacenet: {
     sizes: [10, 100, 1000, 1559],
     fpirs: [1e-1, 1e-2, 1e-3],
@@ -46,6 +50,40 @@ export const IDENTIFICATION_RULES: Record<string, IdentificationRule> = {
       [0.336, 0.44, 0.521, 0.534],
       [0.447, 0.532, 0.592, 0.609],
       [0.529, 0.594, 0.697, 0.732],
+    ],
+  },
+  // Default yunet-n with O-Net landmarks + mobilefacenet, 2026-12-06, `facegate eval identification --cache`: all 4,281
+  // LFW people (7,701 images) dealt into 16 folds; galleries of one photo per person drawn outside a stranger's
+  // fold; fitted on the even folds' strangers, checked on the odd folds' (src/eval/README.md). Per face, 1e-3
+  // holds held out up to N = 300 (1.8e-3 at 1,000); per track likewise (2.4e-3 to 2.9e-3 at 1,000): past that
+  // the 1e-3 rows rest on a handful of strangers. Largest size: 4,013 (everyone outside one fold).
+  'yunet-n+onet+mobilefacenet': {
+    sizes: [10, 30, 100, 300, 1000, 2000, 4013],
+    fpirs: [1e-1, 1e-2, 1e-3],
+    thresholds: [
+      [0.345, 0.398, 0.448, 0.489, 0.529, 0.551, 0.573],
+      [0.449, 0.491, 0.531, 0.567, 0.601, 0.617, 0.639],
+      [0.532, 0.567, 0.601, 0.632, 0.701, 0.779, 0.866],
+    ],
+    tracks: [
+      // 1 key face
+      [
+        [0.345, 0.398, 0.448, 0.489, 0.529, 0.551, 0.573],
+        [0.449, 0.491, 0.531, 0.567, 0.601, 0.617, 0.639],
+        [0.532, 0.567, 0.601, 0.632, 0.701, 0.779, 0.866],
+      ],
+      // 2 key faces
+      [
+        [0.327, 0.378, 0.426, 0.465, 0.503, 0.525, 0.545],
+        [0.428, 0.468, 0.506, 0.539, 0.574, 0.593, 0.61],
+        [0.506, 0.54, 0.574, 0.605, 0.633, 0.661, 0.666],
+      ],
+      // 3 key faces
+      [
+        [0.32, 0.369, 0.416, 0.454, 0.491, 0.513, 0.533],
+        [0.418, 0.456, 0.494, 0.528, 0.56, 0.578, 0.598],
+        [0.494, 0.528, 0.56, 0.59, 0.622, 0.642, 0.647],
+      ],
     ],
   },
 };
@@ -59,23 +97,27 @@ function piecewise(xs: readonly number[], ys: readonly number[], x0: number): nu
   return ya + ((yb - ya) * (x0 - xa)) / (xb - xa);
 }
 
-/**
- * The rule's threshold for `people` enrolled at a target FPIR, or null when the model has no rule (`modelId` may
- * carry "@<hash>"). Interpolated in
- * log10(people) and log10(fpir); fewer people than the smallest size measured use that size (stricter), more
- * people and smaller targets extend the nearest measured segment.
- */
-export function identificationThreshold(modelId: string, people: number, targetFpir: number): number | null {
-  // Engines name their embedder "<model>@<file hash>"; the rule belongs to the model.
-  const r = IDENTIFICATION_RULES[modelId.split('@')[0]!];
-  if (!r) return null;
+/** The model id a detector's engine id stands for: "yunet:yunet-n@1a2b+onet" → "yunet-n+onet", "mtcnn@1a2b" → "mtcnn". */
+export const detectorModelOf = (detectorId: string): string => detectorId.replace(/^[^:@+]+:/, '').replace(/@[0-9a-f]+/gi, '');
+
+/** The rule of a detector + embedder pair, else of the embedder; ids may carry "@<hash>". */
+export function ruleFor(modelId: string, detectorModelId?: string): { key: string; rule: IdentificationRule } | null {
+  const emb = modelId.split('@')[0]!;
+  const pair = detectorModelId !== undefined ? `${detectorModelOf(detectorModelId)}+${emb}` : undefined;
+  if (pair && IDENTIFICATION_RULES[pair]) return { key: pair, rule: IDENTIFICATION_RULES[pair] };
+  const r = IDENTIFICATION_RULES[emb];
+  return r ? { key: emb, rule: r } : null;
+}
+
+/** A table's threshold at `people` and `targetFpir`, interpolated in log10(people) and log10(fpir). */
+function fromTable(r: IdentificationRule, table: number[][], people: number, targetFpir: number): number {
   const n = Math.log10(Math.max(people, r.sizes[0]!));
   const lf = Math.log10(Math.min(targetFpir, r.fpirs[0]!));
   // Per size: the threshold at the target FPIR (fpirs are descending, thresholds ascending with them).
   const atFpir = r.sizes.map((_, s) =>
     piecewise(
       r.fpirs.map((f) => -Math.log10(f)),
-      r.thresholds.map((row) => row[s]!),
+      table.map((row) => row[s]!),
       -lf,
     ),
   );
@@ -86,7 +128,33 @@ export function identificationThreshold(modelId: string, people: number, targetF
   );
 }
 
+/**
+ * The rule's per-face threshold for `people` enrolled at a target FPIR, or null when the model has no rule.
+ * Fewer people than the smallest size measured use that size (stricter); more people and smaller targets extend
+ * the nearest measured segment.
+ */
+export function identificationThreshold(modelId: string, people: number, targetFpir: number, detectorModelId?: string): number | null {
+  const found = ruleFor(modelId, detectorModelId);
+  return found ? fromTable(found.rule, found.rule.thresholds, people, targetFpir) : null;
+}
+
+/**
+ * Per-track thresholds for 1, 2, … key faces (index k-1; more keys than measured use the last), or null without a
+ * rule. A rule without track tables gives the per-face threshold for every k.
+ */
+export function trackThresholds(modelId: string, people: number, targetFpir: number, detectorModelId?: string): number[] | null {
+  const found = ruleFor(modelId, detectorModelId);
+  if (!found) return null;
+  const tables = found.rule.tracks ?? [found.rule.thresholds];
+  return tables.map((t) => fromTable(found.rule, t, people, targetFpir));
+}
+
 /** The smallest facebank size the model's open-set rule was measured at, or null without a rule. */
-export function smallestRuleSize(modelId: string): number | null {
-  return IDENTIFICATION_RULES[modelId.split('@')[0]!]?.sizes[0] ?? null;
+export function smallestRuleSize(modelId: string, detectorModelId?: string): number | null {
+  return ruleFor(modelId, detectorModelId)?.rule.sizes[0] ?? null;
+}
+
+/** The largest facebank size the model's open-set rule was measured at, or null without a rule. */
+export function largestRuleSize(modelId: string, detectorModelId?: string): number | null {
+  return ruleFor(modelId, detectorModelId)?.rule.sizes.at(-1) ?? null;
 }

@@ -12,13 +12,15 @@ import type { Config } from '../config/schema.js';
 import type { FaceEngine, FrameFaces, StageTimes } from '../engine/types.js';
 import { LiveMatcher, type SampleSource } from '../match/live.js';
 import type { MatchResult } from '../match/matcher.js';
+import { trackThresholdFor } from '../match/operating-point.js';
+import { trackEvidence, type TrackFace } from '../match/track-evidence.js';
 import { frameSignature } from '../track/scene.js';
 import { Tracker, type TrackDecision, type TrackInput } from '../track/tracker.js';
 import type { Bus, TrackCorrectionEvent } from '../events/bus.js';
 import { FacegateError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { RgbImage } from '../vision/types.js';
-import type { RecognitionEvent } from '../events/types.js';
+import type { OperatingPoint, RecognitionEvent } from '../events/types.js';
 import { nullObserver, type LatestBox, type LatestFaces, type PipelineObserver } from './observer.js';
 
 export interface FrameSource {
@@ -88,6 +90,7 @@ export class PipelineLoop {
   /** Track id → snapshot saved for best-face version. */
   private readonly snaps = new Map<string, { version: number; id: string }>();
   private matcher: LiveMatcher | null = null;
+  private loggedPoint: OperatingPoint | null = null;
   private readonly corrections: TrackCorrectionEvent[] = [];
   /** Cameras removed or replaced at run time: their tracks end at the next tick. */
   private readonly endedCameras: string[] = [];
@@ -252,10 +255,25 @@ export class PipelineLoop {
     return frames;
   }
 
-  private currentMatcher() {
+  private async currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
-    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold);
-    return this.matcher.current();
+    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
+    const m = await this.matcher.current();
+    this.logPoint(this.matcher.operatingPoint);
+    return m;
+  }
+
+  /** Logs the operating point when it changes; past the rule's largest measured size, as a warning that says so. */
+  private logPoint(p: OperatingPoint | null): void {
+    if (!p || p === this.loggedPoint) return;
+    this.loggedPoint = p;
+    const fields = { threshold: p.threshold, trackThresholds: p.trackThresholds, people: p.people, targetFpir: p.targetFpir, source: p.source, rule: p.rule };
+    if (p.extrapolated)
+      this.opts.log.warn(
+        { ...fields, largestMeasured: p.largestMeasured },
+        `match: ${p.people} people enrolled, more than the ${p.largestMeasured} the open-set rule was measured with; its thresholds are extrapolated`,
+      );
+    else this.opts.log.info(fields, 'match: operating point');
   }
 
   private tracker(camera: string): Tracker {
@@ -287,6 +305,9 @@ export class PipelineLoop {
   private async finishBatch({ frames, analyzed, times, t0 }: Analyzed, live: boolean): Promise<RecognitionEvent[]> {
     if (!frames.length) return [];
     const matcher = await this.currentMatcher();
+    const point = this.matcher?.operatingPoint ?? null;
+    // A track is named from its key faces at the track threshold for that many (match/track-evidence.ts).
+    const judge = (keys: readonly TrackFace[]) => trackEvidence(matcher, keys, point ? trackThresholdFor(point, keys.length) : matcher.options.threshold);
     const t1 = performance.now();
     this.observer.stage('detect', times.detect);
     this.observer.stage('align', times.align);
@@ -310,6 +331,7 @@ export class PipelineLoop {
           face: { aligned: face.aligned, embedding: face.embedding },
           match: matches[k++]!,
           support: (personId: string) => matcher.similarityTo(face.embedding, personId),
+          judge,
         })),
         ...r.rejected.map((rj) => ({ box: rj.box, quality: rj.quality })),
       ];

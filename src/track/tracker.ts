@@ -8,7 +8,11 @@
  * Gated-out detections (no embedding) only keep a track alive and are never drawn with its name; only embedded
  * faces start tracks. A scene cut (the frame's colour layout jumps, see scene.ts) or time going backwards ends
  * every track.
- * Voting: each embedded frame votes for its matched person (or "no confident match") with weight
+ * Naming from all the evidence (inputs with `judge`, as the pipeline gives): the track keeps its key faces (keys.ts,
+ * different looks) and is named when their mean similarity to the top person reaches the per-track threshold for
+ * that many keys and the margin rule holds (match/track-evidence.ts), once it has confirmFrames faces; unknown
+ * after unknownFrames faces without. Its faces are then held to that track threshold (drawing, dropFrames).
+ * Voting (inputs without `judge`): each embedded frame votes for its matched person (or "no confident match") with weight
  * qualityWeight(). A person is named once they have ≥ confirmFrames matched frames AND more than half the
  * weight of all person votes (a tie names nobody). A track is declared unknown after unknownFrames frames
  * without a confident match, or when two people tie with ≥ confirmFrames frames each. Votes replace a name only
@@ -20,10 +24,12 @@
  */
 import type { TrackConfig } from '../config/schema.js';
 import type { MatchResult } from '../match/matcher.js';
+import type { TrackEvidence, TrackFace } from '../match/track-evidence.js';
 import type { PersonRef } from '../events/types.js';
 import type { Box, FaceQuality, RgbImage } from '../vision/types.js';
 import { centreDistance, iou, sizeRatio } from './geometry.js';
 import { signatureDistance } from './scene.js';
+import { addKey } from './keys.js';
 
 export const IMPROVE_STEP = 0.05;
 export const IMPROVE_INTERVAL_MS = 1000;
@@ -41,6 +47,11 @@ export interface TrackInput {
   match?: MatchResult;
   /** Best-of similarity of `face` to one person (the track's); without it, the match's own similarity is used. */
   support?: (personId: string) => number;
+  /**
+   * Names a track from its key faces (match/track-evidence.ts at the track threshold for that many keys). With it
+   * the track is named from all its evidence; without it, by per-face votes.
+   */
+  judge?: (keys: readonly TrackFace[]) => TrackEvidence;
 }
 
 /** A correction from the page, applied to a live track. */
@@ -132,6 +143,12 @@ interface Track {
   below: number;
   /** People ruled out by a correction: their matches count as "no confident match". */
   excluded: Set<string>;
+  /** Different looks of the face (keys.ts), the evidence a judged track is named from. */
+  keys: TrackFace[];
+  /** Embedded faces seen. */
+  faces: number;
+  /** The track threshold its name was given at (judged tracks); faces are held to it instead of the per-face one. */
+  threshold?: number;
 }
 
 function unit(v: Float32Array): Float32Array {
@@ -204,7 +221,7 @@ export class Tracker {
       if (who && input.face && input.match) {
         const s = this.supportOf(input, who.id);
         similarities[i] = s;
-        names.push(s >= input.match.threshold - this.config.dropMargin ? who.name : null);
+        names.push(s >= (t.threshold ?? input.match.threshold) - this.config.dropMargin ? who.name : null);
       } else names.push(null);
     });
     return { decisions, tracks, names, similarities, cut };
@@ -329,6 +346,8 @@ export class Tracker {
       recent: [],
       below: 0,
       excluded: new Set(),
+      keys: [],
+      faces: 0,
     };
     this.tracks.push(t);
     return t;
@@ -362,7 +381,7 @@ export class Tracker {
     const named = t.decided?.person;
     if (named) {
       const s = this.supportOf(input, named.id);
-      t.below = s < m.threshold - this.config.dropMargin ? t.below + 1 : 0;
+      t.below = s < (t.threshold ?? m.threshold) - this.config.dropMargin ? t.below + 1 : 0;
       if (t.below >= this.config.dropFrames) {
         // The face no longer looks like the person: the name goes, and the track earns a new decision.
         t.votes.clear();
@@ -374,7 +393,7 @@ export class Tracker {
         return this.emit('update', t, time);
       }
     }
-    const next = this.judge(t);
+    const next = input.judge ? this.judgeEvidence(t, input) : this.judge(t);
     if (!next) return null;
     const prev = t.decided;
     if (!prev) {
@@ -399,6 +418,27 @@ export class Tracker {
     }
     return null;
   }
+  /**
+   * The decision the track's key faces support now, or null to keep the current one: named when the evidence
+   * names someone not ruled out and the track has confirmFrames faces; unknown after unknownFrames faces without.
+   */
+  private judgeEvidence(t: Track, input: TrackInput): Decided | null {
+    t.faces++;
+    addKey(t.keys, { embedding: unit(input.face!.embedding), weight: qualityWeight(input.quality) });
+    const e = input.judge!(t.keys);
+    const who = e.candidate?.person;
+    const agree = who ? (t.votes.get(who.id)?.weight ?? 0) : 0;
+    const total = [...t.votes.values()].reduce((a, v) => a + v.weight, t.noMatchWeight);
+    if (e.named && who && !t.excluded.has(who.id) && t.faces >= this.config.confirmFrames) {
+      t.threshold = e.threshold;
+      return { person: who, similarity: e.similarity, confidence: total > 0 ? agree / total : 0 };
+    }
+    if (t.decided?.person) return null;
+    if (t.faces >= this.config.unknownFrames)
+      return { person: null, similarity: e.similarity > -1 ? e.similarity : t.nearest, confidence: total > 0 ? 1 - agree / total : 0 };
+    return null;
+  }
+
   /** The decision the votes support now, or null to keep the current one. */
   private judge(t: Track): Decided | null {
     let named = 0;

@@ -149,3 +149,30 @@ describe('Matcher', () => {
     }
   });
 });
+
+describe('Matcher with centroids', () => {
+  const rand = rng(7);
+  const carol = person('carol');
+  const dave = person('dave');
+
+  it("scores a person by their best sample or their samples' centroid, whichever is closer", () => {
+    const me = randomUnit(D, rand);
+    // Three photos, each 0.6 alike to the face: one by one none reaches 0.7, their mean does.
+    const photos = [0, 1, 2].map(() => unitWithCosine(me, 0.6, rand));
+    const samples = photos.map((p) => sample(carol, p));
+    const plain = new Matcher([carol], samples, 'm1', opts({ threshold: 0.7 }));
+    const withCentroid = new Matcher([carol], samples, 'm1', opts({ threshold: 0.7, centroids: true }));
+    expect(plain.match(me).person).toBeNull();
+    const r = withCentroid.match(me);
+    expect(r.person?.id).toBe(carol.id);
+    const mean = new Float32Array(D).map((_, i) => photos.reduce((s, p) => s + p[i]!, 0));
+    expect(r.similarity).toBeCloseTo(cos(me, mean) / Math.sqrt(cos(mean, mean)), 4);
+    expect(withCentroid.size).toBe(4);
+  });
+
+  it('adds no centroid for a person with one sample, and the live options turn centroids on', () => {
+    const m = new Matcher([dave], [sample(dave, randomUnit(D, rand))], 'm1', opts({ centroids: true }));
+    expect(m.size).toBe(1);
+    expect(matcherOptions(defaultConfig().match, 0.5).centroids).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IDENTIFICATION_RULES, identificationThreshold, MEASURED_THRESHOLDS } from '../../src/match/thresholds.js';
-import { enrolledPeople, operatingPoint } from '../../src/match/operating-point.js';
+import { enrolledPeople, operatingPoint, trackThresholdFor } from '../../src/match/operating-point.js';
 import { LiveMatcher } from '../../src/match/live.js';
 import { matchSchema } from '../../src/config/schema.js';
 import { Bus } from '../../src/events/bus.js';
@@ -40,9 +40,46 @@ describe('threshold by facebank size', () => {
       people: 100,
       targetFpir: 1e-2,
       source: 'facebank-size',
+      trackThresholds: [expect.closeTo(0.45)],
+      extrapolated: false,
+      largestMeasured: 1000,
+      rule: 'toy',
     });
-    expect(operatingPoint({ threshold: 0.7, targetFpir: 1e-2 }, 'toy', 0.3, 100)).toEqual({ threshold: 0.7, people: 100, targetFpir: null, source: 'config' });
-    expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toEqual({ threshold: 0.33, people: 100, targetFpir: null, source: 'one-to-one' });
+    expect(operatingPoint({ threshold: 0.7, targetFpir: 1e-2 }, 'toy', 0.3, 100)).toMatchObject({
+      threshold: 0.7,
+      people: 100,
+      targetFpir: null,
+      source: 'config',
+    });
+    expect(operatingPoint({ targetFpir: 1e-3 }, 'other', 0.33, 100)).toMatchObject({
+      threshold: 0.33,
+      people: 100,
+      targetFpir: null,
+      source: 'one-to-one',
+      rule: null,
+    });
+  });
+
+  it('a detector + embedder pair has its own rule, with per-track thresholds, and says when it is extrapolated', () => {
+    IDENTIFICATION_RULES['toy'] = rule;
+    IDENTIFICATION_RULES['det-x+toy'] = {
+      ...rule,
+      thresholds: rule.thresholds.map((r) => r.map((t) => t + 0.1)),
+      tracks: [rule.thresholds.map((r) => r.map((t) => t + 0.1)), rule.thresholds],
+    };
+    try {
+      // The engine's ids ("kind:model@hash", "model@hash") find the pair's rule; another detector falls back to the embedder's.
+      const pair = operatingPoint({ targetFpir: 1e-2 }, 'toy@1a2b', 0.3, 100, 'yunet:det-x@9f9f');
+      expect(pair).toMatchObject({ threshold: expect.closeTo(0.55), rule: 'det-x+toy', extrapolated: false, largestMeasured: 1000 });
+      expect(pair.trackThresholds).toEqual([expect.closeTo(0.55), expect.closeTo(0.45)]);
+      expect(trackThresholdFor(pair, 1)).toBeCloseTo(0.55);
+      expect(trackThresholdFor(pair, 5)).toBeCloseTo(0.45); // more key faces than measured: the last table
+      expect(operatingPoint({ targetFpir: 1e-2 }, 'toy', 0.3, 100, 'mtcnn@abc')).toMatchObject({ threshold: expect.closeTo(0.45), rule: 'toy' });
+      // Past the largest size measured the point says so.
+      expect(operatingPoint({ targetFpir: 1e-2 }, 'toy', 0.3, 4000, 'yunet:det-x@9f9f')).toMatchObject({ extrapolated: true, largestMeasured: 1000 });
+    } finally {
+      delete IDENTIFICATION_RULES['det-x+toy'];
+    }
   });
 
   it('below the smallest measured size the threshold runs from the 1:1 threshold at one person, in log N', () => {

@@ -1,0 +1,82 @@
+/**
+ * A track named from all its evidence: its key faces (different looks of one person, see track/keys.ts) are
+ * averaged, so a person's score for the track is the weighted mean of the faces' similarities to them. With one
+ * sample per person that is exactly dot(mean embedding, sample); with several it is that of the person's best
+ * sample for the track as a whole. The top person is named when that mean reaches the track threshold and the
+ * matcher's margin rule holds against the runner-up.
+ */
+import type { Candidate, Matcher, MatchReason } from './matcher.js';
+
+export interface TrackFace {
+  /** A face embedding (normalised here). */
+  embedding: Float32Array;
+  /** Quality weight, > 0. */
+  weight: number;
+}
+
+export interface TrackEvidence {
+  /** The top-ranked person for the track, named or not. */
+  candidate: Candidate | null;
+  secondBest: Candidate | null;
+  /** Weighted mean similarity of the track's faces to the candidate; -1 with nobody enrolled or no faces. */
+  similarity: number;
+  /** The margin rule (and negatives) let the candidate through; the threshold is not applied. */
+  nameable: boolean;
+  /** Named at `threshold`: nameable and similarity ≥ threshold. */
+  named: boolean;
+  reason: MatchReason;
+  faces: number;
+  /** The threshold the track was judged at. */
+  threshold: number;
+}
+
+/** Weighted mean of the unit vectors of `faces` (not normalised: its length says how alike the faces are). */
+export function meanOfUnits(faces: readonly TrackFace[]): Float32Array | null {
+  if (!faces.length) return null;
+  const d = faces[0]!.embedding.length;
+  const m = new Float64Array(d);
+  let total = 0;
+  for (const f of faces) {
+    if (f.embedding.length !== d || !(f.weight > 0)) continue;
+    let n = 0;
+    for (let i = 0; i < d; i++) n += f.embedding[i]! * f.embedding[i]!;
+    if (!(n > 0) || !Number.isFinite(n)) continue;
+    const s = f.weight / Math.sqrt(n);
+    for (let i = 0; i < d; i++) m[i]! += f.embedding[i]! * s;
+    total += f.weight;
+  }
+  return total > 0 ? Float32Array.from(m, (x) => x / total) : null;
+}
+
+export function trackEvidence(matcher: Matcher, faces: readonly TrackFace[], threshold = -1): TrackEvidence {
+  const m = meanOfUnits(faces);
+  const none: TrackEvidence = {
+    candidate: null,
+    secondBest: null,
+    similarity: -1,
+    nameable: false,
+    named: false,
+    reason: 'empty',
+    faces: faces.length,
+    threshold,
+  };
+  if (!m || matcher.size === 0) return none;
+  let len = 0;
+  for (const x of m) len += x * x;
+  len = Math.sqrt(len);
+  if (!(len > 0)) return none;
+  // mean similarity = len × cos(mean, sample): the matcher sees the direction; its threshold is scaled to match.
+  const r = matcher.match(m, threshold <= -1 ? -1 : threshold / len);
+  const similarity = r.candidate ? r.candidate.similarity * len : -1;
+  const nameable = r.reason === 'match' || (r.reason === 'below-threshold' && (!r.secondBest || r.score - r.secondBest.score >= matcher.options.margin));
+  return {
+    candidate: r.candidate,
+    secondBest: r.secondBest,
+    similarity,
+    nameable,
+    named: r.reason === 'match',
+    reason: r.reason,
+    faces: faces.length,
+    threshold,
+  };
+}
