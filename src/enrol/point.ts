@@ -13,6 +13,8 @@ export type { OperatingPoint };
 export interface EmbedderFacts {
   embedderId: string;
   defaultThreshold: number;
+  /** The detector's id: picks the detector + embedder pair's open-set rule, as the live matcher does. */
+  detectorId?: string;
 }
 
 export interface ExplainedPoint extends OperatingPoint {
@@ -32,7 +34,7 @@ export class OperatingPointSource {
   /** The point for the facebank as it is now. */
   async current(): Promise<ExplainedPoint> {
     const e = this.embedder();
-    const point = operatingPoint(this.match, e.embedderId, e.defaultThreshold, enrolledPeople(await this.facebank.samples(), e.embedderId));
+    const point = operatingPoint(this.match, e.embedderId, e.defaultThreshold, enrolledPeople(await this.facebank.samples(), e.embedderId), e.detectorId);
     return { ...point, sentence: explainPoint(point) };
   }
 }
@@ -47,5 +49,12 @@ export function explainPoint(p: OperatingPoint): string {
   if (p.source === 'config') return `${head} (set by match.threshold in the configuration; ${who}).`;
   if (p.source === 'one-to-one' || !p.targetFpir)
     return `${head} (the face model's own threshold, where about 1 comparison of two strangers in 1,000 looks alike; ${who}).`;
-  return `${head} (set for ${who}, so about 1 stranger in ${count(Math.round(1 / p.targetFpir))} is misnamed).`;
+  const tracks = p.trackThresholds?.length
+    ? ` Someone followed across frames is named from their different views together, at ${Math.round(p.trackThresholds.at(-1)! * 100)} % or more on average.`
+    : '';
+  const beyond =
+    p.extrapolated && p.largestMeasured
+      ? ` More people are enrolled than this was measured with (${count(p.largestMeasured)}), so the figure is extrapolated and strangers may be misnamed more often.`
+      : '';
+  return `${head} (set for ${who}, so about 1 stranger in ${count(Math.round(1 / p.targetFpir))} is misnamed).${tracks}${beyond}`;
 }

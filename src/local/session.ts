@@ -104,7 +104,7 @@ function localJobs(config: Config, role: string): FacebankJobs {
         });
         try {
           analysed = await analysePhotos(engine, config, photos, faceIndex);
-          embedder = { embedderId: engine.embedderId, defaultThreshold: engine.defaultThreshold };
+          embedder = { embedderId: engine.embedderId, defaultThreshold: engine.defaultThreshold, detectorId: engine.detectorId };
         } finally {
           await engine.close();
         }
