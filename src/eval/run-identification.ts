@@ -118,7 +118,7 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
       const samples: Sample[] = chosen.map(([name, f]) => ({
         id: f[0]!,
         personId: name,
-        embedding: Array.from(emb.get(f[0]!)!),
+        embedding: Float32Array.from(emb.get(f[0]!)!),
         modelId: engine.embedderId,
         quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 },
         source: 'cli',
