@@ -538,3 +538,14 @@ function checkPerson(p: Person): Person {
 function sampleMetaOf(s: Sample): SampleMeta {
   return { id: s.id, personId: s.personId, modelId: s.modelId, quality: { ...s.quality }, source: s.source, created: s.created, negative: s.negative };
 }
+
+/** The facebank in `dataDir` as its files hold it now (journal, or a facebank.json not yet imported), read without the lock. */
+export async function readFacebankFiles(dataDir: string): Promise<{ seq: number; people: Person[]; samples: Sample[] }> {
+  const fb = new Facebank(dataDir, { readOnly: true });
+  await fb.open();
+  try {
+    return { seq: fb.seq, people: await fb.people(), samples: await fb.samples() };
+  } finally {
+    await fb.close();
+  }
+}
