@@ -13,6 +13,7 @@ import { encodeFrame } from '../../src/store/facebank-codec.js';
 import { Facebank, readFacebankFiles } from '../../src/store/facebank.js';
 import { createLogger } from '../../src/util/log.js';
 import type { RgbImage } from '../../src/vision/types.js';
+import type { Person } from '../../src/store/types.js';
 
 const quality = { size: 112, score: 0.99, blur: 120, yaw: 3, pitch: -2, roll: 1 };
 const dirs: string[] = [];
@@ -152,7 +153,7 @@ describe('the journal', () => {
     await fb.close();
     const file = path.join(dir, 'facebank.journal');
     const bytes = await readFile(file);
-    bytes[bytes.length - 200] ^= 0xff; // inside the sample's embedding, the rename frame follows
+    bytes[bytes.length - 200]! ^= 0xff; // inside the sample's embedding, the rename frame follows
     await writeFile(file, bytes);
     await expect(new Facebank(dir).open()).rejects.toThrow(/fails its checksum and more data follows/);
   });
@@ -206,7 +207,7 @@ describe('the journal', () => {
     const dir = await tmp();
     const fb = new Facebank(dir);
     await fb.open();
-    const people = [];
+    const people: Person[] = [];
     for (let p = 0; p < 20; p++) {
       const person = await fb.createPerson(`P ${p}`);
       people.push(person);
