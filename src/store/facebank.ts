@@ -26,7 +26,7 @@ import { formatIssues } from '../config/issues.js';
 import { encodeFrame, type JournalMeta, type JournalOp, type SampleMeta } from './facebank-codec.js';
 import { FacebankState, refused } from './facebank-state.js';
 import { compactedFrames, fsyncDir, JOURNAL_FILE, JournalAppender, loadJournal, readJournalBytes, tempBeside, writeJournalFile } from './facebank-journal.js';
-import { LEGACY_FILE, parseLegacy } from './facebank-legacy.js';
+import { LEGACY_FILE, parseLegacy, sha256Of } from './facebank-legacy.js';
 
 export type { FacebankChange, RecordOp };
 import { isId } from '../util/ids.js';
@@ -145,8 +145,7 @@ export class Facebank {
     }
     const j = loadJournal(this.file, bytes);
     if (legacy) {
-      const sha = parseLegacy(legacyFile, legacy).sha256;
-      if (j.meta.imported !== sha)
+      if (j.meta.imported !== sha256Of(legacy))
         throw refused(legacyFile, `it is beside ${this.file} and is not the file that journal was imported from, so which one holds the facebank is unclear`);
       if (!ro) await this.setLegacyAside(legacyFile);
     }
