@@ -143,6 +143,19 @@ describe('the journal', () => {
     expect(await readFile(path.join(dir, 'facebank.journal'))).toEqual(before);
   });
 
+  it('refuses a sample frame whose embedding holds a value that is not a finite number', async () => {
+    const dir = await tmp();
+    const fb = new Facebank(dir);
+    await fb.open();
+    const a = await fb.createPerson('Ada');
+    await fb.close();
+    const sample = { id: 's9', personId: a.id, modelId: 'm1', quality, source: 'cli' as const, created: '2026-01-01T00:00:00.000Z', negative: false };
+    const embedding = vec(3);
+    embedding[5] = Number.NaN;
+    await appendFile(path.join(dir, 'facebank.journal'), encodeFrame({ seq: 2, ops: [{ t: 'sample', sample, embedding }] }));
+    await expect(new Facebank(dir).open()).rejects.toThrow(/frame 2 \(byte \d+\) ops\[0\] \(sample s9\)\.embedding\[5\] is not a finite number/);
+  });
+
   it('refuses damage in the middle (a frame failing its checksum with data after it)', async () => {
     const dir = await tmp();
     const fb = new Facebank(dir);
