@@ -31,6 +31,14 @@ import { freePort } from '../util/net.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 
+/** The unit's `Environment=MALLOC_*=…` lines: the appliance runs with the allocator settings it has in service. */
+function mallocEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const unit = path.join(repoRoot, 'systemd', 'facegate.service');
+  if (existsSync(unit)) for (const m of readFileSync(unit, 'utf8').matchAll(/^Environment=(MALLOC_\w+)=(\S+)$/gm)) out[m[1]!] = m[2]!;
+  return out;
+}
+
 const argOf = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -79,7 +87,16 @@ function records(n: number, k: number, model: { id: string; dim: number }): { pe
     const person = { id: randomUUID(), name: `Person ${String(p).padStart(5, '0')}`, created, notes: '' };
     people.push(person);
     for (let s = 0; s < k; s++)
-      samples.push({ id: randomUUID(), personId: person.id, embedding: unit(model.dim), modelId: model.id, quality, source: 'upload', created, negative: false });
+      samples.push({
+        id: randomUUID(),
+        personId: person.id,
+        embedding: unit(model.dim),
+        modelId: model.id,
+        quality,
+        source: 'upload',
+        created,
+        negative: false,
+      });
   }
   return { people, samples };
 }
@@ -89,7 +106,10 @@ async function buildDataDir(dir: string, recs: { people: Person[]; samples: Samp
   mkdirSync(path.join(dir, 'samples'), { recursive: true });
   const crop = await sharp(photo).resize(112, 112, { fit: 'cover' }).removeAlpha().jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer();
   for (const s of recs.samples) writeFileSync(path.join(dir, 'samples', `${s.id}.jpg`), crop);
-  writeFileSync(path.join(dir, JOURNAL_FILE), Buffer.concat([...compactedFrames({ format: 'facegate-facebank', version: 2, seq: 0 }, recs.people, recs.samples)]));
+  writeFileSync(
+    path.join(dir, JOURNAL_FILE),
+    Buffer.concat([...compactedFrames({ format: 'facegate-facebank', version: 2, seq: 0 }, recs.people, recs.samples)]),
+  );
 }
 
 /** The same facebank as the older single facebank.json (crops hard-linked from `from`). */
@@ -150,7 +170,10 @@ async function measureRun(label: string, cliJs: string, dataDir: string, people:
   );
   let log = '';
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [cliJs, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+  const child: ChildProcess = spawn(process.execPath, [cliJs, 'run', '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...mallocEnv(), NOTIFY_SOCKET: '' },
+  });
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
   try {
@@ -283,9 +306,7 @@ async function main(): Promise<void> {
   rmSync(importDir, { recursive: true, force: true });
 
   const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toPrecision(3)) : null);
-  const ratios = old
-    ? Object.fromEntries((Object.keys(current) as (keyof RunFigures)[]).map((k) => [k, ratio(current[k], old[k])]))
-    : null;
+  const ratios = old ? Object.fromEntries((Object.keys(current) as (keyof RunFigures)[]).map((k) => [k, ratio(current[k], old[k])])) : null;
   const result = { people: N, samples: K, model, dataDir: main, baseline, current, old, ratiosToOld: ratios, match, import: imported };
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
   else {

@@ -154,7 +154,8 @@ function facebankOfBackup(version: 1 | 2, files: Map<string, Buffer>): FacebankC
   const name = version === 1 ? LEGACY_FILE : JOURNAL_FILE;
   const bytes = files.get(name);
   if (!bytes) throw refuse(`it has no ${name}`);
-  const invalid = (e: unknown) => refuse(`its ${name} is not valid: ${(e as Error).message.replace(/^The facebank .*? is refused: /, '').replace(/\. Nothing was loaded.*$/, '')}`, e);
+  const invalid = (e: unknown) =>
+    refuse(`its ${name} is not valid: ${(e as Error).message.replace(/^The facebank .*? is refused: /, '').replace(/\. Nothing was loaded.*$/, '')}`, e);
   if (version === 1) {
     try {
       const old = parseLegacy(name, bytes);

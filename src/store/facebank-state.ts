@@ -32,7 +32,8 @@ function plainOp(o: unknown): boolean {
   if (r.t === 'sample' && Object.keys(r).length === 3) {
     const d = r.dim;
     const m = r.sample as Record<string, unknown> | null;
-    if (!(Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 4096) || m === null || typeof m !== 'object' || Object.keys(m).length !== 7) return false;
+    if (!(Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 4096) || m === null || typeof m !== 'object' || Object.keys(m).length !== 7)
+      return false;
     const q = m.quality as Record<string, unknown> | null;
     if (q === null || typeof q !== 'object' || Object.keys(q).length !== QUALITY_KEYS.length) return false;
     for (const k of QUALITY_KEYS) if (typeof q[k] !== 'number' || !Number.isFinite(q[k])) return false;
@@ -67,7 +68,14 @@ export function checkFrame(file: string, raw: RawFrame, index: number): { meta: 
   const h = raw.header as { seq?: unknown; ops?: unknown[] } | null;
   // Frames of samples (most of a journal) are checked by hand; anything else, or anything odd, by the schema.
   const plain =
-    h !== null && typeof h === 'object' && Object.keys(h).length === 2 && Number.isInteger(h.seq) && (h.seq as number) >= 0 && Array.isArray(h.ops) && h.ops.length > 0 && h.ops.every(plainOp);
+    h !== null &&
+    typeof h === 'object' &&
+    Object.keys(h).length === 2 &&
+    Number.isInteger(h.seq) &&
+    (h.seq as number) >= 0 &&
+    Array.isArray(h.ops) &&
+    h.ops.length > 0 &&
+    h.ops.every(plainOp);
   let data: z.infer<typeof changeSchema>;
   if (plain) data = h as z.infer<typeof changeSchema>;
   else {

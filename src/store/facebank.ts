@@ -157,7 +157,10 @@ export class Facebank {
     this.appender = new JournalAppender(this.file, j.size);
     if (j.cut) {
       await this.appender.cut();
-      this.options.log?.warn({ file: this.file, bytes: j.cut, at: j.size }, 'facebank: cut off a torn last change (a write interrupted by a crash; it was never acknowledged)');
+      this.options.log?.warn(
+        { file: this.file, bytes: j.cut, at: j.size },
+        'facebank: cut off a torn last change (a write interrupted by a crash; it was never acknowledged)',
+      );
     }
     await this.cleanOrphans();
     this.maybeCompact();
@@ -269,7 +272,9 @@ export class Facebank {
     if (!st || this.compaction || this.closed) return;
     if (size <= (this.options.compactMinBytes ?? 1 << 20) || size <= 2 * st.estimateBytes()) return;
     this.compaction = this.compact()
-      .catch((e: unknown) => this.options.log?.warn({ err: e, file: this.file }, 'facebank: compaction failed; the journal is kept as it is and tried again later'))
+      .catch((e: unknown) =>
+        this.options.log?.warn({ err: e, file: this.file }, 'facebank: compaction failed; the journal is kept as it is and tried again later'),
+      )
       .finally(() => {
         this.compaction = null;
       });
@@ -489,7 +494,11 @@ export class Facebank {
             if (!hasPerson(o.id)) continue;
             here.set(o.id, false);
             const mine = [...st.samplesOf(o.id).map((s) => s.id), ...[...owner].filter(([, pid]) => pid === o.id).map(([sid]) => sid)];
-            for (const sid of mine) if (ownerOf(sid) === o.id) (owner.set(sid, null), removed.push(sid));
+            for (const sid of mine)
+              if (ownerOf(sid) === o.id) {
+                owner.set(sid, null);
+                removed.push(sid);
+              }
             out.push({ t: 'person.delete', id: o.id });
           } else if (o.op === 'sample') {
             const c = checked.get(o)!;

@@ -41,7 +41,11 @@ function snapshot(dir: string): Record<string, string> {
       if (statSync(p).isDirectory()) walk(p);
       else if (name === 'facebank.journal') {
         const { state, seq } = loadJournal(p, readFileSync(p));
-        const recs = { seq, people: [...state.people.values()], samples: [...state.samples.values()].map((x) => ({ ...x, embedding: Array.from(x.embedding) })) };
+        const recs = {
+          seq,
+          people: [...state.people.values()],
+          samples: [...state.samples.values()].map((x) => ({ ...x, embedding: Array.from(x.embedding) })),
+        };
         out[path.relative(dir, p)] = createHash('sha256').update(JSON.stringify(recs)).digest('hex');
       } else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
     }
@@ -254,7 +258,8 @@ describe('backup and restore', () => {
     expect(r).toMatchObject({ people: 2, samples: 4 });
     expect(await records(data)).toEqual(want);
     expect(existsSync(path.join(data, 'facebank.json'))).toBe(false);
-    for (const s of want.samples) expect(readFileSync(path.join(data, 'samples', `${s.id}.jpg`))).toEqual(readFileSync(path.join(old, 'samples', `${s.id}.jpg`)));
+    for (const s of want.samples)
+      expect(readFileSync(path.join(data, 'samples', `${s.id}.jpg`))).toEqual(readFileSync(path.join(old, 'samples', `${s.id}.jpg`)));
     // It opens as a facebank.
     const fb = new Facebank(data);
     await fb.open();

@@ -39,7 +39,9 @@ describe('facegate run with a facebank that breaks the schema', { timeout: 120_0
     const text = JSON.stringify({
       version: 1,
       people: [{ id: 'p1', name: 'Ada', created: '2026-01-01T00:00:00.000Z', notes: '' }],
-      samples: [{ id: 's1', personId: 'p1', embedding: 'not numbers', modelId: 'm', quality, source: 'cli', created: '2026-01-01T00:00:00.000Z', negative: false }],
+      samples: [
+        { id: 's1', personId: 'p1', embedding: 'not numbers', modelId: 'm', quality, source: 'cli', created: '2026-01-01T00:00:00.000Z', negative: false },
+      ],
     });
     await writeFile(path.join(dataDir, 'facebank.json'), text);
     const { code, out } = await run(await writeApplianceConfig(path.join(dir, 'config.yaml'), { dataDir }));

@@ -268,17 +268,14 @@ describe('a full disk', () => {
       // Fill the disk to the last byte.
       const filler = path.join(dir, 'filler');
       await writeFile(filler, '');
-      for (let chunk = 65536; chunk >= 1; ) {
+      for (let chunk = 65536; chunk >= 1;) {
         try {
           await appendFile(filler, Buffer.alloc(chunk));
         } catch {
           chunk >>= 1;
         }
       }
-      const refused = [
-        fb.createPerson('Grace', 'n'.repeat(1500)),
-        fb.addSample(ada.id, newSample(2)),
-      ];
+      const refused = [fb.createPerson('Grace', 'n'.repeat(1500)), fb.addSample(ada.id, newSample(2))];
       for (const r of refused) await expect(r).rejects.toMatchObject({ code: 'facebank_write', message: expect.stringMatching(/ENOSPC.*nothing was changed/) });
       expect(await fb.people()).toEqual(people);
       expect(await fb.samples()).toEqual(samples);

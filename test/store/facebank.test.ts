@@ -232,6 +232,40 @@ describe('Facebank change path', () => {
     await again.close();
   });
 
+  it('applies a batch of records from elsewhere as one change, in order; orphans are returned; a bad record refuses the batch', async () => {
+    const dir = await tmp();
+    const changes: FacebankChange[] = [];
+    const bus = new Bus();
+    bus.on('facebankChanged', (c) => changes.push(c));
+    const fb = new Facebank(dir, { bus });
+    await fb.open();
+    const local = await fb.createPerson('Local');
+    const kept = await fb.addSample(local.id, newSample(1));
+    const jpeg = await readFile(fb.cropPath(kept.id));
+    const person = { id: 'remote-1', name: '  Remote   One ', created: '2026-01-01T00:00:00.000Z', notes: '' };
+    const sample = (id: string, personId: string) => ({ ...kept, id, personId, embedding: vec(Number(id.slice(-1))) });
+    const r = await fb.applyBatch([
+      { op: 'person', person },
+      { op: 'sample', sample: sample('rs-1', 'remote-1'), jpeg },
+      { op: 'sample', sample: sample('rs-2', 'remote-1'), jpeg },
+      { op: 'sample', sample: sample('rs-3', 'nobody-here'), jpeg },
+      { op: 'sample.delete', id: 'rs-2' },
+      { op: 'person.delete', id: local.id },
+    ]);
+    expect(r).toEqual({ orphans: ['rs-3'] });
+    expect(changes.slice(2).map((c) => [c.seq, c.op, c.remote])).toEqual([[3, 'replace', true]]);
+    expect((await fb.people()).map((p) => p.name)).toEqual(['Remote One']);
+    expect((await fb.samples()).map((s) => s.id)).toEqual(['rs-1']);
+    expect((await readdir(path.join(dir, 'samples'))).sort()).toEqual(['rs-1.jpg']);
+    const bad = { ...sample('rs-4', 'remote-1'), created: 'yesterday' };
+    await expect(fb.applyBatch([{ op: 'sample', sample: bad, jpeg }])).rejects.toMatchObject({ code: 'invalid', message: expect.stringContaining('created') });
+    expect(fb.seq).toBe(3);
+    await fb.close();
+    const back = await readRaw(dir);
+    expect(back.samples.map((s) => s.id)).toEqual(['rs-1']);
+    expect(back.people.map((p) => p.id)).toEqual(['remote-1']);
+  });
+
   it('read-only: reads without the lock while a writer holds it, refuses changes, repairs nothing', async () => {
     const dir = await tmp();
     const fb = new Facebank(dir);
@@ -311,7 +345,10 @@ describe('Facebank crash safety (SIGKILL during enrolment)', () => {
       const want = mustHave((await readFile(log, 'utf8')).split('\n').filter(Boolean));
       for (const [sid, pid] of want.samples) {
         if (want.doomed.has(sid) || want.doomed.has(pid)) continue;
-        expect(raw.samples.some((s) => s.id === sid && s.personId === pid), `acknowledged sample ${sid}`).toBe(true);
+        expect(
+          raw.samples.some((s) => s.id === sid && s.personId === pid),
+          `acknowledged sample ${sid}`,
+        ).toBe(true);
         checked++;
       }
       for (const pid of want.people) if (!want.doomed.has(pid)) expect(people.has(pid), `acknowledged person ${pid}`).toBe(true);
