@@ -103,27 +103,43 @@ export interface RawFrame {
 }
 
 /**
- * The frames of a journal file's bytes, in order, and where the checked part ends. A frame whose length runs past
- * the end, or whose CRC fails as the last thing in the file, is a torn tail; a bad frame with data after it is damage.
+ * Scans whole frames from `bytes`, the part of a journal file of `fileSize` bytes that starts at byte `base` (0: the
+ * magic first), handing each checked frame to `onFrame`. Returns how many bytes it consumed and, once it can tell,
+ * where the file's checked part ends: a frame whose length runs past the end of the file, or whose CRC fails as the
+ * last thing in it, is a torn tail; a bad frame with data after it is damage. `end` is null when it needs more bytes.
  */
-export function scanFrames(bytes: Buffer): { frames: RawFrame[]; end: ScanEnd; badMagic: boolean } {
-  if (bytes.length < JOURNAL_MAGIC.length || !bytes.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC))
-    return { frames: [], end: { good: 0, torn: false, damaged: false }, badMagic: true };
-  const frames: RawFrame[] = [];
-  let at = JOURNAL_MAGIC.length;
+export function scanFrames(
+  bytes: Buffer,
+  onFrame: (raw: RawFrame) => void,
+  base = 0,
+  fileSize = base + bytes.length,
+): { consumed: number; end: ScanEnd | null; badMagic: boolean } {
+  let at = 0;
+  if (base === 0) {
+    if (bytes.length < JOURNAL_MAGIC.length && fileSize > bytes.length) return { consumed: 0, end: null, badMagic: false };
+    if (bytes.length < JOURNAL_MAGIC.length || !bytes.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC))
+      return { consumed: 0, end: { good: 0, torn: false, damaged: false }, badMagic: true };
+    at = JOURNAL_MAGIC.length;
+  }
+  const stop = (end: ScanEnd) => ({ consumed: at, end, badMagic: false });
+  const more = () => ({ consumed: at, end: null, badMagic: false });
+  const haveAll = base + bytes.length >= fileSize;
   while (at < bytes.length) {
     const rest = bytes.length - at;
-    const len = rest >= FRAME_HEAD ? bytes.readUInt32LE(at) : -1;
+    if (rest < FRAME_HEAD) return haveAll ? stop({ good: base + at, torn: true, damaged: false }) : more();
+    const len = bytes.readUInt32LE(at);
     const ends = at + FRAME_HEAD + len;
-    if (len < 4 || len > MAX_FRAME || ends > bytes.length) {
+    if (len < 4 || len > MAX_FRAME || base + ends > fileSize) {
       // Incomplete, or a length no writer wrote: torn when nothing but that frame (or zeros) follows.
+      if (!haveAll) return more();
       const tail = bytes.subarray(at);
-      return { frames, end: { good: at, torn: len < 0 || ends > bytes.length || tail.every((b) => b === 0), damaged: false }, badMagic: false };
+      return stop({ good: base + at, torn: base + ends > fileSize || tail.every((b) => b === 0), damaged: false });
     }
+    if (ends > bytes.length) return more();
     const payload = bytes.subarray(at + FRAME_HEAD, ends);
     if (crc32(payload) !== bytes.readUInt32LE(at + 4)) {
-      const last = ends === bytes.length;
-      return { frames, end: { good: at, torn: last, damaged: !last }, badMagic: false };
+      const last = base + ends === fileSize;
+      return stop({ good: base + at, torn: last, damaged: !last });
     }
     const jsonLen = payload.readUInt32LE(0);
     let header: unknown;
@@ -131,15 +147,15 @@ export function scanFrames(bytes: Buffer): { frames: RawFrame[]; end: ScanEnd; b
       if (4 + jsonLen > payload.length) throw new Error('header longer than its frame');
       header = JSON.parse(payload.toString('utf8', 4, 4 + jsonLen));
     } catch {
-      return { frames, end: { good: at, torn: false, damaged: true }, badMagic: false };
+      return stop({ good: base + at, torn: false, damaged: true });
     }
     const floatsAt = (4 + jsonLen + 3) & ~3;
     const count = Math.max(0, (payload.length - floatsAt) >> 2);
     // Copied out (aligned, and the file's bytes are not kept); the frame's samples share this one block.
     const start = payload.byteOffset + floatsAt;
     const floats = new Float32Array(payload.buffer.slice(start, start + count * 4));
-    frames.push({ offset: at, header, floats });
+    onFrame({ offset: base + at, header, floats });
     at = ends;
   }
-  return { frames, end: { good: at, torn: false, damaged: false }, badMagic: false };
+  return haveAll ? stop({ good: base + at, torn: false, damaged: false }) : more();
 }

@@ -1,12 +1,12 @@
 /**
- * The facebank journal on disk (format in facebank-codec.ts): read and checked whole at open, appended one frame
+ * The facebank journal on disk (format in facebank-codec.ts): read and checked frame by frame at open, appended one frame
  * per change (write + fdatasync; a failed append is cut off again, so the file never keeps half a change), and
  * rewritten as a fresh file of the current records (temp file, fsync, rename) when it has grown past its bound.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeFrame, JOURNAL_MAGIC, scanFrames, type JournalMeta, type JournalOp } from './facebank-codec.js';
+import { encodeFrame, JOURNAL_MAGIC, scanFrames, type JournalMeta, type JournalOp, type RawFrame, type ScanEnd } from './facebank-codec.js';
 import { checkFrame, FacebankState, refused } from './facebank-state.js';
 import type { Person, Sample } from './types.js';
 
@@ -23,35 +23,77 @@ export interface LoadedJournal {
   cut: number;
 }
 
-/** Reads and checks a journal's bytes (a torn tail is left out and reported as `cut`); refuses damage and bad records. */
-export function loadJournal(file: string, bytes: Buffer): LoadedJournal {
-  const { frames, end, badMagic } = scanFrames(bytes);
-  if (badMagic) throw refused(file, 'it does not start like a facegate facebank journal');
-  if (end.damaged) throw refused(file, `the frame at byte ${end.good} fails its checksum and more data follows (damage, not a cut-off write)`);
-  if (!frames.length) throw refused(file, 'it has no header frame');
-  const state = new FacebankState();
-  let meta: JournalMeta | null = null;
-  let seq = 0;
-  frames.forEach((raw, i) => {
-    const f = checkFrame(file, raw, i);
+/** Applies checked frames as they are scanned (no frame is kept once applied). */
+class JournalBuilder {
+  readonly state = new FacebankState();
+  meta: JournalMeta | null = null;
+  seq = 0;
+  private index = 0;
+
+  constructor(readonly file: string) {}
+
+  readonly onFrame = (raw: RawFrame): void => {
+    const f = checkFrame(this.file, raw, this.index++);
     if ('meta' in f) {
-      meta = f.meta;
-      seq = f.meta.seq;
+      this.meta = f.meta;
+      this.seq = f.meta.seq;
       return;
     }
-    for (const o of f.ops) state.apply(o);
-    seq = Math.max(seq, f.seq);
-  });
-  return { state, meta: meta!, seq, size: end.good, cut: bytes.length - end.good };
+    for (const o of f.ops) this.state.apply(o);
+    this.seq = Math.max(this.seq, f.seq);
+  };
+
+  finish(end: ScanEnd, badMagic: boolean, fileSize: number): LoadedJournal {
+    if (badMagic) throw refused(this.file, 'it does not start like a facegate facebank journal');
+    if (end.damaged) throw refused(this.file, `the frame at byte ${end.good} fails its checksum and more data follows (damage, not a cut-off write)`);
+    if (!this.meta) throw refused(this.file, 'it has no header frame');
+    return { state: this.state, meta: this.meta, seq: this.seq, size: end.good, cut: fileSize - end.good };
+  }
 }
 
-/** The journal file, or null when there is none. */
-export async function readJournalBytes(file: string): Promise<Buffer | null> {
+/** Reads and checks a journal's bytes (a torn tail is left out and reported as `cut`); refuses damage and bad records. */
+export function loadJournal(file: string, bytes: Buffer): LoadedJournal {
+  const b = new JournalBuilder(file);
+  const { end, badMagic } = scanFrames(bytes, b.onFrame);
+  return b.finish(end!, badMagic, bytes.length);
+}
+
+/** Bytes read at a time at open: the file is never held whole. */
+const READ_CHUNK = 4 << 20;
+
+/** The journal file read and checked piece by piece (as loadJournal), or null when there is none. */
+export async function loadJournalFile(file: string, chunkBytes = READ_CHUNK): Promise<LoadedJournal | null> {
+  let h: FileHandle;
   try {
-    return await readFile(file);
+    h = await open(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
+  }
+  try {
+    const size = (await h.stat()).size;
+    const b = new JournalBuilder(file);
+    let pending = Buffer.alloc(0);
+    let base = 0;
+    for (let pos = 0; ;) {
+      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(0, size - pos)));
+      let got = 0;
+      while (got < chunk.length) {
+        const { bytesRead } = await h.read(chunk, got, chunk.length - got, pos + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      pos += got;
+      // The file ends early only if it shrank meanwhile (a reader without the lock can see a compaction's rename).
+      const fileSize = got < chunk.length ? pos : size;
+      const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, got)]) : chunk.subarray(0, got);
+      const r = scanFrames(data, b.onFrame, base, fileSize);
+      if (r.end) return b.finish(r.end, r.badMagic, fileSize);
+      base += r.consumed;
+      pending = Buffer.from(data.subarray(r.consumed));
+    }
+  } finally {
+    await h.close();
   }
 }
 

@@ -25,7 +25,7 @@ import { personSchema, SAMPLE_SOURCES, sampleSchema, type FacebankChange, type N
 import { formatIssues } from '../config/issues.js';
 import { encodeFrame, type JournalMeta, type JournalOp, type SampleMeta } from './facebank-codec.js';
 import { FacebankState, refused } from './facebank-state.js';
-import { compactedFrames, fsyncDir, JOURNAL_FILE, JournalAppender, loadJournal, readJournalBytes, tempBeside, writeJournalFile } from './facebank-journal.js';
+import { compactedFrames, fsyncDir, JOURNAL_FILE, JournalAppender, loadJournalFile, tempBeside, writeJournalFile } from './facebank-journal.js';
 import { LEGACY_FILE, parseLegacy, sha256Of } from './facebank-legacy.js';
 
 export type { FacebankChange, RecordOp };
@@ -121,29 +121,31 @@ export class Facebank {
 
   private async load(): Promise<void> {
     const legacyFile = path.join(this.dataDir, LEGACY_FILE);
-    let bytes = await readJournalBytes(this.file).catch((e: unknown) => {
-      throw new FacegateError('facebank_corrupt', `The facebank ${this.file} cannot be read: ${(e as Error).message}`, { cause: e });
-    });
+    const readJournal = () =>
+      loadJournalFile(this.file).catch((e: unknown) => {
+        if (e instanceof FacegateError) throw e;
+        throw new FacegateError('facebank_corrupt', `The facebank ${this.file} cannot be read: ${(e as Error).message}`, { cause: e });
+      });
+    let j = await readJournal();
     const legacy = existsSync(legacyFile) ? await readFile(legacyFile) : null;
     const ro = this.options.readOnly === true;
-    if (legacy && !bytes) {
+    if (legacy && !j) {
       const old = parseLegacy(legacyFile, legacy);
       if (ro) return this.adopt({ imported: old.sha256, seq: old.seq }, old.people, old.samples);
       const meta: JournalMeta = { format: 'facegate-facebank', version: 2, seq: old.seq, imported: old.sha256 };
       await writeJournalFile(this.file, compactedFrames(meta, old.people, old.samples));
-      bytes = await readFile(this.file);
+      j = await readJournal();
       this.options.log?.info(
         { from: legacyFile, to: this.file, people: old.people.length, samples: old.samples.length, dropped: old.dropped },
         `facebank: imported ${legacyFile} into ${this.file}; the old file is kept as ${legacyFile}.imported`,
       );
     }
-    if (!bytes) {
-      if (ro) return this.adopt({ seq: 0 }, [], []);
+    if (!j && !ro) {
       const meta: JournalMeta = { format: 'facegate-facebank', version: 2, seq: 0 };
       await writeJournalFile(this.file, compactedFrames(meta, [], []));
-      bytes = await readFile(this.file);
+      j = await readJournal();
     }
-    const j = loadJournal(this.file, bytes);
+    if (!j) return this.adopt({ seq: 0 }, [], []);
     if (legacy) {
       if (j.meta.imported !== sha256Of(legacy))
         throw refused(legacyFile, `it is beside ${this.file} and is not the file that journal was imported from, so which one holds the facebank is unclear`);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/store/facebank-codec.js';
+import { loadJournal, loadJournalFile, type LoadedJournal } from '../../src/store/facebank-journal.js';
 import { Facebank, readFacebankFiles } from '../../src/store/facebank.js';
 import { createLogger } from '../../src/util/log.js';
 import type { RgbImage } from '../../src/vision/types.js';
@@ -192,6 +193,28 @@ describe('the journal', () => {
     await again.createPerson('Grace');
     await again.close();
     expect((await readFacebankFiles(dir)).people.map((p) => p.name)).toEqual(['Ada', 'Grace']);
+  });
+
+  it('reads the file piece by piece at open: any piece size gives the same records, torn tail and refusals', async () => {
+    const dir = await tmp();
+    const fb = new Facebank(dir);
+    await fb.open();
+    const a = await fb.createPerson('Ada');
+    for (let i = 0; i < 4; i++) await fb.addSample(a.id, newSample(i));
+    await fb.renamePerson(a.id, 'Ada L');
+    await fb.close();
+    const file = path.join(dir, 'facebank.journal');
+    const whole = await readFile(file);
+    const torn = encodeFrame({ seq: 9, ops: [{ t: 'person', person: { ...P1, id: 'p9' } }] }).subarray(0, 40);
+    await appendFile(file, torn);
+    const all = loadJournal(file, await readFile(file));
+    const view = (j: LoadedJournal) => ({ seq: j.seq, size: j.size, cut: j.cut, people: [...j.state.people.values()], samples: [...j.state.samples.keys()] });
+    expect(view(all)).toMatchObject({ seq: 6, size: whole.length, cut: 40 });
+    for (const piece of [1, 7, 64, 1000, 1 << 20]) expect(view((await loadJournalFile(file, piece))!), `pieces of ${piece} bytes`).toEqual(view(all));
+    const bad = Buffer.from(whole);
+    bad[whole.length - 300]! ^= 0xff; // inside the sample frame before the rename
+    await writeFile(file, bad);
+    await expect(loadJournalFile(file, 13)).rejects.toThrow(/fails its checksum and more data follows/);
   });
 
   it('compacts in the background to its records; changes made meanwhile are kept', async () => {
