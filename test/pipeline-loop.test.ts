@@ -23,7 +23,7 @@ const centre = { alice: randomUnit(D, rand), bob: randomUnit(D, rand) };
 const sample = (p: Person, e: Float32Array, id: string): Sample => ({
   id,
   personId: p.id,
-  embedding: Array.from(e),
+  embedding: Float32Array.from(e),
   modelId: 'fake-embedder',
   quality,
   source: 'cli',

@@ -41,7 +41,7 @@ export function benchMatch(o: MatchBenchOptions = {}): MatchBenchResult {
       centres[p] = randomUnit(dim, rand);
     }
     const e = unitWithCosine(centres[p]!, 0.7, rand);
-    samples.push({ id: `s${i}`, personId: `p${p}`, embedding: Array.from(e), modelId: 'bench', quality, source: 'cli', created: '', negative: false });
+    samples.push({ id: `s${i}`, personId: `p${p}`, embedding: e, modelId: 'bench', quality, source: 'cli', created: '', negative: false });
   }
   const b0 = nowMs();
   const m = new Matcher(people, samples, 'bench', { threshold: 0.4, margin: 0.05, trimFraction: 0.2, negativeMargin: 0 });

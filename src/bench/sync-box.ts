@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       const person = { id: randomUUID(), name: `Person ${p}`, created: new Date().toISOString(), notes: '' };
       ops.push({ op: 'person', person });
       for (let k = 0; k < a.samples; k++) {
-        const embedding = Array.from({ length: DIM }, () => Math.random() - 0.5);
+        const embedding = Float32Array.from({ length: DIM }, () => Math.random() - 0.5);
         ops.push({
           op: 'sample',
           jpeg,

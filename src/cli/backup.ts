@@ -22,7 +22,7 @@ function oneFile(positionals: string[], usage: string): string {
 
 const backupUsage = `Usage: facegate backup <file> [--config <file>] [--data-dir <dir>] [--json]
 
-Writes one archive (gzip'd JSON with a sha256 per file) of the data directory's facebank.json, the crop
+Writes one archive (gzip'd JSON with a sha256 per file) of the data directory's facebank (facebank.journal), the crop
 of every sample (samples/<id>.jpg) and auth.json when present. Events and unknown faces are not included.`;
 
 export const backupCommand: Command = {

@@ -186,7 +186,7 @@ async function photoFacebank(engine: FaceEngine, specs: string[], quality: Param
     samples.push({
       id: `s${samples.length + 1}`,
       personId: p.id,
-      embedding: Array.from(c.face.embedding),
+      embedding: c.face.embedding,
       modelId: engine.embedderId,
       quality: c.face.quality,
       source: 'cli',

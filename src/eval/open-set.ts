@@ -104,7 +104,7 @@ export function galleryMatcher(gallery: readonly Identity[], opts: Pick<Protocol
       samples.push({
         id: `${id.name}#${i}`,
         personId: id.name,
-        embedding: Array.from(v),
+        embedding: Float32Array.from(v),
         modelId: 'eval',
         quality: noQuality,
         source: 'cli',

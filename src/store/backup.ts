@@ -1,16 +1,17 @@
 /**
  * Backup and restore of the data directory's facebank.
  *
- * Included: facebank.json, the crop samples/<sampleId>.jpg of every sample it names, and auth.json
- * (admin password hash, API token hashes, sessions) when present. Not included: events, unknown faces,
- * snapshots (history, not identity).
+ * Included: the facebank (people and samples, as a compacted facebank.journal: store/facebank-codec.ts), the crop
+ * samples/<sampleId>.jpg of every sample, and auth.json (admin password hash, API token hashes, sessions) when
+ * present. Not included: events, unknown faces, snapshots (history, not identity).
  *
  * Format (".fgbak"): gzip of one UTF-8 JSON object
- *   { "format": "facegate-backup", "version": 1, "created": ISO time,
+ *   { "format": "facegate-backup", "version": 2, "created": ISO time,
  *     "manifest": [ { "path", "size", "sha256" } ... ],     // hex sha256 of each file's bytes
  *     "files": { "<path>": "<base64 bytes>" ... } }
- * gzip's CRC catches most damage, the per-file sha256 the rest. The whole archive is held in memory
- * (fine for thousands of samples: a crop is a few kB).
+ * Version 1 (older facegate) held facebank.json instead of facebank.journal; both restore. gzip's CRC catches most
+ * damage, the per-file sha256 the rest, and every record is checked against the facebank schema. The whole archive
+ * is held in memory (crops are a few kB each; the journal keeps embeddings as 4 bytes a value).
  *
  * Restore validates everything into <dataDir>/.restore-<random>/ first, then swaps: the current items are
  * renamed aside into <dataDir>/.restore-old-<random>/, the new ones renamed in, then the old ones deleted.
@@ -25,23 +26,26 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { FacegateError } from '../util/errors.js';
 import { formatIssues } from '../config/issues.js';
-import { facebankSchema, type FacebankFile } from './facebank-schema.js';
 import { ID_PATTERN } from '../util/ids.js';
+import { readFacebankFiles } from './facebank.js';
+import { compactedFrames, JOURNAL_FILE, loadJournal } from './facebank-journal.js';
+import { LEGACY_FILE, parseLegacy } from './facebank-legacy.js';
+import type { Person, Sample } from './types.js';
 
 export const BACKUP_FORMAT = 'facegate-backup';
-export const BACKUP_VERSION = 1;
-export const FACEBANK_FILE = 'facebank.json';
+export const BACKUP_VERSION = 2;
+export const FACEBANK_FILE = JOURNAL_FILE;
 export const SAMPLES_DIR = 'samples';
 /** Included when present; restored only when in the backup (an existing one is otherwise kept). */
 export const OPTIONAL_FILES = ['auth.json'] as const;
 
-const ALLOWED_PATH = new RegExp(`^(facebank\\.json|auth\\.json|samples/${ID_PATTERN}\\.jpg)$`);
+const ALLOWED_PATH = new RegExp(`^(facebank\\.journal|facebank\\.json|auth\\.json|samples/${ID_PATTERN}\\.jpg)$`);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const archiveSchema = z
   .object({
     format: z.literal(BACKUP_FORMAT),
-    version: z.literal(BACKUP_VERSION),
+    version: z.union([z.literal(1), z.literal(BACKUP_VERSION)]),
     created: z.string(),
     manifest: z.array(
       z.object({
@@ -54,6 +58,13 @@ const archiveSchema = z
   })
   .strict();
 
+/** The records a backup holds. */
+export interface FacebankContent {
+  seq: number;
+  people: Person[];
+  samples: Sample[];
+}
+
 export interface BackupSummary {
   file: string;
   people: number;
@@ -65,50 +76,37 @@ export interface BackupSummary {
 const refuse = (message: string, cause?: unknown) =>
   new FacegateError('backup_invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
 
-async function readFacebank(dataDir: string): Promise<{ bytes: Buffer; facebank: FacebankFile }> {
-  const file = path.join(dataDir, FACEBANK_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new FacegateError('backup', `nothing to back up: ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-      cause: e,
-    });
-  }
-  const facebank = parseFacebank(bytes, (m) => new FacegateError('backup', `${file} is not a valid facebank: ${m}`));
-  return { bytes, facebank };
-}
+/** A compacted journal of these records (what a backup holds and a restore writes). */
+const journalOf = (fb: FacebankContent) => Buffer.concat([...compactedFrames({ format: 'facegate-facebank', version: 2, seq: fb.seq }, fb.people, fb.samples)]);
 
-function parseFacebank(bytes: Uint8Array, fail: (m: string) => Error): FacebankFile {
-  let json: unknown;
+async function readFacebank(dataDir: string): Promise<FacebankContent> {
+  if (!existsSync(path.join(dataDir, JOURNAL_FILE)) && !existsSync(path.join(dataDir, LEGACY_FILE)))
+    throw new FacegateError('backup', `nothing to back up: ${dataDir} holds no facebank (${JOURNAL_FILE} or ${LEGACY_FILE})`);
   try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return await readFacebankFiles(dataDir);
   } catch (e) {
-    throw fail(`invalid JSON (${(e as Error).message})`);
+    throw new FacegateError('backup', `nothing backed up: ${(e as Error).message}`, { cause: e });
   }
-  const r = facebankSchema.safeParse(json);
-  if (!r.success) throw fail(formatIssues(r.error.issues).slice(0, 10).join('; '));
-  return r.data;
 }
 
 const isJpeg = (b: Uint8Array) => b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
 /**
- * facebank.json and the crop of every sample it names. A running appliance may delete a sample between the
- * two reads (it commits the JSON first, then deletes the crop): then the JSON has changed and is read again.
+ * The facebank and the crop of every sample it names. A running appliance may delete a sample between the
+ * two reads (it commits the change first, then deletes the crop): then the facebank has changed and is read again.
  */
-async function snapshotFacebank(dataDir: string): Promise<{ facebank: FacebankFile; entries: Array<[string, Buffer]> }> {
+async function snapshotFacebank(dataDir: string): Promise<{ facebank: FacebankContent; entries: Array<[string, Buffer]> }> {
   for (;;) {
-    const { bytes, facebank } = await readFacebank(dataDir);
-    const entries: Array<[string, Buffer]> = [[FACEBANK_FILE, bytes]];
+    const facebank = await readFacebank(dataDir);
+    const entries: Array<[string, Buffer]> = [[FACEBANK_FILE, journalOf(facebank)]];
     let changed = false;
     for (const s of facebank.samples) {
       const rel = `${SAMPLES_DIR}/${s.id}.jpg`;
       try {
         entries.push([rel, await readFile(path.join(dataDir, rel))]);
       } catch (e) {
-        const now = await readFile(path.join(dataDir, FACEBANK_FILE)).catch(() => null);
-        if (now && !now.equals(bytes)) {
+        const now = await readFacebank(dataDir).catch(() => null);
+        if (now && (now.seq !== facebank.seq || !now.samples.some((x) => x.id === s.id))) {
           changed = true;
           break;
         }
@@ -151,8 +149,34 @@ export async function createBackup(dataDir: string, file: string): Promise<Backu
   return { file, people: facebank.people.length, samples: facebank.samples.length, files: entries.map(([p]) => p), bytes: gz.length };
 }
 
+/** The facebank a backup holds: a journal (version 2) or a facebank.json (version 1), checked record by record. */
+function facebankOfBackup(version: 1 | 2, files: Map<string, Buffer>): FacebankContent {
+  const name = version === 1 ? LEGACY_FILE : JOURNAL_FILE;
+  const bytes = files.get(name);
+  if (!bytes) throw refuse(`it has no ${name}`);
+  const invalid = (e: unknown) =>
+    refuse(`its ${name} is not valid: ${(e as Error).message.replace(/^The facebank .*? is refused: /, '').replace(/\. Nothing was loaded.*$/, '')}`, e);
+  if (version === 1) {
+    try {
+      const old = parseLegacy(name, bytes);
+      if (old.dropped) throw new Error(`${old.dropped} samples name a person it does not hold`);
+      return old;
+    } catch (e) {
+      throw invalid(e);
+    }
+  }
+  try {
+    const j = loadJournal(name, bytes);
+    if (j.cut) throw new Error(`its last ${j.cut} bytes are a cut-off change`);
+    if (j.state.strays) throw new Error(`${j.state.strays} samples name a person it does not hold`);
+    return { seq: j.seq, people: [...j.state.people.values()], samples: [...j.state.samples.values()] };
+  } catch (e) {
+    throw invalid(e);
+  }
+}
+
 /** Parses and checks a backup completely; returns its files. Throws 'backup_invalid' on any problem. */
-export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; facebank: FacebankFile; created: string } {
+export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; facebank: FacebankContent; created: string } {
   let text: string;
   try {
     text = gunzipSync(gz).toString('utf8');
@@ -167,8 +191,8 @@ export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; faceba
     throw refuse(`the contents are not valid JSON (${(e as Error).message})`, e);
   }
   const a = archiveSchema.safeParse(json);
-  if (!a.success) throw refuse(`not a facegate backup version ${BACKUP_VERSION}: ${formatIssues(a.error.issues).slice(0, 5).join('; ')}`);
-  const { manifest, files: encoded, created } = a.data;
+  if (!a.success) throw refuse(`not a facegate backup version 1 or ${BACKUP_VERSION}: ${formatIssues(a.error.issues).slice(0, 5).join('; ')}`);
+  const { manifest, files: encoded, created, version } = a.data;
   const files = new Map<string, Buffer>();
   for (const entry of manifest) {
     if (files.has(entry.path)) throw refuse(`${entry.path} is listed twice`);
@@ -181,9 +205,7 @@ export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; faceba
     files.set(entry.path, bytes);
   }
   for (const p of Object.keys(encoded)) if (!files.has(p)) throw refuse(`${p} is not in the manifest`);
-  const fbBytes = files.get(FACEBANK_FILE);
-  if (!fbBytes) throw refuse(`it has no ${FACEBANK_FILE}`);
-  const facebank = parseFacebank(fbBytes, (m) => refuse(`its ${FACEBANK_FILE} is not valid: ${m}`));
+  const facebank = facebankOfBackup(version, files);
   for (const s of facebank.samples) {
     const crop = files.get(`${SAMPLES_DIR}/${s.id}.jpg`);
     if (!crop) throw refuse(`sample ${s.id} has no crop ${SAMPLES_DIR}/${s.id}.jpg`);
@@ -197,6 +219,9 @@ export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; faceba
       throw refuse('its auth.json is not valid JSON');
     }
   }
+  // What is restored: the journal (a version-1 facebank.json becomes one), the crops, auth.json.
+  files.delete(LEGACY_FILE);
+  files.set(JOURNAL_FILE, journalOf(facebank));
   return { files, facebank, created };
 }
 
@@ -242,13 +267,15 @@ export async function restoreBackup(dataDir: string, file: string): Promise<Rest
     throw new FacegateError('backup', `cannot stage the restore in ${dataDir}: ${(e as Error).message}; the data directory was not changed`, { cause: e });
   }
 
-  // The items swapped: always facebank.json and samples/; optional files only when the backup has them.
+  // The items swapped: always the journal and samples/; optional files only when the backup has them. A facebank.json
+  // not yet imported is set aside too (it would be imported over the restored facebank, or refused beside it).
   const items = [FACEBANK_FILE, SAMPLES_DIR, ...OPTIONAL_FILES.filter((n) => files.has(n))];
+  const replaced = [...items, LEGACY_FILE];
   const movedAside: string[] = [];
   const movedIn: string[] = [];
   try {
     await mkdir(aside);
-    for (const item of items) {
+    for (const item of replaced) {
       if (existsSync(path.join(dataDir, item))) {
         await rename(path.join(dataDir, item), path.join(aside, item));
         movedAside.push(item);

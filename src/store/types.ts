@@ -1,6 +1,8 @@
 /**
- * Facebank records as stored in <dataDir>/facebank.json (crops live in <dataDir>/samples/<id>.jpg). The zod
- * schemas are the one definition: the types are inferred from them, and backups are checked against them.
+ * Facebank records. The zod schemas are the one definition of their JSON form (a facebank.json of the older
+ * format, backups, records from other appliances) and check every record the store reads; in memory a sample
+ * holds its embedding as a Float32Array (`Sample`), on disk the journal keeps it as binary float32
+ * (store/facebank-journal.ts). Crops live in <dataDir>/samples/<id>.jpg.
  */
 import { z } from 'zod';
 import type { FaceQuality, RgbImage } from '../vision/types.js';
@@ -38,7 +40,10 @@ export const sampleSchema = z.object({
 });
 
 export type Person = z.infer<typeof personSchema>;
-export type Sample = z.infer<typeof sampleSchema>;
+/** A sample in its JSON form (embedding as a list of numbers). */
+export type SampleRecord = z.infer<typeof sampleSchema>;
+/** A sample in memory: its L2-normalised embedding as float32. */
+export type Sample = Omit<SampleRecord, 'embedding'> & { embedding: Float32Array };
 export type SampleSource = Sample['source'];
 
 /** A sample to add: the facebank gives it an id and a time, stores the embedding L2-normalised and the crop as JPEG. */

@@ -425,7 +425,7 @@ export class FacebankSync {
       deleted: false,
       personId: s.personId,
       modelId: s.modelId,
-      embedding: s.embedding,
+      embedding: Array.from(s.embedding),
       crop: crop.toString('base64'),
       negative: s.negative,
       source: s.source,
@@ -557,7 +557,7 @@ export class FacebankSync {
     const s: Sample = {
       id: rec.id,
       personId: rec.personId,
-      embedding: rec.embedding,
+      embedding: Float32Array.from(rec.embedding),
       modelId: rec.modelId,
       quality: rec.quality,
       source: rec.source,
@@ -568,7 +568,7 @@ export class FacebankSync {
     const { data, info } = await sharp(Buffer.from(rec.crop, 'base64')).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const [e] = await this.opts.embedAligned([{ width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }]);
     if (!e) throw new FacegateError('sync_embed', `The embedder returned nothing for sample ${rec.id}.`);
-    return { ...s, embedding: Array.from(e), modelId: this.opts.embedderId };
+    return { ...s, embedding: e, modelId: this.opts.embedderId };
   }
 
   /** Clear the retained tombstones past their expiry and forget them. */

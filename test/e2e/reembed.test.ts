@@ -4,7 +4,7 @@
  * Every sample is re-embedded from its stored crop at start-up, and the enrolled person is still named in video.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { modelSpec, tfliteBytes } from '../helpers/models.js';
 import { freePort } from '../helpers/ports.js';
 import { captureLogger } from '../ingest/util.js';
+import { readFacebankFiles } from '../../src/store/facebank.js';
 
 const LIN = 'Lin-Manuel Miranda';
 
@@ -68,7 +69,7 @@ describe.skipIf(!hasTestData)('start-up re-embedding after an embedder change', 
   });
 
   it('re-embeds every sample from its crop at start-up and still names the enrolled person in video', async () => {
-    const before = JSON.parse(await readFile(path.join(dir, 'data', 'facebank.json'), 'utf8')) as { samples: { id: string; modelId: string }[] };
+    const before = await readFacebankFiles(path.join(dir, 'data'));
     expect(before.samples.length).toBeGreaterThanOrEqual(3);
     expect(new Set(before.samples.map((s) => s.modelId))).toEqual(new Set([defaultId]));
 
@@ -87,7 +88,7 @@ describe.skipIf(!hasTestData)('start-up re-embedding after an embedder change', 
     expect(app.engine.embedderId).toMatch(/^w600k_like@/);
     const re = lines.find((l) => l.msg === 'facebank re-embedded for the new embedder');
     expect(re).toMatchObject({ updated: before.samples.length, failed: 0 });
-    const after = JSON.parse(await readFile(path.join(dir, 'data', 'facebank.json'), 'utf8')) as { samples: { id: string; modelId: string }[] };
+    const after = await readFacebankFiles(path.join(dir, 'data'));
     expect(after.samples.map((s) => s.id).sort()).toEqual(before.samples.map((s) => s.id).sort());
     expect(new Set(after.samples.map((s) => s.modelId))).toEqual(new Set([app.engine.embedderId]));
 

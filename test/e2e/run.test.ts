@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -12,6 +12,7 @@ import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { writeApplianceConfig } from './appliance.js';
+import { readFacebankFiles } from '../../src/store/facebank.js';
 
 const ready = hasTestData && hasMosquitto;
 const cli = path.join(repoRoot, 'dist', 'cli.js');
@@ -122,7 +123,7 @@ describe.skipIf(!ready)('facegate run (process)', () => {
     });
     await client.endAsync();
     expect(got).toEqual({ payload: 'offline', retain: true });
-    const fb = JSON.parse(await readFile(path.join(dir, 'data', 'facebank.json'), 'utf8'));
+    const fb = await readFacebankFiles(path.join(dir, 'data'));
     expect(fb.people.map((p: { name: string }) => p.name)).toEqual(['Lin-Manuel Miranda']);
     expect(fb.samples).toHaveLength(1);
   }, 60_000);

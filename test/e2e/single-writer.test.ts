@@ -4,13 +4,14 @@
  * facebank with its crop, the appliance sees the CLI's people, no temp file is left, and a backup succeeds.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
 import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
+import { readFacebankFiles } from '../../src/store/facebank.js';
 
 const bbt = (who: string, n: number) => dataPath('identity', 'bbt', who, `${who}${n}.png`);
 const WHO = ['amy', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'bernadette'];
@@ -23,7 +24,7 @@ interface FacebankFile {
 }
 
 async function checkOnDisk(dataDir: string): Promise<FacebankFile> {
-  const fb = JSON.parse(await readFile(path.join(dataDir, 'facebank.json'), 'utf8')) as FacebankFile;
+  const fb: FacebankFile = await readFacebankFiles(dataDir);
   const people = new Set(fb.people.map((p) => p.id));
   for (const s of fb.samples) {
     expect(people.has(s.personId)).toBe(true);

@@ -47,7 +47,7 @@ describe.skipIf(!hasTestData)('names at site scale (1,000 LFW people + the Hamil
     const sample = (personId: string, embedding: Float32Array, i: number): Sample => ({
       id: `s${i}`,
       personId,
-      embedding: Array.from(embedding),
+      embedding: Float32Array.from(embedding),
       modelId: engine.embedderId,
       quality: { size: 112, score: 1, blur: 100, yaw: 0, pitch: 0, roll: 0 },
       source: 'cli',

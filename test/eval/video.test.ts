@@ -61,7 +61,7 @@ describe.skipIf(!hasTestData)('eval video on the Hamilton clip (real models)', (
     const sample: Sample = {
       id: 's',
       personId: 'lin',
-      embedding: Array.from(c.face.embedding),
+      embedding: Float32Array.from(c.face.embedding),
       modelId: engine.embedderId,
       quality: c.face.quality,
       source: 'cli',

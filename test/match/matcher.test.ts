@@ -14,7 +14,7 @@ const person = (name: string): Person => ({ id: `id-${name}`, name, created: '',
 const sample = (p: Person, e: Float32Array, extra: Partial<Sample> = {}): Sample => ({
   id: `s${n++}`,
   personId: p.id,
-  embedding: Array.from(e),
+  embedding: Float32Array.from(e),
   modelId: 'm1',
   quality,
   source: 'cli',

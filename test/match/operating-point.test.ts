@@ -117,7 +117,7 @@ describe('threshold by facebank size', () => {
         samples.push({
           id: `s${id}`,
           personId: id,
-          embedding: [1, people.length],
+          embedding: Float32Array.of(1, people.length),
           modelId: 'toy',
           quality: { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 },
           source: 'cli',

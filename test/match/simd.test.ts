@@ -32,7 +32,7 @@ describe('SimdDots', () => {
     const q = { size: 1, score: 1, blur: 1, yaw: 0, pitch: 0, roll: 0 };
     const m = new Matcher(
       [p],
-      [{ id: 's', personId: 'p', embedding: Array.from(c), modelId: 'x', quality: q, source: 'cli', created: '', negative: false }],
+      [{ id: 's', personId: 'p', embedding: Float32Array.from(c), modelId: 'x', quality: q, source: 'cli', created: '', negative: false }],
       'x',
       {
         threshold: 0.5,

@@ -14,7 +14,7 @@ const person = (id: string): Person => ({ id, name: id, created: '', notes: '' }
 const sample = (personId: string, v: Float32Array, i = 0): Sample => ({
   id: `${personId}-${i}`,
   personId,
-  embedding: Array.from(v),
+  embedding: Float32Array.from(v),
   modelId: 'm',
   quality: { size: 112, score: 1, blur: 100, yaw: 0, pitch: 0, roll: 0 },
   source: 'cli',

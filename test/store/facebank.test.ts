@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Facebank, type FacebankChange, type FacebankData } from '../../src/store/facebank.js';
+import { Facebank, readFacebankFiles, type FacebankChange } from '../../src/store/facebank.js';
 import { Bus } from '../../src/events/bus.js';
 import type { RgbImage } from '../../src/vision/types.js';
 
@@ -39,7 +39,7 @@ function crop(seed: number): RgbImage {
 const vec = (seed: number) => new Float32Array(192).map((_, i) => Math.sin(seed * 7 + i));
 const newSample = (seed: number, extra: object = {}) => ({ embedding: vec(seed), modelId: 'm1', quality, source: 'cli' as const, crop: crop(seed), ...extra });
 
-const readRaw = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'facebank.json'), 'utf8')) as FacebankData;
+const readRaw = readFacebankFiles;
 
 describe('Facebank', () => {
   it('creates, finds, renames people; duplicate names (any case) are conflicts', async () => {
@@ -133,7 +133,7 @@ describe('Facebank', () => {
     await fb.close();
   });
 
-  it('removes orphan crops and temp files at open, and samples of missing people', async () => {
+  it('removes orphan crops and temp files at open', async () => {
     const dir = await tmp();
     const fb = new Facebank(dir);
     await fb.open();
@@ -141,22 +141,22 @@ describe('Facebank', () => {
     const s = await fb.addSample(a.id, newSample(1));
     await fb.close();
     await writeFile(path.join(dir, 'samples', 'orphan.jpg'), 'x');
+    await writeFile(path.join(dir, '.facebank.journal.0123456789ab.tmp'), 'half');
     await writeFile(path.join(dir, '.facebank.json.0123456789ab.tmp'), '{"half');
-    const raw = await readRaw(dir);
-    raw.samples.push({ ...raw.samples[0]!, id: 'ghost', personId: 'gone' });
-    await writeFile(path.join(dir, 'facebank.json'), JSON.stringify(raw));
     const again = new Facebank(dir);
     await again.open();
     expect(await readdir(path.join(dir, 'samples'))).toEqual([`${s.id}.jpg`]);
-    expect((await readdir(dir)).sort()).toEqual(['facebank.json', 'samples']);
+    expect((await readdir(dir)).sort()).toEqual(['facebank.journal', 'samples']);
     expect((await again.samples()).map((x) => x.id)).toEqual([s.id]);
     await again.close();
   });
 
-  it('refuses a corrupt file with a clear error', async () => {
+  it('refuses a facebank.json that is not JSON with a clear error, and changes nothing', async () => {
     const dir = await tmp();
     await writeFile(path.join(dir, 'facebank.json'), '{"people": [');
-    await expect(new Facebank(dir).open()).rejects.toMatchObject({ code: 'facebank_corrupt' });
+    await expect(new Facebank(dir).open()).rejects.toMatchObject({ code: 'facebank_corrupt', message: expect.stringContaining('is not valid JSON') });
+    expect(await readFile(path.join(dir, 'facebank.json'), 'utf8')).toBe('{"people": [');
+    expect(existsSync(path.join(dir, 'facebank.journal'))).toBe(false);
   });
 
   it('re-embeds samples of another model from their stored crops', async () => {
@@ -232,6 +232,40 @@ describe('Facebank change path', () => {
     await again.close();
   });
 
+  it('applies a batch of records from elsewhere as one change, in order; orphans are returned; a bad record refuses the batch', async () => {
+    const dir = await tmp();
+    const changes: FacebankChange[] = [];
+    const bus = new Bus();
+    bus.on('facebankChanged', (c) => changes.push(c));
+    const fb = new Facebank(dir, { bus });
+    await fb.open();
+    const local = await fb.createPerson('Local');
+    const kept = await fb.addSample(local.id, newSample(1));
+    const jpeg = await readFile(fb.cropPath(kept.id));
+    const person = { id: 'remote-1', name: '  Remote   One ', created: '2026-01-01T00:00:00.000Z', notes: '' };
+    const sample = (id: string, personId: string) => ({ ...kept, id, personId, embedding: vec(Number(id.slice(-1))) });
+    const r = await fb.applyBatch([
+      { op: 'person', person },
+      { op: 'sample', sample: sample('rs-1', 'remote-1'), jpeg },
+      { op: 'sample', sample: sample('rs-2', 'remote-1'), jpeg },
+      { op: 'sample', sample: sample('rs-3', 'nobody-here'), jpeg },
+      { op: 'sample.delete', id: 'rs-2' },
+      { op: 'person.delete', id: local.id },
+    ]);
+    expect(r).toEqual({ orphans: ['rs-3'] });
+    expect(changes.slice(2).map((c) => [c.seq, c.op, c.remote])).toEqual([[3, 'replace', true]]);
+    expect((await fb.people()).map((p) => p.name)).toEqual(['Remote One']);
+    expect((await fb.samples()).map((s) => s.id)).toEqual(['rs-1']);
+    expect((await readdir(path.join(dir, 'samples'))).sort()).toEqual(['rs-1.jpg']);
+    const bad = { ...sample('rs-4', 'remote-1'), created: 'yesterday' };
+    await expect(fb.applyBatch([{ op: 'sample', sample: bad, jpeg }])).rejects.toMatchObject({ code: 'invalid', message: expect.stringContaining('created') });
+    expect(fb.seq).toBe(3);
+    await fb.close();
+    const back = await readRaw(dir);
+    expect(back.samples.map((s) => s.id)).toEqual(['rs-1']);
+    expect(back.people.map((p) => p.id)).toEqual(['remote-1']);
+  });
+
   it('read-only: reads without the lock while a writer holds it, refuses changes, repairs nothing', async () => {
     const dir = await tmp();
     const fb = new Facebank(dir);
@@ -266,36 +300,76 @@ describe('Facebank crash safety (SIGKILL during enrolment)', () => {
     if (child) await rm(child, { force: true });
   });
 
-  const runAndKill = (dir: string, afterReadyMs: number) =>
+  const runAndKill = (dir: string, log: string, afterReadyMs: number) =>
     new Promise<void>((resolve, reject) => {
-      const p = spawn(process.execPath, [child, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [child, dir, log, '30000'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
       p.stdout.once('data', () => setTimeout(() => p.kill('SIGKILL'), afterReadyMs));
       p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err}`))));
     });
 
-  it('always leaves a valid facebank whose samples have people and crops', async () => {
+  /** What the log says must be in the facebank: acknowledged samples and names no later attempt may have undone. */
+  function mustHave(lines: string[]) {
+    const samples = new Map<string, string>();
+    const people = new Set<string>();
+    const names = new Map<string, Set<string>>();
+    const doomed = new Set<string>();
+    let seq = 0;
+    for (const line of lines) {
+      const w = line.split(' ');
+      if (w[0] === 'ack' && w[1] === 'person') people.add(w[2]!);
+      if (w[0] === 'ack' && w[1] === 'sample') samples.set(w[2]!, w[3]!);
+      if (w[0] === 'try' && w[1] !== 'rename') doomed.add(w[2]!);
+      // A rename acknowledged fixes the name, up to a later attempt.
+      if (w[1] === 'rename') {
+        const name = w.slice(3, w[0] === 'ack' ? -1 : undefined).join(' ');
+        if (w[0] === 'ack') names.set(w[2]!, new Set([name]));
+        else names.get(w[2]!)?.add(name);
+      }
+      if (w[0] === 'ack') seq = Math.max(seq, Number(w.at(-1)));
+    }
+    return { samples, people, names, doomed, seq };
+  }
+
+  it('keeps every acknowledged change and always opens valid, over many SIGKILLs at random points', async () => {
     const dir = await tmp();
-    let total = 0;
-    for (let round = 0; round < 6; round++) {
-      await runAndKill(dir, 20 + Math.floor(Math.random() * 400));
-      // The file as the killed process left it, before open() repairs anything.
+    const log = path.join(dir, '..', `${path.basename(dir)}.log`);
+    dirs.push(log);
+    let checked = 0;
+    for (let round = 0; round < 12; round++) {
+      await runAndKill(dir, log, 20 + Math.floor(Math.random() * 500));
+      // The files as the killed process left them, before open() repairs anything.
       const raw = await readRaw(dir);
-      const people = new Set(raw.people.map((p) => p.id));
+      const people = new Map(raw.people.map((p) => [p.id, p]));
+      const want = mustHave((await readFile(log, 'utf8')).split('\n').filter(Boolean));
+      for (const [sid, pid] of want.samples) {
+        if (want.doomed.has(sid) || want.doomed.has(pid)) continue;
+        expect(
+          raw.samples.some((s) => s.id === sid && s.personId === pid),
+          `acknowledged sample ${sid}`,
+        ).toBe(true);
+        checked++;
+      }
+      for (const pid of want.people) if (!want.doomed.has(pid)) expect(people.has(pid), `acknowledged person ${pid}`).toBe(true);
+      for (const [pid, names] of want.names) if (people.has(pid)) expect(names.has(people.get(pid)!.name), `name of ${pid}`).toBe(true);
+      expect(raw.seq).toBeGreaterThanOrEqual(want.seq);
       for (const s of raw.samples) {
         expect(people.has(s.personId)).toBe(true);
         expect(existsSync(path.join(dir, 'samples', `${s.id}.jpg`))).toBe(true);
         expect(s.embedding.length).toBe(192);
       }
-      total = raw.samples.length;
       const fb = new Facebank(dir);
       await fb.open();
       expect((await fb.samples()).length).toBe(raw.samples.length);
+      expect(fb.seq).toBe(raw.seq);
       const files = (await readdir(path.join(dir, 'samples'))).sort();
       expect(files).toEqual(raw.samples.map((s) => `${s.id}.jpg`).sort());
       await fb.close();
     }
-    expect(total).toBeGreaterThan(0);
-  }, 120_000);
+    const compactions = (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes('facebank: journal compacted')).length;
+    console.log(`[facebank crash test] 12 SIGKILLs, ${checked} acknowledged samples checked, ${compactions} compactions meanwhile`);
+    expect(checked).toBeGreaterThan(0);
+    expect(compactions).toBeGreaterThan(0);
+  }, 240_000);
 });

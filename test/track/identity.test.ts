@@ -46,7 +46,7 @@ class MemoryFacebank {
       this.rows.push({
         id: `s${this.rows.length + 1}`,
         personId: p.id,
-        embedding: Array.from(c.face.embedding),
+        embedding: Float32Array.from(c.face.embedding),
         modelId: this.engine.embedderId,
         quality: c.face.quality,
         source: 'cli',
