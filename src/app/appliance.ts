@@ -110,7 +110,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
       ? [
           syncUnit(
             { sync: config.sync, mqtt: config.mqtt, dataDir },
-            { bus, log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker },
+            { bus, log, metrics, facebank: slots.facebank, engine: slots.engine, publisher: slots.publisher },
             slots.sync,
           ),
         ]

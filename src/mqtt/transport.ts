@@ -48,6 +48,13 @@ export interface TransportStats {
   replayed: number;
 }
 
+/** What a subscriber hands to `subscribe`. */
+export interface SubscriptionHandler {
+  onMessage(topic: string, payload: Buffer): void;
+  /** After the broker acknowledged the subscription, on every (re)connect. */
+  onSubscribed?(): void;
+}
+
 /** Groups in flight at once. */
 const WINDOW = 16;
 const ACK_TIMEOUT_MS = 30_000;
@@ -64,6 +71,8 @@ export class MqttTransport {
   private draining = false;
   private disconnected: (() => void) | null = null;
   private published = 0;
+  private readonly subscriptions = new Set<{ filter: string; handler: SubscriptionHandler }>();
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
 
   constructor(private readonly opts: TransportOptions) {
     this.queue = new DurableQueue(opts.config.queueLimit, { file: opts.queueFile, onDrop: () => this.onDrop() });
@@ -96,12 +105,18 @@ export class MqttTransport {
       // A refused CONNACK (e.g. wrong credentials) is retried too: the broker's side may be fixed meanwhile.
       reconnectOnConnackError: true,
       queueQoSZero: false,
+      // Subscriptions are made again by subscribeAll() on every connect, so their owners learn when each is acked.
+      resubscribe: false,
       will: { topic: topics.available(this.prefix), payload: Buffer.from('offline'), qos: 1, retain: true },
       ...this.tlsOptions(),
     };
     const client = mqtt.connect(url, options);
     this.client = client;
     client.on('connect', () => this.onConnect());
+    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    // mqtt.js takes only acks as signs of life and pings otherwise; a client receiving thousands of retained
+    // messages on a busy CPU would time out on the pong, reconnect and receive them all again.
+    client.on('packetreceive', (packet) => packet.cmd === 'publish' && client.reschedulePing());
     client.on('close', () => this.onClose());
     client.on('error', (err) => {
       // CONNACK 4/5 (MQTT 3.1.1) and 134/135 (MQTT 5): the broker answered but refused who we are.
@@ -157,6 +172,49 @@ export class MqttTransport {
     return true;
   }
 
+  // --- subscriptions and direct publishes (for services that keep their own records on the broker)
+
+  /** Subscribes to `filter` at QoS 1 now (if connected) and on every reconnect; returns the way to unsubscribe. */
+  subscribe(filter: string, handler: SubscriptionHandler): () => void {
+    const sub = { filter, handler };
+    this.subscriptions.add(sub);
+    if (this.client && this.isConnected) this.subscribeOne(this.client, sub);
+    return () => {
+      if (!this.subscriptions.delete(sub)) return;
+      const stillWanted = [...this.subscriptions].some((s) => s.filter === filter);
+      if (!stillWanted && this.client && this.isConnected) this.client.unsubscribe(filter);
+    };
+  }
+
+  /** Publishes at QoS 1 now; resolves on PUBACK, rejects when not connected (nothing is kept for later). */
+  async publishNow(topic: string, payload: Buffer | string, opts: { retain: boolean }): Promise<void> {
+    const client = this.client;
+    if (!client || !this.isConnected) throw new Error('MQTT not connected');
+    await client.publishAsync(topic, payload, { qos: 1, retain: opts.retain });
+  }
+
+  /** Called when the connection comes (true) or goes (false); returns the way to stop. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private subscribeAll(client: MqttClient): void {
+    for (const sub of this.subscriptions) this.subscribeOne(client, sub);
+  }
+
+  private subscribeOne(client: MqttClient, sub: { filter: string; handler: SubscriptionHandler }): void {
+    client.subscribe(sub.filter, { qos: 1 }, (err) => {
+      if (err) return this.logOnce(`MQTT subscribe to ${sub.filter} failed: ${err.message}`);
+      if (this.subscriptions.has(sub)) sub.handler.onSubscribed?.();
+    });
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    for (const { filter, handler } of this.subscriptions) if (topicMatches(filter, topic)) handler.onMessage(topic, payload);
+  }
+  // --- end subscriptions and direct publishes
+
   private onDrop() {
     // Logged at the first drop and every 1000th after; all are counted (stats.dropped, /metrics).
     if (this.queue.dropped % 1000 === 1)
@@ -186,12 +244,14 @@ export class MqttTransport {
       this.isConnected = true;
       this.opts.log.info('MQTT connected');
       this.opts.onConnection?.(true);
+      for (const l of this.connectionListeners) l(true);
     }
     const opts = { qos: 1 as const, retain: true };
     client.publish(topics.available(this.prefix), 'online', opts, () => {});
     for (const m of this.opts.freshRetained?.() ?? []) this.retained.set(m.topic, m.payload);
     for (const [topic, payload] of this.retained) client.publish(topic, payload, { qos: this.qos, retain: true }, () => {});
     this.opts.onConnect?.();
+    this.subscribeAll(client);
     void this.drain(this.gen);
   }
 
@@ -202,6 +262,7 @@ export class MqttTransport {
       this.isConnected = false;
       this.opts.log.warn({ queued: this.queue.length }, 'MQTT disconnected; queueing events');
       this.opts.onConnection?.(false);
+      for (const l of this.connectionListeners) l(false);
     }
   }
 
@@ -251,4 +312,15 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
+}
+
+/** Whether an MQTT topic filter (`+` one level, `#` the rest) matches a topic. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

@@ -11,11 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import sharp from 'sharp';
-import type { MqttConfig, SyncConfig } from '../config/schema.js';
+import type { SyncConfig } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
-import type { Facebank } from '../store/facebank.js';
 import { normalizeName } from '../store/names.js';
 import type { FacebankChange, RecordOp, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
@@ -25,23 +23,25 @@ import { open, parseSyncKey, seal } from './envelope.js';
 import { formatHlc, HlcClock, parseHlc } from './hlc.js';
 import { decide, expired, recordKey } from './merge.js';
 import { nameClashes, nameSum, suffixedName } from './names.js';
+import type { SyncFacebank, SyncLink, SyncSample } from './ports.js';
 import { syncRecordSchema, type RecordKind, type SampleRecord, type SyncRecord } from './records.js';
 import { readSyncState, writeSyncState, type SyncStateData } from './state.js';
 import { parseSyncTopic, probeTopic, syncFilter, syncTopic } from './topics.js';
 
 export interface SyncOptions {
   config: SyncConfig;
-  mqtt: MqttConfig;
-  url: string;
+  /** The appliance's MQTT connection (its transport): records go under `<prefix>/facebank/`. */
+  link: SyncLink;
+  prefix: string;
   dataDir: string;
-  facebank: Facebank;
+  /** The facebank's owner: the sync reads through it and applies other appliances' records through it. */
+  facebank: SyncFacebank;
   /** The sync follows the facebank's committed changes here ('facebankChanged'). */
   bus: Bus;
   /** The local embedder: samples made by another model are re-embedded from their crop. */
   embedderId: string;
   embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>;
   log?: Logger;
-  reconnectPeriodMs?: number;
   /** Records of other origins missing on the broker are republished after a random wait up to this (default 10 s), if still missing. */
   republishJitterMs?: number;
 }
@@ -61,7 +61,8 @@ export interface SyncStats {
 const DAY_MS = 86_400_000;
 
 export class FacebankSync {
-  private client: MqttClient | null = null;
+  private started = false;
+  private detach: (() => void)[] = [];
   private state: SyncStateData = { records: {}, pending: [], lastSync: null };
   private key: Buffer | null = null;
   private clock: HlcClock;
@@ -89,7 +90,6 @@ export class FacebankSync {
   /** Catch-ups completed (the probe came back behind the retained records). */
   catchUps = 0;
   private readonly log: Logger;
-  private unsubscribe: (() => void) | null = null;
   readonly applianceId: string;
 
   constructor(private readonly opts: SyncOptions) {
@@ -121,11 +121,11 @@ export class FacebankSync {
   }
 
   private get prefix(): string {
-    return this.opts.mqtt.prefix;
+    return this.opts.prefix;
   }
 
   async start(): Promise<void> {
-    if (this.client) return;
+    if (this.started) return;
     const c = this.opts.config;
     if (c.key) this.key = parseSyncKey(c.key);
     else if (!c.allowPlaintext)
@@ -136,7 +136,7 @@ export class FacebankSync {
     else this.log.warn('facebank sync without a site key: faces and embeddings are readable by anyone on the broker');
     // Local changes reported from here on queue behind the state read and the reconcile.
     this.accepting = true;
-    this.unsubscribe ??= this.opts.bus.on('facebankChanged', (change) => this.onChange(change));
+    this.detach.push(this.opts.bus.on('facebankChanged', (change) => this.onChange(change)));
     const ready = this.work.then(async () => {
       this.state = await readSyncState(this.opts.dataDir);
       for (const e of Object.values(this.state.records)) {
@@ -149,69 +149,52 @@ export class FacebankSync {
       await ready;
     } catch (e) {
       this.accepting = false;
-      this.unsubscribe?.();
-      this.unsubscribe = null;
+      this.detachAll();
       throw e;
     }
-    const m = this.opts.mqtt;
-    const options: IClientOptions = {
-      clientId: `${m.clientId ?? `facegate-${os.hostname()}`}-sync`,
-      username: m.username,
-      password: m.password, // FACEGATE_MQTT_PASSWORD is already in it (src/config/load.ts)
-      reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
-      connectTimeout: 10_000,
-      reconnectOnConnackError: true,
-      ...(m.tls
-        ? {
-            ca: m.tls.ca ? await readFile(m.tls.ca) : undefined,
-            cert: m.tls.cert ? await readFile(m.tls.cert) : undefined,
-            key: m.tls.key ? await readFile(m.tls.key) : undefined,
-            rejectUnauthorized: m.tls.rejectUnauthorized,
-          }
-        : {}),
-    };
-    const client = mqtt.connect(this.opts.url, options);
-    this.client = client;
-    client.on('connect', () => {
-      this.connected = true;
-      this.connects++;
-      this.brokerView.clear();
-      this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
-      client.subscribe(syncFilter(this.prefix), { qos: 1 }, (err) => {
-        if (err) return this.log.warn({ err: err.message }, 'sync subscribe failed');
-        this.sendProbe(client, randomUUID());
-      });
-      this.flush();
-    });
-    client.on('close', () => {
-      this.connected = false;
-      this.inFlight.clear();
-      this.probe = null;
-      this.clearTimers();
-    });
-    // mqtt.js takes only acks as signs of life and pings otherwise; a box that spends minutes receiving records
-    // (a catch-up of thousands) on a busy CPU then times out on the pong, reconnects and starts the catch-up over.
-    client.on('packetreceive', (packet) => packet.cmd === 'publish' && client.reschedulePing());
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'sync MQTT error'));
-    client.on('message', (topic, payload) => this.receive(topic, payload));
+    this.started = true;
+    const link = this.opts.link;
+    this.detach.push(
+      link.onConnectionChange((up) => !up && this.onLinkLost()),
+      link.subscribe(syncFilter(this.prefix), { onMessage: (topic, payload) => this.receive(topic, payload), onSubscribed: () => this.onSubscribed() }),
+    );
     this.expiryTimer = setInterval(() => this.enqueue(() => this.expire()), 60_000);
     this.expiryTimer.unref();
   }
 
+  /** A (re)connect, subscribed: the retained records come first, then the probe that says they all arrived. */
+  private onSubscribed(): void {
+    this.connected = true;
+    this.connects++;
+    this.brokerView.clear();
+    this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
+    this.sendProbe(randomUUID());
+    this.flush();
+  }
+
+  private onLinkLost(): void {
+    this.connected = false;
+    this.inFlight.clear();
+    this.probe = null;
+    this.clearTimers();
+  }
+
+  private detachAll(): void {
+    for (const d of this.detach.splice(0)) d();
+  }
+
   async stop(): Promise<void> {
     this.accepting = false;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.detachAll();
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
     this.clearTimers();
-    const client = this.client;
-    this.client = null;
+    const wasStarted = this.started;
+    this.started = false;
     await this.work.catch(() => {});
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
-    await writeSyncState(this.opts.dataDir, this.state);
-    if (client) await Promise.race([client.endAsync(), new Promise((r) => setTimeout(r, 3000).unref())]).catch(() => client.end(true));
+    if (wasStarted) await writeSyncState(this.opts.dataDir, this.state);
     this.connected = false;
   }
 
@@ -282,12 +265,13 @@ export class FacebankSync {
   }
 
   /** Publish the probe (a sealed nonce, QoS 1, not retained) that comes back behind the retained records; again every 15 s until it does. */
-  private sendProbe(client: MqttClient, nonce: string): void {
+  private sendProbe(nonce: string): void {
     this.probe = nonce;
     const topic = probeTopic(this.prefix, this.applianceId);
-    client.publish(topic, seal(this.key, topic, Buffer.from(nonce)), { qos: 1 });
+    this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(nonce)), { retain: false }).catch(() => {});
     if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = setTimeout(() => this.client === client && this.connected && this.probe === nonce && this.sendProbe(client, nonce), 15_000);
+    const connect = this.connects;
+    this.probeTimer = setTimeout(() => this.started && this.connected && this.connects === connect && this.probe === nonce && this.sendProbe(nonce), 15_000);
     this.probeTimer.unref();
   }
 
@@ -364,19 +348,18 @@ export class FacebankSync {
 
   /** Publish every pending record not already in flight. */
   private flush(): void {
-    const client = this.client;
-    if (!client || !this.connected) return;
+    if (!this.started || !this.connected) return;
     // One index of the samples per flush (a catch-up may publish thousands).
-    let index: Promise<Map<string, Sample>> | null = null;
+    let index: Promise<Map<string, SyncSample>> | null = null;
     const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
     for (const key of this.state.pending) {
       if (this.inFlight.has(key)) continue;
       this.inFlight.add(key);
-      void this.publishOne(client, key, sample).finally(() => this.inFlight.delete(key));
+      void this.publishOne(key, sample).finally(() => this.inFlight.delete(key));
     }
   }
 
-  private async publishOne(client: MqttClient, key: string, sample: (id: string) => Promise<Sample | undefined>): Promise<void> {
+  private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<void> {
     const entry = this.state.records[key];
     const [kind, id] = key.split('/') as [RecordKind, string];
     let record: SyncRecord | null;
@@ -392,7 +375,7 @@ export class FacebankSync {
       return;
     }
     try {
-      await client.publishAsync(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { qos: 1, retain: true });
+      await this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { retain: true });
     } catch (e) {
       this.log.debug({ key, err: (e as Error).message }, 'sync publish not acknowledged; retried on reconnect');
       return;
@@ -407,7 +390,7 @@ export class FacebankSync {
     kind: RecordKind,
     id: string,
     e: SyncStateData['records'][string],
-    sample: (id: string) => Promise<Sample | undefined>,
+    sample: (id: string) => Promise<SyncSample | undefined>,
   ): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
     if (e.deleted) return { kind, ...base, deleted: true, expires: e.expires ?? Date.now() + this.opts.config.tombstoneDays * DAY_MS };
@@ -425,7 +408,7 @@ export class FacebankSync {
       deleted: false,
       personId: s.personId,
       modelId: s.modelId,
-      embedding: s.embedding,
+      embedding: Array.from(s.embedding),
       crop: crop.toString('base64'),
       negative: s.negative,
       source: s.source,
@@ -500,7 +483,7 @@ export class FacebankSync {
       staged.set(key, rec);
     }
     if (!staged.size) return;
-    const { orphans } = await fb.applyBatch(ops);
+    const { orphans } = await fb.applyRemote(ops);
     const unplaced = new Set(orphans);
     const now = Date.now();
     for (const [key, rec] of staged) {
@@ -582,9 +565,8 @@ export class FacebankSync {
   }
 
   private async clear(kind: RecordKind, id: string): Promise<void> {
-    const client = this.client;
-    if (!client || !this.connected) return;
-    await client.publishAsync(syncTopic(this.prefix, kind, id), Buffer.alloc(0), { qos: 1, retain: true });
+    if (!this.started || !this.connected) return;
+    await this.opts.link.publishNow(syncTopic(this.prefix, kind, id), Buffer.alloc(0), { retain: true });
     delete this.state.records[recordKey(kind, id)];
     this.scheduleSave();
   }

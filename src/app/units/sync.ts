@@ -1,14 +1,14 @@
-/** Facebank sync (issue 16): its own MQTT client on the transport's broker, replicating enrolments between appliances. */
+/** Facebank sync (issue 16): replicates enrolments between appliances over the appliance's one MQTT transport. */
 import type { Config } from '../../config/schema.js';
 import type { Bus } from '../../events/bus.js';
 import type { FaceEngine } from '../../engine/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { EmbeddedBroker } from '../../mqtt/broker.js';
+import type { MqttPublisher } from '../../mqtt/publisher.js';
 import type { Facebank } from '../../store/facebank.js';
+import type { SyncFacebank } from '../../sync/ports.js';
 import { FacebankSync } from '../../sync/service.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
-import { brokerUrl } from './broker.js';
 
 export interface SyncServices {
   bus: Bus;
@@ -16,7 +16,21 @@ export interface SyncServices {
   metrics: Metrics;
   facebank: Slot<Facebank>;
   engine: Slot<FaceEngine>;
-  broker: Slot<EmbeddedBroker>;
+  /** The MQTT transport's unit: the sync uses its connection. */
+  publisher: Slot<MqttPublisher>;
+}
+
+/** The facebank as the sync sees it; records from other appliances are applied as a batch. */
+export function facebankPort(fb: Facebank): SyncFacebank {
+  return {
+    people: () => fb.people(),
+    person: (id) => fb.person(id),
+    samples: () => fb.samples(),
+    findByName: (name) => fb.findByName(name),
+    cropPath: (id) => fb.cropPath(id),
+    applyRemote: (ops) => fb.applyBatch(ops),
+    renamePerson: (id, name) => fb.renamePerson(id, name),
+  };
 }
 
 export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, services: SyncServices, provides: Slot<FacebankSync>): Unit {
@@ -29,11 +43,11 @@ export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, serv
       const engine = services.engine.get();
       const s = new FacebankSync({
         config: config.sync,
-        mqtt: config.mqtt,
-        url: brokerUrl(config.mqtt, services.broker.peek()),
+        link: services.publisher.get().link,
+        prefix: config.mqtt.prefix,
         dataDir: config.dataDir,
         bus: services.bus,
-        facebank: services.facebank.get(),
+        facebank: facebankPort(services.facebank.get()),
         embedderId: engine.embedderId,
         embedAligned: (crops) => engine.embedAligned(crops),
         log,
