@@ -14,7 +14,6 @@ import os from 'node:os';
 import sharp from 'sharp';
 import type { SyncConfig } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
-import { normalizeName } from '../store/names.js';
 import type { FacebankChange, RecordOp, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -25,7 +24,7 @@ import { decide, expired, recordKey } from './merge.js';
 import { nameClashes, nameSum, suffixedName } from './names.js';
 import type { SyncFacebank, SyncLink, SyncSample } from './ports.js';
 import { syncRecordSchema, type RecordKind, type SampleRecord, type SyncRecord } from './records.js';
-import { readSyncState, writeSyncState, type SyncStateData } from './state.js';
+import { loadSyncState, writeSyncState, type SyncStateData } from './state.js';
 import { parseSyncTopic, probeTopic, syncFilter, syncTopic } from './topics.js';
 
 export interface SyncOptions {
@@ -56,7 +55,14 @@ export interface SyncStats {
   refused: number;
   pending: number;
   lastSync: string | null;
+  /** Records on the broker this appliance's key cannot open (another key, or damaged), seen since the last connect. */
+  unreadable: number;
+  /** This appliance's key opens none of the site's records: it publishes nothing until restarted with the site's key. */
+  keyMismatch: boolean;
 }
+
+/** How often one record is repaired (replaced by the version held here) per connection, at most: two boxes that each repair it stop. */
+const MAX_REPAIRS = 3;
 
 const DAY_MS = 86_400_000;
 
@@ -89,6 +95,16 @@ export class FacebankSync {
   republished = 0;
   /** Catch-ups completed (the probe came back behind the retained records). */
   catchUps = 0;
+  /** Whether this appliance's key opens the site's records: unknown until the first catch-up, which publishing waits for. */
+  private keyState: 'unknown' | 'ok' | 'mismatch' = 'unknown';
+  /** Records opened and refused as unreadable since the connect, and the keys of those still unreadable on the broker. */
+  private session = { readable: 0, unreadable: 0 };
+  private unreadableOnBroker = new Set<string>();
+  private repairs = new Map<string, number>();
+  private unreadableLive = 0;
+  private unreadableLogTimer: NodeJS.Timeout | null = null;
+  /** Records repaired (an unreadable copy on the broker replaced by the version held here). */
+  repaired = 0;
   private readonly log: Logger;
   readonly applianceId: string;
 
@@ -112,6 +128,8 @@ export class FacebankSync {
       ...this.counts,
       pending: this.state.pending.length,
       lastSync: this.state.lastSync,
+      unreadable: this.unreadableOnBroker.size,
+      keyMismatch: this.keyState === 'mismatch',
     };
   }
 
@@ -138,7 +156,15 @@ export class FacebankSync {
     this.accepting = true;
     this.detach.push(this.opts.bus.on('facebankChanged', (change) => this.onChange(change)));
     const ready = this.work.then(async () => {
-      this.state = await readSyncState(this.opts.dataDir);
+      const { state, setAside } = await loadSyncState(this.opts.dataDir);
+      if (setAside)
+        this.log.error(
+          { file: setAside.file },
+          `the sync state could not be used (${setAside.reason}): kept aside as ${setAside.file}; the sync rebuilds it from the broker and the facebank`,
+        );
+      this.state = state;
+      // A mismatch noted by the last run is checked again at this start's catch-up.
+      delete this.state.keyMismatch;
       for (const e of Object.values(this.state.records)) {
         const h = parseHlc(e.version);
         if (h) this.clock.observe(h);
@@ -167,6 +193,9 @@ export class FacebankSync {
     this.connected = true;
     this.connects++;
     this.brokerView.clear();
+    this.unreadableOnBroker.clear();
+    this.repairs.clear();
+    this.session = { readable: 0, unreadable: 0 };
     this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
     this.sendProbe(randomUUID());
     this.flush();
@@ -212,7 +241,8 @@ export class FacebankSync {
       for (const [kind, id, deleted, sum] of touched) this.bump(kind, id, deleted, sum);
       // Test hook: die where a crash would lose the change if start-up did not compare the facebank with the state.
       if (this.opts.config.crashBeforeStateWrite) process.kill(process.pid, 'SIGKILL');
-      await writeSyncState(this.opts.dataDir, this.state);
+      // Saved with the next batch (a crash before it is found by reconcile() at the next start).
+      this.scheduleSave();
       this.flush();
     });
   }
@@ -276,8 +306,9 @@ export class FacebankSync {
   }
 
   private clearTimers(): void {
-    for (const t of [this.probeTimer, this.republishTimer]) if (t) clearTimeout(t);
-    this.probeTimer = this.republishTimer = null;
+    for (const t of [this.probeTimer, this.republishTimer, this.unreadableLogTimer]) if (t) clearTimeout(t);
+    this.probeTimer = this.republishTimer = this.unreadableLogTimer = null;
+    this.unreadableLive = 0;
     this.drainNow();
   }
 
@@ -287,7 +318,13 @@ export class FacebankSync {
    * the others' after a random wait if nobody has republished them meanwhile (so 20 boxes do not all send them).
    */
   private async caughtUp(): Promise<void> {
+    this.checkKey();
     await this.reconcile();
+    if (this.keyState === 'mismatch') {
+      await writeSyncState(this.opts.dataDir, this.state);
+      this.catchUps++;
+      return;
+    }
     await this.settleNameClashes();
     const connect = this.connects;
     const own = this.missingOnBroker((e) => e.origin === this.applianceId);
@@ -309,6 +346,34 @@ export class FacebankSync {
       wait,
     );
     this.republishTimer.unref();
+  }
+
+  /**
+   * After a catch-up: does this appliance's key open the site's records? A key that opens none of them (while some
+   * are there) is not the site's: this box then publishes nothing, so it cannot replace records it could not read.
+   */
+  private checkKey(): void {
+    const { readable, unreadable } = this.session;
+    const held = [...this.unreadableOnBroker].filter((k) => this.state.records[k]).length;
+    if (unreadable)
+      this.log.warn(
+        { unreadable, held, readable },
+        `${unreadable} sync record(s) on the broker could not be opened with this appliance's key (sealed with another key, or damaged)${held && readable ? `; the ${held} held here are replaced by this appliance's versions` : ''}`,
+      );
+    if (readable > 0 || unreadable === 0 || this.opts.config.adoptSite) {
+      if (unreadable && !readable) this.log.warn({ unreadable }, 'sync.adoptSite: this appliance replaces the records it holds with copies sealed with its key');
+      if (this.keyState === 'mismatch') this.log.info("this appliance's key opens the site's records now: publishing again");
+      this.keyState = 'ok';
+      delete this.state.keyMismatch;
+      return;
+    }
+    if (this.keyState !== 'mismatch')
+      this.log.error(
+        { unreadable },
+        `this appliance's site key opens none of the ${unreadable} facebank records on the broker: FACEGATE_SYNC_KEY differs from the other appliances'; it publishes nothing until restarted with the site's key (or with sync.adoptSite: true to make its key the site's)`,
+      );
+    this.keyState = 'mismatch';
+    this.state.keyMismatch = { unreadable, since: this.state.keyMismatch?.since ?? new Date().toISOString() };
   }
 
   /** Mark pending the records held here (live or unexpired tombstones) that the broker has not shown since the connect, or showed older. */
@@ -348,7 +413,7 @@ export class FacebankSync {
 
   /** Publish every pending record not already in flight. */
   private flush(): void {
-    if (!this.started || !this.connected) return;
+    if (!this.mayPublish) return;
     // One index of the samples per flush (a catch-up may publish thousands).
     let index: Promise<Map<string, SyncSample>> | null = null;
     const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
@@ -357,6 +422,11 @@ export class FacebankSync {
       this.inFlight.add(key);
       void this.publishOne(key, sample).finally(() => this.inFlight.delete(key));
     }
+  }
+
+  /** Records go out only while connected and once a catch-up showed that this appliance's key is the site's. */
+  private get mayPublish(): boolean {
+    return this.started && this.connected && this.keyState === 'ok';
   }
 
   private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<void> {
@@ -374,6 +444,7 @@ export class FacebankSync {
       this.state.pending = this.state.pending.filter((k) => k !== key);
       return;
     }
+    if (!this.mayPublish) return;
     try {
       await this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { retain: true });
     } catch (e) {
@@ -434,13 +505,21 @@ export class FacebankSync {
     }
     const where = parseSyncTopic(this.prefix, topic);
     if (!where) return;
-    if (payload.length === 0) return void this.brokerView.delete(recordKey(where.kind, where.id));
+    const key = recordKey(where.kind, where.id);
+    if (payload.length === 0) {
+      this.unreadableOnBroker.delete(key);
+      return void this.brokerView.delete(key);
+    }
     const plain = open(this.key, topic, payload);
-    if (!plain)
-      return this.refuse(
-        topic,
-        this.key ? 'not sealed with this site key (tampered, another key, or clear text)' : 'sealed, but this appliance has no site key',
-      );
+    if (!plain) return this.unreadable(key);
+    this.session.readable++;
+    this.unreadableOnBroker.delete(key);
+    if (this.keyState === 'mismatch' && this.probe === null) {
+      // Another appliance published with this key since (e.g. the site's key was changed): this one is the site's again.
+      this.keyState = 'unknown';
+      this.log.info("a record sealed with this appliance's key arrived: its key is the site's again; publishing");
+      this.enqueue(() => this.caughtUp());
+    }
     let json: unknown;
     try {
       json = JSON.parse(plain.toString('utf8'));
@@ -450,10 +529,45 @@ export class FacebankSync {
     const r = syncRecordSchema.safeParse(json);
     if (!r.success || r.data.kind !== where.kind || r.data.id !== where.id) return this.refuse(topic, 'not a valid record for this topic');
     if (!parseHlc(r.data.version)) return this.refuse(topic, 'bad version');
-    const key = recordKey(where.kind, where.id);
     const seen = this.brokerView.get(key);
     if (seen === undefined || decide({ version: seen }, r.data) === 'apply') this.brokerView.set(key, r.data.version);
     this.receiveRecord(r.data);
+  }
+
+  /**
+   * A record this appliance's key cannot open (sealed with another key, tampered, or clear text): counted, never
+   * applied, logged as one summary per catch-up (or per few seconds after it). Once the key is known to be the
+   * site's, a record held here is replaced by the version held here: at once by the appliance that created it,
+   * after a random wait by the others if the broker still shows it unreadable.
+   */
+  private unreadable(key: string): void {
+    this.counts.refused++;
+    this.session.unreadable++;
+    this.unreadableOnBroker.add(key);
+    if (this.probe !== null) return; // catching up: checkKey() summarises and caughtUp() repairs
+    this.unreadableLive++;
+    this.unreadableLogTimer ??= setTimeout(() => {
+      this.unreadableLogTimer = null;
+      this.log.warn({ unreadable: this.unreadableLive }, `${this.unreadableLive} sync record(s) arrived that this appliance's key cannot open (another key, or damaged)`);
+      this.unreadableLive = 0;
+    }, 5000);
+    this.unreadableLogTimer.unref();
+    const entry = this.state.records[key];
+    if (this.keyState !== 'ok' || !entry || (entry.deleted && (entry.expires ?? Infinity) <= Date.now())) return;
+    const n = this.repairs.get(key) ?? 0;
+    if (n >= MAX_REPAIRS) return;
+    this.repairs.set(key, n + 1);
+    const connect = this.connects;
+    const repair = () =>
+      this.enqueue(async () => {
+        if (this.connects !== connect || !this.unreadableOnBroker.has(key) || !this.state.records[key]) return;
+        if (!this.state.pending.includes(key)) this.state.pending.push(key);
+        this.repaired++;
+        this.log.warn({ record: key }, 'a sync record held here was unreadable on the broker (tampered or damaged): replaced by the version held here');
+        this.flush();
+      });
+    if (entry.origin === this.applianceId) return repair();
+    setTimeout(repair, Math.random() * (this.opts.republishJitterMs ?? 10_000)).unref();
   }
 
   /**
@@ -493,11 +607,13 @@ export class FacebankSync {
       }
       const h = parseHlc(rec.version);
       if (h) this.clock.observe(h);
+      // The name as the owner stored it (its name rules may have changed it).
+      const stored = rec.kind === 'person' && !rec.deleted ? await fb.person(rec.id) : null;
       this.state.records[key] = {
         version: rec.version,
         origin: rec.origin,
         deleted: rec.deleted,
-        ...(rec.deleted ? { expires: rec.expires } : rec.kind === 'person' ? { sum: nameSum(normalizeName(rec.name)) } : {}),
+        ...(rec.deleted ? { expires: rec.expires } : stored ? { sum: nameSum(stored.name) } : {}),
       };
       this.state.pending = this.state.pending.filter((k) => k !== key);
       this.counts.applied++;
@@ -565,7 +681,7 @@ export class FacebankSync {
   }
 
   private async clear(kind: RecordKind, id: string): Promise<void> {
-    if (!this.started || !this.connected) return;
+    if (!this.mayPublish) return;
     await this.opts.link.publishNow(syncTopic(this.prefix, kind, id), Buffer.alloc(0), { retain: true });
     delete this.state.records[recordKey(kind, id)];
     this.scheduleSave();
