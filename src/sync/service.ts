@@ -87,6 +87,8 @@ export class FacebankSync {
   private brokerView = new Map<string, string>();
   /** The nonce of the catch-up probe in flight, and what to do when it returns. */
   private probe: string | null = null;
+  /** From a connect until its probe returns: the retained records are arriving. */
+  private catchingUp = false;
   private probeTimer: NodeJS.Timeout | null = null;
   private republishTimer: NodeJS.Timeout | null = null;
   /** Connections made to the broker (more than one: it went away, or the link dropped). */
@@ -180,22 +182,29 @@ export class FacebankSync {
     }
     this.started = true;
     const link = this.opts.link;
+    // The retained records may arrive before the subscription's acknowledgement is handled: the session begins first.
+    this.beginSession();
     this.detach.push(
-      link.onConnectionChange((up) => !up && this.onLinkLost()),
+      link.onConnectionChange((up) => (up ? this.beginSession() : this.onLinkLost())),
       link.subscribe(syncFilter(this.prefix), { onMessage: (topic, payload) => this.receive(topic, payload), onSubscribed: () => this.onSubscribed() }),
     );
     this.expiryTimer = setInterval(() => this.enqueue(() => this.expire()), 60_000);
     this.expiryTimer.unref();
   }
 
-  /** A (re)connect, subscribed: the retained records come first, then the probe that says they all arrived. */
-  private onSubscribed(): void {
-    this.connected = true;
-    this.connects++;
+  /** A connection (before subscribing): what the broker shows is learnt afresh, and records are gathered until the probe returns. */
+  private beginSession(): void {
+    this.catchingUp = true;
     this.brokerView.clear();
     this.unreadableOnBroker.clear();
     this.repairs.clear();
     this.session = { readable: 0, unreadable: 0 };
+  }
+
+  /** Subscribed (on every connect): the retained records come first, then the probe that says they all arrived. */
+  private onSubscribed(): void {
+    this.connected = true;
+    this.connects++;
     this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
     this.sendProbe(randomUUID());
     this.flush();
@@ -497,8 +506,10 @@ export class FacebankSync {
     if (topic === probeTopic(this.prefix, this.applianceId)) {
       if (this.probe !== null && open(this.key, topic, payload)?.toString() === this.probe) {
         this.probe = null;
+        this.catchingUp = false;
         if (this.probeTimer) clearTimeout(this.probeTimer);
         this.drainNow();
+        this.log.info({ readable: this.session.readable, unreadable: this.session.unreadable }, 'sync caught up with the records on the broker');
         this.enqueue(() => this.caughtUp());
       }
       return;
@@ -514,7 +525,7 @@ export class FacebankSync {
     if (!plain) return this.unreadable(key);
     this.session.readable++;
     this.unreadableOnBroker.delete(key);
-    if (this.keyState === 'mismatch' && this.probe === null) {
+    if (this.keyState === 'mismatch' && !this.catchingUp) {
       // Another appliance published with this key since (e.g. the site's key was changed): this one is the site's again.
       this.keyState = 'unknown';
       this.log.info("a record sealed with this appliance's key arrived: its key is the site's again; publishing");
@@ -544,7 +555,7 @@ export class FacebankSync {
     this.counts.refused++;
     this.session.unreadable++;
     this.unreadableOnBroker.add(key);
-    if (this.probe !== null) return; // catching up: checkKey() summarises and caughtUp() repairs
+    if (this.catchingUp) return; // checkKey() summarises and caughtUp() repairs
     this.unreadableLive++;
     this.unreadableLogTimer ??= setTimeout(() => {
       this.unreadableLogTimer = null;
@@ -638,7 +649,7 @@ export class FacebankSync {
     if (this.drainTimer && this.inbox.length >= 2000) return this.drainNow();
     if (this.draining) return;
     this.draining = true;
-    if (this.probe === null) return this.enqueue(() => this.drain());
+    if (!this.catchingUp) return this.enqueue(() => this.drain());
     this.drainTimer = setTimeout(() => this.drainNow(), 1000);
     this.drainTimer.unref();
   }
