@@ -1,12 +1,15 @@
 /**
  * Facebank sync (the IO unit): publishes every local facebank change as a retained, sealed record under
- * `<mqtt.prefix>/facebank/<kind>/<id>` and applies the records of the other appliances (last writer wins by HLC,
- * tombstones for deletions). Local changes are first written to the pending set in <dataDir>/sync-state.json and
- * leave it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect
- * the retained records are delivered again; versions already held are skipped, so nothing is applied twice.
- * After each catch-up (a probe published behind the retained records comes back) it compares the facebank with the
- * state and publishes what differs (changes made while sync was off or lost to a crash before the state write), and
- * republishes the records the broker's retained set lacks (a broker that lost its state, or a new one).
+ * `<prefix>/facebank/<kind>/<id>` and applies the records of the other appliances (last writer wins by HLC,
+ * tombstones for deletions) through the facebank's owner (ports.ts: SyncFacebank), over the appliance's one MQTT
+ * connection (ports.ts: SyncLink). Local changes are first noted as pending in <dataDir>/sync-state.json and leave
+ * it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect the
+ * retained records are delivered again; versions already held are skipped, so nothing is applied twice. After each
+ * catch-up (a probe published behind the retained records comes back) it checks that its key opens the site's
+ * records (a key that opens none of them publishes nothing: it cannot replace what it could not read), compares the
+ * facebank with the state and publishes what differs (changes made while sync was off or lost to a crash before
+ * the state write), and republishes the records the broker lacks or holds unreadable (a broker that lost its state,
+ * a new one, a tampered record). See README.md beside this file.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
