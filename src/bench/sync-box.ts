@@ -98,8 +98,7 @@ async function main(): Promise<void> {
       if (m.type === 'start') {
         link.start();
         await s.start();
-      }
-      else if (m.type === 'watch') watched = m.id;
+      } else if (m.type === 'watch') watched = m.id;
       else if (m.type === 'rename') await fb.renamePerson(m.id, m.name);
       else if (m.type === 'stop') {
         clearInterval(report);

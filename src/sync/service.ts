@@ -373,7 +373,8 @@ export class FacebankSync {
         `${unreadable} sync record(s) on the broker could not be opened with this appliance's key (sealed with another key, or damaged)${held && readable ? `; the ${held} held here are replaced by this appliance's versions` : ''}`,
       );
     if (readable > 0 || unreadable === 0 || this.opts.config.adoptSite) {
-      if (unreadable && !readable) this.log.warn({ unreadable }, 'sync.adoptSite: this appliance replaces the records it holds with copies sealed with its key');
+      if (unreadable && !readable)
+        this.log.warn({ unreadable }, 'sync.adoptSite: this appliance replaces the records it holds with copies sealed with its key');
       if (this.keyState === 'mismatch') this.log.info("this appliance's key opens the site's records now: publishing again");
       this.keyState = 'ok';
       delete this.state.keyMismatch;
@@ -562,7 +563,10 @@ export class FacebankSync {
     this.unreadableLive++;
     this.unreadableLogTimer ??= setTimeout(() => {
       this.unreadableLogTimer = null;
-      this.log.warn({ unreadable: this.unreadableLive }, `${this.unreadableLive} sync record(s) arrived that this appliance's key cannot open (another key, or damaged)`);
+      this.log.warn(
+        { unreadable: this.unreadableLive },
+        `${this.unreadableLive} sync record(s) arrived that this appliance's key cannot open (another key, or damaged)`,
+      );
       this.unreadableLive = 0;
     }, 5000);
     this.unreadableLogTimer.unref();

@@ -53,7 +53,8 @@ async function parseState(file: string): Promise<{ state: SyncStateData } | { br
 export async function readSyncState(dataDir: string): Promise<SyncStateData> {
   const file = syncStateFile(dataDir);
   const r = await parseState(file);
-  if ('broken' in r) throw new FacegateError('sync_state', `The sync state ${file} cannot be used: ${r.broken}; the appliance keeps it aside and resyncs at its next start.`);
+  if ('broken' in r)
+    throw new FacegateError('sync_state', `The sync state ${file} cannot be used: ${r.broken}; the appliance keeps it aside and resyncs at its next start.`);
   return r.state;
 }
 

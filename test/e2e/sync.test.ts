@@ -258,7 +258,11 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
       await until(readable, 30_000, 'A to put its version back');
     }
     await pub.endAsync();
-    expect(node('a').app.log.slice(logBefore).match(/replaced by the version held here/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(
+      node('a')
+        .app.log.slice(logBefore)
+        .match(/replaced by the version held here/g)?.length,
+    ).toBeGreaterThanOrEqual(2);
     expect(node('a').app.log.slice(logBefore)).not.toContain('sync connected');
   });
 

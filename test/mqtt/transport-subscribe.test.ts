@@ -44,7 +44,13 @@ describe.skipIf(!hasMosquitto)('MqttTransport subscriptions (real broker)', { ti
     await seed.publishAsync('t1/other', 'not for us', { qos: 1, retain: true });
     await seed.endAsync();
 
-    const link = new MqttTransport({ config: mqttSchema.parse({ prefix: 't1' }), url: broker.url, clientId: 'sub-test', log: silentLogger(), reconnectPeriodMs: 200 });
+    const link = new MqttTransport({
+      config: mqttSchema.parse({ prefix: 't1' }),
+      url: broker.url,
+      clientId: 'sub-test',
+      log: silentLogger(),
+      reconnectPeriodMs: 200,
+    });
     const got: string[] = [];
     let acked = 0;
     const states: boolean[] = [];

@@ -69,7 +69,13 @@ describe.skipIf(!hasMosquitto)('the sync heals itself (real broker)', { timeout:
     }
     const lines: LogLine[] = [];
     const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
-    const link = new MqttTransport({ config: mqttSchema.parse({ prefix: o.prefix }), url: broker.url, clientId: `${o.prefix}-${o.appliance}`, log, reconnectPeriodMs: 200 });
+    const link = new MqttTransport({
+      config: mqttSchema.parse({ prefix: o.prefix }),
+      url: broker.url,
+      clientId: `${o.prefix}-${o.appliance}`,
+      log,
+      reconnectPeriodMs: 200,
+    });
     const sync = new FacebankSync({
       config: syncSchema.parse({ enabled: true, applianceId: o.appliance, key: o.key.toString('hex') }),
       link,
@@ -242,7 +248,15 @@ describe.skipIf(!hasMosquitto)('the sync heals itself (real broker)', { timeout:
     const b = await box({ prefix: 'nm', key: key1, appliance: 'b', port: owner });
     await until(() => inSync(b), 'B to start');
     const topic = syncTopic('nm', 'person', 'p-odd');
-    const record = { kind: 'person', id: 'p-odd', version: `${Date.now().toString().padStart(15, '0')}-000000-x`, origin: 'x', deleted: false, name: '  Zoë \u00a0 Odd ', created: new Date().toISOString() };
+    const record = {
+      kind: 'person',
+      id: 'p-odd',
+      version: `${Date.now().toString().padStart(15, '0')}-000000-x`,
+      origin: 'x',
+      deleted: false,
+      name: '  Zoë \u00a0 Odd ',
+      created: new Date().toISOString(),
+    };
     await overwrite(topic, seal(key1, topic, Buffer.from(JSON.stringify(record))));
     await until(async () => (await b.fb.person('p-odd')) !== null, 'B to apply the person');
     expect(names).toEqual(['  Zoë \u00a0 Odd ']);

@@ -21,7 +21,11 @@ describe('sync state file', () => {
   it.each([
     ['not JSON', '{"records": {', /not JSON/],
     ['a pending list that is a number', JSON.stringify({ records: {}, pending: 3, lastSync: null }), /breaks the schema at pending/],
-    ['an entry without a version', JSON.stringify({ records: { 'person/p1': { origin: 'a', deleted: false } }, pending: [], lastSync: null }), /records\.person\/p1\.version/],
+    [
+      'an entry without a version',
+      JSON.stringify({ records: { 'person/p1': { origin: 'a', deleted: false } }, pending: [], lastSync: null }),
+      /records\.person\/p1\.version/,
+    ],
   ])('a file with %s is renamed aside with the reason, and an empty state is used', async (_what, text, reason) => {
     await writeFile(syncStateFile(dir), text);
     await expect(readSyncState(dir)).rejects.toThrow(/sync-state\.json cannot be used: .*resyncs at its next start/);
