@@ -27,7 +27,7 @@ import { decide, expired, recordKey } from './merge.js';
 import { nameClashes, nameSum, suffixedName } from './names.js';
 import type { SyncFacebank, SyncLink, SyncSample } from './ports.js';
 import { syncRecordSchema, type RecordKind, type SampleRecord, type SyncRecord } from './records.js';
-import { loadSyncState, writeSyncState, type SyncStateData } from './state.js';
+import { SyncState, type SyncEntry } from './state.js';
 import { parseSyncTopic, probeTopic, syncFilter, syncTopic } from './topics.js';
 
 export interface SyncOptions {
@@ -72,7 +72,8 @@ const DAY_MS = 86_400_000;
 export class FacebankSync {
   private started = false;
   private detach: (() => void)[] = [];
-  private state: SyncStateData = { records: {}, pending: [], lastSync: null };
+  /** Set by start(). */
+  private state!: SyncState;
   private key: Buffer | null = null;
   private clock: HlcClock;
   private work: Promise<unknown> = Promise.resolve();
@@ -131,8 +132,8 @@ export class FacebankSync {
       applianceId: this.applianceId,
       encrypted: this.key !== null,
       ...this.counts,
-      pending: this.state.pending.length,
-      lastSync: this.state.lastSync,
+      pending: this.state?.pending.size ?? 0,
+      lastSync: this.state?.lastSync ?? null,
       unreadable: this.unreadableOnBroker.size,
       keyMismatch: this.keyState === 'mismatch',
     };
@@ -140,7 +141,7 @@ export class FacebankSync {
 
   /** The appliance a person was first enrolled on (this one for people from before sync). */
   origin(personId: string): string {
-    return this.state.records[recordKey('person', personId)]?.origin ?? this.applianceId;
+    return this.state?.entry(recordKey('person', personId))?.origin ?? this.applianceId;
   }
 
   private get prefix(): string {
@@ -161,16 +162,16 @@ export class FacebankSync {
     this.accepting = true;
     this.detach.push(this.opts.bus.on('facebankChanged', (change) => this.onChange(change)));
     const ready = this.work.then(async () => {
-      const { state, setAside } = await loadSyncState(this.opts.dataDir);
+      const { state, setAside } = await SyncState.open(this.opts.dataDir);
       if (setAside)
         this.log.error(
           { file: setAside.file },
-          `the sync state could not be used (${setAside.reason}): kept aside as ${setAside.file}; the sync rebuilds it from the broker and the facebank`,
+          `the sync state file is damaged (${setAside.reason}): kept aside as ${setAside.file}; the sync rebuilds what it lacks from the broker and the facebank`,
         );
       this.state = state;
       // A mismatch noted by the last run is checked again at this start's catch-up.
-      delete this.state.keyMismatch;
-      for (const e of Object.values(this.state.records)) {
+      this.state.setKeyMismatch(null);
+      for (const e of this.state.records.values()) {
         const h = parseHlc(e.version);
         if (h) this.clock.observe(h);
       }
@@ -208,7 +209,7 @@ export class FacebankSync {
   private onSubscribed(): void {
     this.connected = true;
     this.connects++;
-    this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
+    this.log.info({ appliance: this.applianceId, pending: this.state.pending.size }, 'sync connected');
     this.sendProbe(randomUUID());
     this.flush();
   }
@@ -235,7 +236,7 @@ export class FacebankSync {
     await this.work.catch(() => {});
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
-    if (wasStarted) await writeSyncState(this.opts.dataDir, this.state);
+    if (wasStarted) await this.state.flush();
     this.connected = false;
   }
 
@@ -267,15 +268,18 @@ export class FacebankSync {
   /** A local version for (kind, id), marked pending. */
   private bump(kind: RecordKind, id: string, deleted: boolean, sum?: string): void {
     const key = recordKey(kind, id);
-    const old = this.state.records[key];
-    this.state.records[key] = {
-      version: formatHlc(this.clock.now()),
-      origin: old?.origin ?? this.applianceId,
-      deleted,
-      ...(deleted ? { expires: Date.now() + this.opts.config.tombstoneDays * DAY_MS } : {}),
-      ...(sum ? { sum } : {}),
-    };
-    if (!this.state.pending.includes(key)) this.state.pending.push(key);
+    const old = this.state.entry(key);
+    this.state.set(
+      key,
+      {
+        version: formatHlc(this.clock.now()),
+        origin: old?.origin ?? this.applianceId,
+        deleted,
+        ...(deleted ? { expires: Date.now() + this.opts.config.tombstoneDays * DAY_MS } : {}),
+        ...(sum ? { sum } : {}),
+      },
+      true,
+    );
   }
 
   /**
@@ -290,14 +294,14 @@ export class FacebankSync {
     for (const s of await fb.samples()) live.set(recordKey('sample', s.id), undefined);
     let n = 0;
     for (const [key, sum] of live) {
-      const e = this.state.records[key];
-      if (e && !e.deleted && e.sum === undefined && sum !== undefined) e.sum = sum; // a state from before sums were kept
+      let e = this.state.entry(key);
+      if (e && !e.deleted && e.sum === undefined && sum !== undefined) this.state.set(key, (e = { ...e, sum })); // a state from before sums were kept
       if (e && !e.deleted && e.sum === sum) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
       this.bump(kind, id, false, sum);
       n++;
     }
-    for (const [key, e] of Object.entries(this.state.records)) {
+    for (const [key, e] of [...this.state.records]) {
       if (e.deleted || live.has(key)) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
       this.bump(kind, id, true);
@@ -333,7 +337,7 @@ export class FacebankSync {
     this.checkKey();
     await this.reconcile();
     if (this.keyState === 'mismatch') {
-      await writeSyncState(this.opts.dataDir, this.state);
+      await this.state.flush();
       this.catchUps++;
       return;
     }
@@ -341,7 +345,7 @@ export class FacebankSync {
     const connect = this.connects;
     const own = this.missingOnBroker((e) => e.origin === this.applianceId);
     if (own) this.log.warn({ records: own }, 'the broker lacks records of this appliance (it lost its retained state, or is new): republishing them');
-    await writeSyncState(this.opts.dataDir, this.state);
+    await this.state.flush();
     this.flush();
     this.catchUps++;
     const wait = Math.random() * (this.opts.republishJitterMs ?? 10_000);
@@ -352,7 +356,7 @@ export class FacebankSync {
           const others = this.missingOnBroker(() => true);
           if (!others) return;
           this.log.warn({ records: others }, 'the broker lacks records of other appliances (it lost its retained state, or is new): republishing them');
-          await writeSyncState(this.opts.dataDir, this.state);
+          await this.state.flush();
           this.flush();
         }),
       wait,
@@ -366,7 +370,7 @@ export class FacebankSync {
    */
   private checkKey(): void {
     const { readable, unreadable } = this.session;
-    const held = [...this.unreadableOnBroker].filter((k) => this.state.records[k]).length;
+    const held = [...this.unreadableOnBroker].filter((k) => this.state.records.has(k)).length;
     if (unreadable)
       this.log.warn(
         { unreadable, held, readable },
@@ -377,7 +381,7 @@ export class FacebankSync {
         this.log.warn({ unreadable }, 'sync.adoptSite: this appliance replaces the records it holds with copies sealed with its key');
       if (this.keyState === 'mismatch') this.log.info("this appliance's key opens the site's records now: publishing again");
       this.keyState = 'ok';
-      delete this.state.keyMismatch;
+      this.state.setKeyMismatch(null);
       return;
     }
     if (this.keyState !== 'mismatch')
@@ -386,18 +390,18 @@ export class FacebankSync {
         `this appliance's site key opens none of the ${unreadable} facebank records on the broker: FACEGATE_SYNC_KEY differs from the other appliances'; it publishes nothing until restarted with the site's key (or with sync.adoptSite: true to make its key the site's)`,
       );
     this.keyState = 'mismatch';
-    this.state.keyMismatch = { unreadable, since: this.state.keyMismatch?.since ?? new Date().toISOString() };
+    this.state.setKeyMismatch({ unreadable, since: this.state.keyMismatch?.since ?? new Date().toISOString() });
   }
 
   /** Mark pending the records held here (live or unexpired tombstones) that the broker has not shown since the connect, or showed older. */
-  private missingOnBroker(which: (e: SyncStateData['records'][string]) => boolean): number {
+  private missingOnBroker(which: (e: SyncEntry) => boolean): number {
     const now = Date.now();
     let n = 0;
-    for (const [key, e] of Object.entries(this.state.records)) {
-      if (!which(e) || (e.deleted && (e.expires ?? Infinity) <= now) || this.state.pending.includes(key)) continue;
+    for (const [key, e] of this.state.records) {
+      if (!which(e) || (e.deleted && (e.expires ?? Infinity) <= now) || this.state.pending.has(key)) continue;
       const seen = this.brokerView.get(key);
       if (seen !== undefined && decide({ version: seen }, e) !== 'apply') continue;
-      this.state.pending.push(key);
+      this.state.setPending(key, true);
       n++;
     }
     if (n) this.republished++;
@@ -407,7 +411,7 @@ export class FacebankSync {
   /** Rename the people this box gave a name someone else took first (see names.ts). */
   private async settleNameClashes(): Promise<void> {
     const fb = this.opts.facebank;
-    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.records[recordKey('person', p.id)]?.version }));
+    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.entry(recordKey('person', p.id))?.version }));
     for (const p of nameClashes(people)) {
       if (!p.version || parseHlc(p.version)?.node !== this.applianceId) continue;
       for (let n = 1; n < 100; n++) {
@@ -443,7 +447,7 @@ export class FacebankSync {
   }
 
   private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<void> {
-    const entry = this.state.records[key];
+    const entry = this.state.entry(key);
     const [kind, id] = key.split('/') as [RecordKind, string];
     let record: SyncRecord | null;
     try {
@@ -454,7 +458,7 @@ export class FacebankSync {
     }
     const topic = syncTopic(this.prefix, kind, id);
     if (!entry || !record) {
-      this.state.pending = this.state.pending.filter((k) => k !== key);
+      this.state.setPending(key, false);
       return;
     }
     if (!this.mayPublish) return;
@@ -465,15 +469,15 @@ export class FacebankSync {
       return;
     }
     this.counts.sent++;
-    if (this.state.records[key]?.version === record.version) this.state.pending = this.state.pending.filter((k) => k !== key);
-    this.state.lastSync = new Date().toISOString();
+    if (this.state.entry(key)?.version === record.version) this.state.setPending(key, false);
+    this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
   }
 
   private async build(
     kind: RecordKind,
     id: string,
-    e: SyncStateData['records'][string],
+    e: SyncEntry,
     sample: (id: string) => Promise<SyncSample | undefined>,
   ): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
@@ -570,7 +574,7 @@ export class FacebankSync {
       this.unreadableLive = 0;
     }, 5000);
     this.unreadableLogTimer.unref();
-    const entry = this.state.records[key];
+    const entry = this.state.entry(key);
     if (this.keyState !== 'ok' || !entry || (entry.deleted && (entry.expires ?? Infinity) <= Date.now())) return;
     const n = this.repairs.get(key) ?? 0;
     if (n >= MAX_REPAIRS) return;
@@ -578,8 +582,8 @@ export class FacebankSync {
     const connect = this.connects;
     const repair = () =>
       this.enqueue(async () => {
-        if (this.connects !== connect || !this.unreadableOnBroker.has(key) || !this.state.records[key]) return;
-        if (!this.state.pending.includes(key)) this.state.pending.push(key);
+        if (this.connects !== connect || !this.unreadableOnBroker.has(key) || !this.state.records.has(key)) return;
+        this.state.setPending(key, true);
         this.repaired++;
         this.log.warn({ record: key }, 'a sync record held here was unreadable on the broker (tampered or damaged): replaced by the version held here');
         this.flush();
@@ -601,7 +605,7 @@ export class FacebankSync {
     const fb = this.opts.facebank;
     for (const rec of batch) {
       const key = recordKey(rec.kind, rec.id);
-      if (decide(staged.get(key) ?? this.state.records[key], rec) !== 'apply') continue;
+      if (decide(staged.get(key) ?? this.state.entry(key), rec) !== 'apply') continue;
       if (rec.deleted) ops.push(rec.kind === 'person' ? { op: 'person.delete', id: rec.id } : { op: 'sample.delete', id: rec.id });
       else if (rec.kind === 'person') ops.push({ op: 'person', person: { id: rec.id, name: rec.name, created: rec.created, notes: '' } });
       else {
@@ -627,13 +631,16 @@ export class FacebankSync {
       if (h) this.clock.observe(h);
       // The name as the owner stored it (its name rules may have changed it).
       const stored = rec.kind === 'person' && !rec.deleted ? await fb.person(rec.id) : null;
-      this.state.records[key] = {
-        version: rec.version,
-        origin: rec.origin,
-        deleted: rec.deleted,
-        ...(rec.deleted ? { expires: rec.expires } : stored ? { sum: nameSum(stored.name) } : {}),
-      };
-      this.state.pending = this.state.pending.filter((k) => k !== key);
+      this.state.set(
+        key,
+        {
+          version: rec.version,
+          origin: rec.origin,
+          deleted: rec.deleted,
+          ...(rec.deleted ? { expires: rec.expires } : stored ? { sum: nameSum(stored.name) } : {}),
+        },
+        false,
+      );
       this.counts.applied++;
       if (rec.deleted && expired(rec, now)) await this.clear(rec.kind, rec.id);
       if (rec.kind === 'person' && !rec.deleted && this.parked.has(rec.id)) {
@@ -641,7 +648,7 @@ export class FacebankSync {
         this.parked.delete(rec.id);
       }
     }
-    this.state.lastSync = new Date().toISOString();
+    this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
     if ([...staged.values()].some((r) => r.kind === 'person' && !r.deleted)) await this.settleNameClashes();
   }
@@ -691,7 +698,7 @@ export class FacebankSync {
   /** Clear the retained tombstones past their expiry and forget them. */
   private async expire(): Promise<void> {
     const now = Date.now();
-    for (const [key, e] of Object.entries(this.state.records)) {
+    for (const [key, e] of [...this.state.records]) {
       if (!e.deleted || (e.expires ?? Infinity) > now) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
       await this.clear(kind, id);
@@ -701,7 +708,7 @@ export class FacebankSync {
   private async clear(kind: RecordKind, id: string): Promise<void> {
     if (!this.mayPublish) return;
     await this.opts.link.publishNow(syncTopic(this.prefix, kind, id), Buffer.alloc(0), { retain: true });
-    delete this.state.records[recordKey(kind, id)];
+    this.state.set(recordKey(kind, id), undefined, false);
     this.scheduleSave();
   }
 
@@ -709,7 +716,7 @@ export class FacebankSync {
     if (this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.enqueue(() => writeSyncState(this.opts.dataDir, this.state));
+      this.enqueue(() => this.state.flush());
     }, 200);
     this.saveTimer.unref();
   }

@@ -2,7 +2,7 @@
  * The sync heals itself, in-process against a real mosquitto (issue 22): a box restarted with the wrong site key
  * reads nothing, says so once and publishes nothing (the site's records stay intact, a fresh right-key box still
  * gets everything); a record tampered with on the broker is replaced by the box that holds it while it stays
- * connected; a corrupt sync-state.json is kept aside and the state rebuilt from the broker without republishing;
+ * connected; a corrupt sync state is kept aside and the state rebuilt from the broker without republishing;
  * replicated names go through the facebank owner's applyRemote.
  */
 import { randomBytes } from 'node:crypto';
@@ -216,17 +216,18 @@ describe.skipIf(!hasMosquitto)('the sync heals itself (real broker)', { timeout:
     await b.stop();
   });
 
-  it('a corrupt sync-state.json is kept aside and the state rebuilt from the broker, with nothing republished', async () => {
+  it('a corrupt sync state is kept aside and the state rebuilt from the broker, with nothing republished', async () => {
     const a = await box({ prefix: 'cs', key: key1, appliance: 'a', name: 'Ada' });
     await until(() => inSync(a), 'A to publish');
     const before = await retained('cs', key1);
     await a.stop();
-    await writeFile(syncStateFile(a.dir), '{"records": {"person/x": ');
+    // Every line broken: one not JSON, one against the schema.
+    await writeFile(syncStateFile(a.dir), 'not json at all\n{"k":"person/x","e":{"version":3}}\n');
     const again = await box({ prefix: 'cs', key: key1, appliance: 'a', dir: a.dir });
     await until(() => inSync(again), 'A to catch up again');
-    const aside = (await readdir(a.dir)).filter((f) => f.startsWith('sync-state.json.corrupt-'));
+    const aside = (await readdir(a.dir)).filter((f) => f.startsWith('sync-state.jsonl.corrupt-'));
     expect(aside).toHaveLength(1);
-    expect(again.lines.filter((l) => l.msg.includes('the sync state could not be used (it is not JSON'))).toHaveLength(1);
+    expect(again.lines.filter((l) => l.msg.includes('the sync state file is damaged (2 broken line(s): a line is not JSON)'))).toHaveLength(1);
     expect(again.sync.stats).toMatchObject({ sent: 0, applied: 2, pending: 0 });
     expect(again.sync.origin((await again.fb.people())[0]!.id)).toBe('a');
     const after = await retained('cs', key1);
