@@ -162,7 +162,13 @@ export class FacebankSync {
     this.accepting = true;
     this.detach.push(this.opts.bus.on('facebankChanged', (change) => this.onChange(change)));
     const ready = this.work.then(async () => {
-      const { state, setAside } = await SyncState.open(this.opts.dataDir);
+      let failing = false;
+      const { state, setAside } = await SyncState.open(this.opts.dataDir, (e) => {
+        if (failing) return; // at most once a minute
+        failing = true;
+        this.log.warn({ err: e.message }, 'the sync state could not be written; it is written again with the next change');
+        setTimeout(() => (failing = false), 60_000).unref();
+      });
       if (setAside)
         this.log.error(
           { file: setAside.file },

@@ -142,13 +142,18 @@ export class SyncState {
   private constructor(
     private readonly dataDir: string,
     private readonly view: SyncStateView,
+    private readonly onError: (e: Error) => void,
   ) {}
 
   /**
    * Loads the state at the sync's start. A broken file is kept aside (renamed, or copied when only some lines are
    * broken) and what is left used; `setAside` then says where it went and why.
    */
-  static async open(dataDir: string): Promise<{ state: SyncState; setAside?: { file: string; reason: string } }> {
+  static async open(
+    dataDir: string,
+    /** A background write failed (e.g. disk full); the journal rewrites the whole state at its next write. */
+    onError: (e: Error) => void = () => {},
+  ): Promise<{ state: SyncState; setAside?: { file: string; reason: string } }> {
     const file = syncStateFile(dataDir);
     const text = await readText(file);
     const view = emptyView();
@@ -171,19 +176,19 @@ export class SyncState {
         if ('broken' in r) setAside = { file: aside, reason: r.broken };
         else Object.assign(view, r.view);
         // The journal is written before the old file goes, so a crash here imports it again.
-        const state = new SyncState(dataDir, view);
+        const state = new SyncState(dataDir, view, onError);
         await state.openJournal(true);
         await rename(legacy, aside);
         return { state, ...(setAside ? { setAside } : {}) };
       }
     }
-    const state = new SyncState(dataDir, view);
+    const state = new SyncState(dataDir, view, onError);
     await state.openJournal(compact);
     return { state, ...(setAside ? { setAside } : {}) };
   }
 
   private async openJournal(compact: boolean): Promise<void> {
-    this.journal = new Journal<Line>(syncStateFile(this.dataDir), { records: () => this.lines(), size: () => this.view.records.size + 2 }, { flushMs: 200 });
+    this.journal = new Journal<Line>(syncStateFile(this.dataDir), { records: () => this.lines(), size: () => this.view.records.size + 2 }, { flushMs: 200, onError: this.onError });
     // Counts the lines already there (for compaction); the view was built from them above.
     await this.journal.read();
     if (compact) await this.journal.compact();
