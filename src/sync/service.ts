@@ -480,12 +480,7 @@ export class FacebankSync {
     this.scheduleSave();
   }
 
-  private async build(
-    kind: RecordKind,
-    id: string,
-    e: SyncEntry,
-    sample: (id: string) => Promise<SyncSample | undefined>,
-  ): Promise<SyncRecord | null> {
+  private async build(kind: RecordKind, id: string, e: SyncEntry, sample: (id: string) => Promise<SyncSample | undefined>): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
     if (e.deleted) return { kind, ...base, deleted: true, expires: e.expires ?? Date.now() + this.opts.config.tombstoneDays * DAY_MS };
     const fb = this.opts.facebank;

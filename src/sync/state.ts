@@ -120,14 +120,19 @@ export async function readSyncState(dataDir: string): Promise<SyncStateView | nu
   if (text !== null) {
     const view = emptyView();
     const { bad, firstProblem } = replay(view, text);
-    if (bad) throw new FacegateError('sync_state', `The sync state ${file} cannot be used: ${firstProblem}; the appliance keeps it aside and resyncs at its next start.`);
+    if (bad)
+      throw new FacegateError(
+        'sync_state',
+        `The sync state ${file} cannot be used: ${firstProblem}; the appliance keeps it aside and resyncs at its next start.`,
+      );
     return view;
   }
   const legacy = legacySyncStateFile(dataDir);
   const old = await readText(legacy);
   if (old === null) return null;
   const r = parseLegacy(old);
-  if ('broken' in r) throw new FacegateError('sync_state', `The sync state ${legacy} cannot be used: ${r.broken}; the appliance keeps it aside and resyncs at its next start.`);
+  if ('broken' in r)
+    throw new FacegateError('sync_state', `The sync state ${legacy} cannot be used: ${r.broken}; the appliance keeps it aside and resyncs at its next start.`);
   return r.view;
 }
 
@@ -188,7 +193,11 @@ export class SyncState {
   }
 
   private async openJournal(compact: boolean): Promise<void> {
-    this.journal = new Journal<Line>(syncStateFile(this.dataDir), { records: () => this.lines(), size: () => this.view.records.size + 2 }, { flushMs: 200, onError: this.onError });
+    this.journal = new Journal<Line>(
+      syncStateFile(this.dataDir),
+      { records: () => this.lines(), size: () => this.view.records.size + 2 },
+      { flushMs: 200, onError: this.onError },
+    );
     // Counts the lines already there (for compaction); the view was built from them above.
     await this.journal.read();
     if (compact) await this.journal.compact();

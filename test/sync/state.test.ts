@@ -57,7 +57,12 @@ describe('sync state', () => {
   });
 
   it('imports the older sync-state.json once and keeps it as .imported', async () => {
-    const old = { records: { 'person/p1': entry(1, 'b') }, pending: ['person/p1'], lastSync: null, keyMismatch: { unreadable: 7, since: '2026-12-06T10:00:00.000Z' } };
+    const old = {
+      records: { 'person/p1': entry(1, 'b') },
+      pending: ['person/p1'],
+      lastSync: null,
+      keyMismatch: { unreadable: 7, since: '2026-12-06T10:00:00.000Z' },
+    };
     await writeFile(legacySyncStateFile(dir), JSON.stringify(old));
     expect(await syncSummary(dir)).toMatchObject({ pending: 1, keyMismatch: { unreadable: 7 } });
     const { state, setAside } = await SyncState.open(dir);
@@ -72,7 +77,11 @@ describe('sync state', () => {
   it.each([
     ['not JSON', '{"records": {', /not JSON/],
     ['a pending list that is a number', JSON.stringify({ records: {}, pending: 3, lastSync: null }), /breaks the schema at pending/],
-    ['an entry without a version', JSON.stringify({ records: { 'person/p1': { origin: 'a', deleted: false } }, pending: [], lastSync: null }), /records\.person\/p1\.version/],
+    [
+      'an entry without a version',
+      JSON.stringify({ records: { 'person/p1': { origin: 'a', deleted: false } }, pending: [], lastSync: null }),
+      /records\.person\/p1\.version/,
+    ],
   ])('an older sync-state.json with %s is kept aside with the reason, and an empty state is used', async (_what, text, reason) => {
     await writeFile(legacySyncStateFile(dir), text);
     await expect(readSyncState(dir)).rejects.toThrow(/sync-state\.json cannot be used: .*resyncs at its next start/);
