@@ -59,9 +59,8 @@ export default tseslint.config(
   },
   {
     // The facebank has one owner: nothing but src/enrol (and the store itself, its benchmarks and tests) changes it.
-    // src/sync/service.ts is excepted until the sync applies records through the owner's port (applyRemote).
     files: ['src/**/*.ts'],
-    ignores: ['src/enrol/**', 'src/store/**', 'src/bench/**', 'src/sync/service.ts'],
+    ignores: ['src/enrol/**', 'src/store/**', 'src/bench/**'],
     plugins: { facegate: { rules: { 'facebank-one-owner': facebankOwner } } },
     rules: { 'facegate/facebank-one-owner': 'error' },
   },

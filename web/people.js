@@ -47,6 +47,14 @@ export async function peopleView(view) {
 /** The facebank sync state (issue 16): connected or not, last sync, changes not yet sent. */
 function syncLine(sync) {
   if (!sync) return [];
+  if (sync.keyMismatch)
+    return [
+      h(
+        'p',
+        { class: 'warn', id: 'sync-state' },
+        `Not shared: this appliance's site key opens none of the ${sync.unreadable} records the other appliances shared, so it sends nothing. Restart it with the site's key (FACEGATE_SYNC_KEY).`,
+      ),
+    ];
   const when = sync.lastSync ? new Date(sync.lastSync).toLocaleString() : 'never';
   const state = sync.connected
     ? sync.pending

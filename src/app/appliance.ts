@@ -150,7 +150,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
       ? [
           syncUnit(
             { sync: config.sync, mqtt: config.mqtt, dataDir },
-            { bus, log, metrics, facebank: slots.facebank, engine: slots.engine, broker: slots.broker, identity: slots.identity },
+            { bus, log, metrics, enrol: slots.enrol, engine: slots.engine, publisher: slots.publisher, identity: slots.identity },
             slots.sync,
           ),
         ]

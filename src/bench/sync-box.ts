@@ -8,11 +8,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import { mqttSchema, syncSchema } from '../config/schema.js';
+import { Enrolment } from '../enrol/service.js';
+import { matchSchema, mqttSchema, syncSchema } from '../config/schema.js';
 import { Bus } from '../events/bus.js';
+import { MqttTransport } from '../mqtt/transport.js';
 import { Facebank } from '../store/facebank.js';
 import type { RecordOp } from '../store/types.js';
 import { FacebankSync } from '../sync/service.js';
+import { silentLogger } from '../util/log.js';
 
 interface BoxArgs {
   index: number;
@@ -33,12 +36,28 @@ async function main(): Promise<void> {
   const bus = new Bus();
   const fb = new Facebank(a.dir, { bus });
   await fb.open();
-  const s = new FacebankSync({
-    config: syncSchema.parse({ enabled: true, applianceId: `box-${a.index}`, key: a.key }),
-    mqtt: mqttSchema.parse({ prefix: 'bench', clientId: `box-${a.index}` }),
+  const link = new MqttTransport({
+    config: mqttSchema.parse({ prefix: 'bench' }),
     url: a.url,
+    clientId: `box-${a.index}`,
+    availabilityTopic: `bench/box-${a.index}/available`,
+    log: silentLogger(),
+  });
+  // The facebank's owner, as in the appliance (no face engine: the records carry their embeddings).
+  const owner = new Enrolment({
     dataDir: a.dir,
     facebank: fb,
+    bus,
+    match: matchSchema.parse({}),
+    embedder: () => ({ embedderId: 'bench-model', defaultThreshold: 0.4 }),
+  });
+  await owner.open();
+  const s = new FacebankSync({
+    config: syncSchema.parse({ enabled: true, applianceId: `box-${a.index}`, key: a.key }),
+    link,
+    prefix: 'bench',
+    dataDir: a.dir,
+    facebank: owner,
     bus,
     embedderId: 'bench-model',
     embedAligned: async () => [],
@@ -91,12 +110,15 @@ async function main(): Promise<void> {
   }, 200);
   process.on('message', (m: Command) => {
     void (async () => {
-      if (m.type === 'start') await s.start();
-      else if (m.type === 'watch') watched = m.id;
+      if (m.type === 'start') {
+        link.start();
+        await s.start();
+      } else if (m.type === 'watch') watched = m.id;
       else if (m.type === 'rename') await fb.renamePerson(m.id, m.name);
       else if (m.type === 'stop') {
         clearInterval(report);
         await s.stop();
+        await link.stop();
         await fb.close();
         process.exit(0);
       }

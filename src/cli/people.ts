@@ -27,7 +27,7 @@ export const peopleCommand: Command = {
       case 'list': {
         const sync = await syncSummary(config.dataDir); // facebank sync (issue 16)
         const rows = (await jobs.list()).map((r) => (sync ? { ...r, origin: sync.origin(r.id) } : r));
-        const state = sync ? { lastSync: sync.lastSync, pending: sync.pending } : null;
+        const state = sync ? { lastSync: sync.lastSync, pending: sync.pending, keyMismatch: sync.keyMismatch } : null;
         if (values.json) io.stdout(JSON.stringify({ people: rows, sync: state }));
         else if (!rows.length) io.stdout('No people enrolled.');
         else
@@ -35,6 +35,10 @@ export const peopleCommand: Command = {
             io.stdout(`${r.id}  ${r.name}  (${r.samples} sample${r.samples === 1 ? '' : 's'})${'origin' in r && r.origin ? `  from ${r.origin}` : ''}`);
         if (state && !values.json)
           io.stdout(`Sync: last exchange ${state.lastSync ?? 'never'}, ${state.pending} change${state.pending === 1 ? '' : 's'} pending.`);
+        if (state?.keyMismatch && !values.json)
+          io.stdout(
+            `Sync: not sending: this appliance's key opened none of the ${state.keyMismatch.unreadable} records on the broker (since ${state.keyMismatch.since}); restart it with the site's key (FACEGATE_SYNC_KEY).`,
+          );
         return 0;
       }
       case 'rename': {

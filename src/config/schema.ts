@@ -370,6 +370,12 @@ export const syncSchema = z
       .max(3650)
       .default(30)
       .describe('How long a deletion stays retained on the broker; an appliance offline for longer may bring the deleted record back.'),
+    adoptSite: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Make this appliance's key the site's: it publishes even when its key opens none of the records on the broker, replacing the ones it holds. For a site key change (on one appliance, for one start); leave it off otherwise.",
+      ),
     crashBeforeStateWrite: z
       .boolean()
       .default(false)

@@ -174,6 +174,11 @@ export class Enrolment {
     return this.fb.samples(personId);
   }
 
+  /** Where the aligned JPEG crop of a sample is kept. */
+  cropPath(sampleId: string): string {
+    return this.fb.cropPath(sampleId);
+  }
+
   // ---- people ----
 
   /** The person (other than `except`) whose name is the same name as `name`, if any. */

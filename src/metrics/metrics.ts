@@ -17,7 +17,7 @@ export interface MetricsSources {
   brokerConnected?: () => boolean;
   eventsQueued?: () => number;
   /** Facebank sync counts (issue 16). */
-  sync?: () => { sent: number; applied: number; refused: number; pending: number };
+  sync?: () => { sent: number; applied: number; refused: number; pending: number; unreadable: number; keyMismatch: boolean };
   /** False while a write path cannot write (disk full or failing). */
   storageWritable?: () => boolean;
   /** The admission queue for heavy engine jobs (uploads, CLI jobs). */
@@ -137,13 +137,22 @@ export class Metrics implements PipelineObserver {
   // --- facebank sync (issue 16)
   private readonly syncRecords = new Gauge({
     name: 'facegate_sync_records',
-    help: 'Facebank sync records since start: sent (acknowledged by the broker), applied (from other appliances), refused (failed authentication or validation); pending: local changes not yet acknowledged.',
+    help: 'Facebank sync records since start: sent (acknowledged by the broker), applied (from other appliances), refused (failed authentication or validation); pending: local changes not yet acknowledged; unreadable: records on the broker this key cannot open now.',
     labelNames: ['state'] as const,
     registers: [this.registry],
     collect: () => {
       const s = this.sources.sync?.();
       if (!s) return;
-      for (const state of ['sent', 'applied', 'refused', 'pending'] as const) this.syncRecords.set({ state }, s[state]);
+      for (const state of ['sent', 'applied', 'refused', 'pending', 'unreadable'] as const) this.syncRecords.set({ state }, s[state]);
+    },
+  });
+  private readonly syncKeyMismatch = new Gauge({
+    name: 'facegate_sync_key_mismatch',
+    help: "1 while this appliance's sync key opens none of the site's records on the broker (it publishes nothing until restarted with the site's key), else 0.",
+    registers: [this.registry],
+    collect: () => {
+      const s = this.sources.sync?.();
+      if (s) this.syncKeyMismatch.set(s.keyMismatch ? 1 : 0);
     },
   });
   // --- end facebank sync

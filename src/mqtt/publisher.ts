@@ -108,6 +108,11 @@ export class MqttPublisher {
     return this.opts.config.prefix;
   }
 
+  /** The connection itself, for services that subscribe or keep their own records on the broker (facebank sync). */
+  get link(): MqttTransport {
+    return this.transport;
+  }
+
   /** The retained side of this connection (Home Assistant uses it). */
   get retained(): RetainedChannel {
     const t = this.transport;

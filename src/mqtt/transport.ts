@@ -19,6 +19,13 @@ import type { MqttMessage } from './topics.js';
 /** Messages queued together and acknowledged together (one event's topics); text, as the queue journals them. */
 export type Group = { topic: string; payload: string }[];
 
+/** What a subscriber hands to `subscribe`: a function for each message, or that and a call when the broker acks. */
+export interface SubscriptionHandler {
+  onMessage: MessageHandler;
+  /** After the broker acknowledged the subscription, on every (re)connect. */
+  onSubscribed?(): void;
+}
+
 /** Called for each message on a subscribed filter. */
 export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
 
@@ -80,7 +87,8 @@ export class MqttTransport {
   private draining = false;
   private disconnected: (() => void) | null = null;
   private published = 0;
-  private readonly subscriptions = new Map<string, Set<MessageHandler>>();
+  private readonly subscriptions = new Set<{ filter: string; handler: SubscriptionHandler }>();
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private connectedAt = 0;
   private shortSessions = 0;
   private takenOver = 0;
@@ -130,7 +138,10 @@ export class MqttTransport {
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
-    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
+    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet.retain));
+    // mqtt.js takes only acks as signs of life and pings otherwise; a client receiving thousands of retained
+    // messages on a busy CPU would time out on the pong, reconnect and receive them all again.
+    client.on('packetreceive', (packet) => packet.cmd === 'publish' && client.reschedulePing());
     client.on('disconnect', (packet) => {
       if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
       this.connectedAt = 0; // counted here, not again as a short session
@@ -185,22 +196,47 @@ export class MqttTransport {
     this.retained.delete(topic);
   }
 
+  // --- subscriptions and direct publishes (for services that keep their own state on the broker: Home Assistant, sync)
+
   /**
-   * Subscribes to `filter` (QoS 1) now if connected and again on every connect; returns the way to stop. Handlers
-   * see every message whose topic matches the filter.
+   * Subscribes to `filter` at QoS 1 now (if connected) and again on every connect; returns the way to stop. The
+   * handler sees every message whose topic matches the filter (with its retained flag).
    */
-  subscribe(filter: string, handler: MessageHandler): () => void {
-    let set = this.subscriptions.get(filter);
-    if (!set) this.subscriptions.set(filter, (set = new Set()));
-    set.add(handler);
-    if (this.isConnected && set.size === 1) this.client?.subscribe(filter, { qos: 1 }, () => {});
+  subscribe(filter: string, handler: SubscriptionHandler | MessageHandler): () => void {
+    const sub = { filter, handler: typeof handler === 'function' ? { onMessage: handler } : handler };
+    this.subscriptions.add(sub);
+    if (this.client && this.isConnected) this.subscribeOne(this.client, sub);
     return () => {
-      set.delete(handler);
-      if (set.size) return;
-      this.subscriptions.delete(filter);
-      if (this.isConnected) this.client?.unsubscribe(filter, () => {});
+      if (!this.subscriptions.delete(sub)) return;
+      const stillWanted = [...this.subscriptions].some((s) => s.filter === filter);
+      if (!stillWanted && this.client && this.isConnected) this.client.unsubscribe(filter, () => {});
     };
   }
+
+  /** Publishes at QoS 1 now; resolves on PUBACK, rejects when not connected (nothing is kept for later). */
+  async publishNow(topic: string, payload: Buffer | string, opts: { retain: boolean }): Promise<void> {
+    const client = this.client;
+    if (!client || !this.isConnected) throw new Error('MQTT not connected');
+    await client.publishAsync(topic, payload, { qos: 1, retain: opts.retain });
+  }
+
+  /** Called when the connection comes (true) or goes (false); returns the way to stop. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private subscribeOne(client: MqttClient, sub: { filter: string; handler: SubscriptionHandler }): void {
+    client.subscribe(sub.filter, { qos: 1 }, (err) => {
+      if (err) return this.logOnce(`MQTT subscribe to ${sub.filter} failed: ${err.message}`);
+      if (this.subscriptions.has(sub)) sub.handler.onSubscribed?.();
+    });
+  }
+
+  private dispatch(topic: string, payload: Buffer, retained: boolean): void {
+    for (const { filter, handler } of this.subscriptions) if (topicMatches(filter, topic)) handler.onMessage(topic, payload, retained);
+  }
+  // --- end subscriptions and direct publishes
 
   hasRetained(topic: string): boolean {
     return this.retained.has(topic);
@@ -208,15 +244,15 @@ export class MqttTransport {
 
   /** Sends retained messages at QoS 1 now, not kept for reconnects (their owner re-sends them); false when not connected. */
   publishRetainedOnce(msgs: readonly MqttMessage[]): boolean {
-    return this.publishNow(msgs, true);
+    return this.sendNow(msgs, true);
   }
 
   /** Sends messages at QoS 1 now, neither retained nor queued (live-only, e.g. Home Assistant events); false when not connected. */
   publishLive(msgs: readonly MqttMessage[]): boolean {
-    return this.publishNow(msgs, false);
+    return this.sendNow(msgs, false);
   }
 
-  private publishNow(msgs: readonly MqttMessage[], retain: boolean): boolean {
+  private sendNow(msgs: readonly MqttMessage[], retain: boolean): boolean {
     const client = this.client;
     if (!client || !this.isConnected) return false;
     for (const m of msgs) client.publish(m.topic, m.payload, { qos: 1, retain }, () => {});
@@ -239,13 +275,14 @@ export class MqttTransport {
       this.isConnected = true;
       this.opts.log.info('MQTT connected');
       this.opts.onConnection?.(true);
+      for (const l of this.connectionListeners) l(true);
     }
     const opts = { qos: 1 as const, retain: true };
     client.publish(this.opts.availabilityTopic, 'online', opts, () => {});
-    for (const filter of this.subscriptions.keys()) client.subscribe(filter, { qos: 1 }, () => {});
     for (const m of this.opts.freshRetained?.() ?? []) this.retained.set(m.topic, m.payload);
     for (const [topic, payload] of this.retained) client.publish(topic, payload, { qos: this.qos, retain: true }, () => {});
     this.opts.onConnect?.();
+    for (const sub of this.subscriptions) this.subscribeOne(client, sub);
     void this.drain(this.gen);
   }
 
@@ -266,6 +303,7 @@ export class MqttTransport {
       this.isConnected = false;
       this.opts.log.warn({ queued: this.queue.length }, 'MQTT disconnected; queueing events');
       this.opts.onConnection?.(false);
+      for (const l of this.connectionListeners) l(false);
     }
   }
 
@@ -310,10 +348,6 @@ export class MqttTransport {
     );
   }
 
-  private onMessage(topic: string, payload: Buffer, retained: boolean) {
-    for (const [filter, handlers] of this.subscriptions) if (matches(filter, topic)) for (const h of handlers) h(topic, payload, retained);
-  }
-
   private logOnce(msg: string) {
     if (this.loggedErrors.has(msg)) return;
     this.loggedErrors.add(msg);
@@ -338,7 +372,7 @@ export function credentialOptions(c: MqttConfig): Partial<IClientOptions> {
 }
 
 /** True when `topic` matches the MQTT filter (`+` one level, `#` the rest). */
-export function matches(filter: string, topic: string): boolean {
+export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {

@@ -96,12 +96,12 @@ export class Journal<R> {
     if (!this.write(line)) return;
     this.lines++;
     this.scheduleSync();
-    if (!this.rewriting && this.lines > Math.max(256, this.compactRatio * this.state.size())) void this.rewrite();
+    if (!this.rewriting && this.lines > this.bound()) void this.rewrite();
   }
 
   /** fsyncs what was appended (after a rewrite in progress). */
   async flush(): Promise<void> {
-    if (this.rewriting) await this.rewriting;
+    while (this.rewriting) await this.rewriting;
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = null;
     const fd = this.fd;
@@ -152,11 +152,18 @@ export class Journal<R> {
     this.syncTimer.unref();
   }
 
+  /** The most lines the file may hold before it is rewritten. */
+  private bound(): number {
+    return Math.max(256, this.compactRatio * this.state.size());
+  }
+
   /** Replaces the file with the current state (temp file, fsync, rename), then appends what came meanwhile. */
   private rewrite(): Promise<boolean> {
     this.rewriting ??= this.rewriteNow().finally(() => {
       this.rewriting = null;
       this.during = [];
+      // Changes that came during the rewrite were appended after the state: compact again if they were many.
+      if (!this.broken && this.lines > this.bound()) void this.rewrite();
     });
     return this.rewriting;
   }

@@ -1,22 +1,23 @@
 /**
  * Facebank sync (the IO unit): publishes every local facebank change as a retained, sealed record under
- * `<mqtt.prefix>/facebank/<kind>/<id>` and applies the records of the other appliances (last writer wins by HLC,
- * tombstones for deletions). Local changes are first written to the pending set in <dataDir>/sync-state.json and
- * leave it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect
- * the retained records are delivered again; versions already held are skipped, so nothing is applied twice.
- * After each catch-up (a probe published behind the retained records comes back) it compares the facebank with the
- * state and publishes what differs (changes made while sync was off or lost to a crash before the state write), and
- * republishes the records the broker's retained set lacks (a broker that lost its state, or a new one).
+ * `<prefix>/facebank/<kind>/<id>` and applies the records of the other appliances (last writer wins by HLC,
+ * tombstones for deletions) through the facebank's owner (ports.ts: SyncFacebank), over the appliance's one MQTT
+ * connection (ports.ts: SyncLink). Local changes are first noted as pending in <dataDir>/sync-state.json and leave
+ * it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect the
+ * retained records are delivered again; versions already held are skipped, so nothing is applied twice. After each
+ * catch-up (a probe published behind the retained records comes back) it checks that its key opens the site's
+ * records (a key that opens none of them publishes nothing: it cannot replace what it could not read), compares the
+ * facebank with the state and publishes what differs (changes made while sync was off or lost to a crash before
+ * the state write), and republishes the records the broker lacks or holds unreadable (a broker that lost its state,
+ * a new one, a tampered record). See README.md beside this file.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import sharp from 'sharp';
-import type { MqttConfig, SyncConfig } from '../config/schema.js';
+import type { SyncConfig } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
-import type { Facebank } from '../store/facebank.js';
-import { normalizeName } from '../store/names.js';
+import { StorageHealth, type StorageReporter } from '../store/storage-health.js';
 import type { FacebankChange, RecordOp, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -25,23 +26,27 @@ import { open, parseSyncKey, seal } from './envelope.js';
 import { formatHlc, HlcClock, parseHlc } from './hlc.js';
 import { decide, expired, recordKey } from './merge.js';
 import { nameClashes, nameSum, suffixedName } from './names.js';
+import type { SyncFacebank, SyncLink, SyncSample } from './ports.js';
 import { syncRecordSchema, type RecordKind, type SampleRecord, type SyncRecord } from './records.js';
-import { readSyncState, writeSyncState, type SyncStateData } from './state.js';
+import { SyncState, type SyncEntry } from './state.js';
 import { parseSyncTopic, probeTopic, syncFilter, syncTopic } from './topics.js';
 
 export interface SyncOptions {
   config: SyncConfig;
-  mqtt: MqttConfig;
-  url: string;
+  /** The appliance's MQTT connection (its transport): records go under `<prefix>/facebank/`. */
+  link: SyncLink;
+  prefix: string;
   dataDir: string;
-  facebank: Facebank;
+  /** The facebank's owner: the sync reads through it and applies other appliances' records through it. */
+  facebank: SyncFacebank;
   /** The sync follows the facebank's committed changes here ('facebankChanged'). */
   bus: Bus;
   /** The local embedder: samples made by another model are re-embedded from their crop. */
   embedderId: string;
   embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>;
   log?: Logger;
-  reconnectPeriodMs?: number;
+  /** Where a state write the disk refuses is reported (the appliance's storage health); default: one of its own. */
+  storage?: StorageReporter;
   /** Records of other origins missing on the broker are republished after a random wait up to this (default 10 s), if still missing. */
   republishJitterMs?: number;
 }
@@ -56,13 +61,22 @@ export interface SyncStats {
   refused: number;
   pending: number;
   lastSync: string | null;
+  /** Records on the broker this appliance's key cannot open (another key, or damaged), seen since the last connect. */
+  unreadable: number;
+  /** This appliance's key opens none of the site's records: it publishes nothing until restarted with the site's key. */
+  keyMismatch: boolean;
 }
+
+/** How often one record is repaired (replaced by the version held here) per connection, at most: two boxes that each repair it stop. */
+const MAX_REPAIRS = 3;
 
 const DAY_MS = 86_400_000;
 
 export class FacebankSync {
-  private client: MqttClient | null = null;
-  private state: SyncStateData = { records: {}, pending: [], lastSync: null };
+  private started = false;
+  private detach: (() => void)[] = [];
+  /** Set by start(). */
+  private state!: SyncState;
   private key: Buffer | null = null;
   private clock: HlcClock;
   private work: Promise<unknown> = Promise.resolve();
@@ -80,6 +94,8 @@ export class FacebankSync {
   private brokerView = new Map<string, string>();
   /** The nonce of the catch-up probe in flight, and what to do when it returns. */
   private probe: string | null = null;
+  /** From a connect until its probe returns: the retained records are arriving. */
+  private catchingUp = false;
   private probeTimer: NodeJS.Timeout | null = null;
   private republishTimer: NodeJS.Timeout | null = null;
   /** Connections made to the broker (more than one: it went away, or the link dropped). */
@@ -88,8 +104,17 @@ export class FacebankSync {
   republished = 0;
   /** Catch-ups completed (the probe came back behind the retained records). */
   catchUps = 0;
+  /** Whether this appliance's key opens the site's records: unknown until the first catch-up, which publishing waits for. */
+  private keyState: 'unknown' | 'ok' | 'mismatch' = 'unknown';
+  /** Records opened and refused as unreadable since the connect, and the keys of those still unreadable on the broker. */
+  private session = { readable: 0, unreadable: 0 };
+  private unreadableOnBroker = new Set<string>();
+  private repairs = new Map<string, number>();
+  private unreadableLive = 0;
+  private unreadableLogTimer: NodeJS.Timeout | null = null;
+  /** Records repaired (an unreadable copy on the broker replaced by the version held here). */
+  repaired = 0;
   private readonly log: Logger;
-  private unsubscribe: (() => void) | null = null;
   readonly applianceId: string;
 
   constructor(private readonly opts: SyncOptions) {
@@ -110,22 +135,24 @@ export class FacebankSync {
       applianceId: this.applianceId,
       encrypted: this.key !== null,
       ...this.counts,
-      pending: this.state.pending.length,
-      lastSync: this.state.lastSync,
+      pending: this.state?.pending.size ?? 0,
+      lastSync: this.state?.lastSync ?? null,
+      unreadable: this.unreadableOnBroker.size,
+      keyMismatch: this.keyState === 'mismatch',
     };
   }
 
   /** The appliance a person was first enrolled on (this one for people from before sync). */
   origin(personId: string): string {
-    return this.state.records[recordKey('person', personId)]?.origin ?? this.applianceId;
+    return this.state?.entry(recordKey('person', personId))?.origin ?? this.applianceId;
   }
 
   private get prefix(): string {
-    return this.opts.mqtt.prefix;
+    return this.opts.prefix;
   }
 
   async start(): Promise<void> {
-    if (this.client) return;
+    if (this.started) return;
     const c = this.opts.config;
     if (c.key) this.key = parseSyncKey(c.key);
     else if (!c.allowPlaintext)
@@ -136,10 +163,19 @@ export class FacebankSync {
     else this.log.warn('facebank sync without a site key: faces and embeddings are readable by anyone on the broker');
     // Local changes reported from here on queue behind the state read and the reconcile.
     this.accepting = true;
-    this.unsubscribe ??= this.opts.bus.on('facebankChanged', (change) => this.onChange(change));
+    this.detach.push(this.opts.bus.on('facebankChanged', (change) => this.onChange(change)));
     const ready = this.work.then(async () => {
-      this.state = await readSyncState(this.opts.dataDir);
-      for (const e of Object.values(this.state.records)) {
+      // A write the disk refuses is logged once and retried when space returns (store/storage-health.ts).
+      const { state, setAside } = await SyncState.open(this.opts.dataDir, this.opts.storage ?? new StorageHealth({ log: this.log }));
+      if (setAside)
+        this.log.error(
+          { file: setAside.file },
+          `the sync state file is damaged (${setAside.reason}): kept aside as ${setAside.file}; the sync rebuilds what it lacks from the broker and the facebank`,
+        );
+      this.state = state;
+      // A mismatch noted by the last run is checked again at this start's catch-up.
+      this.state.setKeyMismatch(null);
+      for (const e of this.state.records.values()) {
         const h = parseHlc(e.version);
         if (h) this.clock.observe(h);
       }
@@ -149,69 +185,62 @@ export class FacebankSync {
       await ready;
     } catch (e) {
       this.accepting = false;
-      this.unsubscribe?.();
-      this.unsubscribe = null;
+      this.detachAll();
       throw e;
     }
-    const m = this.opts.mqtt;
-    const options: IClientOptions = {
-      clientId: `${m.clientId ?? `facegate-${os.hostname()}`}-sync`,
-      username: m.username,
-      password: m.password, // FACEGATE_MQTT_PASSWORD is already in it (src/config/load.ts)
-      reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
-      connectTimeout: 10_000,
-      reconnectOnConnackError: true,
-      ...(m.tls
-        ? {
-            ca: m.tls.ca ? await readFile(m.tls.ca) : undefined,
-            cert: m.tls.cert ? await readFile(m.tls.cert) : undefined,
-            key: m.tls.key ? await readFile(m.tls.key) : undefined,
-            rejectUnauthorized: m.tls.rejectUnauthorized,
-          }
-        : {}),
-    };
-    const client = mqtt.connect(this.opts.url, options);
-    this.client = client;
-    client.on('connect', () => {
-      this.connected = true;
-      this.connects++;
-      this.brokerView.clear();
-      this.log.info({ appliance: this.applianceId, pending: this.state.pending.length }, 'sync connected');
-      client.subscribe(syncFilter(this.prefix), { qos: 1 }, (err) => {
-        if (err) return this.log.warn({ err: err.message }, 'sync subscribe failed');
-        this.sendProbe(client, randomUUID());
-      });
-      this.flush();
-    });
-    client.on('close', () => {
-      this.connected = false;
-      this.inFlight.clear();
-      this.probe = null;
-      this.clearTimers();
-    });
-    // mqtt.js takes only acks as signs of life and pings otherwise; a box that spends minutes receiving records
-    // (a catch-up of thousands) on a busy CPU then times out on the pong, reconnects and starts the catch-up over.
-    client.on('packetreceive', (packet) => packet.cmd === 'publish' && client.reschedulePing());
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'sync MQTT error'));
-    client.on('message', (topic, payload) => this.receive(topic, payload));
+    this.started = true;
+    const link = this.opts.link;
+    // The retained records may arrive before the subscription's acknowledgement is handled: the session begins first.
+    this.beginSession();
+    this.detach.push(
+      link.onConnectionChange((up) => (up ? this.beginSession() : this.onLinkLost())),
+      link.subscribe(syncFilter(this.prefix), { onMessage: (topic, payload) => this.receive(topic, payload), onSubscribed: () => this.onSubscribed() }),
+    );
     this.expiryTimer = setInterval(() => this.enqueue(() => this.expire()), 60_000);
     this.expiryTimer.unref();
   }
 
+  /** A connection (before subscribing): what the broker shows is learnt afresh, and records are gathered until the probe returns. */
+  private beginSession(): void {
+    this.catchingUp = true;
+    this.brokerView.clear();
+    this.unreadableOnBroker.clear();
+    this.repairs.clear();
+    this.session = { readable: 0, unreadable: 0 };
+  }
+
+  /** Subscribed (on every connect): the retained records come first, then the probe that says they all arrived. */
+  private onSubscribed(): void {
+    this.connected = true;
+    this.connects++;
+    this.log.info({ appliance: this.applianceId, pending: this.state.pending.size }, 'sync connected');
+    this.sendProbe(randomUUID());
+    this.flush();
+  }
+
+  private onLinkLost(): void {
+    this.connected = false;
+    this.inFlight.clear();
+    this.probe = null;
+    this.clearTimers();
+  }
+
+  private detachAll(): void {
+    for (const d of this.detach.splice(0)) d();
+  }
+
   async stop(): Promise<void> {
     this.accepting = false;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.detachAll();
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
     this.clearTimers();
-    const client = this.client;
-    this.client = null;
+    const wasStarted = this.started;
+    this.started = false;
     await this.work.catch(() => {});
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
-    await writeSyncState(this.opts.dataDir, this.state);
-    if (client) await Promise.race([client.endAsync(), new Promise((r) => setTimeout(r, 3000).unref())]).catch(() => client.end(true));
+    if (wasStarted) await this.state.flush();
     this.connected = false;
   }
 
@@ -229,7 +258,8 @@ export class FacebankSync {
       for (const [kind, id, deleted, sum] of touched) this.bump(kind, id, deleted, sum);
       // Test hook: die where a crash would lose the change if start-up did not compare the facebank with the state.
       if (this.opts.config.crashBeforeStateWrite) process.kill(process.pid, 'SIGKILL');
-      await writeSyncState(this.opts.dataDir, this.state);
+      // Saved with the next batch (a crash before it is found by reconcile() at the next start).
+      this.scheduleSave();
       this.flush();
     });
   }
@@ -242,15 +272,18 @@ export class FacebankSync {
   /** A local version for (kind, id), marked pending. */
   private bump(kind: RecordKind, id: string, deleted: boolean, sum?: string): void {
     const key = recordKey(kind, id);
-    const old = this.state.records[key];
-    this.state.records[key] = {
-      version: formatHlc(this.clock.now()),
-      origin: old?.origin ?? this.applianceId,
-      deleted,
-      ...(deleted ? { expires: Date.now() + this.opts.config.tombstoneDays * DAY_MS } : {}),
-      ...(sum ? { sum } : {}),
-    };
-    if (!this.state.pending.includes(key)) this.state.pending.push(key);
+    const old = this.state.entry(key);
+    this.state.set(
+      key,
+      {
+        version: formatHlc(this.clock.now()),
+        origin: old?.origin ?? this.applianceId,
+        deleted,
+        ...(deleted ? { expires: Date.now() + this.opts.config.tombstoneDays * DAY_MS } : {}),
+        ...(sum ? { sum } : {}),
+      },
+      true,
+    );
   }
 
   /**
@@ -265,14 +298,14 @@ export class FacebankSync {
     for (const s of await fb.samples()) live.set(recordKey('sample', s.id), undefined);
     let n = 0;
     for (const [key, sum] of live) {
-      const e = this.state.records[key];
-      if (e && !e.deleted && e.sum === undefined && sum !== undefined) e.sum = sum; // a state from before sums were kept
+      let e = this.state.entry(key);
+      if (e && !e.deleted && e.sum === undefined && sum !== undefined) this.state.set(key, (e = { ...e, sum })); // a state from before sums were kept
       if (e && !e.deleted && e.sum === sum) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
       this.bump(kind, id, false, sum);
       n++;
     }
-    for (const [key, e] of Object.entries(this.state.records)) {
+    for (const [key, e] of [...this.state.records]) {
       if (e.deleted || live.has(key)) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
       this.bump(kind, id, true);
@@ -282,18 +315,20 @@ export class FacebankSync {
   }
 
   /** Publish the probe (a sealed nonce, QoS 1, not retained) that comes back behind the retained records; again every 15 s until it does. */
-  private sendProbe(client: MqttClient, nonce: string): void {
+  private sendProbe(nonce: string): void {
     this.probe = nonce;
     const topic = probeTopic(this.prefix, this.applianceId);
-    client.publish(topic, seal(this.key, topic, Buffer.from(nonce)), { qos: 1 });
+    this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(nonce)), { retain: false }).catch(() => {});
     if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = setTimeout(() => this.client === client && this.connected && this.probe === nonce && this.sendProbe(client, nonce), 15_000);
+    const connect = this.connects;
+    this.probeTimer = setTimeout(() => this.started && this.connected && this.connects === connect && this.probe === nonce && this.sendProbe(nonce), 15_000);
     this.probeTimer.unref();
   }
 
   private clearTimers(): void {
-    for (const t of [this.probeTimer, this.republishTimer]) if (t) clearTimeout(t);
-    this.probeTimer = this.republishTimer = null;
+    for (const t of [this.probeTimer, this.republishTimer, this.unreadableLogTimer]) if (t) clearTimeout(t);
+    this.probeTimer = this.republishTimer = this.unreadableLogTimer = null;
+    this.unreadableLive = 0;
     this.drainNow();
   }
 
@@ -303,12 +338,18 @@ export class FacebankSync {
    * the others' after a random wait if nobody has republished them meanwhile (so 20 boxes do not all send them).
    */
   private async caughtUp(): Promise<void> {
+    this.checkKey();
     await this.reconcile();
+    if (this.keyState === 'mismatch') {
+      await this.state.flush();
+      this.catchUps++;
+      return;
+    }
     await this.settleNameClashes();
     const connect = this.connects;
     const own = this.missingOnBroker((e) => e.origin === this.applianceId);
     if (own) this.log.warn({ records: own }, 'the broker lacks records of this appliance (it lost its retained state, or is new): republishing them');
-    await writeSyncState(this.opts.dataDir, this.state);
+    await this.state.flush();
     this.flush();
     this.catchUps++;
     const wait = Math.random() * (this.opts.republishJitterMs ?? 10_000);
@@ -319,7 +360,7 @@ export class FacebankSync {
           const others = this.missingOnBroker(() => true);
           if (!others) return;
           this.log.warn({ records: others }, 'the broker lacks records of other appliances (it lost its retained state, or is new): republishing them');
-          await writeSyncState(this.opts.dataDir, this.state);
+          await this.state.flush();
           this.flush();
         }),
       wait,
@@ -327,15 +368,44 @@ export class FacebankSync {
     this.republishTimer.unref();
   }
 
+  /**
+   * After a catch-up: does this appliance's key open the site's records? A key that opens none of them (while some
+   * are there) is not the site's: this box then publishes nothing, so it cannot replace records it could not read.
+   */
+  private checkKey(): void {
+    const { readable, unreadable } = this.session;
+    const held = [...this.unreadableOnBroker].filter((k) => this.state.records.has(k)).length;
+    if (unreadable)
+      this.log.warn(
+        { unreadable, held, readable },
+        `${unreadable} sync record(s) on the broker could not be opened with this appliance's key (sealed with another key, or damaged)${held && readable ? `; the ${held} held here are replaced by this appliance's versions` : ''}`,
+      );
+    if (readable > 0 || unreadable === 0 || this.opts.config.adoptSite) {
+      if (unreadable && !readable)
+        this.log.warn({ unreadable }, 'sync.adoptSite: this appliance replaces the records it holds with copies sealed with its key');
+      if (this.keyState === 'mismatch') this.log.info("this appliance's key opens the site's records now: publishing again");
+      this.keyState = 'ok';
+      this.state.setKeyMismatch(null);
+      return;
+    }
+    if (this.keyState !== 'mismatch')
+      this.log.error(
+        { unreadable },
+        `this appliance's site key opens none of the ${unreadable} facebank records on the broker: FACEGATE_SYNC_KEY differs from the other appliances'; it publishes nothing until restarted with the site's key (or with sync.adoptSite: true to make its key the site's)`,
+      );
+    this.keyState = 'mismatch';
+    this.state.setKeyMismatch({ unreadable, since: this.state.keyMismatch?.since ?? new Date().toISOString() });
+  }
+
   /** Mark pending the records held here (live or unexpired tombstones) that the broker has not shown since the connect, or showed older. */
-  private missingOnBroker(which: (e: SyncStateData['records'][string]) => boolean): number {
+  private missingOnBroker(which: (e: SyncEntry) => boolean): number {
     const now = Date.now();
     let n = 0;
-    for (const [key, e] of Object.entries(this.state.records)) {
-      if (!which(e) || (e.deleted && (e.expires ?? Infinity) <= now) || this.state.pending.includes(key)) continue;
+    for (const [key, e] of this.state.records) {
+      if (!which(e) || (e.deleted && (e.expires ?? Infinity) <= now) || this.state.pending.has(key)) continue;
       const seen = this.brokerView.get(key);
       if (seen !== undefined && decide({ version: seen }, e) !== 'apply') continue;
-      this.state.pending.push(key);
+      this.state.setPending(key, true);
       n++;
     }
     if (n) this.republished++;
@@ -345,7 +415,7 @@ export class FacebankSync {
   /** Rename the people this box gave a name someone else took first (see names.ts). */
   private async settleNameClashes(): Promise<void> {
     const fb = this.opts.facebank;
-    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.records[recordKey('person', p.id)]?.version }));
+    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.entry(recordKey('person', p.id))?.version }));
     for (const p of nameClashes(people)) {
       if (!p.version || parseHlc(p.version)?.node !== this.applianceId) continue;
       for (let n = 1; n < 100; n++) {
@@ -364,20 +434,24 @@ export class FacebankSync {
 
   /** Publish every pending record not already in flight. */
   private flush(): void {
-    const client = this.client;
-    if (!client || !this.connected) return;
+    if (!this.mayPublish) return;
     // One index of the samples per flush (a catch-up may publish thousands).
-    let index: Promise<Map<string, Sample>> | null = null;
+    let index: Promise<Map<string, SyncSample>> | null = null;
     const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
     for (const key of this.state.pending) {
       if (this.inFlight.has(key)) continue;
       this.inFlight.add(key);
-      void this.publishOne(client, key, sample).finally(() => this.inFlight.delete(key));
+      void this.publishOne(key, sample).finally(() => this.inFlight.delete(key));
     }
   }
 
-  private async publishOne(client: MqttClient, key: string, sample: (id: string) => Promise<Sample | undefined>): Promise<void> {
-    const entry = this.state.records[key];
+  /** Records go out only while connected and once a catch-up showed that this appliance's key is the site's. */
+  private get mayPublish(): boolean {
+    return this.started && this.connected && this.keyState === 'ok';
+  }
+
+  private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<void> {
+    const entry = this.state.entry(key);
     const [kind, id] = key.split('/') as [RecordKind, string];
     let record: SyncRecord | null;
     try {
@@ -388,27 +462,23 @@ export class FacebankSync {
     }
     const topic = syncTopic(this.prefix, kind, id);
     if (!entry || !record) {
-      this.state.pending = this.state.pending.filter((k) => k !== key);
+      this.state.setPending(key, false);
       return;
     }
+    if (!this.mayPublish) return;
     try {
-      await client.publishAsync(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { qos: 1, retain: true });
+      await this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { retain: true });
     } catch (e) {
       this.log.debug({ key, err: (e as Error).message }, 'sync publish not acknowledged; retried on reconnect');
       return;
     }
     this.counts.sent++;
-    if (this.state.records[key]?.version === record.version) this.state.pending = this.state.pending.filter((k) => k !== key);
-    this.state.lastSync = new Date().toISOString();
+    if (this.state.entry(key)?.version === record.version) this.state.setPending(key, false);
+    this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
   }
 
-  private async build(
-    kind: RecordKind,
-    id: string,
-    e: SyncStateData['records'][string],
-    sample: (id: string) => Promise<Sample | undefined>,
-  ): Promise<SyncRecord | null> {
+  private async build(kind: RecordKind, id: string, e: SyncEntry, sample: (id: string) => Promise<SyncSample | undefined>): Promise<SyncRecord | null> {
     const base = { id, version: e.version, origin: e.origin };
     if (e.deleted) return { kind, ...base, deleted: true, expires: e.expires ?? Date.now() + this.opts.config.tombstoneDays * DAY_MS };
     const fb = this.opts.facebank;
@@ -443,21 +513,31 @@ export class FacebankSync {
     if (topic === probeTopic(this.prefix, this.applianceId)) {
       if (this.probe !== null && open(this.key, topic, payload)?.toString() === this.probe) {
         this.probe = null;
+        this.catchingUp = false;
         if (this.probeTimer) clearTimeout(this.probeTimer);
         this.drainNow();
+        this.log.info({ readable: this.session.readable, unreadable: this.session.unreadable }, 'sync caught up with the records on the broker');
         this.enqueue(() => this.caughtUp());
       }
       return;
     }
     const where = parseSyncTopic(this.prefix, topic);
     if (!where) return;
-    if (payload.length === 0) return void this.brokerView.delete(recordKey(where.kind, where.id));
+    const key = recordKey(where.kind, where.id);
+    if (payload.length === 0) {
+      this.unreadableOnBroker.delete(key);
+      return void this.brokerView.delete(key);
+    }
     const plain = open(this.key, topic, payload);
-    if (!plain)
-      return this.refuse(
-        topic,
-        this.key ? 'not sealed with this site key (tampered, another key, or clear text)' : 'sealed, but this appliance has no site key',
-      );
+    if (!plain) return this.unreadable(key);
+    this.session.readable++;
+    this.unreadableOnBroker.delete(key);
+    if (this.keyState === 'mismatch' && !this.catchingUp) {
+      // Another appliance published with this key since (e.g. the site's key was changed): this one is the site's again.
+      this.keyState = 'unknown';
+      this.log.info("a record sealed with this appliance's key arrived: its key is the site's again; publishing");
+      this.enqueue(() => this.caughtUp());
+    }
     let json: unknown;
     try {
       json = JSON.parse(plain.toString('utf8'));
@@ -467,10 +547,48 @@ export class FacebankSync {
     const r = syncRecordSchema.safeParse(json);
     if (!r.success || r.data.kind !== where.kind || r.data.id !== where.id) return this.refuse(topic, 'not a valid record for this topic');
     if (!parseHlc(r.data.version)) return this.refuse(topic, 'bad version');
-    const key = recordKey(where.kind, where.id);
     const seen = this.brokerView.get(key);
     if (seen === undefined || decide({ version: seen }, r.data) === 'apply') this.brokerView.set(key, r.data.version);
     this.receiveRecord(r.data);
+  }
+
+  /**
+   * A record this appliance's key cannot open (sealed with another key, tampered, or clear text): counted, never
+   * applied, logged as one summary per catch-up (or per few seconds after it). Once the key is known to be the
+   * site's, a record held here is replaced by the version held here: at once by the appliance that created it,
+   * after a random wait by the others if the broker still shows it unreadable.
+   */
+  private unreadable(key: string): void {
+    this.counts.refused++;
+    this.session.unreadable++;
+    this.unreadableOnBroker.add(key);
+    if (this.catchingUp) return; // checkKey() summarises and caughtUp() repairs
+    this.unreadableLive++;
+    this.unreadableLogTimer ??= setTimeout(() => {
+      this.unreadableLogTimer = null;
+      this.log.warn(
+        { unreadable: this.unreadableLive },
+        `${this.unreadableLive} sync record(s) arrived that this appliance's key cannot open (another key, or damaged)`,
+      );
+      this.unreadableLive = 0;
+    }, 5000);
+    this.unreadableLogTimer.unref();
+    const entry = this.state.entry(key);
+    if (this.keyState !== 'ok' || !entry || (entry.deleted && (entry.expires ?? Infinity) <= Date.now())) return;
+    const n = this.repairs.get(key) ?? 0;
+    if (n >= MAX_REPAIRS) return;
+    this.repairs.set(key, n + 1);
+    const connect = this.connects;
+    const repair = () =>
+      this.enqueue(async () => {
+        if (this.connects !== connect || !this.unreadableOnBroker.has(key) || !this.state.records.has(key)) return;
+        this.state.setPending(key, true);
+        this.repaired++;
+        this.log.warn({ record: key }, 'a sync record held here was unreadable on the broker (tampered or damaged): replaced by the version held here');
+        this.flush();
+      });
+    if (entry.origin === this.applianceId) return repair();
+    setTimeout(repair, Math.random() * (this.opts.republishJitterMs ?? 10_000)).unref();
   }
 
   /**
@@ -486,7 +604,7 @@ export class FacebankSync {
     const fb = this.opts.facebank;
     for (const rec of batch) {
       const key = recordKey(rec.kind, rec.id);
-      if (decide(staged.get(key) ?? this.state.records[key], rec) !== 'apply') continue;
+      if (decide(staged.get(key) ?? this.state.entry(key), rec) !== 'apply') continue;
       if (rec.deleted) ops.push(rec.kind === 'person' ? { op: 'person.delete', id: rec.id } : { op: 'sample.delete', id: rec.id });
       else if (rec.kind === 'person') ops.push({ op: 'person', person: { id: rec.id, name: rec.name, created: rec.created, notes: '' } });
       else {
@@ -500,7 +618,7 @@ export class FacebankSync {
       staged.set(key, rec);
     }
     if (!staged.size) return;
-    const { orphans } = await fb.applyBatch(ops);
+    const { orphans } = await fb.applyRemote(ops);
     const unplaced = new Set(orphans);
     const now = Date.now();
     for (const [key, rec] of staged) {
@@ -510,13 +628,18 @@ export class FacebankSync {
       }
       const h = parseHlc(rec.version);
       if (h) this.clock.observe(h);
-      this.state.records[key] = {
-        version: rec.version,
-        origin: rec.origin,
-        deleted: rec.deleted,
-        ...(rec.deleted ? { expires: rec.expires } : rec.kind === 'person' ? { sum: nameSum(normalizeName(rec.name)) } : {}),
-      };
-      this.state.pending = this.state.pending.filter((k) => k !== key);
+      // The name as the owner stored it (its name rules may have changed it).
+      const stored = rec.kind === 'person' && !rec.deleted ? await fb.person(rec.id) : null;
+      this.state.set(
+        key,
+        {
+          version: rec.version,
+          origin: rec.origin,
+          deleted: rec.deleted,
+          ...(rec.deleted ? { expires: rec.expires } : stored ? { sum: nameSum(stored.name) } : {}),
+        },
+        false,
+      );
       this.counts.applied++;
       if (rec.deleted && expired(rec, now)) await this.clear(rec.kind, rec.id);
       if (rec.kind === 'person' && !rec.deleted && this.parked.has(rec.id)) {
@@ -524,7 +647,7 @@ export class FacebankSync {
         this.parked.delete(rec.id);
       }
     }
-    this.state.lastSync = new Date().toISOString();
+    this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
     if ([...staged.values()].some((r) => r.kind === 'person' && !r.deleted)) await this.settleNameClashes();
   }
@@ -539,7 +662,7 @@ export class FacebankSync {
     if (this.drainTimer && this.inbox.length >= 2000) return this.drainNow();
     if (this.draining) return;
     this.draining = true;
-    if (this.probe === null) return this.enqueue(() => this.drain());
+    if (!this.catchingUp) return this.enqueue(() => this.drain());
     this.drainTimer = setTimeout(() => this.drainNow(), 1000);
     this.drainTimer.unref();
   }
@@ -574,7 +697,7 @@ export class FacebankSync {
   /** Clear the retained tombstones past their expiry and forget them. */
   private async expire(): Promise<void> {
     const now = Date.now();
-    for (const [key, e] of Object.entries(this.state.records)) {
+    for (const [key, e] of [...this.state.records]) {
       if (!e.deleted || (e.expires ?? Infinity) > now) continue;
       const [kind, id] = key.split('/') as [RecordKind, string];
       await this.clear(kind, id);
@@ -582,10 +705,9 @@ export class FacebankSync {
   }
 
   private async clear(kind: RecordKind, id: string): Promise<void> {
-    const client = this.client;
-    if (!client || !this.connected) return;
-    await client.publishAsync(syncTopic(this.prefix, kind, id), Buffer.alloc(0), { qos: 1, retain: true });
-    delete this.state.records[recordKey(kind, id)];
+    if (!this.mayPublish) return;
+    await this.opts.link.publishNow(syncTopic(this.prefix, kind, id), Buffer.alloc(0), { retain: true });
+    this.state.set(recordKey(kind, id), undefined, false);
     this.scheduleSave();
   }
 
@@ -593,7 +715,7 @@ export class FacebankSync {
     if (this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.enqueue(() => writeSyncState(this.opts.dataDir, this.state));
+      this.enqueue(() => this.state.flush());
     }, 200);
     this.saveTimer.unref();
   }

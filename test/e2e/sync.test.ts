@@ -3,16 +3,19 @@
  * (with persistence), the site key from FACEGATE_SYNC_KEY. Enrol, rename and delete on A reach B; B catches up
  * after being offline; a rename whose sync-state write a SIGKILL prevented still reaches B; concurrent renames with
  * the broker away converge after it returns; nothing on the broker is in clear; tampered records and records sealed
- * with another key are refused and counted; B's People page (Chromium) shows origins and the sync state; after the
- * broker is replaced by one with no retained state, A and B republish and a third appliance C converges.
+ * with another key are refused and counted; a box W with the wrong key, joining and restarted, says so (log, API,
+ * /metrics, people list) and publishes nothing, the site's records untouched; a record of A tampered with on the
+ * broker is repaired by A while it stays connected; B's People page (Chromium) shows origins and the sync state;
+ * after the broker is replaced by one with no retained state, A and B republish and a third appliance C converges.
  */
 import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seal } from '../../src/sync/envelope.js';
+import { open, seal } from '../../src/sync/envelope.js';
 import { syncTopic } from '../../src/sync/topics.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
@@ -40,7 +43,7 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
   let dir: string;
   const key = randomBytes(32);
   const broker = new Mosquitto({ persistence: true });
-  type Box = 'a' | 'b' | 'c';
+  type Box = 'a' | 'b' | 'c' | 'w';
   const nodes: Partial<Record<Box, { app: ApplianceProcess; web: AdminClient; port: number }>> = {};
   const node = (n: Box) => nodes[n]!;
   let amnesiac: Mosquitto | null = null;
@@ -56,6 +59,20 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     const m = new RegExp(`^facegate_sync_records\\{state="${state}"\\} (\\d+)`, 'm').exec(text);
     return m ? Number(m[1]) : NaN;
   };
+  /** The retained sync records on the broker now: a marker published after subscribing comes back behind them. */
+  const retainedRecords = async (): Promise<Map<string, Buffer>> => {
+    const client = await mqtt.connectAsync(broker.url);
+    const got = new Map<string, Buffer>();
+    const marker = `${PREFIX}/marker/${randomBytes(4).toString('hex')}`;
+    const done = new Promise<void>((resolve) =>
+      client.on('message', (topic, payload) => (topic === marker ? resolve() : payload.length > 0 && void got.set(topic, payload))),
+    );
+    await client.subscribeAsync([`${PREFIX}/facebank/+/+`, marker], { qos: 1 });
+    await client.publishAsync(marker, 'x', { qos: 1 });
+    await done;
+    await client.endAsync();
+    return got;
+  };
 
   beforeAll(async () => {
     requireBuild();
@@ -65,7 +82,7 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     for (const n of ['a', 'b'] as const) await launch(n);
   });
   afterAll(async () => {
-    for (const n of ['a', 'b', 'c'] as const) await nodes[n]?.app.stop('SIGKILL');
+    for (const n of ['a', 'b', 'c', 'w'] as const) await nodes[n]?.app.stop('SIGKILL');
     await watcher?.client.endAsync();
     await broker.dispose();
     await amnesiac?.dispose();
@@ -83,10 +100,10 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     });
   }
 
-  async function launch(n: Box): Promise<void> {
+  async function launch(n: Box, siteKey = key): Promise<void> {
     const port = await freePort();
     await writeConfig(n, port);
-    const app = new ApplianceProcess(path.join(dir, `${n}.yaml`), { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: key.toString('base64') });
+    const app = new ApplianceProcess(path.join(dir, `${n}.yaml`), { FACEGATE_LOG_LEVEL: 'info', FACEGATE_SYNC_KEY: siteKey.toString('base64') });
     await app.start();
     const web = new AdminClient(`http://127.0.0.1:${port}`);
     await web.setup(PASSWORD, app.claimCode());
@@ -190,6 +207,64 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
     await until(async () => (await metric('b', 'refused')) >= before + 2, 30_000, 'B to refuse both');
     expect((await people('b')).some((x) => x.name === 'Intruder')).toBe(false);
     await pub.client.endAsync();
+  });
+
+  it('a box with the wrong key, joining and restarted, says so and publishes nothing; the site keeps its records', async () => {
+    await until(async () => (await metric('a', 'pending')) === 0 && (await metric('b', 'pending')) === 0, 30_000, 'A and B to have published everything');
+    const before = await retainedRecords();
+    expect(before.size).toBeGreaterThanOrEqual(2);
+    const wrongKey = randomBytes(32);
+    const mark = onBroker.length;
+    await launch('w', wrongKey);
+    const w = node('w');
+    type SyncJson = { keyMismatch: boolean; unreadable: number; pending: number; sent: number };
+    const syncOn = async () => ((await (await w.web.req('GET', '/api/people')).json()) as { sync: SyncJson }).sync;
+    await until(async () => (await syncOn()).keyMismatch, 30_000, 'W to find that its key opens nothing');
+    const mismatchMetric = async () => /^facegate_sync_key_mismatch 1$/m.test(await (await fetch(`http://127.0.0.1:${w.port}/metrics`)).text());
+    expect(await mismatchMetric()).toBe(true);
+    expect((await syncOn()).unreadable).toBe(before.size);
+    // A person enrolled on W waits; nothing goes out, across a restart too.
+    expect((await w.web.req('POST', '/api/people', { name: 'Only On W' })).ok).toBe(true);
+    await until(async () => (await syncOn()).pending === 1, 30_000, 'the change to wait on W');
+    expect(await w.app.stop('SIGTERM')).toBe(0);
+    expect(w.app.log.match(/site key opens none of the \d+ facebank records/g)).toHaveLength(1);
+    await w.app.start();
+    await until(async () => (await syncOn()).keyMismatch, 30_000, 'W to find it again after the restart');
+    expect(await mismatchMetric()).toBe(true);
+    expect((await syncOn()).sent).toBe(0);
+    const list = await runCli(['people', 'list', '--data-dir', path.join(dir, 'w')]);
+    expect(list.stdout).toMatch(/Sync: not sending: this appliance's key opened none of the \d+ records on the broker/);
+    const after = await retainedRecords();
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [topic, payload] of after) expect(payload.equals(before.get(topic)!)).toBe(true);
+    // No record went out meanwhile, retained or not (A and B are idle; W's probes aside).
+    expect(onBroker.slice(mark).filter((m) => /\/facebank\/(person|sample)\//.test(m.topic))).toEqual([]);
+    expect(await w.app.stop('SIGTERM')).toBe(0);
+    delete nodes.w;
+  });
+
+  it('a record of A overwritten on the broker (garbage, then a copy under another key) is repaired by A while it stays connected', async () => {
+    const lin = (await people('a')).find((x) => x.name === LIN)!;
+    const topic = syncTopic(PREFIX, 'person', lin.id);
+    const original = (await retainedRecords()).get(topic)!;
+    const plain = open(key, topic, original)!;
+    const pub = await mqtt.connectAsync(broker.url);
+    const readable = async () => {
+      const now = (await retainedRecords()).get(topic);
+      return now !== undefined && open(key, topic, now)?.toString() === plain.toString();
+    };
+    const logBefore = node('a').app.log.length;
+    for (const bad of [Buffer.from('garbage'), seal(randomBytes(32), topic, plain)]) {
+      await pub.publishAsync(topic, bad, { qos: 1, retain: true });
+      await until(readable, 30_000, 'A to put its version back');
+    }
+    await pub.endAsync();
+    expect(
+      node('a')
+        .app.log.slice(logBefore)
+        .match(/replaced by the version held here/g)?.length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(node('a').app.log.slice(logBefore)).not.toContain('sync connected');
   });
 
   it("B's People page (Chromium) shows where each person came from and the sync state, connected or not", async () => {

@@ -8,9 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttSchema, syncSchema } from '../../src/config/schema.js';
+import { facebankPort } from './port.js';
 import { Bus } from '../../src/events/bus.js';
+import { MqttTransport } from '../../src/mqtt/transport.js';
 import { Facebank } from '../../src/store/facebank.js';
 import { FacebankSync } from '../../src/sync/service.js';
+import { silentLogger } from '../../src/util/log.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { subscriber, type Received } from '../mqtt/util.js';
 
@@ -20,8 +23,10 @@ const quality = { size: 112, score: 0.9, blur: 100, yaw: 0, pitch: 0, roll: 0 };
 describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_000 }, () => {
   const broker = new Mosquitto();
   const dirs: string[] = [];
+  const links: MqttTransport[] = [];
   beforeAll(() => broker.start());
   afterAll(async () => {
+    for (const l of links) await l.stop();
     await broker.dispose();
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
@@ -34,19 +39,28 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     await fb.open();
     const p = await fb.createPerson(who.name);
     await fb.addSample(p.id, { embedding: [1, 2, 3], modelId: 'm1', quality, source: 'cli', crop });
+    const link = new MqttTransport({
+      config: mqttSchema.parse({ prefix }),
+      availabilityTopic: `${prefix}/available`,
+      url: broker.url,
+      clientId: `${prefix}-${who.appliance}`,
+      log: silentLogger(),
+      reconnectPeriodMs: 200,
+    });
+    links.push(link);
+    link.start();
     const s = new FacebankSync({
       config: syncSchema.parse({ enabled: true, applianceId: who.appliance, ...sync }),
-      mqtt: mqttSchema.parse({ prefix }),
-      url: broker.url,
+      link,
+      prefix,
       dataDir: dir,
-      facebank: fb,
+      facebank: facebankPort(fb),
       bus,
       embedderId: 'm1',
       embedAligned: async () => [],
-      reconnectPeriodMs: 200,
       republishJitterMs: 500,
     });
-    return { fb, sync: s };
+    return { fb, sync: s, link };
   }
 
   it('refuses to start without a key, with a clear message', async () => {

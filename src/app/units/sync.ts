@@ -1,23 +1,24 @@
-/** Facebank sync (issue 16): its own MQTT client on the transport's broker, replicating enrolments between appliances. */
+/** Facebank sync (issue 16): replicates enrolments between appliances over the appliance's one MQTT transport. */
 import type { Config } from '../../config/schema.js';
 import type { Bus } from '../../events/bus.js';
 import type { FaceEngine } from '../../engine/types.js';
+import type { Enrolment } from '../../enrol/service.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { EmbeddedBroker } from '../../mqtt/broker.js';
-import type { Facebank } from '../../store/facebank.js';
+import type { MqttPublisher } from '../../mqtt/publisher.js';
 import { FacebankSync } from '../../sync/service.js';
 import type { Logger } from '../../util/log.js';
 import type { Slot, Unit } from '../unit.js';
-import { brokerUrl } from './broker.js';
 import type { Identity } from './identity.js';
 
 export interface SyncServices {
   bus: Bus;
   log: Logger;
   metrics: Metrics;
-  facebank: Slot<Facebank>;
+  /** The facebank's one owner: the sync reads through it and applies other appliances' records through it. */
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
-  broker: Slot<EmbeddedBroker>;
+  /** The MQTT transport's unit: the sync uses its connection. */
+  publisher: Slot<MqttPublisher>;
   identity: Slot<Identity>;
 }
 
@@ -29,14 +30,14 @@ export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, serv
     async start() {
       const { log, metrics } = services;
       const engine = services.engine.get();
-      const id = services.identity.get().applianceId; // the install id (src/store/identity.ts) unless configured
       const s = new FacebankSync({
-        config: { ...config.sync, applianceId: config.sync.applianceId ?? id },
-        mqtt: { ...config.mqtt, clientId: config.mqtt.clientId ?? `facegate-${id}` },
-        url: brokerUrl(config.mqtt, services.broker.peek()),
+        // The appliance id names this box's records' origin: the install id unless sync.applianceId pins it.
+        config: { ...config.sync, applianceId: config.sync.applianceId ?? services.identity.get().applianceId },
+        link: services.publisher.get().link,
+        prefix: config.mqtt.prefix,
         dataDir: config.dataDir,
         bus: services.bus,
-        facebank: services.facebank.get(),
+        facebank: services.enrol.get(),
         embedderId: engine.embedderId,
         embedAligned: (crops) => engine.embedAligned(crops),
         log,
