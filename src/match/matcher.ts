@@ -102,6 +102,7 @@ export class Matcher {
   private readonly negPerson: Int32Array;
   private readonly sims: Float32Array;
   private readonly best: Float32Array;
+  private scratch = new Float32Array(8);
   /** WebAssembly SIMD row products when available (about 4× the plain loop). */
   private readonly simd: SimdDots | null;
 
@@ -200,14 +201,14 @@ export class Matcher {
       if (best[p] === -Infinity) continue;
       if (dot(this.neg, i, q, d) >= best[p]! + negativeMargin) vetoed.add(p);
     }
-    // Score people in order of best-of; score ≤ best, so stop once best < runner-up score.
-    const order = this.byBest(best);
+    // One pass over the people: score ≤ best-of, so a person whose best-of is under the runner-up's score cannot
+    // change the top two (nor outrank the top as a vetoed person) and is not scored.
     let top: Candidate | null = null;
     let second: Candidate | null = null;
     let topVetoed: Candidate | null = null;
-    for (const p of order) {
+    for (let p = 0; p < P; p++) {
       const b = best[p]!;
-      if (second && b < second.score) break;
+      if (b === -Infinity || (second && b < second.score)) continue;
       const c: Candidate = { person: this.people[p]!, similarity: b, score: (b + this.trimmedMean(sims, p, trimFraction)) / 2 };
       if (vetoed.has(p)) {
         if (!topVetoed || c.score > topVetoed.score) topVetoed = c;
@@ -226,23 +227,6 @@ export class Matcher {
     if (top.similarity >= threshold && (!second || top.score - second.score >= margin)) return { ...base, person: top.person, reason: 'match' };
     const reason: MatchReason = topVetoed && topVetoed.score > top.score ? 'negative' : top.similarity < threshold ? 'below-threshold' : 'ambiguous';
     return { ...base, person: null, reason };
-  }
-
-  /** People with samples, highest best-of first; lazily: picks by linear scan, sorts only if many are asked for. */
-  private *byBest(best: Float32Array): Generator<number> {
-    const P = best.length;
-    const used = new Uint8Array(P);
-    for (let k = 0; k < 16; k++) {
-      let top = -1;
-      for (let p = 0; p < P; p++) if (!used[p] && best[p]! !== -Infinity && (top < 0 || best[p]! > best[top]!)) top = p;
-      if (top < 0) return;
-      used[top] = 1;
-      yield top;
-    }
-    const rest: number[] = [];
-    for (let p = 0; p < P; p++) if (!used[p] && best[p]! !== -Infinity) rest.push(p);
-    rest.sort((a, b) => best[b]! - best[a]!);
-    yield* rest;
   }
 
   /** Number of people with positive samples (the N of 1:N). */
@@ -264,12 +248,20 @@ export class Matcher {
     return batch.map((e) => this.match(e));
   }
 
+  /** Mean of person p's similarities after dropping the lowest floor(trim × k); sorts in a reused buffer (no allocation). */
   private trimmedMean(sims: Float32Array, p: number, trim: number): number {
     const a = this.start[p]!;
     const k = this.start[p + 1]! - a;
-    const drop = Math.floor(trim * k);
     if (k === 1) return sims[a]!;
-    const s = sims.slice(a, a + k).sort();
+    const drop = Math.floor(trim * k);
+    if (this.scratch.length < k) this.scratch = new Float32Array(k);
+    const s = this.scratch;
+    for (let i = 0; i < k; i++) {
+      const v = sims[a + i]!;
+      let j = i;
+      for (; j > 0 && s[j - 1]! > v; j--) s[j] = s[j - 1]!;
+      s[j] = v;
+    }
     let sum = 0;
     for (let i = drop; i < k; i++) sum += s[i]!;
     return sum / (k - drop);
