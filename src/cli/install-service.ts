@@ -3,7 +3,7 @@
  * Every step is listed first; --dry-run stops there.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
@@ -76,6 +76,7 @@ export function planInstall(opts: {
       ? `set the admin password from standard input (${dataDir}/auth.json)`
       : `make the admin page's one-time claim code (${dataDir}/auth.json) and print it`,
     configSource ? `copy ${configSource} to ${configPath}` : `keep existing ${configPath}`,
+    `give ${configDir} and ${configPath} to ${opts.user} (mode 0750/0640), so cameras can be changed from the admin page`,
     `write ${unitPath} (ExecStart=${execStart})`,
     'systemctl daemon-reload',
   ];
@@ -102,9 +103,13 @@ function execute(plan: InstallPlan): void {
   mkdirSync(plan.dataDir, { recursive: true, mode: 0o750 });
   run('chown', [`${plan.user}:${plan.user}`, plan.dataDir]);
   if (plan.configSource) {
-    mkdirSync(path.dirname(plan.configPath), { recursive: true, mode: 0o755 });
+    mkdirSync(path.dirname(plan.configPath), { recursive: true, mode: 0o750 });
     copyFileSync(plan.configSource, plan.configPath);
   }
+  // The admin page's camera setup rewrites the config (temp file, rename, <file>.bak) as the service user.
+  run('chown', [`${plan.user}:${plan.user}`, path.dirname(plan.configPath), plan.configPath]);
+  chmodSync(path.dirname(plan.configPath), 0o750);
+  chmodSync(plan.configPath, 0o640);
   writeFileSync(plan.unitPath, plan.unit, { mode: 0o644 });
   run('systemctl', ['daemon-reload']);
 }

@@ -46,7 +46,8 @@ describe('systemd/facegate.service', () => {
     for (const [k, v] of [
       ['NoNewPrivileges', 'yes'],
       ['ProtectSystem', 'strict'],
-      ['ReadWritePaths', '/var/lib/facegate'],
+      // The config folder too: cameras are changed from the admin page, which rewrites the config file.
+      ['ReadWritePaths', '/var/lib/facegate /etc/facegate/'],
       ['PrivateTmp', 'yes'],
       ['ProtectHome', 'yes'],
     ]) {
