@@ -9,7 +9,7 @@
  * on load. The older whole-file `sync-state.json` is imported once; a broken one (or a journal with broken lines) is
  * kept aside as `<name>.corrupt-<time>` and the sync rebuilds what it lacks from the broker and the facebank.
  */
-import { copyFile, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { Journal } from '../store/journal.js';
@@ -168,8 +168,9 @@ export class SyncState {
     if (text !== null) {
       const { bad, firstProblem } = replay(view, text);
       if (bad) {
+        // Moved aside (the journal then starts from the good lines kept in the view, written by the compaction).
         const aside = asideName(file);
-        await copyFile(file, aside);
+        await rename(file, aside);
         setAside = { file: aside, reason: `${bad} broken line(s): ${firstProblem}` };
         compact = true;
       }

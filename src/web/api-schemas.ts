@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../errors/codes.js';
 import { SAMPLE_SOURCES } from '../store/types.js';
 import { CHANGE_KINDS } from '../enrol/changes.js';
+import { CAMERA_NAME_RE, ID_RE } from '../util/ids.js';
 
 const isoTime = z.string().describe('ISO 8601 date-time');
 const box = z.array(z.number()).length(4).describe('[x1, y1, x2, y2] in pixels of the image');
@@ -241,9 +242,13 @@ export const capture = z.object({
 // --- events
 
 export const eventsQuery = z.object({
-  person: z.string().optional().describe('a person id, or "unknown"'),
-  camera: z.string().optional(),
-  track: z.string().optional(),
+  person: z
+    .string()
+    .refine((s) => s === 'unknown' || ID_RE.test(s), 'a person id, or "unknown"')
+    .optional()
+    .describe('a person id, or "unknown"'),
+  camera: z.string().regex(CAMERA_NAME_RE).optional(),
+  track: z.string().regex(ID_RE).optional().describe("one track's events"),
   corrected: z.enum(['1', 'true']).optional().describe('only corrected events'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });

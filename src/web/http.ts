@@ -74,6 +74,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, field
 
 /** The query string parsed by `schema` (numbers are coerced where the schema says so), or 400. */
 export function readQuery<S extends z.ZodType>(c: Context, schema: S, fields: FieldErrors = {}): z.output<S> {
-  const r = schema.safeParse(c.req.query());
+  // An empty value (`?face=`) is no value.
+  const r = schema.safeParse(Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== '')));
   return r.success ? r.data : refuse(r.error, fields, 'query');
 }

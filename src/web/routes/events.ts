@@ -2,9 +2,9 @@
 import { Hono, type Context } from 'hono';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
-import { fail, jsonBody, validId } from '../http.js';
+import { jsonBody, readQuery, validId } from '../http.js';
+import { eventsQuery } from '../api-schemas.js';
 import type { StoredEvent } from '../../store/events.js';
-import { CAMERA_NAME_RE, isId } from '../../util/ids.js';
 import { enrolAnswer, forced, mustBodyPerson, snapshotUrl } from './common.js';
 
 export function eventRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -14,20 +14,13 @@ export function eventRoutes(deps: AppDeps): Hono<AppEnv> {
   const eventJson = (e: StoredEvent) => ({ ...e, snapshotUrl: snapshotUrl(e.snapshot) });
 
   app.get('/events', async (c) => {
-    const person = c.req.query('person') || undefined;
-    const camera = c.req.query('camera') || undefined;
-    const track = c.req.query('track') || undefined;
-    const corrected = c.req.query('corrected');
-    if (track && !isId(track)) fail(400, 'bad_id', 'That is not a valid track id.');
-    if (corrected !== undefined && corrected !== '1' && corrected !== 'true') fail(400, 'bad_request', 'corrected takes 1 (only corrected events).');
-    const limitQ = c.req.query('limit');
-    if (person && person !== 'unknown') validId(person, 'person');
-    if (camera && !CAMERA_NAME_RE.test(camera)) fail(400, 'bad_id', 'That is not a valid camera name.');
-    let limit = 100;
-    if (limitQ !== undefined) {
-      limit = Number(limitQ);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(400, 'bad_limit', 'limit is a whole number from 1 to 1000.');
-    }
+    const { person, camera, track, corrected, limit } = readQuery(c, eventsQuery, {
+      person: ['bad_id', 'That is not a valid person id.'],
+      camera: ['bad_id', 'That is not a valid camera name.'],
+      track: ['bad_id', 'That is not a valid track id.'],
+      corrected: ['bad_request', 'corrected takes 1 (only corrected events).'],
+      limit: ['bad_limit', 'limit is a whole number from 1 to 1000.'],
+    });
     // The threshold in use now: the page words similarities against it (and never calls an unnamed face a match).
     const operatingPoint = await enrol.operatingPoint();
     return c.json({ events: events.list({ person, camera, track, corrected: corrected !== undefined, limit }).map(eventJson), operatingPoint });

@@ -4,7 +4,8 @@ import type { Sample } from '../../store/types.js';
 import type { Face } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
-import { fail, jsonBody, validId } from '../http.js';
+import { fail, jsonBody, readQuery, validId } from '../http.js';
+import { photosQuery } from '../api-schemas.js';
 import { ImageReject, decodePhotoUpload } from '../images.js';
 import { candidateJson, type Captures } from '../captures.js';
 import { enrolAnswer, forced, mustPerson as mustPersonIn } from './common.js';
@@ -137,13 +138,11 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
 
   app.post('/people/:id/photos', async (c) => {
     const p = await mustPerson(c.req.param('id'));
-    const faceParam = c.req.query('face');
+    const { face: faceIndex } = readQuery(c, photosQuery, {
+      face: ['bad_face_index', 'face must be a face number from the photo.'],
+      force: ['bad_request', 'force takes 1 (add a face that looks like someone else anyway).'],
+    });
     const force = forced(c);
-    let faceIndex: number | undefined;
-    if (faceParam !== undefined) {
-      if (!/^\d{1,3}$/.test(faceParam)) fail(400, 'bad_face_index', 'face must be a face number from the photo.');
-      faceIndex = Number(faceParam);
-    }
     if (!/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) fail(415, 'unsupported_media_type', 'Send the photos as multipart/form-data.');
     let form: Record<string, unknown>;
     try {
