@@ -81,10 +81,27 @@ function normalised(v: ArrayLike<number>): Float32Array | null {
 }
 
 /** Normalised mean of unit rows. */
-function centroid(rows: readonly Float32Array[], dim: number): Float32Array {
-  const m = new Float32Array(dim);
-  for (const r of rows) for (let i = 0; i < dim; i++) m[i]! += r[i]!;
-  return normalised(m) ?? rows[0]!;
+function norm2(v: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Writes v, L2-normalised, as row r of m (v is finite and not zero: checked by the caller). */
+function writeUnit(m: Float32Array, r: number, v: ArrayLike<number>, dim: number): void {
+  const inv = 1 / Math.sqrt(norm2(v));
+  const o = r * dim;
+  for (let i = 0; i < dim; i++) m[o + i] = v[i]! * inv;
+}
+
+/** Row `to` of m becomes the normalised mean of rows [from, to) (a person's samples); the first row if the mean is zero. */
+function writeCentroid(m: Float32Array, from: number, to: number, dim: number): void {
+  const o = to * dim;
+  for (let i = 0; i < dim; i++) m[o + i] = 0;
+  for (let r = from; r < to; r++) for (let i = 0; i < dim; i++) m[o + i]! += m[r * dim + i]!;
+  const n = norm2(m.subarray(o, o + dim));
+  if (n > 0) writeUnit(m, to, m.slice(o, o + dim), dim);
+  else m.copyWithin(o, from * dim, from * dim + dim);
 }
 
 export class Matcher {
@@ -111,57 +128,51 @@ export class Matcher {
     this.options = { ...options };
     const index = new Map<string, number>();
     const names = new Map(people.map((p) => [p.id, p.name]));
-    const posRows: Float32Array[][] = [];
-    const negRows: [number, Float32Array][] = [];
+    // First pass: which samples count, grouped by person (no copies: the rows are written once, normalised, below).
+    const posOf: ArrayLike<number>[][] = [];
+    const negOf: [number, ArrayLike<number>][] = [];
     let dim = 0;
     let skipped = 0;
     for (const s of samples) {
-      if (s.modelId !== modelId) {
+      const e = s.embedding;
+      if (s.modelId !== modelId || !names.has(s.personId) || e.length === 0 || (dim && e.length !== dim) || !(norm2(e) > 0)) {
         skipped++;
         continue;
       }
-      const v = normalised(s.embedding);
-      if (!v || (dim && v.length !== dim)) {
-        skipped++;
-        continue;
-      }
-      const who = s.personId;
-      if (!names.has(who)) {
-        skipped++;
-        continue;
-      }
-      dim ||= v.length;
-      let p = index.get(who);
+      dim ||= e.length;
+      let p = index.get(s.personId);
       if (p === undefined) {
         p = this.people.length;
-        index.set(who, p);
-        this.people.push({ id: who, name: names.get(who)! });
-        posRows.push([]);
+        index.set(s.personId, p);
+        this.people.push({ id: s.personId, name: names.get(s.personId)! });
+        posOf.push([]);
       }
-      if (s.negative) negRows.push([p, v]);
-      else posRows[p]!.push(v);
+      if (s.negative) negOf.push([p, e]);
+      else posOf[p]!.push(e);
     }
     this.dim = dim;
     this.skipped = skipped;
-    if (options.centroids) for (const rows of posRows) if (rows.length > 1) rows.push(centroid(rows, dim));
-    const n = posRows.reduce((a, r) => a + r.length, 0);
-    this.pos = new Float32Array(n * dim);
+    const withCentroid = (k: number) => (options.centroids && k > 1 ? k + 1 : k);
+    const n = posOf.reduce((a, r) => a + withCentroid(r.length), 0);
+    // The rows live once: in the SIMD kernel's memory when it runs, else in a plain array.
+    this.simd = n > 0 ? SimdDots.allocate(n, dim) : null;
+    this.pos = this.simd ? this.simd.matrix : new Float32Array(n * dim);
     this.start = new Int32Array(this.people.length + 1);
     let row = 0;
-    posRows.forEach((rows, p) => {
+    posOf.forEach((rows, p) => {
       this.start[p] = row;
-      for (const v of rows) this.pos.set(v, row++ * dim);
+      for (const e of rows) writeUnit(this.pos, row++, e, dim);
+      if (withCentroid(rows.length) > rows.length) writeCentroid(this.pos, this.start[p]!, row++, dim);
     });
     this.start[this.people.length] = row;
-    this.neg = new Float32Array(negRows.length * dim);
-    this.negPerson = new Int32Array(negRows.length);
-    negRows.forEach(([p, v], i) => {
-      this.neg.set(v, i * dim);
+    this.neg = new Float32Array(negOf.length * dim);
+    this.negPerson = new Int32Array(negOf.length);
+    negOf.forEach(([p, e], i) => {
+      writeUnit(this.neg, i, e, dim);
       this.negPerson[i] = p;
     });
     this.sims = new Float32Array(n);
     this.best = new Float32Array(this.people.length);
-    this.simd = n > 0 ? SimdDots.create(this.pos, n, dim) : null;
   }
 
   /** How row products are computed. */

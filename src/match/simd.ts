@@ -10,8 +10,13 @@ interface DotsKernel {
   heapBase(): number;
 }
 
-/** A matrix of n rows × d held in wasm memory; dots(q) gives all row products (a view, overwritten by the next call). */
+/**
+ * A matrix of n rows × d held in wasm memory; dots(q) gives all row products (a view, overwritten by the next call).
+ * `matrix` is that memory itself: the caller fills it in place, so the rows are held once.
+ */
 export class SimdDots {
+  /** The n × d rows, in wasm memory: fill before the first dots(). */
+  readonly matrix: Float32Array;
   private readonly run: (m: number, q: number, out: number, n: number, d: number) => void;
   private readonly q: Float32Array;
   private readonly out: Float32Array;
@@ -21,7 +26,6 @@ export class SimdDots {
 
   private constructor(
     k: DotsKernel,
-    matrix: Float32Array,
     private readonly n: number,
     private readonly d: number,
   ) {
@@ -29,14 +33,15 @@ export class SimdDots {
     this.qOff = this.mOff + n * d * 4;
     this.outOff = this.qOff + d * 4;
     reserve(k.memory, this.outOff + n * 4);
-    new Float32Array(k.memory.buffer, this.mOff, n * d).set(matrix.subarray(0, n * d));
+    // The memory does not grow after this, so these views stay valid.
+    this.matrix = new Float32Array(k.memory.buffer, this.mOff, n * d);
     this.q = new Float32Array(k.memory.buffer, this.qOff, d);
     this.out = new Float32Array(k.memory.buffer, this.outOff, n);
     this.run = k.dots;
   }
 
-  /** null when d is not a multiple of 4 (or WebAssembly is unavailable). */
-  static create(matrix: Float32Array, n: number, d: number): SimdDots | null {
+  /** An n × d matrix to fill; null when d is not a multiple of 4 (or WebAssembly is unavailable). */
+  static allocate(n: number, d: number): SimdDots | null {
     if (!(d > 0 && d % 4 === 0)) return null;
     let k: DotsKernel;
     try {
@@ -45,7 +50,14 @@ export class SimdDots {
       if ((e as { code?: string }).code === 'wasm_unavailable') return null;
       throw e;
     }
-    return new SimdDots(k, matrix, n, d);
+    return new SimdDots(k, n, d);
+  }
+
+  /** A copy of `matrix` (n × d) in wasm memory; null as allocate(). */
+  static create(matrix: Float32Array, n: number, d: number): SimdDots | null {
+    const s = SimdDots.allocate(n, d);
+    s?.matrix.set(matrix.subarray(0, n * d));
+    return s;
   }
 
   dots(q: Float32Array): Float32Array {
