@@ -2,6 +2,9 @@
 import { h, loading, onSubmit, plural, setView } from './dom.js';
 import { avatar } from './tags.js';
 
+/** Enrolment strength in words (match/enrolment-strength.ts levels). */
+const STRENGTH = { none: 'no usable photo', weak: 'weak enrolment', fair: 'fair enrolment', strong: 'strong enrolment' };
+
 /** @param {import('./view.js').View} view */
 export async function peopleView(view) {
   setView('People', h('h1', {}, 'People'), loading('Loading people…'));
@@ -33,7 +36,8 @@ export async function peopleView(view) {
               { class: 'person', href: `#/people/${p.id}` },
               avatar(p.avatarUrl, p.name, 96),
               h('span', { class: 'name' }, p.name),
-              h('span', { class: 'muted small' }, plural(p.samples, 'photo')),
+              h('span', { class: 'muted small' }, plural(p.samples, 'photo'), p.strength ? ` · ${STRENGTH[p.strength.level]}` : ''),
+              ...(p.strength?.hint && p.strength.level !== 'strong' ? [h('span', { class: 'muted small hint' }, p.strength.hint)] : []),
               ...(sync && p.origin && p.origin !== sync.applianceId ? [h('span', { class: 'muted small' }, `from ${p.origin}`)] : []),
             ),
           ),

@@ -122,6 +122,10 @@ export const personRow = person.extend({
   avatar: z.string().nullable(),
   avatarUrl: url.nullable(),
   origin: z.string().optional().describe('the appliance the person was enrolled on (facebank sync)'),
+  strength: z.object({
+    level: z.enum(['none', 'weak', 'fair', 'strong']).describe("how well the photos cover the person's looks"),
+    hint: z.string().nullable().describe('the photo that would help most'),
+  }),
 });
 export const peopleList = z.object({ people: z.array(personRow), sync: syncStats.nullable(), operatingPoint: operatingPointView });
 export const sample = z.object({

@@ -295,4 +295,22 @@ describe.skipIf(!hasTestData)('one owner of the facebank', () => {
     const dup = await json(await send(true));
     expect(dup.results[0]).toMatchObject({ status: 'rejected', reason: 'duplicate' });
   }, 60_000);
+  it('the people list says how strong each enrolment is and asks for the photo that would help most', async () => {
+    const upload = async (personId: string, who: string, file: string) => {
+      const f = new FormData();
+      f.append('photos', new Blob([new Uint8Array(await readFile(bbt(who, file)))]), file);
+      // force: these faces may resemble people the other tests enrolled; this test is about the strength shown.
+      return json(await admin.req('POST', `/api/people/${personId}/photos?force=1`, { body: f }));
+    };
+    const strength = async (id: string) => ((await json(await admin.req('GET', '/api/people'))).people as any[]).find((p) => p.id === id).strength;
+    const amy = await json(await admin.req('POST', '/api/people', { json: { name: 'Amy Farrah Fowler' } }));
+    expect(await strength(amy.id)).toEqual({ level: 'none', hint: expect.stringMatching(/photo/) });
+    expect((await upload(amy.id, 'amy', 'amy1.png')).accepted).toBe(1);
+    const one = await strength(amy.id);
+    expect(one.level).not.toBe('none');
+    expect(one.hint).toEqual(expect.any(String));
+    for (const file of ['amy2.png', 'amy3.png', 'amy4.png']) await upload(amy.id, 'amy', file);
+    const levels = ['none', 'weak', 'fair', 'strong'];
+    expect(levels.indexOf((await strength(amy.id)).level)).toBeGreaterThanOrEqual(levels.indexOf(one.level));
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 /** People and their samples; photo uploads and enrolment from a camera capture, all through the owner (src/enrol). */
 import { Hono } from 'hono';
 import type { Sample } from '../../store/types.js';
+import { enrolmentStrength } from '../../match/enrolment-strength.js';
 import type { Face } from '../../vision/types.js';
 import type { AppDeps } from '../ports.js';
 import type { AppEnv } from '../env.js';
@@ -64,6 +65,12 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
     const best = new Map<string, { id: string; score: number }>();
     const counts = new Map<string, number>();
+    const byPerson = new Map<string, Sample[]>();
+    for (const s of samples) {
+      const list = byPerson.get(s.personId);
+      if (list) list.push(s);
+      else byPerson.set(s.personId, [s]);
+    }
     for (const s of samples) {
       if (s.negative) continue;
       counts.set(s.personId, (counts.get(s.personId) ?? 0) + 1);
@@ -80,6 +87,8 @@ export function peopleRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
             samples: counts.get(p.id) ?? 0,
             avatar,
             avatarUrl: avatar ? `/api/samples/${avatar}/crop.jpg` : null,
+            // How well the photos cover the person, and the photo that would help most (match/enrolment-strength.ts).
+            strength: (({ level, hint }) => ({ level, hint }))(enrolmentStrength(byPerson.get(p.id) ?? [])),
             ...(deps.sync ? { origin: deps.sync.origin(p.id) } : {}),
           };
         })
