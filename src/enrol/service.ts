@@ -181,8 +181,14 @@ export class Enrolment {
 
   // ---- people ----
 
-  /** The person (other than `except`) whose name is the same name as `name`, if any. */
+  /**
+   * The person (other than `except`) whose name is the same name as `name`, if any: the store's name index answers
+   * (it keys names by the same nameKey); only when that is `except` are the others read (two replicated people may
+   * share a name until the sync renames one).
+   */
   private async nameHolder(name: string, except?: string): Promise<Person | null> {
+    const indexed = await this.fb.findByName(name);
+    if (!indexed || indexed.id !== except) return indexed;
     return sameNameAs(name, await this.fb.people(), except);
   }
 
