@@ -38,13 +38,18 @@ function dotF32(a: Float32Array, b: Float32Array): number {
   return s0 + s1 + s2 + s3;
 }
 
-/** Each enrolled person's best similarity to `embedding` (samples of model `modelId`, positive or negative), best first. */
+/**
+ * Each enrolled person's best similarity to `embedding` (samples of model `modelId`, positive or negative), best
+ * first. With `only`, just the `top` most alike and the people in `also` (what a verdict reads), so a facebank of
+ * thousands builds a handful of answers instead of sorting them all.
+ */
 export function resemblances(
   embedding: ArrayLike<number>,
   modelId: string,
   samples: readonly Sample[],
   people: readonly Person[],
   negative = false,
+  only?: { top: number; also: readonly string[] },
 ): Resemblance[] {
   let n = 0;
   for (let i = 0; i < embedding.length; i++) n += embedding[i]! * embedding[i]!;
@@ -58,8 +63,23 @@ export function resemblances(
     const b = best.get(s.personId);
     if (b === undefined || v > b) best.set(s.personId, v);
   }
-  const names = new Map(people.map((p) => [p.id, p.name]));
-  return [...best]
+  let ids: Iterable<[string, number]> = best;
+  if (only) {
+    const top: [string, number][] = [];
+    for (const e of best) {
+      if (top.length === only.top && e[1] <= top[top.length - 1]![1]) continue;
+      let i = top.length < only.top ? top.length : top.length - 1;
+      if (top.length < only.top) top.push(e);
+      for (; i > 0 && top[i - 1]![1] < e[1]; i--) top[i] = top[i - 1]!;
+      top[i] = e;
+    }
+    for (const id of only.also) if (best.has(id) && !top.some(([t]) => t === id)) top.push([id, best.get(id)!]);
+    ids = top;
+  }
+  const wanted = new Map(ids);
+  const names = new Map<string, string>();
+  for (const p of people) if (wanted.has(p.id)) names.set(p.id, p.name);
+  return [...wanted]
     .filter(([id]) => names.has(id))
     .map(([personId, similarity]) => ({ personId, name: names.get(personId)!, similarity }))
     .sort((a, b) => b.similarity - a.similarity);

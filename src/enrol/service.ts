@@ -257,7 +257,8 @@ export class Enrolment {
       for (const [index, f] of faces.entries()) {
         const [people, samples] = await Promise.all([this.fb.people(), this.fb.samples()]);
         const me = person ?? { id: '', name };
-        const found = resemblances(f.embedding, modelId, samples, people, opts.negative === true);
+        // The verdict reads this person and the most alike other not ruled out: no need to rank everyone.
+        const found = resemblances(f.embedding, modelId, samples, people, opts.negative === true, { top: (opts.ignore?.size ?? 0) + 2, also: [me.id] });
         const v = opts.negative
           ? (found.find((r) => r.personId === me.id)?.similarity ?? 0) >= 0.995
             ? { kind: 'duplicate' as const, message: `This face is already marked as not ${me.name}.` }

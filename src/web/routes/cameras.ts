@@ -117,7 +117,7 @@ export function cameraRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     const json = await candidateJson(frame!, faces);
     const withMatch = json.map((f, i) => {
       const cand = faces[i]!;
-      const best = cand.ok ? resemblances(cand.embedding, engine.embedderId, samples, people)[0] : undefined;
+      const best = cand.ok ? resemblances(cand.embedding, engine.embedderId, samples, people, false, { top: 1, also: [] })[0] : undefined;
       return { ...f, match: best && best.similarity >= threshold ? best : null };
     });
     const image = `data:image/jpeg;base64,${(await encodeJpeg(frame!, 85)).toString('base64')}`;
