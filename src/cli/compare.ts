@@ -5,7 +5,7 @@ import { configFromArgs, engineOptions, engineOptionsUsage } from './engine-opti
 import { largestFace } from '../engine/largest.js';
 import { photoSide } from '../engine/photo.js';
 import { decodePhoto } from '../ingest/still.js';
-import { cosine } from '../eval/lfw.js';
+import { cosine } from '../match/cosine.js';
 import { FacegateError } from '../util/errors.js';
 import { OperatingPointSource } from '../enrol/point.js';
 import { withFacebankReadOnly } from './context.js';

@@ -1,4 +1,5 @@
 /** LFW verification protocol maths: pairs.txt parsing, 10-fold threshold selection, TAR at a fixed FAR. */
+import { cosine } from '../match/cosine.js';
 import { FacegateError } from '../util/errors.js';
 
 export interface Pair {
@@ -104,14 +105,4 @@ export function tarAtFar(scores: ArrayLike<number>, same: ArrayLike<boolean>, fa
   return { tar, threshold: threshold!, far: neg.filter((x) => x > threshold).length / neg.length };
 }
 
-export const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return d / (Math.sqrt(na * nb) || 1);
-};
+export { cosine };

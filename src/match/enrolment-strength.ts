@@ -6,6 +6,7 @@
  * photo count once; a small, blurred or turned face counts for less.
  */
 import type { FaceQuality } from '../vision/types.js';
+import { cosine } from './cosine.js';
 
 /** Two samples at or above this cosine are the same look (the tracker's key-face rule). */
 export const SAME_LOOK = 0.85;
@@ -40,18 +41,6 @@ export function sampleUsefulness(q: FaceQuality): number {
   const c = (x: number) => (x > 1 ? 1 : x > 0 ? x : 0);
   const u = c(q.size / 112) * c(q.blur / 100) * c(Math.cos(q.yaw * rad)) * c(Math.cos(q.pitch * rad));
   return Number.isFinite(u) ? u : 0;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return d / (Math.sqrt(na * nb) || 1);
 }
 
 export function enrolmentStrength(samples: readonly StrengthSample[]): EnrolmentStrength {
