@@ -5,11 +5,12 @@
  * camera (a still face, so its track never ends by itself) keeps its ffmpeg and its track.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startAppliance, type Appliance } from '../../src/app/appliance.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ffmpegBinary } from '../../src/ingest/ffmpeg.js';
@@ -17,12 +18,11 @@ import type { RecognitionEvent } from '../../src/events/types.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
 import { hasRtspServer, RtspServer } from '../helpers/rtsp.js';
-import { locate, need } from '../helpers/prereqs.mjs';
+import { need } from '../helpers/prereqs.mjs';
 import { captureLogger } from '../ingest/util.js';
 import { NO_BROKER } from './appliance.js';
 
 const hasChromium = need('the camera setup page tests in Chromium', 'chromium');
-const CHROMIUM = locate('chromium')!;
 const SHOTS = path.join(repoRoot, 'test-results', 'web');
 const PASSWORD = 'a long admin password';
 
@@ -93,7 +93,7 @@ describe.skipIf(!hasTestData || !hasRtspServer || !hasChromium)('camera setup pa
       body: JSON.stringify({ password: PASSWORD, claimCode: code }),
     });
     expect(res.status).toBe(200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
     doorTrack = await until('a track on the door camera', () => app.loop.latestFaces('door')?.boxes.find((b) => b.track)?.track, 90_000);
   }, 180_000);
 

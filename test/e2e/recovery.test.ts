@@ -5,10 +5,11 @@
  * claim code, and says clearly when no appliance runs. The claim code reaches stderr at any log level.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { launchChromium } from '../helpers/chromium.js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { locate } from '../helpers/prereqs.mjs';
 import { hasTestData } from '../helpers/data.js';
 import { freePort } from '../helpers/ports.js';
@@ -66,9 +67,7 @@ describe.skipIf(!hasTestData)('recovery while the appliance runs (real processes
     await admin.setup(OLD, app.claimCode());
     // A browser signed in with the old password, on the people page.
     const chromiumPath = locate('chromium');
-    browser = chromiumPath
-      ? await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] })
-      : null;
+    browser = chromiumPath ? await launchChromium() : null;
     const page = await browser?.newPage();
     if (page) {
       await page.goto(`${base}/`);

@@ -9,18 +9,18 @@
  * after the broker is replaced by one with no retained state, A and B republish and a third appliance C converges.
  */
 import { randomBytes } from 'node:crypto';
+import { launchChromium } from '../helpers/chromium.js';
 import mqtt from 'mqtt';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { open, seal } from '../../src/sync/envelope.js';
 import { syncTopic } from '../../src/sync/topics.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
-import { locate, need } from '../helpers/prereqs.mjs';
+import { need } from '../helpers/prereqs.mjs';
 import { subscriber, type Received } from '../mqtt/util.js';
 import { AdminClient, ApplianceProcess, requireBuild, runCli, writeApplianceConfig } from './appliance.js';
 import { readFacebankFiles } from '../../src/store/facebank.js';
@@ -268,7 +268,7 @@ describe.skipIf(!hasTestData || !hasMosquitto || !hasChromium)('facebank sync be
   });
 
   it("B's People page (Chromium) shows where each person came from and the sync state, connected or not", async () => {
-    const browser = await chromium.launch({ executablePath: locate('chromium')!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${node('b').port}/#/people`);

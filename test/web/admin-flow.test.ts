@@ -4,9 +4,10 @@
  * that fails, ticked cluster faces, Dismiss confirm) and the live overlay drawn by the page at 390 px wide.
  */
 import { OPEN_GATE } from '../../src/engine/largest.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
@@ -72,11 +73,7 @@ describe.skipIf(!hasTestData || !existsSync(CHROMIUM))('admin page flows in chro
     await unknown(bbt('stuart', 'stuart1.png'), unit(9));
     await unknown(bbt('stuart', 'stuart2.png'), unit(9, 3));
     server = await startWebServer(d);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Trust exactly the appliance's own certificate (its public key), nothing else.
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--ignore-certificate-errors-spki-list=${server.spkiHash}`],
-    });
+    browser = await launchChromium([`--ignore-certificate-errors-spki-list=${server.spkiHash}`]); // trust exactly the appliance's own certificate (its public key), nothing else;
     ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await ctx.newPage();
     watch(page);

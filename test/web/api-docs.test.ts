@@ -1,9 +1,10 @@
 /** The API reference page (/api.html) in a real Chromium: the appliance's own document, readable, no CDN. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
+import { type Browser } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { hasTestData } from '../helpers/data.js';
-import { locate, need } from '../helpers/prereqs.mjs';
+import { need } from '../helpers/prereqs.mjs';
 import { buildDeps, type TestDeps } from './deps.js';
 
 const hasChromium = need('the API reference page in Chromium', 'chromium');
@@ -16,18 +17,7 @@ describe.skipIf(!hasTestData || !hasChromium)('API reference page', () => {
   beforeAll(async () => {
     d = await buildDeps({ web: { host: '127.0.0.1', port: 0 } });
     server = await startWebServer(d);
-    browser = await chromium.launch({
-      executablePath: locate('chromium')!,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -4,15 +4,16 @@
  * list on a phone, and the page opened by its URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { buildDeps, type TestDeps } from './deps.js';
-import { locate, need } from '../helpers/prereqs.mjs';
+import { need } from '../helpers/prereqs.mjs';
 
 const hasChromium = need('the admin page tests in Chromium', 'chromium');
 const PASSWORD = 'a long admin password';
@@ -48,7 +49,7 @@ describe.skipIf(!hasTestData || !hasChromium)('rough edges of the admin page (ch
     // The still camera shows the group photo bbt1.jpg; photos above 300 kB are refused.
     d = await buildDeps({ password: PASSWORD, web: { host: '127.0.0.1', port: 0, https: 'off', maxUploadBytes: MAX_UPLOAD } });
     server = await startWebServer(d, { notice: () => {} });
-    browser = await chromium.launch({ executablePath: locate('chromium')!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,18 +1,18 @@
 /** The admin page in a real chromium (playwright-core): the enrolment flow, cameras, events, unknowns, tokens. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { buildDeps, readRgb, type TestDeps } from './deps.js';
 import { LiveCameras } from './live-camera.js';
 import { Bus } from '../../src/events/bus.js';
-import { locate, need } from '../helpers/prereqs.mjs';
+import { need } from '../helpers/prereqs.mjs';
 
 const hasChromium = need('the admin page tests in Chromium', 'chromium');
-const CHROMIUM = locate('chromium')!;
 const SHOTS = path.join(repoRoot, 'test-results', 'web');
 const PASSWORD = 'a long admin password';
 const bbt = (...p: string[]) => dataPath('identity', 'bbt', ...p);
@@ -75,18 +75,7 @@ describe.skipIf(!hasTestData || !hasChromium)('admin page in chromium', () => {
     d.bus.emit('recognition', event({ camera: 'door', snapshot: await snap(bbt('stuart', 'stuart1.png')) }), { embedding: unit(9) });
     server = await startWebServer(d);
     base = server.url;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -1,10 +1,11 @@
 /** The storage banner in a real Chromium: shown above every view while the disk is full, gone once it is writable. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
+import { type Browser } from 'playwright-core';
 import { StorageHealth } from '../../src/store/storage-health.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { hasTestData } from '../helpers/data.js';
-import { locate, need } from '../helpers/prereqs.mjs';
+import { need } from '../helpers/prereqs.mjs';
 import { buildDeps, type TestDeps } from './deps.js';
 
 const hasChromium = need('the storage banner test in Chromium', 'chromium');
@@ -20,7 +21,7 @@ describe.skipIf(!hasTestData || !hasChromium)('storage banner', () => {
     d = await buildDeps({ web: { host: '127.0.0.1', port: 0 }, password: PASSWORD });
     d.storage = storage;
     server = await startWebServer(d);
-    browser = await chromium.launch({ executablePath: locate('chromium')!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     storage.stop();
