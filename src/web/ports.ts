@@ -3,6 +3,7 @@
  * facebank, engine, cameras, snapshots and stores into createApp(deps); tests pass their own.
  * Methods may answer synchronously or with a promise; the app always awaits.
  */
+import type { SourceTest } from '../ingest/test-source.js';
 import type { FaceEngine } from '../engine/types.js';
 import type { CameraStatus } from '../events/types.js';
 import type { Person, Sample } from '../store/types.js';
@@ -69,14 +70,7 @@ export interface ConfigSourceInfo {
 }
 
 /** The answer of "Test": one decoded frame and the stream's size and frame rate, or ffmpeg's error in a sentence. */
-export type CameraTestResult =
-  | {
-      ok: true;
-      image: RgbImage;
-      source: { width: number | null; height: number | null; fps: number | null; codec: string | null };
-      fps: number;
-    }
-  | { ok: false; error: string };
+export type CameraTestResult = SourceTest;
 
 /** Adding, changing, testing and removing cameras while the appliance runs (src/app/camera-admin.ts). */
 export interface CameraAdminPort {
