@@ -25,6 +25,7 @@ import type { Logger } from '../util/log.js';
 import type { FaceQuality, RgbImage } from '../vision/types.js';
 import { ChangeLog, changeView, type ChangeKind, type ChangeLogOptions, type ChangeView, type UndoRecipe } from './changes.js';
 import { judgeEnrolment, resemblances, type Resemblance } from './likeness.js';
+import { embedForFacebank, withMirrors, type EmbedAligned } from './mirror.js';
 import { OperatingPointSource, type EmbedderFacts, type ExplainedPoint } from './point.js';
 import type { OperatingConfig } from '../match/operating-point.js';
 
@@ -59,8 +60,11 @@ export interface EnrolmentDeps {
   bus?: Bus;
   log?: Logger;
   match: OperatingConfig;
-  /** The running embedder (throws while the engine is not started). */
-  embedder: () => EmbedderFacts;
+  /**
+   * The running embedder (throws while the engine is not started). With `embedAligned`, every face stored is
+   * averaged with its mirror image (mirror.ts); without it (a facts-only test double), faces are stored as given.
+   */
+  embedder: () => EmbedderFacts & { embedAligned?: EmbedAligned };
   /** The event history and unknown faces, when they run (not in a CLI job). */
   stores?: () => { events: EventsPort; unknowns: UnknownsPort } | null;
   snapshots?: { path(id: string): MaybePromise<string | null> };
@@ -248,7 +252,9 @@ export class Enrolment {
       if (person && (target.ifExists !== 'add' || !sameSpelling(name, person.name)))
         throw new EnrolRefusal('duplicate_name', nameTakenMessage(name, person), { personId: person.id, name: person.name });
     }
-    const modelId = this.deps.embedder().embedderId;
+    const embedder = this.deps.embedder();
+    const modelId = embedder.embedderId;
+    if (embedder.embedAligned) faces = await withMirrors(faces, embedder.embedAligned);
     const { threshold } = await this.point.current();
     let created = false;
     const added: string[] = [];
@@ -520,7 +526,7 @@ export class Enrolment {
 
   /** Re-embeds every sample of another model from its crop (the engine unit, after the models load). */
   reembed(modelId: string, embedAligned: (crops: RgbImage[]) => Promise<Float32Array[]>): Promise<ReembedResult> {
-    return this.alone(() => this.fb.reembed(modelId, embedAligned));
+    return this.alone(() => this.fb.reembed(modelId, (crops) => embedForFacebank(crops, embedAligned)));
   }
 
   /**

@@ -9,8 +9,8 @@
  * N reach every identity but one fold.
  *
  * Tracks: `keys` different photos of one person stand for a track that saw that person from `keys` different
- * looks. A track's score for a person is the mean of its faces' similarities to them (trackScore); it is named
- * like a face, by the matcher's margin rule, at the track threshold.
+ * looks. A track's score for a person is the cosine of its faces' mean direction to them (track-evidence.ts); it is
+ * named like a face, by the matcher's margin rule, at the track threshold.
  */
 import { Matcher } from '../match/matcher.js';
 import { rng } from '../match/random.js';
@@ -24,7 +24,7 @@ export interface Identity {
   name: string;
   /** Normalised embeddings of the person's images, in file order. */
   images: Float32Array[];
-  /** Embeddings of the mirrored crops, same order (flip-augmented enrolment). */
+  /** Embeddings of the mirrored crops, same order (enrolment averages each photo with its mirror). */
   mirrors?: Float32Array[];
 }
 
@@ -33,7 +33,7 @@ export type Combine = 'best' | 'best+trimmed' | 'mean' | 'centroid' | 'samples+c
 export interface ProtocolOptions {
   /** Photos enrolled per person (fewer when a person has no more; mated probes need one left over). */
   photos: number;
-  /** Also enrol the mirrored crop of each photo. */
+  /** Enrol each photo as the mean of it and its mirrored crop, as the appliance does (src/enrol/mirror.ts). */
   flip?: boolean;
   /** How a person's samples are combined: the matcher's ranking ('best+trimmed'), best alone, mean, or one centroid sample. */
   combine?: Combine;
@@ -88,6 +88,13 @@ const noQuality = { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 };
 /** How many photos person `id` enrols: `photos`, but one left over for probes when they have several. */
 export const enrolCount = (id: Identity, photos: number) => (id.images.length >= 2 ? Math.min(photos, id.images.length - 1) : 1);
 
+/** The first k photos of a person as enrolled: each averaged with its mirror when `flip`. */
+function enrolledPhotos(id: Identity, k: number, flip?: boolean): Float32Array[] {
+  const vs = id.images.slice(0, k);
+  const mirrors = id.mirrors;
+  return flip && mirrors ? vs.map((v, i) => unit(mean([unit(v), unit(mirrors[i]!)]))) : vs;
+}
+
 /** A matcher over `gallery`, each person enrolled per the options. */
 export function galleryMatcher(gallery: readonly Identity[], opts: Pick<ProtocolOptions, 'photos' | 'flip' | 'combine' | 'margin'>): Matcher {
   const people: Person[] = [];
@@ -96,8 +103,7 @@ export function galleryMatcher(gallery: readonly Identity[], opts: Pick<Protocol
   for (const id of gallery) {
     people.push({ id: id.name, name: id.name, created: '', notes: '' });
     const k = enrolCount(id, opts.photos);
-    let vs = id.images.slice(0, k);
-    if (opts.flip && id.mirrors) vs = [...vs, ...id.mirrors.slice(0, k)];
+    let vs = enrolledPhotos(id, k, opts.flip);
     if (combine === 'centroid') vs = [unit(mean(vs))];
     else if (combine === 'samples+centroid' && vs.length > 1) vs = [...vs, unit(mean(vs))];
     vs.forEach((v, i) =>
@@ -231,6 +237,8 @@ export interface StrangerTails {
   pool: number[];
   /** Per stranger probe: in the check half. */
   check: boolean[];
+  /** Per stranger probe: the identity it is of (a person's probes rise and fall together). */
+  who: number[];
 }
 
 /** Score of a probe (the mean of its faces) against one person: best-of over their enrolled vectors. */
@@ -246,10 +254,7 @@ function personScore(m: Float32Array, samples: readonly Float32Array[]): number 
 
 /** Enrolled vectors of one person, as galleryMatcher enrols them (normalised). */
 function enrolled(id: Identity, opts: Pick<ProtocolOptions, 'photos' | 'flip' | 'combine'>): Float32Array[] {
-  const k = enrolCount(id, opts.photos);
-  let vs = id.images.slice(0, k);
-  if (opts.flip && id.mirrors) vs = [...vs, ...id.mirrors.slice(0, k)];
-  vs = vs.map(unit);
+  const vs = enrolledPhotos(id, enrolCount(id, opts.photos), opts.flip).map(unit);
   if (opts.combine === 'centroid') return [unit(mean(vs))];
   return opts.combine === 'samples+centroid' && vs.length > 1 ? [...vs, unit(mean(vs))] : vs;
 }
@@ -260,20 +265,21 @@ function enrolled(id: Identity, opts: Pick<ProtocolOptions, 'photos' | 'flip' | 
  */
 export function strangerTails(ids: readonly Identity[], fold: readonly number[], opts: ProtocolOptions): StrangerTails {
   const keys = Math.max(1, opts.keys ?? 1);
-  const out: StrangerTails = { top: [], pool: [], check: [] };
+  const out: StrangerTails = { top: [], pool: [], check: [], who: [] };
   const vectors = ids.map((id) => enrolled(id, opts));
   for (let f = 0; f < FOLDS; f++) {
     const others = ids.map((_, i) => i).filter((i) => fold[i] !== f);
     for (let i = 0; i < ids.length; i++) {
       if (fold[i] !== f) continue;
       for (const w of windows(ids[i]!.images, 0, keys)) {
-        const m = meanOfUnits(w.map((e) => ({ embedding: e, weight: 1 })))!;
+        const m = unit(meanOfUnits(w.map((e) => ({ embedding: e, weight: 1 })))!);
         const scores = new Float32Array(others.length);
         others.forEach((j, k) => (scores[k] = personScore(m, vectors[j]!)));
         scores.sort();
         out.top.push(scores.slice(Math.max(0, scores.length - TOP)).reverse());
         out.pool.push(others.length);
         out.check.push(f % 2 === 1);
+        out.who.push(i);
       }
     }
   }
@@ -290,17 +296,24 @@ function missAll(M: number, c: number, n: number): number {
 }
 
 /**
- * Expected false-name rate of strangers (of one half) at gallery size n and threshold t: the share of random
- * galleries in which someone scores ≥ t, averaged over strangers. The margin rule is left out, so this is an
- * upper bound of what the matcher does.
+ * False-name rate of strangers (of one half) at gallery size n and threshold t: each stranger's chance that a
+ * random gallery holds someone scoring ≥ t, averaged over strangers (the margin rule is left out, so this is an
+ * upper bound of what the matcher does). With `z`, the one-sided upper confidence bound of that mean instead: the
+ * strangers are a sample, and near 1e-3 a handful of them decide it. The bound treats each person's probes as one
+ * cluster (their tracks share photos and look-alikes, so they are not independent).
  */
-export function fpirAt(tails: StrangerTails, half: 'fit' | 'check', n: number, t: number): number {
+export function fpirAt(tails: StrangerTails, half: 'fit' | 'check', n: number, t: number, z = 0): number {
+  const perWho = new Map<number, { named: number; probes: number }>();
   let sum = 0;
   let count = 0;
   const cache = new Map<string, number>();
   tails.top.forEach((top, s) => {
     if (tails.check[s] !== (half === 'check')) return;
     count++;
+    const w = tails.who[s] ?? s;
+    const c0 = perWho.get(w) ?? { named: 0, probes: 0 };
+    c0.probes++;
+    perWho.set(w, c0);
     let c = 0;
     while (c < top.length && top[c]! >= t) c++;
     if (c === 0) return;
@@ -309,18 +322,32 @@ export function fpirAt(tails: StrangerTails, half: 'fit' | 'check', n: number, t
     let miss = cache.get(key);
     if (miss === undefined) cache.set(key, (miss = missAll(M, c, n)));
     sum += 1 - miss;
+    c0.named += 1 - miss;
   });
-  return count ? sum / count : 0;
+  if (!count) return 0;
+  const mean = sum / count;
+  if (!z) return mean;
+  const k = perWho.size;
+  let ss = 0;
+  for (const c of perWho.values()) ss += (c.named - c.probes * mean) ** 2;
+  const se = k > 1 ? Math.sqrt((k / (k - 1)) * ss) / count : 0;
+  return mean + z * se;
 }
 
-/** Lowest threshold (to 0.001) whose expected FPIR on the fit half is ≤ the target at gallery size n. */
-export function fitThreshold(tails: StrangerTails, n: number, target: number): number {
+/** One-sided 95 % normal quantile: the fit keeps the upper confidence bound of the false-name rate at the target. */
+export const FIT_CONFIDENCE_Z = 1.645;
+
+/**
+ * Lowest threshold (to 0.001) at which the fit half's false-name rate at gallery size n is within the target with
+ * 95 % confidence (its upper bound, fpirAt with z); z = 0 fits the estimate itself.
+ */
+export function fitThreshold(tails: StrangerTails, n: number, target: number, z = FIT_CONFIDENCE_Z): number {
   let lo = -1;
   let hi = 1.001;
   // FPIR falls as t rises: bisect to 0.001.
   while (hi - lo > 0.001) {
     const mid = (lo + hi) / 2;
-    if (fpirAt(tails, 'fit', n, mid) <= target) hi = mid;
+    if (fpirAt(tails, 'fit', n, mid, z) <= target) hi = mid;
     else lo = mid;
   }
   return Math.ceil(hi * 1000) / 1000;

@@ -13,6 +13,7 @@ import type { FaceEngine } from '../engine/types.js';
 import { detectorModelOf, identificationThreshold, ruleFor, trackThresholds, type IdentificationRule } from '../match/thresholds.js';
 import { FacegateError } from '../util/errors.js';
 import { embedWithCache } from './embedding-cache.js';
+import { mergeSamePerson } from './lfw-aliases.js';
 import { atThreshold } from './identification.js';
 import { deal, FOLDS, fitThreshold, fpirAt, rank1, strangerTails, trialOutcomes, type Identity } from './open-set.js';
 
@@ -57,6 +58,8 @@ export interface IdentificationReport {
   identities: number;
   images: number;
   noFace: number;
+  /** LFW name pairs that are one person (lfw-aliases.ts), merged into one identity each. */
+  samePersonMerged: number;
   margin: number;
   folds: number;
   /** The FPIR the shipped rule is checked at (match.targetFpir); null when the pair has no rule. */
@@ -124,23 +127,25 @@ export async function lfwIdentities(
   engine: FaceEngine,
   dataDir: string,
   opts: Pick<IdentificationOptions, 'limitIdentities' | 'cacheDir' | 'progress'>,
-): Promise<{ ids: Identity[]; images: number; noFace: number }> {
+): Promise<{ ids: Identity[]; images: number; noFace: number; samePersonMerged: number }> {
   let listed = [...listIdentities(dataDir)];
   if (opts.limitIdentities) listed = listed.slice(0, opts.limitIdentities);
+  const { merged, pairs } = mergeSamePerson(listed);
+  listed = merged;
   const files = listed.flatMap(([, f]) => f);
   const emb = await embedWithCache(engine, dataDir, files, { cacheDir: opts.cacheDir, progress: opts.progress });
   let noFace = 0;
   for (const e of emb.values()) if (e.noFace) noFace++;
   const ids = listed.map(([name, f]) => ({ name, images: f.map((x) => emb.get(x)!.plain), mirrors: f.map((x) => emb.get(x)!.mirror) }));
-  return { ids, images: files.length, noFace };
+  return { ids, images: files.length, noFace, samePersonMerged: pairs };
 }
 
 /** Galleries drawn per fold: many small ones, one of the largest. */
-const drawsFor = (size: number) => (size <= 10 ? 20 : size <= 100 ? 6 : size <= 1000 ? 2 : 1);
+const drawsFor = (size: number) => (size <= 10 ? 20 : size <= 100 ? 6 : size <= 1000 ? 4 : 1);
 
 export async function evalIdentification(engine: FaceEngine, dataDir: string, opts: IdentificationOptions): Promise<IdentificationReport> {
   const t0 = Date.now();
-  const { ids, images, noFace } = await lfwIdentities(engine, dataDir, opts);
+  const { ids, images, noFace, samePersonMerged } = await lfwIdentities(engine, dataDir, opts);
   if (ids.length < FOLDS * 2) throw new FacegateError('invalid', `LFW folder ${dataDir} has ${ids.length} people; the protocol needs at least ${FOLDS * 2}.`);
   const fold = deal(ids.length, opts.seed ?? 1);
   const foldSizes = Array.from({ length: FOLDS }, (_, f) => fold.filter((x) => x === f).length);
@@ -153,7 +158,7 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
   const keysList = [...new Set(opts.keys ?? [1, 2, 3])].sort((a, b) => a - b);
   const out: KeysReport[] = [];
   for (const keys of keysList) {
-    const protocol = { photos: 1, keys, margin: opts.margin, maxMated: 1000, seed: opts.seed ?? 1 };
+    const protocol = { photos: 1, flip: true, keys, margin: opts.margin, maxMated: 1000, seed: opts.seed ?? 1 };
     const tails = strangerTails(ids, fold, protocol);
     const rows: IdentificationSize[] = [];
     for (const size of sizes) {
@@ -204,6 +209,7 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     identities: ids.length,
     images,
     noFace,
+    samePersonMerged,
     margin: opts.margin,
     folds: FOLDS,
     ruleFpir: found ? target : null,

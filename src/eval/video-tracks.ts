@@ -111,7 +111,7 @@ export function videoStrangerCheck(
       const j = i + Math.floor(rand() * (pool.length - i));
       [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     }
-    const matcher = galleryMatcher(pool.slice(0, size), { photos: 1, margin: opts.margin });
+    const matcher = galleryMatcher(pool.slice(0, size), { photos: 1, flip: true, margin: opts.margin });
     for (const t of used) {
       const e = trackEvidence(matcher, t.keys, thresholdFor(t.keys.length));
       if (e.named) named++;

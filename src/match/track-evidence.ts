@@ -1,9 +1,10 @@
 /**
  * A track named from all its evidence: its key faces (different looks of one person, see track/keys.ts) are
- * averaged, so a person's score for the track is the weighted mean of the faces' similarities to them. With one
- * sample per person that is exactly dot(mean embedding, sample); with several it is that of the person's best
- * sample for the track as a whole. The top person is named when that mean reaches the track threshold and the
- * matcher's margin rule holds against the runner-up.
+ * averaged into one direction, and a person's score for the track is the cosine of that direction to their best
+ * sample. Faces that agree pull the mean one way; averaging cancels what each face alone gets wrong (pose, light),
+ * so a mated track moves toward its person while a stranger's stays as far from everyone. Measured on LFW this names
+ * more people at the same false-name rate than the mean of the faces' similarities (src/eval/README.md). The top
+ * person is named when the score reaches the track threshold and the matcher's margin rule holds.
  */
 import type { Candidate, Matcher, MatchReason } from './matcher.js';
 
@@ -18,7 +19,7 @@ export interface TrackEvidence {
   /** The top-ranked person for the track, named or not. */
   candidate: Candidate | null;
   secondBest: Candidate | null;
-  /** Weighted mean similarity of the track's faces to the candidate; -1 with nobody enrolled or no faces. */
+  /** Cosine of the track's mean face direction to the candidate; -1 with nobody enrolled or no faces. */
   similarity: number;
   /** The margin rule (and negatives) let the candidate through; the threshold is not applied. */
   nameable: boolean;
@@ -65,9 +66,11 @@ export function trackEvidence(matcher: Matcher, faces: readonly TrackFace[], thr
   for (const x of m) len += x * x;
   len = Math.sqrt(len);
   if (!(len > 0)) return none;
-  // mean similarity = len × cos(mean, sample): the matcher sees the direction; its threshold is scaled to match.
-  const r = matcher.match(m, threshold <= -1 ? -1 : threshold / len);
-  const similarity = r.candidate ? r.candidate.similarity * len : -1;
+  const r = matcher.match(
+    m.map((x) => x / len),
+    threshold,
+  );
+  const similarity = r.candidate ? r.candidate.similarity : -1;
   const nameable = r.reason === 'match' || (r.reason === 'below-threshold' && (!r.secondBest || r.score - r.secondBest.score >= matcher.options.margin));
   return {
     candidate: r.candidate,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bestThreshold, cosine, kFoldAccuracy, lfwImagePath, parsePairs, tarAtFar } from '../../src/eval/lfw.js';
+import { mergeSamePerson } from '../../src/eval/lfw-aliases.js';
 
 describe('parsePairs', () => {
   it('reads folds of same and different pairs', () => {
@@ -74,5 +75,25 @@ describe('tarAtFar', () => {
     expect(cosine([1, 2], [2, 4])).toBeCloseTo(1);
     expect(cosine([1, 0], [-3, 0])).toBeCloseTo(-1);
     expect(cosine([1, 0], [0, 5])).toBeCloseTo(0);
+  });
+});
+
+describe('mergeSamePerson', () => {
+  it("files LFW's second name of one person under the first, so they are never each other's strangers", () => {
+    const listed: [string, string[]][] = [
+      ['Hasan_Wirayuda', ['h/1.jpg']],
+      ['Hassan_Wirajuda', ['hh/1.jpg', 'hh/2.jpg']],
+      ['Isabela_Moraes', ['i/1.jpg']],
+      ['Carolina_Moraes', ['c/1.jpg']],
+      ['Sepp_Blatter', ['s/1.jpg']],
+    ];
+    const { merged, pairs } = mergeSamePerson(listed);
+    expect(pairs).toBe(1); // Joseph_Blatter is not in the list: Sepp_Blatter stays as he is
+    expect(merged).toEqual([
+      ['Hassan_Wirajuda', ['hh/1.jpg', 'hh/2.jpg', 'h/1.jpg']],
+      ['Isabela_Moraes', ['i/1.jpg']], // twins are two people
+      ['Carolina_Moraes', ['c/1.jpg']],
+      ['Sepp_Blatter', ['s/1.jpg']],
+    ]);
   });
 });

@@ -33,13 +33,17 @@ describe('track evidence', () => {
     negativeMargin: 0,
   });
 
-  it("scores a person by the mean of the track's face similarities to them", () => {
+  it("scores a person by the cosine of the track's mean face direction to them", () => {
     const faces = [0.72, 0.55, 0.61].map((c) => ({ embedding: unitWithCosine(a, c, rand), weight: 1 }));
     const e = trackEvidence(matcher, faces, 0.6);
     expect(e.candidate?.person.id).toBe('a');
-    expect(e.similarity).toBeCloseTo((0.72 + 0.55 + 0.61) / 3, 4);
-    expect(e.named).toBe(true); // 0.627 ≥ 0.6, though one face alone is under it
-    expect(trackEvidence(matcher, faces, 0.65).named).toBe(false);
+    const m = meanOfUnits(faces)!;
+    const expected = dot(m, a) / Math.sqrt(dot(m, m));
+    expect(e.similarity).toBeCloseTo(expected, 4);
+    // The faces' errors point different ways and cancel in the mean: the track is more alike than its faces.
+    expect(e.similarity).toBeGreaterThan(0.72);
+    expect(e.named).toBe(true); // above 0.6, though two faces alone are under it
+    expect(trackEvidence(matcher, faces, expected + 0.01).named).toBe(false);
     // The threshold is not applied when -1: only the margin rule.
     expect(trackEvidence(matcher, faces)).toMatchObject({ nameable: true, named: true });
   });

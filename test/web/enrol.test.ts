@@ -11,6 +11,8 @@ import { Enrolment } from '../../src/enrol/service.js';
 import { LiveMatcher } from '../../src/match/live.js';
 import { nameClashes } from '../../src/sync/names.js';
 import type { Face } from '../../src/vision/types.js';
+import { flipHorizontal } from '../../src/vision/image.js';
+import { cosine } from '../../src/match/cosine.js';
 import { recognitionEvent } from './events.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { buildDeps, readRgb, type TestDeps } from './deps.js';
@@ -40,7 +42,8 @@ describe.skipIf(!hasTestData)('one owner of the facebank', () => {
     });
     return out.person!;
   };
-  const snapshotOf = async (who: string, n: number) => d.snapshots.save(await readRgb(bbt(who, `${who}${n}.png`)));
+  /** The snapshot the live pipeline keeps of a face: its aligned crop. */
+  const snapshotOf = async (who: string, n: number) => d.snapshots.save((await face(who, n)).aligned);
   /** An event the matcher decided (person or unknown), with the real face's embedding and a real snapshot. */
   const seen = async (who: string, n: number, person: { id: string; name: string } | null = null, snapshot?: string | null) => {
     const e = recognitionEvent({ person, similarity: 0.4, snapshot: snapshot === undefined ? await snapshotOf(who, n) : snapshot });
@@ -294,6 +297,21 @@ describe.skipIf(!hasTestData)('one owner of the facebank', () => {
     expect(forced.results[0]).toMatchObject({ status: 'accepted' });
     const dup = await json(await send(true));
     expect(dup.results[0]).toMatchObject({ status: 'rejected', reason: 'duplicate' });
+  }, 60_000);
+  it('a photo is enrolled as the mean of the face and its mirror image, so both looks are as alike the sample', async () => {
+    const f = await face('stuart', 1);
+    const [mirror] = await d.engine.embedAligned([flipHorizontal(f.aligned)]);
+    // Stuart was enrolled from this photo alone above (his corrections were refused); alone, this test enrols him.
+    const stuart = (await d.facebank.findByName('Stuart')) ?? (await enrolled('Stuart', 'stuart', [1]));
+    const [stored, ...more] = await d.facebank.samples(stuart.id);
+    expect(more).toHaveLength(0);
+    const plainSim = cosine(stored!.embedding, f.embedding);
+    const mirrorSim = cosine(stored!.embedding, mirror!);
+    const c = cosine(f.embedding, mirror!);
+    expect(c).toBeLessThan(0.995); // a face and its mirror image are two looks
+    // Stored as given, the face would be 1.0 alike and its mirror c: the mean is as alike both, √((1 + c) / 2).
+    expect(Math.abs(plainSim - mirrorSim)).toBeLessThan((1 - c) / 3);
+    expect(plainSim).toBeCloseTo(Math.sqrt((1 + c) / 2), 2);
   }, 60_000);
   it('the people list says how strong each enrolment is and asks for the photo that would help most', async () => {
     const upload = async (personId: string, who: string, file: string) => {

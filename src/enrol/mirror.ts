@@ -1,0 +1,47 @@
+/**
+ * Enrolment is not real time, so each stored face is the mean of its embedding and its mirror image's: the sample
+ * then sits between the two looks of the face, which names a person's later faces more often at the same
+ * false-name rate (src/eval/README.md, "Enrolment with the mirror image"). Live faces are embedded once, as before.
+ */
+import type { RgbImage } from '../vision/types.js';
+import { flipHorizontal } from '../vision/image.js';
+
+/** Embeds aligned crops (the engine's embedAligned). */
+export type EmbedAligned = (crops: RgbImage[]) => Promise<Float32Array[]>;
+
+/**
+ * The unit mean of two embeddings, each normalised first (equal weight whatever their scale). An embedding that
+ * cannot be normalised (all zero, not finite) is returned as given, for the facebank to refuse.
+ */
+export function meanOfPair(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
+  const norm = (v: ArrayLike<number>) => {
+    let n = 0;
+    for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+    return n > 0 && Number.isFinite(n) ? 1 / Math.sqrt(n) : 0;
+  };
+  const [na, nb] = [norm(a), norm(b)];
+  if (!na || !nb || a.length !== b.length) return Float32Array.from(a);
+  const out = new Float32Array(a.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    out[i] = a[i]! * na + b[i]! * nb;
+    n += out[i]! * out[i]!;
+  }
+  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  for (let i = 0; i < out.length; i++) out[i]! *= inv;
+  return out;
+}
+
+/** Each face's embedding averaged with the embedding of its mirrored crop (one batch for all of them). */
+export async function withMirrors<F extends { embedding: ArrayLike<number>; crop: RgbImage }>(faces: readonly F[], embed: EmbedAligned): Promise<F[]> {
+  if (!faces.length) return [];
+  const mirrored = await embed(faces.map((f) => flipHorizontal(f.crop)));
+  return faces.map((f, i) => ({ ...f, embedding: meanOfPair(f.embedding, mirrored[i]!) }));
+}
+
+/** Embeddings of crops for the facebank (re-embedding): each crop and its mirror in one batch, averaged. */
+export async function embedForFacebank(crops: RgbImage[], embed: EmbedAligned): Promise<Float32Array[]> {
+  if (!crops.length) return [];
+  const all = await embed([...crops, ...crops.map(flipHorizontal)]);
+  return crops.map((_, i) => meanOfPair(all[i]!, all[crops.length + i]!));
+}
