@@ -50,7 +50,7 @@ export function explainPoint(p: OperatingPoint): string {
   if (p.source === 'one-to-one' || !p.targetFpir)
     return `${head} (the face model's own threshold, where about 1 comparison of two strangers in 1,000 looks alike; ${who}).`;
   const tracks = p.trackThresholds?.length
-    ? ` Someone followed across frames is named from their different views together, at ${Math.round(p.trackThresholds.at(-1)! * 100)} % or more on average.`
+    ? ` Someone followed across frames is named from their different views together (their mean face), at ${Math.round(p.trackThresholds.at(-1)! * 100)} % or more.`
     : '';
   const beyond =
     p.extrapolated && p.largestMeasured

@@ -52,7 +52,7 @@ export interface OperatingPoint {
   targetFpir: number | null;
   source: 'config' | 'facebank-size' | 'one-to-one';
   /**
-   * Per-track thresholds on a track's mean similarity by its number of key faces (index k-1, more keys use the
+   * Per-track thresholds on the similarity of a track's mean face by its number of key faces (index k-1, more keys use the
    * last): what names a track (match/track-evidence.ts). Always filled by operatingPoint().
    */
   trackThresholds?: number[];

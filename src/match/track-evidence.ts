@@ -29,6 +29,11 @@ export interface TrackEvidence {
   faces: number;
   /** The threshold the track was judged at. */
   threshold: number;
+  /**
+   * The same threshold on its faces' own scale: what their mean similarity had to reach (the threshold times the
+   * length of their mean; faces that differ make a shorter mean). The tracker holds later faces to it.
+   */
+  faceThreshold: number;
 }
 
 /** Weighted mean of the unit vectors of `faces` (not normalised: its length says how alike the faces are). */
@@ -60,6 +65,7 @@ export function trackEvidence(matcher: Matcher, faces: readonly TrackFace[], thr
     reason: 'empty',
     faces: faces.length,
     threshold,
+    faceThreshold: threshold,
   };
   if (!m || matcher.size === 0) return none;
   let len = 0;
@@ -81,5 +87,6 @@ export function trackEvidence(matcher: Matcher, faces: readonly TrackFace[], thr
     reason: r.reason,
     faces: faces.length,
     threshold,
+    faceThreshold: threshold <= -1 ? threshold : threshold * len,
   };
 }

@@ -9,9 +9,10 @@
  * faces start tracks. A scene cut (the frame's colour layout jumps, see scene.ts) or time going backwards ends
  * every track.
  * Naming from all the evidence (inputs with `judge`, as the pipeline gives): the track keeps its key faces (keys.ts,
- * different looks) and is named when their mean similarity to the top person reaches the per-track threshold for
+ * different looks) and is named when their mean face is as alike the top person as the per-track threshold for
  * that many keys and the margin rule holds (match/track-evidence.ts), once it has confirmFrames faces; unknown
- * after unknownFrames faces without. Its faces are then held to that track threshold (drawing, dropFrames).
+ * after unknownFrames faces without. Its faces are then held to that threshold on their own scale (drawing,
+ * dropFrames).
  * Voting (inputs without `judge`): each embedded frame votes for its matched person (or "no confident match") with weight
  * qualityWeight(). A person is named once they have ≥ confirmFrames matched frames AND more than half the
  * weight of all person votes (a tie names nobody). A track is declared unknown after unknownFrames frames
@@ -147,7 +148,7 @@ interface Track {
   keys: TrackFace[];
   /** Embedded faces seen. */
   faces: number;
-  /** The track threshold its name was given at (judged tracks); faces are held to it instead of the per-face one. */
+  /** The track threshold its name was given at, on the faces' scale (judged tracks); faces are held to it instead of the per-face one. */
   threshold?: number;
 }
 
@@ -430,7 +431,7 @@ export class Tracker {
     const agree = who ? (t.votes.get(who.id)?.weight ?? 0) : 0;
     const total = [...t.votes.values()].reduce((a, v) => a + v.weight, t.noMatchWeight);
     if (e.named && who && !t.excluded.has(who.id) && t.faces >= this.config.confirmFrames) {
-      t.threshold = e.threshold;
+      t.threshold = e.faceThreshold;
       return { person: who, similarity: e.similarity, confidence: total > 0 ? agree / total : 0 };
     }
     if (t.decided?.person) return null;

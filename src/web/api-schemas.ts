@@ -48,7 +48,7 @@ export const operatingPoint = z.object({
   people: z.int().describe('people enrolled (the N of 1:N)'),
   targetFpir: z.number().nullable().describe("share of strangers' faces allowed a name (null: match.threshold is set)"),
   source: z.enum(['config', 'facebank-size', 'one-to-one']),
-  trackThresholds: z.array(z.number()).optional().describe("what a track's mean similarity over its 1, 2, 3… distinct faces must reach"),
+  trackThresholds: z.array(z.number()).optional().describe("what the similarity of a track's mean face over its 1, 2, 3… distinct faces must reach"),
   extrapolated: z.boolean().optional().describe('more people are enrolled than the rule was measured with'),
   largestMeasured: z.int().nullable().optional().describe('the largest facebank the rule was measured at'),
   rule: z.string().nullable().optional().describe('the detector + embedder pair (or embedder) whose measured rule applies'),

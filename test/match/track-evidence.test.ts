@@ -43,6 +43,9 @@ describe('track evidence', () => {
     // The faces' errors point different ways and cancel in the mean: the track is more alike than its faces.
     expect(e.similarity).toBeGreaterThan(0.72);
     expect(e.named).toBe(true); // above 0.6, though two faces alone are under it
+    // On the faces' own scale the threshold is lower by the mean's length: their mean similarity (0.627) reaches it.
+    expect(e.faceThreshold).toBeCloseTo(0.6 * Math.sqrt(dot(m, m)), 4);
+    expect((0.72 + 0.55 + 0.61) / 3).toBeGreaterThanOrEqual(e.faceThreshold);
     expect(trackEvidence(matcher, faces, expected + 0.01).named).toBe(false);
     // The threshold is not applied when -1: only the margin rule.
     expect(trackEvidence(matcher, faces)).toMatchObject({ nameable: true, named: true });

@@ -280,7 +280,7 @@ describe.skipIf(!hasTestData)('one owner of the facebank', () => {
       ),
     ).toBe(true);
     // Tracks are named from their views together, at the per-track threshold the live matcher uses.
-    if (used.trackThresholds?.length) expect(point.sentence).toContain(`at ${Math.round(used.trackThresholds.at(-1)! * 100)} % or more on average`);
+    if (used.trackThresholds?.length) expect(point.sentence).toContain(`at ${Math.round(used.trackThresholds.at(-1)! * 100)} % or more`);
   });
 
   it('photo uploads go through the same checks: a photo of another enrolled person is refused unless confirmed', async () => {
