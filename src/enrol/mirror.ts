@@ -5,6 +5,7 @@
  */
 import type { RgbImage } from '../vision/types.js';
 import { flipHorizontal } from '../vision/image.js';
+import { FacegateError } from '../util/errors.js';
 
 /** Embeds aligned crops (the engine's embedAligned). */
 export type EmbedAligned = (crops: RgbImage[]) => Promise<Float32Array[]>;
@@ -32,11 +33,28 @@ export function meanOfPair(a: ArrayLike<number>, b: ArrayLike<number>): Float32A
   return out;
 }
 
-/** Each face's embedding averaged with the embedding of its mirrored crop (one batch for all of them). */
+/**
+ * Each face's embedding averaged with the embedding of its mirrored crop (one batch per crop size). Crops the
+ * embedder does not take (not its aligned size: a snapshot kept under another model) are stored as given.
+ */
 export async function withMirrors<F extends { embedding: ArrayLike<number>; crop: RgbImage }>(faces: readonly F[], embed: EmbedAligned): Promise<F[]> {
-  if (!faces.length) return [];
-  const mirrored = await embed(faces.map((f) => flipHorizontal(f.crop)));
-  return faces.map((f, i) => ({ ...f, embedding: meanOfPair(f.embedding, mirrored[i]!) }));
+  const bySize = new Map<string, number[]>();
+  faces.forEach((f, i) => {
+    const key = `${f.crop.width}x${f.crop.height}`;
+    bySize.set(key, [...(bySize.get(key) ?? []), i]);
+  });
+  const out = [...faces];
+  for (const idx of bySize.values()) {
+    let mirrored: Float32Array[];
+    try {
+      mirrored = await embed(idx.map((i) => flipHorizontal(faces[i]!.crop)));
+    } catch (e) {
+      if (e instanceof FacegateError && e.code === 'bad_crop') continue;
+      throw e;
+    }
+    idx.forEach((i, k) => (out[i] = { ...faces[i]!, embedding: meanOfPair(faces[i]!.embedding, mirrored[k]!) }));
+  }
+  return out;
 }
 
 /** Embeddings of crops for the facebank (re-embedding): each crop and its mirror in one batch, averaged. */
