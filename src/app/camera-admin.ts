@@ -11,6 +11,7 @@ import { ConfigError } from '../config/load.js';
 import { maskUrl } from '../config/mask.js';
 import { cameraSchema, type CameraConfig, type Config } from '../config/schema.js';
 import { isMaskedUserinfo, maskUserinfo, resolveRef, secretRef, splitUserinfo, withRef, withUserinfo } from '../config/secrets.js';
+import type { Bus } from '../events/bus.js';
 import type { CameraSet } from '../ingest/camera-set.js';
 import { testSource } from '../ingest/test-source.js';
 import type { CameraSecrets } from '../store/camera-secrets.js';
@@ -31,6 +32,8 @@ export interface CameraAdminOptions {
   secrets: CameraSecrets;
   /** Ends a removed or replaced camera's tracks (the pipeline loop). */
   endTracks(camera: string): void;
+  /** Told when a camera's name is gone (removed or renamed), so its MQTT status and Home Assistant entities go. */
+  bus?: Bus;
   log: Logger;
 }
 
@@ -118,6 +121,7 @@ export class CameraAdmin implements CameraAdminPort {
     if (old !== null) {
       await this.o.set.stop(old);
       this.o.endTracks(old);
+      if (next?.name !== old) this.o.bus?.emit('cameraRemoved', { camera: old });
     }
     if (!next?.enabled) return;
     try {

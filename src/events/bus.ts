@@ -32,6 +32,8 @@ export interface BusEvents {
   /** A track decision. The embedding (best face of the track) stays inside the process: never published. */
   recognition: [RecognitionEvent, { embedding: Float32Array | null }];
   cameraStatus: [CameraStatus];
+  /** A camera removed (or renamed: its old name) from the page or the API, after it stopped: its topics go. */
+  cameraRemoved: [{ camera: string }];
   /** A committed facebank change (enrolment, rename, delete, a replicated batch): matchers reload, the sync publishes. */
   facebankChanged: [FacebankChange];
   mqttConnection: [{ connected: boolean }];

@@ -70,6 +70,11 @@ export class HomeAssistantPublisher {
         this.seenCameras.add(s.camera);
         if (!this.cameras.includes(s.camera)) void this.publishAll();
       }),
+      bus.on('cameraRemoved', ({ camera }) => {
+        // Its entities go (their configs emptied) and so do their retained states.
+        this.seenCameras.delete(camera);
+        void this.publishAll();
+      }),
       bus.on('facebankChanged', () => void this.publishAll()),
       channel.subscribe(discoveryFilter(this.ha.discoveryPrefix, this.applianceId), (topic, payload) => this.onConfigSeen(topic, payload)),
       ...(this.opts.legacyNodeId ? [channel.subscribe(`${this.ha.discoveryPrefix}/+/+/config`, (topic, payload) => this.onLegacyConfig(topic, payload))] : []),

@@ -150,6 +150,7 @@ export class MqttPublisher {
       this.transport.subscribe(topics.claim(this.prefix, applianceId), (_t, payload) => this.onClaim(payload)),
       bus.on('recognition', (e) => this.onRecognition(e)),
       bus.on('cameraStatus', (s) => this.onStatus(s)),
+      bus.on('cameraRemoved', ({ camera }) => void this.onRemoved(camera)),
     );
   }
 
@@ -196,6 +197,14 @@ export class MqttPublisher {
 
   private onRecognition(e: RecognitionEvent) {
     this.transport.send(recognitionMessages(this.prefix, this.opts.applianceId, e));
+  }
+
+  /** A removed camera: its will connection closes (no will) and its retained status is cleared. */
+  private async onRemoved(camera: string) {
+    const { topic } = goneStatusMessage(this.prefix, this.opts.applianceId, camera);
+    this.transport.forgetRetained(topic);
+    await this.wills?.remove(camera);
+    this.transport.publishRetainedOnce([{ topic, payload: '' }]);
   }
 
   private onStatus(s: CameraStatus) {

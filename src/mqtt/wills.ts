@@ -19,6 +19,12 @@ export interface CameraWillsOptions {
   reconnectPeriodMs?: number;
 }
 
+/** Ends a connection without its will (forced when not connected, or after 3 s). */
+const endGracefully = (c: MqttClient) =>
+  Promise.race([c.endAsync(!c.connected), new Promise((r) => setTimeout(r, 3000).unref())])
+    .then(() => undefined)
+    .catch(() => void c.end(true));
+
 export class CameraWills {
   private readonly clients = new Map<string, MqttClient>();
   private stopped = false;
@@ -41,13 +47,20 @@ export class CameraWills {
     this.clients.set(camera, client);
   }
 
+  /** Closes one camera's will connection gracefully (the camera was removed): no will is published for it. */
+  async remove(camera: string): Promise<void> {
+    const client = this.clients.get(camera);
+    if (!client) return;
+    this.clients.delete(camera);
+    await endGracefully(client);
+  }
+
   /** Closes every will connection gracefully, so no will is published. */
   async stop(): Promise<void> {
     this.stopped = true;
     const all = [...this.clients.values()];
     this.clients.clear();
-    const end = (c: MqttClient) => Promise.race([c.endAsync(!c.connected), new Promise((r) => setTimeout(r, 3000).unref())]).catch(() => c.end(true));
-    await Promise.all(all.map(end));
+    await Promise.all(all.map(endGracefully));
   }
 
   get cameras(): string[] {

@@ -21,7 +21,7 @@ import type { PersonRef, RecognitionEvent } from '../../src/events/types.js';
 import type { Camera } from '../../src/ingest/camera.js';
 import { decodeImage } from '../../src/ingest/still.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { level } from '../../src/mqtt/topics.js';
+import { level, topics } from '../../src/mqtt/topics.js';
 import type { EmbeddedBroker } from '../../src/mqtt/broker.js';
 import type { MqttPublisher } from '../../src/mqtt/publisher.js';
 import { Facebank } from '../../src/store/facebank.js';
@@ -260,6 +260,18 @@ describe.skipIf(!hasMosquitto || !hasTestData)('Home Assistant reads facegate (a
     await facebank.deletePerson(bob.id);
     bus.emit('facebankChanged', { seq: 0, time: new Date().toISOString(), op: 'replace' });
     await waitFor(() => ours2().length === 8 && !ours2().some((e) => e.discoveryId.includes(bob.id)), 5000, "Bob's entities removed");
+
+    // The yard camera is removed from the page: its entities go, and so does its retained status (no will left
+    // to say "offline" for it later).
+    const yardStatus = topics.cameraStatus('fg', BOX, 'yard');
+    expect(await retainedPayload(broker.url, yardStatus)).not.toBe('');
+    cameras.set([
+      { name: 'door', status: { camera: 'door', state: 'online', fps: 5, lastFrameTime: null, restarts: 0, framesDropped: 0, lastError: null } },
+    ] as unknown as Camera[]);
+    bus.emit('cameraRemoved', { camera: 'yard' });
+    await waitFor(() => ours2().length === 4 && !ours2().some((e) => e.discoveryId.includes(' yard_')), 5000, "the yard's entities removed");
+    const clearBy = Date.now() + 5000;
+    while ((await retainedPayload(broker.url, yardStatus)) !== '') if (Date.now() > clearBy) throw new Error("the yard's retained status was not cleared");
 
     // The box stops sending (its Home Assistant side stopped, the connection still up): after expire_after the
     // presence reads unavailable, not "off".

@@ -29,6 +29,7 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
   let logLines: Record<string, unknown>[];
   let app: ReturnType<typeof createApp>;
   let admin: TestClient;
+  let removed: string[];
 
   beforeAll(async () => {
     rtsp = new RtspServer(clip, 10);
@@ -44,7 +45,9 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
     set = new CameraSet({ defaultFps: 5, defaultWidth: 320, log });
     ended = [];
     const cameras: CamerasPort = { list: () => set.cameras.map((c) => c.status), latestFrame: () => null, latestFaces: () => [] };
-    const cameraAdmin = new CameraAdmin({ file, config, set, secrets, endTracks: (c) => ended.push(c), log });
+    removed = [];
+    d.bus.on('cameraRemoved', ({ camera }) => removed.push(camera));
+    const cameraAdmin = new CameraAdmin({ file, config, set, secrets, endTracks: (c) => ended.push(c), bus: d.bus, log });
     app = createApp({ ...d, cameras, cameraAdmin, clientIp: testClientIp });
     admin = new TestClient(app);
     expect((await admin.signIn(PASSWORD)).status).toBe(200);
@@ -167,6 +170,7 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
     });
     expect(set.cameras).toHaveLength(0);
     expect(ended).toEqual(['stage']);
+    expect(removed).toEqual([]); // disabled, it is still a camera (offline)
     expect(await readFile(file, 'utf8')).toMatch(/enabled: false/);
 
     const on = await admin.req('PATCH', '/api/cameras/stage', { json: { enabled: true, fps: 2 } });
@@ -177,6 +181,8 @@ describe.skipIf(!hasTestData || !hasRtspServer)('cameras API', () => {
     expect(del.status).toBe(200);
     expect(set.cameras).toHaveLength(0);
     expect(ended).toEqual(['stage', 'stage', 'stage']);
+    // Removed: MQTT and Home Assistant are told, so its status and entities go.
+    expect(removed).toEqual(['stage']);
     expect(await (await admin.req('GET', '/api/cameras')).json()).toMatchObject({ settings: [], cameras: [] });
     expect(loadConfig(file, {}).cameras).toEqual([]);
   }, 60_000);

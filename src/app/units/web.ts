@@ -102,6 +102,7 @@ export function webUnit(config: Config, services: WebServices, provides: Slot<Pa
                 config,
                 ...cameraSet,
                 endTracks: (camera) => loop.endCamera(camera),
+                bus,
                 log,
               }),
             }
