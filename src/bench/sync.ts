@@ -201,7 +201,9 @@ async function main(): Promise<void> {
     say(`seed built ${P} x ${S} in ${seedBuildMs} ms`);
     t = Date.now();
     seed.child.send({ type: 'start' });
+    const tell = setInterval(() => say(`seed: ${JSON.stringify(seed.progress)}`), 15_000);
     await until(() => seed.progress !== null && seed.progress.catchUps > 0 && seed.progress.pending === 0, 3_600_000, 'the seed to publish');
+    clearInterval(tell);
     const publishMs = Date.now() - t;
     say(`seed published ${P * (S + 1)} records in ${publishMs} ms`);
 

@@ -67,6 +67,9 @@ export interface SyncStats {
   keyMismatch: boolean;
 }
 
+/** Records being published at once, at most (each holds a crop read and a sealed record until the broker acknowledges it). */
+export const MAX_IN_FLIGHT = 256;
+
 /** How often one record is repaired (replaced by the version held here) per connection, at most: two boxes that each repair it stop. */
 const MAX_REPAIRS = 3;
 
@@ -85,6 +88,8 @@ export class FacebankSync {
   private draining = false;
   private drainTimer: NodeJS.Timeout | null = null;
   private inFlight = new Set<string>();
+  /** The pending keys of the current publishing round (flush), the next to try, and the round's sample index. */
+  private round: { keys: string[]; next: number; sample: (id: string) => Promise<SyncSample | undefined> } | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private connected = false;
@@ -221,6 +226,7 @@ export class FacebankSync {
   private onLinkLost(): void {
     this.connected = false;
     this.inFlight.clear();
+    this.round = null;
     this.probe = null;
     this.clearTimers();
   }
@@ -432,16 +438,34 @@ export class FacebankSync {
     }
   }
 
-  /** Publish every pending record not already in flight. */
+  /** Publish every pending record not already in flight: a new round over what is pending now. */
   private flush(): void {
     if (!this.mayPublish) return;
-    // One index of the samples per flush (a catch-up may publish thousands).
+    // One index of the samples per round (a catch-up may publish thousands).
     let index: Promise<Map<string, SyncSample>> | null = null;
     const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
-    for (const key of this.state.pending) {
-      if (this.inFlight.has(key)) continue;
+    this.round = { keys: [...this.state.pending], next: 0, sample };
+    this.pump();
+  }
+
+  /**
+   * Start the round's next publishes, up to MAX_IN_FLIGHT at once (each holds a crop read and a sealed record:
+   * 60,000 at once ran out of file descriptors and left thousands pending). Each key is tried once per round; one
+   * changed again while it was in flight is tried again in the same round.
+   */
+  private pump(): void {
+    const round = this.round;
+    while (round && this.mayPublish && this.inFlight.size < MAX_IN_FLIGHT && round.next < round.keys.length) {
+      const key = round.keys[round.next++]!;
+      if (this.inFlight.has(key) || !this.state.pending.has(key)) continue;
       this.inFlight.add(key);
-      void this.publishOne(key, sample).finally(() => this.inFlight.delete(key));
+      void this.publishOne(key, round.sample)
+        .catch(() => false)
+        .then((again) => {
+          this.inFlight.delete(key);
+          if (again && this.round) this.round.keys.push(key);
+          this.pump();
+        });
     }
   }
 
@@ -450,7 +474,8 @@ export class FacebankSync {
     return this.started && this.connected && this.keyState === 'ok';
   }
 
-  private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<void> {
+  /** Publishes one pending record; true when it was changed again meanwhile (still pending, with a newer version). */
+  private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<boolean> {
     const entry = this.state.entry(key);
     const [kind, id] = key.split('/') as [RecordKind, string];
     let record: SyncRecord | null;
@@ -458,24 +483,27 @@ export class FacebankSync {
       record = entry ? await this.build(kind, id, entry, sample) : null;
     } catch (e) {
       // e.g. the crop of a sample deleted meanwhile: the delete bumps the record and flushes again.
-      return this.log.debug({ key, err: (e as Error).message }, 'sync record not built; left pending');
+      this.log.debug({ key, err: (e as Error).message }, 'sync record not built; left pending');
+      return false;
     }
     const topic = syncTopic(this.prefix, kind, id);
     if (!entry || !record) {
       this.state.setPending(key, false);
-      return;
+      return false;
     }
-    if (!this.mayPublish) return;
+    if (!this.mayPublish) return false;
     try {
       await this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { retain: true });
     } catch (e) {
       this.log.debug({ key, err: (e as Error).message }, 'sync publish not acknowledged; retried on reconnect');
-      return;
+      return false;
     }
     this.counts.sent++;
-    if (this.state.entry(key)?.version === record.version) this.state.setPending(key, false);
     this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
+    if (this.state.entry(key)?.version !== record.version) return this.state.pending.has(key);
+    this.state.setPending(key, false);
+    return false;
   }
 
   private async build(kind: RecordKind, id: string, e: SyncEntry, sample: (id: string) => Promise<SyncSample | undefined>): Promise<SyncRecord | null> {
