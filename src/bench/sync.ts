@@ -56,7 +56,7 @@ interface Box {
   child: ChildProcess;
   progress: Progress | null;
   /** The watched person's name here, and the wall clock when it was committed. */
-  name: { name: string | null; at: number } | null;
+  name: { name: string | null; at: number; receivedAt: number } | null;
   renaming: ((at: number) => void) | null;
   first: Promise<{ type: string; target?: string }>;
 }
@@ -87,9 +87,9 @@ function spawnBox(index: number, url: string, key: string, dir: string, seed: bo
   const box: Box = { index, child, progress: null, name: null, renaming: null, first: null as never };
   box.first = new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`box-${index} exited (${code})`)));
-    child.on('message', (m: { type: string; target?: string; name?: string | null; at?: number } & Progress) => {
+    child.on('message', (m: { type: string; target?: string; name?: string | null; at?: number; receivedAt?: number } & Progress) => {
       if (m.type === 'progress') box.progress = m;
-      else if (m.type === 'name') box.name = { name: m.name ?? null, at: m.at! };
+      else if (m.type === 'name') box.name = { name: m.name ?? null, at: m.at!, receivedAt: m.receivedAt ?? 0 };
       else if (m.type === 'renaming') box.renaming?.(m.at!);
       else resolve(m);
     });
@@ -140,6 +140,9 @@ async function usage(boxes: Box[], broker: ChildProcess, fn: () => Promise<void>
 async function renames(seed: Box, boxes: Box[], target: string, label: string, broker: ChildProcess) {
   const toAll: number[] = [];
   const firstBox: number[] = [];
+  // Per box and rename: from the seed's rename until the record reached the box, and from there until it was committed.
+  const delivered: number[] = [];
+  const applied: number[] = [];
   const busy = await usage(boxes, broker, async () => {
     for (let r = 1; r <= R; r++) {
       const name = `${label} ${r}`;
@@ -147,9 +150,14 @@ async function renames(seed: Box, boxes: Box[], target: string, label: string, b
       seed.child.send({ type: 'rename', id: target, name });
       const t0 = await started;
       await until(() => boxes.every((b) => b.name?.name === name), 600_000, `rename ${name}`);
-      const arrivals = boxes.filter((b) => b !== seed).map((b) => b.name!.at - t0);
+      const others = boxes.filter((b) => b !== seed);
+      const arrivals = others.map((b) => b.name!.at - t0);
       toAll.push(Math.max(...arrivals));
       firstBox.push(Math.min(...arrivals));
+      for (const b of others) {
+        delivered.push(b.name!.receivedAt - t0);
+        applied.push(b.name!.at - b.name!.receivedAt);
+      }
       await sleep(1000);
     }
   });
@@ -162,6 +170,8 @@ async function renames(seed: Box, boxes: Box[], target: string, label: string, b
     boxes: boxes.length,
     renameToAllMs: { median: median(toAll), min: Math.min(...toAll), max: Math.max(...toAll), each: toAll },
     firstBoxMs: median(firstBox),
+    deliveredMs: { median: median(delivered), max: Math.max(...delivered) },
+    appliedMs: { median: median(applied), max: Math.max(...applied) },
     // Per rename, over its window (the rename, the wait for the last box, 1 s to settle); idle: the same length without a rename.
     receiverCpuMsPerRename: { median: perRename(median(cpu(busy))), max: perRename(Math.max(...cpu(busy))), idleMedian: idlePerRename(median(cpu(idle))) },
     seedCpuMsPerRename: { busy: perRename(busy.boxCpuMs[boxes.indexOf(seed)]!), idle: idlePerRename(idle.boxCpuMs[boxes.indexOf(seed)]!) },
