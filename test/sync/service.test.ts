@@ -198,7 +198,9 @@ describe.skipIf(!hasMosquitto)('FacebankSync with a real broker', { timeout: 60_
     await sync.start();
     const end = Date.now() + 45_000;
     while ((sync.stats.sent < records || sync.stats.pending > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    expect(sync.stats).toMatchObject({ pending: 0, sent: records });
+    expect(sync.stats.pending).toBe(0);
+    // More when the jittered check after the catch-up ran before the broker echoed some of them back (republished).
+    expect(sync.stats.sent).toBeGreaterThanOrEqual(records);
     expect(most).toBeGreaterThan(1);
     expect(most).toBeLessThanOrEqual(MAX_IN_FLIGHT);
     await sync.stop();
