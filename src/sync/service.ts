@@ -17,6 +17,7 @@ import os from 'node:os';
 import sharp from 'sharp';
 import type { SyncConfig } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
+import { nameKey } from '../store/names.js';
 import { StorageHealth, type StorageReporter } from '../store/storage-health.js';
 import type { FacebankChange, RecordOp, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
@@ -418,10 +419,15 @@ export class FacebankSync {
     return n;
   }
 
-  /** Rename the people this box gave a name someone else took first (see names.ts). */
-  private async settleNameClashes(): Promise<void> {
+  /**
+   * Rename the people this box gave a name someone else took first (see names.ts). `names`: only clashes over these
+   * names (those just applied: a clash needs one of them), so a received record costs what it changed, not the people.
+   */
+  private async settleNameClashes(names?: ReadonlySet<string>): Promise<void> {
     const fb = this.opts.facebank;
-    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.entry(recordKey('person', p.id))?.version }));
+    const people = (await fb.people())
+      .filter((p) => !names || names.has(nameKey(p.name)))
+      .map((p) => ({ id: p.id, name: p.name, version: this.state.entry(recordKey('person', p.id))?.version }));
     for (const p of nameClashes(people)) {
       if (!p.version || parseHlc(p.version)?.node !== this.applianceId) continue;
       for (let n = 1; n < 100; n++) {
@@ -648,6 +654,8 @@ export class FacebankSync {
     if (!staged.size) return;
     const { orphans } = await fb.applyRemote(ops);
     const unplaced = new Set(orphans);
+    /** The names of the people applied (as the owner stored them): a name clash needs one of them. */
+    const named = new Set<string>();
     const now = Date.now();
     for (const [key, rec] of staged) {
       if (unplaced.has(rec.id) && rec.kind === 'sample' && !rec.deleted) {
@@ -658,6 +666,7 @@ export class FacebankSync {
       if (h) this.clock.observe(h);
       // The name as the owner stored it (its name rules may have changed it).
       const stored = rec.kind === 'person' && !rec.deleted ? await fb.person(rec.id) : null;
+      if (stored) named.add(nameKey(stored.name));
       this.state.set(
         key,
         {
@@ -677,7 +686,7 @@ export class FacebankSync {
     }
     this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
-    if ([...staged.values()].some((r) => r.kind === 'person' && !r.deleted)) await this.settleNameClashes();
+    if (named.size) await this.settleNameClashes(named);
   }
 
   /**
