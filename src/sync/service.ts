@@ -2,7 +2,7 @@
  * Facebank sync (the IO unit): publishes every local facebank change as a retained, sealed record under
  * `<prefix>/facebank/<kind>/<id>` and applies the records of the other appliances (last writer wins by HLC,
  * tombstones for deletions) through the facebank's owner (ports.ts: SyncFacebank), over the appliance's one MQTT
- * connection (ports.ts: SyncLink). Local changes are first noted as pending in <dataDir>/sync-state.json and leave
+ * connection (ports.ts: SyncLink). Local changes are first noted as pending in <dataDir>/sync-state.jsonl and leave
  * it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect the
  * retained records are delivered again; versions already held are skipped, so nothing is applied twice. After each
  * catch-up (a probe published behind the retained records comes back) it checks that its key opens the site's
@@ -691,8 +691,8 @@ export class FacebankSync {
 
   /**
    * Queue valid records for the next drain. While catching up (the probe not back yet) records are gathered for up
-   * to a second (or 2,000 records) first: each drain rewrites the whole facebank file, so a new box applying thousands
-   * of records in a few large batches does far less work than in many small ones.
+   * to a second (or 2,000 records) first: each drain is one `applyRemote` (one facebank frame), so a new box applying
+   * thousands of records in a few large batches does far less work than in many small ones.
    */
   private receiveRecord(...recs: SyncRecord[]): void {
     this.inbox.push(...recs);
