@@ -2,7 +2,7 @@
  * Facebank sync (the IO unit): publishes every local facebank change as a retained, sealed record under
  * `<prefix>/facebank/<kind>/<id>` and applies the records of the other appliances (last writer wins by HLC,
  * tombstones for deletions) through the facebank's owner (ports.ts: SyncFacebank), over the appliance's one MQTT
- * connection (ports.ts: SyncLink). Local changes are first noted as pending in <dataDir>/sync-state.json and leave
+ * connection (ports.ts: SyncLink). Local changes are first noted as pending in <dataDir>/sync-state.jsonl and leave
  * it on PUBACK, so changes made while the broker is away are published when it returns. On every (re)connect the
  * retained records are delivered again; versions already held are skipped, so nothing is applied twice. After each
  * catch-up (a probe published behind the retained records comes back) it checks that its key opens the site's
@@ -17,6 +17,7 @@ import os from 'node:os';
 import sharp from 'sharp';
 import type { SyncConfig } from '../config/schema.js';
 import type { Bus } from '../events/bus.js';
+import { nameKey } from '../store/names.js';
 import { StorageHealth, type StorageReporter } from '../store/storage-health.js';
 import type { FacebankChange, RecordOp, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
@@ -67,6 +68,9 @@ export interface SyncStats {
   keyMismatch: boolean;
 }
 
+/** Records being published at once, at most (each holds a crop read and a sealed record until the broker acknowledges it). */
+export const MAX_IN_FLIGHT = 256;
+
 /** How often one record is repaired (replaced by the version held here) per connection, at most: two boxes that each repair it stop. */
 const MAX_REPAIRS = 3;
 
@@ -85,6 +89,8 @@ export class FacebankSync {
   private draining = false;
   private drainTimer: NodeJS.Timeout | null = null;
   private inFlight = new Set<string>();
+  /** The pending keys of the current publishing round (flush), the next to try, and the round's sample index. */
+  private round: { keys: string[]; next: number; sample: (id: string) => Promise<SyncSample | undefined> } | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private connected = false;
@@ -221,6 +227,7 @@ export class FacebankSync {
   private onLinkLost(): void {
     this.connected = false;
     this.inFlight.clear();
+    this.round = null;
     this.probe = null;
     this.clearTimers();
   }
@@ -412,10 +419,15 @@ export class FacebankSync {
     return n;
   }
 
-  /** Rename the people this box gave a name someone else took first (see names.ts). */
-  private async settleNameClashes(): Promise<void> {
+  /**
+   * Rename the people this box gave a name someone else took first (see names.ts). `names`: only clashes over these
+   * names (those just applied: a clash needs one of them), so a received record costs what it changed, not the people.
+   */
+  private async settleNameClashes(names?: ReadonlySet<string>): Promise<void> {
     const fb = this.opts.facebank;
-    const people = (await fb.people()).map((p) => ({ id: p.id, name: p.name, version: this.state.entry(recordKey('person', p.id))?.version }));
+    const people = (await fb.people())
+      .filter((p) => !names || names.has(nameKey(p.name)))
+      .map((p) => ({ id: p.id, name: p.name, version: this.state.entry(recordKey('person', p.id))?.version }));
     for (const p of nameClashes(people)) {
       if (!p.version || parseHlc(p.version)?.node !== this.applianceId) continue;
       for (let n = 1; n < 100; n++) {
@@ -432,16 +444,34 @@ export class FacebankSync {
     }
   }
 
-  /** Publish every pending record not already in flight. */
+  /** Publish every pending record not already in flight: a new round over what is pending now. */
   private flush(): void {
     if (!this.mayPublish) return;
-    // One index of the samples per flush (a catch-up may publish thousands).
+    // One index of the samples per round (a catch-up may publish thousands).
     let index: Promise<Map<string, SyncSample>> | null = null;
     const sample = async (id: string) => (await (index ??= this.opts.facebank.samples().then((all) => new Map(all.map((x) => [x.id, x]))))).get(id);
-    for (const key of this.state.pending) {
-      if (this.inFlight.has(key)) continue;
+    this.round = { keys: [...this.state.pending], next: 0, sample };
+    this.pump();
+  }
+
+  /**
+   * Start the round's next publishes, up to MAX_IN_FLIGHT at once (each holds a crop read and a sealed record:
+   * 60,000 at once ran out of file descriptors and left thousands pending). Each key is tried once per round; one
+   * changed again while it was in flight is tried again in the same round.
+   */
+  private pump(): void {
+    const round = this.round;
+    while (round && this.mayPublish && this.inFlight.size < MAX_IN_FLIGHT && round.next < round.keys.length) {
+      const key = round.keys[round.next++]!;
+      if (this.inFlight.has(key) || !this.state.pending.has(key)) continue;
       this.inFlight.add(key);
-      void this.publishOne(key, sample).finally(() => this.inFlight.delete(key));
+      void this.publishOne(key, round.sample)
+        .catch(() => false)
+        .then((again) => {
+          this.inFlight.delete(key);
+          if (again && this.round) this.round.keys.push(key);
+          this.pump();
+        });
     }
   }
 
@@ -450,7 +480,8 @@ export class FacebankSync {
     return this.started && this.connected && this.keyState === 'ok';
   }
 
-  private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<void> {
+  /** Publishes one pending record; true when it was changed again meanwhile (still pending, with a newer version). */
+  private async publishOne(key: string, sample: (id: string) => Promise<SyncSample | undefined>): Promise<boolean> {
     const entry = this.state.entry(key);
     const [kind, id] = key.split('/') as [RecordKind, string];
     let record: SyncRecord | null;
@@ -458,24 +489,27 @@ export class FacebankSync {
       record = entry ? await this.build(kind, id, entry, sample) : null;
     } catch (e) {
       // e.g. the crop of a sample deleted meanwhile: the delete bumps the record and flushes again.
-      return this.log.debug({ key, err: (e as Error).message }, 'sync record not built; left pending');
+      this.log.debug({ key, err: (e as Error).message }, 'sync record not built; left pending');
+      return false;
     }
     const topic = syncTopic(this.prefix, kind, id);
     if (!entry || !record) {
       this.state.setPending(key, false);
-      return;
+      return false;
     }
-    if (!this.mayPublish) return;
+    if (!this.mayPublish) return false;
     try {
       await this.opts.link.publishNow(topic, seal(this.key, topic, Buffer.from(JSON.stringify(record))), { retain: true });
     } catch (e) {
       this.log.debug({ key, err: (e as Error).message }, 'sync publish not acknowledged; retried on reconnect');
-      return;
+      return false;
     }
     this.counts.sent++;
-    if (this.state.entry(key)?.version === record.version) this.state.setPending(key, false);
     this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
+    if (this.state.entry(key)?.version !== record.version) return this.state.pending.has(key);
+    this.state.setPending(key, false);
+    return false;
   }
 
   private async build(kind: RecordKind, id: string, e: SyncEntry, sample: (id: string) => Promise<SyncSample | undefined>): Promise<SyncRecord | null> {
@@ -620,6 +654,8 @@ export class FacebankSync {
     if (!staged.size) return;
     const { orphans } = await fb.applyRemote(ops);
     const unplaced = new Set(orphans);
+    /** The names of the people applied (as the owner stored them): a name clash needs one of them. */
+    const named = new Set<string>();
     const now = Date.now();
     for (const [key, rec] of staged) {
       if (unplaced.has(rec.id) && rec.kind === 'sample' && !rec.deleted) {
@@ -630,6 +666,7 @@ export class FacebankSync {
       if (h) this.clock.observe(h);
       // The name as the owner stored it (its name rules may have changed it).
       const stored = rec.kind === 'person' && !rec.deleted ? await fb.person(rec.id) : null;
+      if (stored) named.add(nameKey(stored.name));
       this.state.set(
         key,
         {
@@ -649,13 +686,13 @@ export class FacebankSync {
     }
     this.state.setLastSync(new Date().toISOString());
     this.scheduleSave();
-    if ([...staged.values()].some((r) => r.kind === 'person' && !r.deleted)) await this.settleNameClashes();
+    if (named.size) await this.settleNameClashes(named);
   }
 
   /**
    * Queue valid records for the next drain. While catching up (the probe not back yet) records are gathered for up
-   * to a second (or 2,000 records) first: each drain rewrites the whole facebank file, so a new box applying thousands
-   * of records in a few large batches does far less work than in many small ones.
+   * to a second (or 2,000 records) first: each drain is one `applyRemote` (one facebank frame), so a new box applying
+   * thousands of records in a few large batches does far less work than in many small ones.
    */
   private receiveRecord(...recs: SyncRecord[]): void {
     this.inbox.push(...recs);
