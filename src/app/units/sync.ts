@@ -2,6 +2,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Bus } from '../../events/bus.js';
 import type { FaceEngine } from '../../engine/types.js';
+import { embedForFacebank } from '../../enrol/mirror.js';
 import type { Enrolment } from '../../enrol/service.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { MqttPublisher } from '../../mqtt/publisher.js';
@@ -39,7 +40,8 @@ export function syncUnit(config: Pick<Config, 'sync' | 'mqtt' | 'dataDir'>, serv
         bus: services.bus,
         facebank: services.enrol.get(),
         embedderId: engine.embedderId,
-        embedAligned: (crops) => engine.embedAligned(crops),
+        // A record of another model is re-embedded from its crop as enrolment embeds one (with its mirror image).
+        embedAligned: (crops) => embedForFacebank(crops, (c) => engine.embedAligned(c)),
         log,
       });
       // Facebank changes made while it connects are already its to send.
