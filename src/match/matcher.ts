@@ -318,19 +318,14 @@ export class Matcher {
     if (this.best.length < P) this.best = new Float32Array(Math.ceil(P * 1.125) + 16);
     const best = this.best;
     best.fill(-Infinity, 0, P);
+    // sims is the kernel's scratch output: centroids left out are simply scored -Infinity.
+    if (!centroids) for (let p = 0; p < P; p++) if (this.centroidOf[p]! >= 0) sims[this.centroidOf[p]!] = -Infinity;
     const owner = this.owner;
-    if (centroids)
-      for (let r = 0; r < this.n; r++) {
-        const p = owner[r]!;
-        const v = sims[r]!;
-        if (v > best[p]!) best[p] = v;
-      }
-    else
-      for (let r = 0; r < this.n; r++) {
-        const p = owner[r]!;
-        const v = sims[r]!;
-        if (v > best[p]! && this.rowSample[r] !== null) best[p] = v;
-      }
+    for (let r = 0; r < this.n; r++) {
+      const p = owner[r]!;
+      const v = sims[r]!;
+      if (v > best[p]!) best[p] = v;
+    }
     return best;
   }
 
