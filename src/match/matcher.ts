@@ -297,7 +297,10 @@ export class Matcher {
       }
       return;
     }
-    if (c < 0) c = this.appendRow(slot, null, this.rows!.matrix.subarray(rows[0]! * this.d, rows[0]! * this.d + this.d));
+    if (c < 0) {
+      this.reserveRows(this.n + 1); // first: growing would detach the view of the first row taken below
+      c = this.appendRow(slot, null, this.rows!.matrix.subarray(rows[0]! * this.d, rows[0]! * this.d + this.d));
+    }
     writeCentroid(this.rows!.matrix, rows, c, this.d);
   }
 
