@@ -259,8 +259,7 @@ export class PipelineLoop {
 
   private async currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
-    this.matcher ??=
-      this.opts.matcher ?? new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
+    this.matcher ??= this.opts.matcher ?? new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
     const m = await this.matcher.current();
     this.logPoint(this.matcher.operatingPoint);
     return m;
