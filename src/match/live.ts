@@ -67,6 +67,8 @@ export class LiveMatcher {
   private async build(): Promise<Matcher> {
     this.stale = false;
     this.pending = [];
+    // Let the old rows go before the new ones are written (at 50,000 samples they are about 46 MB).
+    this.matcher = null;
     const seq = this.source();
     const [people, samples] = await Promise.all([this.facebank.people(), this.facebank.samples()]);
     const m = new Matcher(people, samples, this.modelId, matcherOptions(this.match, this.oneToOne));
