@@ -119,6 +119,11 @@ export class Matcher {
   private readonly negs: { id: string; slot: number; e: Float32Array }[] = [];
   private best = new Float32Array(0);
   private scratch = new Float32Array(8);
+  /** Rows [runEnd[i-1], runEnd[i]) all belong to slot runSlot[i] (see refreshRuns). */
+  private runSlot = new Int32Array(0);
+  private runEnd = new Int32Array(0);
+  private runCount = 0;
+  private runsStale = true;
 
   constructor(people: readonly Person[], samples: readonly Sample[], modelId: string, options: MatcherOptions) {
     this.modelId = modelId;
@@ -137,11 +142,15 @@ export class Matcher {
       else pos.push(s);
     }
     this.skipped = skipped;
-    const perSlot = new Uint32Array(this.refs.length);
-    for (const s of pos) perSlot[this.slotOf.get(s.personId)!]!++;
-    const centroids = this.options.centroids ? perSlot.reduce((a, k) => a + (k > 1 ? 1 : 0), 0) : 0;
+    // Each person's rows side by side (a counting sort by slot): the best-of pass then runs over runs of one owner.
+    const at = new Uint32Array(this.refs.length + 1);
+    for (const s of pos) at[this.slotOf.get(s.personId)! + 1]!++;
+    const centroids = this.options.centroids ? at.reduce((a, k) => a + (k > 1 ? 1 : 0), 0) : 0;
+    for (let i = 1; i < at.length; i++) at[i]! += at[i - 1]!;
+    const grouped = new Array<Sample>(pos.length);
+    for (const s of pos) grouped[at[this.slotOf.get(s.personId)!]!++] = s;
     if (pos.length) this.reserveRows(pos.length + centroids);
-    for (const s of pos) this.appendRow(this.slotOf.get(s.personId)!, s.id, s.embedding);
+    for (const s of grouped) this.appendRow(this.slotOf.get(s.personId)!, s.id, s.embedding);
     for (let slot = 0; slot < this.refs.length; slot++) {
       this.refreshCentroid(slot);
       // A grown array keeps room for about 17 rows; a copy holds just its own (a megabyte at 10,000 people).
@@ -255,6 +264,7 @@ export class Matcher {
   private appendRow(slot: number, sampleId: string | null, v: ArrayLike<number>): number {
     this.reserveRows(this.n + 1);
     const r = this.n++;
+    this.runsStale = true;
     writeUnit(this.rows!.matrix, r, v, this.d);
     this.owner[r] = slot;
     this.rowSample[r] = sampleId;
@@ -269,6 +279,7 @@ export class Matcher {
   /** Row r leaves: the last row moves into its place (the caller has already taken r off its slot's list). */
   private removeRow(r: number): void {
     const last = --this.n;
+    this.runsStale = true;
     if (r !== last) {
       const m = this.rows!.matrix;
       const d = this.d;
@@ -323,13 +334,44 @@ export class Matcher {
     best.fill(-Infinity, 0, P);
     // sims is the kernel's scratch output: centroids left out are simply scored -Infinity.
     if (!centroids) for (let p = 0; p < P; p++) if (this.centroidOf[p]! >= 0) sims[this.centroidOf[p]!] = -Infinity;
-    const owner = this.owner;
-    for (let r = 0; r < this.n; r++) {
-      const p = owner[r]!;
-      const v = sims[r]!;
-      if (v > best[p]!) best[p] = v;
+    // Over runs of rows of one owner (mostly one run a person): a small table, where the owner of every row would
+    // be another 4 bytes a row to read just after the kernel has streamed all rows through the cache.
+    this.refreshRuns();
+    const { runSlot, runEnd } = this;
+    let from = 0;
+    for (let i = 0; i < this.runCount; i++) {
+      const p = runSlot[i]!;
+      const to = runEnd[i]!;
+      let b = best[p]!;
+      for (let r = from; r < to; r++) {
+        const v = sims[r]!;
+        b = v > b ? v : b;
+      }
+      best[p] = b;
+      from = to;
     }
     return best;
+  }
+
+  /** The runs of rows with one owner, found again after rows were added, moved or removed. */
+  private refreshRuns(): void {
+    if (!this.runsStale) return;
+    const owner = this.owner;
+    let k = 0;
+    for (let r = 0; r < this.n; r++) if (r === 0 || owner[r] !== owner[r - 1]) k++;
+    if (this.runSlot.length < k) {
+      this.runSlot = new Int32Array(Math.ceil(k * 1.125) + 16);
+      this.runEnd = new Int32Array(this.runSlot.length);
+    }
+    k = 0;
+    for (let r = 0; r < this.n; r++) {
+      if (r > 0 && owner[r] === owner[r - 1]) continue;
+      if (k > 0) this.runEnd[k - 1] = r;
+      this.runSlot[k++] = owner[r]!;
+    }
+    if (k > 0) this.runEnd[k - 1] = this.n;
+    this.runCount = k;
+    this.runsStale = false;
   }
 
   /** Match one face; `threshold` overrides the options' (e.g. a track's threshold). */
