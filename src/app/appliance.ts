@@ -162,7 +162,7 @@ function applianceUnits(config: Config, opts: StartOptions, shared: { bus: Bus; 
     ),
     loopUnit(
       { pipeline: config.pipeline, match: config.match, track: config.track, debug: config.debug },
-      { bus, log, metrics, snapshots, liveness, facebank: slots.facebank, engine: slots.engine, cameras: slots.cameras },
+      { bus, log, metrics, snapshots, liveness, facebank: slots.facebank, enrol: slots.enrol, engine: slots.engine, cameras: slots.cameras },
       slots.loop,
     ),
     ...(config.web.enabled

@@ -2,9 +2,11 @@
  * The one owner of "the current operating point": the threshold the live matcher names people at with the facebank
  * as it is now (match/operating-point.ts, the same function and inputs match/live.ts uses), with N, the target
  * FPIR and where it comes from. The page, the API, capture, clustering, the look-alike checks and `compare` ask
- * it, so the number shown is the number used.
+ * it, so the number shown is the number used. In the appliance it is the live matcher's own point; a CLI job
+ * without one counts the people enrolled once per facebank change.
  */
 import { enrolledPeople, operatingPoint, type OperatingConfig, type OperatingPoint } from '../match/operating-point.js';
+import type { LiveMatcher } from '../match/live.js';
 import type { Sample } from '../store/types.js';
 
 export type { OperatingPoint };
@@ -25,21 +27,43 @@ export interface ExplainedPoint extends OperatingPoint {
 type MaybePromise<T> = T | Promise<T>;
 
 export class OperatingPointSource {
+  /** The last count: for the facebank at `seq` and model `modelId`. */
+  private counted: { seq: number; modelId: string; people: number } | null = null;
+
   constructor(
-    private readonly facebank: { samples(): MaybePromise<readonly Pick<Sample, 'personId' | 'modelId' | 'negative'>[]> },
+    private readonly facebank: { samples(): MaybePromise<readonly Pick<Sample, 'personId' | 'modelId' | 'negative'>[]>; readonly seq?: number },
     private readonly match: OperatingConfig,
     private readonly embedder: () => EmbedderFacts,
+    /** The live matcher, when there is one: its point is the one shown. */
+    private readonly live?: () => LiveMatcher,
   ) {}
 
   /** The point for the facebank as it is now. */
   async current(): Promise<ExplainedPoint> {
+    const live = this.live?.();
+    if (live) {
+      await live.current();
+      const point = live.operatingPoint!;
+      return { ...point, sentence: explainPoint(point) };
+    }
     const e = this.embedder();
-    const point = operatingPoint(this.match, e.embedderId, e.defaultThreshold, enrolledPeople(await this.facebank.samples(), e.embedderId), e.detectorId);
+    const point = operatingPoint(this.match, e.embedderId, e.defaultThreshold, await this.enrolled(e.embedderId), e.detectorId);
     return { ...point, sentence: explainPoint(point) };
   }
-}
 
-const count = (n: number) => n.toLocaleString('en-US');
+  /** People enrolled for the model, counted again only after the facebank changed. */
+  private async enrolled(modelId: string): Promise<number> {
+    const seq = this.facebank.seq;
+    const c = this.counted;
+    if (c && seq !== undefined && c.seq === seq && c.modelId === modelId) return c.people;
+    const people = enrolledPeople(await this.facebank.samples(), modelId);
+    if (seq !== undefined) this.counted = { seq, modelId, people };
+    return people;
+  }
+}
+/** One formatter (toLocaleString builds a new one on every call, about a millisecond each). */
+const thousands = new Intl.NumberFormat('en-US');
+const count = (n: number) => thousands.format(n);
 
 /** "A face gets a name when it is at least 59 % alike one person's photos (set for 100 people enrolled, so …)". */
 export function explainPoint(p: OperatingPoint): string {

@@ -12,7 +12,6 @@
  * - every change is in the change log (changes.ts) and can be undone for a while.
  */
 import { rm } from 'node:fs/promises';
-import type { Bus } from '../events/bus.js';
 import type { Facebank } from '../store/facebank.js';
 import type { StoredEvent } from '../store/events.js';
 import type { UnknownFace } from '../store/unknowns.js';
@@ -24,10 +23,12 @@ import { FacegateError, type ErrorCode } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { FaceQuality, RgbImage } from '../vision/types.js';
 import { ChangeLog, changeView, type ChangeKind, type ChangeLogOptions, type ChangeView, type UndoRecipe } from './changes.js';
-import { judgeEnrolment, resemblances, type Resemblance } from './likeness.js';
+import { judgeEnrolment, type Resemblance } from './likeness.js';
 import { embedForFacebank, withMirrors, type EmbedAligned } from './mirror.js';
 import { OperatingPointSource, type EmbedderFacts, type ExplainedPoint } from './point.js';
-import type { OperatingConfig } from '../match/operating-point.js';
+import type { MatchConfig } from '../config/schema.js';
+import { Bus } from '../events/bus.js';
+import { LiveMatcher } from '../match/live.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -59,7 +60,7 @@ export interface EnrolmentDeps {
   facebank: Facebank;
   bus?: Bus;
   log?: Logger;
-  match: OperatingConfig;
+  match: MatchConfig;
   /**
    * The running embedder (throws while the engine is not started). With `embedAligned`, every face stored is
    * averaged with its mirror image (mirror.ts); without it (a facts-only test double), faces are stored as given.
@@ -125,10 +126,33 @@ export class Enrolment {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: ChangeLog;
   readonly point: OperatingPointSource;
+  private live: LiveMatcher | null = null;
 
   constructor(private readonly deps: EnrolmentDeps) {
     this.log = new ChangeLog(deps.dataDir, deps.changes);
-    this.point = new OperatingPointSource(deps.facebank, deps.match, deps.embedder);
+    this.point = new OperatingPointSource(deps.facebank, deps.match, deps.embedder, () => this.matcher());
+  }
+
+  /**
+   * The one scoring index over the facebank (built on first use for the running embedder, then following every
+   * change): the pipeline names faces with it, and the look-alike checks, capture hints and the operating point ask it.
+   */
+  matcher(): LiveMatcher {
+    const e = this.deps.embedder();
+    const l = this.live;
+    if (l && l.modelId === e.embedderId && l.oneToOne === e.defaultThreshold && l.detectorModelId === e.detectorId) return l;
+    l?.close();
+    // Without the appliance's bus (a test), the index sees the facebank's seq move and rebuilds.
+    return (this.live = new LiveMatcher(this.fb, this.deps.bus ?? new Bus(), e.embedderId, this.deps.match, e.defaultThreshold, e.detectorId));
+  }
+
+  /**
+   * Each enrolled person's best similarity to a face (their positive samples, or with `negative` their negative
+   * ones), best first: the `top` most alike and the people in `also`.
+   */
+  async resemblances(embedding: ArrayLike<number>, opts: { negative?: boolean; top: number; also?: readonly string[] }): Promise<Resemblance[]> {
+    const m = await this.matcher().current();
+    return m.resemblances(embedding, opts).map((r) => ({ personId: r.person.id, name: r.person.name, similarity: r.similarity }));
   }
 
   /** Reads the change log. */
@@ -140,6 +164,8 @@ export class Enrolment {
   async close(): Promise<void> {
     await this.queue.catch(() => {});
     await this.log.close();
+    this.live?.close();
+    this.live = null;
   }
 
   /** Runs fn after every earlier action, alone. */
@@ -261,10 +287,9 @@ export class Enrolment {
     const results: FaceResult[] = [];
     try {
       for (const [index, f] of faces.entries()) {
-        const [people, samples] = await Promise.all([this.fb.people(), this.fb.samples()]);
         const me = person ?? { id: '', name };
         // The verdict reads this person and the most alike other not ruled out: no need to rank everyone.
-        const found = resemblances(f.embedding, modelId, samples, people, opts.negative === true, { top: (opts.ignore?.size ?? 0) + 2, also: [me.id] });
+        const found = await this.resemblances(f.embedding, { negative: opts.negative === true, top: (opts.ignore?.size ?? 0) + 2, also: [me.id] });
         const v = opts.negative
           ? (found.find((r) => r.personId === me.id)?.similarity ?? 0) >= 0.995
             ? { kind: 'duplicate' as const, message: `This face is already marked as not ${me.name}.` }

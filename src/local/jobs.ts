@@ -12,6 +12,7 @@ import { chooseFace } from '../engine/choose-face.js';
 import type { FaceEngine } from '../engine/types.js';
 import { analyzePhoto, photoSide } from '../engine/photo.js';
 import { decodePhoto } from '../ingest/still.js';
+import type { Bus } from '../events/bus.js';
 import type { Facebank } from '../store/facebank.js';
 import { Enrolment } from '../enrol/service.js';
 import type { EmbedderFacts } from '../enrol/point.js';
@@ -120,10 +121,11 @@ export async function commitEnrolment(owner: Enrolment, name: string, analysed: 
 }
 
 /** The owner for a CLI job run in this process under the data-dir lock (no event stores here). */
-export async function cliEnrolment(fb: Facebank, config: Pick<Config, 'dataDir' | 'match'>, embedder: EmbedderFacts | null): Promise<Enrolment> {
+export async function cliEnrolment(fb: Facebank, config: Pick<Config, 'dataDir' | 'match'>, embedder: EmbedderFacts | null, bus?: Bus): Promise<Enrolment> {
   const owner = new Enrolment({
     dataDir: config.dataDir,
     facebank: fb,
+    bus,
     match: config.match,
     embedder: () => {
       if (!embedder) throw new FacegateError('usage', 'This job has no face engine loaded.');

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { engineFromConfig } from '../engine/setup.js';
+import { Bus } from '../events/bus.js';
 import { Facebank } from '../store/facebank.js';
 import type { Enrolment } from '../enrol/service.js';
 import type { EmbedderFacts } from '../enrol/point.js';
@@ -48,10 +49,12 @@ export interface FacebankJobs {
 
 /** Opens the facebank under the lock (waiting for other CLI jobs) and its owner (src/enrol), runs fn, closes. */
 async function underLock<T>(config: Config, role: string, fn: (owner: Enrolment) => Promise<T>, embedder: EmbedderFacts | null = null): Promise<T> {
-  const fb = new Facebank(config.dataDir, { role, lockWaitMs: LOCK_WAIT_MS });
+  // The owner's matcher follows the facebank's changes on this bus (no rebuild after each stored face).
+  const bus = new Bus();
+  const fb = new Facebank(config.dataDir, { role, lockWaitMs: LOCK_WAIT_MS, bus });
   await fb.open();
   try {
-    const owner = await cliEnrolment(fb, config, embedder);
+    const owner = await cliEnrolment(fb, config, embedder, bus);
     try {
       return await fn(owner);
     } finally {

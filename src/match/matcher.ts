@@ -11,7 +11,7 @@
 import type { PersonRef } from '../events/types.js';
 import type { Person, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
-import { SimdDots } from './simd.js';
+import { Rows, rowDot } from './rows.js';
 
 export type MatchReason = 'match' | 'below-threshold' | 'ambiguous' | 'negative' | 'empty';
 
@@ -52,24 +52,6 @@ export interface MatcherOptions {
   centroids?: boolean;
 }
 
-/** Dot product of a (length d) with row r of m. */
-function dot(m: Float32Array, r: number, a: Float32Array, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let o = r * d;
-  let i = 0;
-  for (; i + 3 < d; i += 4, o += 4) {
-    s0 += m[o]! * a[i]!;
-    s1 += m[o + 1]! * a[i + 1]!;
-    s2 += m[o + 2]! * a[i + 2]!;
-    s3 += m[o + 3]! * a[i + 3]!;
-  }
-  for (; i < d; i++, o++) s0 += m[o]! * a[i]!;
-  return s0 + s1 + s2 + s3;
-}
-
 function normalised(v: ArrayLike<number>): Float32Array | null {
   let n = 0;
   for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
@@ -80,7 +62,6 @@ function normalised(v: ArrayLike<number>): Float32Array | null {
   return out;
 }
 
-/** Normalised mean of unit rows. */
 function norm2(v: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
@@ -94,134 +75,329 @@ function writeUnit(m: Float32Array, r: number, v: ArrayLike<number>, dim: number
   for (let i = 0; i < dim; i++) m[o + i] = v[i]! * inv;
 }
 
-/** Row `to` of m becomes the normalised mean of rows [from, to) (a person's samples); the first row if the mean is zero. */
-function writeCentroid(m: Float32Array, from: number, to: number, dim: number): void {
+/** Row `to` of m becomes the normalised mean of `rows` (a person's samples); the first of them if the mean is zero. */
+function writeCentroid(m: Float32Array, rows: readonly number[], to: number, dim: number): void {
   const o = to * dim;
   for (let i = 0; i < dim; i++) m[o + i] = 0;
-  for (let r = from; r < to; r++) for (let i = 0; i < dim; i++) m[o + i]! += m[r * dim + i]!;
+  for (const r of rows) for (let i = 0; i < dim; i++) m[o + i]! += m[r * dim + i]!;
   const n = norm2(m.subarray(o, o + dim));
   if (n > 0) writeUnit(m, to, m.slice(o, o + dim), dim);
-  else m.copyWithin(o, from * dim, from * dim + dim);
+  else m.copyWithin(o, rows[0]! * dim, rows[0]! * dim + dim);
 }
 
+/** A person's best similarity to a face (see Matcher.resemblances). */
+export interface PersonSimilarity {
+  person: PersonRef;
+  similarity: number;
+}
+
+/**
+ * The index can follow the facebank change by change (putPerson, removePerson, addSample, removeSample), so a
+ * facebank of thousands is not rebuilt for each enrolment. Rows are unordered: `owner[r]` is the person slot of
+ * row r, and each slot lists its sample rows and its centroid row.
+ */
 export class Matcher {
   readonly modelId: string;
   readonly options: MatcherOptions;
-  /** Embedding size (0 when empty). */
-  readonly dim: number;
-  /** Samples of other models or with bad embeddings, left out. */
+  /** Samples of other models or with bad embeddings, left out when built. */
   readonly skipped: number;
-  private readonly people: PersonRef[] = [];
-  /** Positive rows, grouped by person: person p owns rows [start[p], start[p+1]). */
-  private readonly pos: Float32Array;
-  private readonly start: Int32Array;
-  private readonly neg: Float32Array;
-  private readonly negPerson: Int32Array;
-  private readonly sims: Float32Array;
-  private readonly best: Float32Array;
+  private d = 0;
+  /** Person slots: slot → person (null: free), its sample rows, its centroid row (-1: none). */
+  private readonly refs: (PersonRef | null)[] = [];
+  private readonly rowsOf: number[][] = [];
+  private readonly centroidOf: number[] = [];
+  private readonly slotOf = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  /** People with at least one positive row. */
+  private enrolled = 0;
+  private rows: Rows | null = null;
+  /** Rows in use, the slot owning each row, and its sample id (null for a centroid). */
+  private n = 0;
+  private owner = new Int32Array(0);
+  private rowSample: (string | null)[] = [];
+  /** Negative samples: id, slot, normalised embedding. */
+  private readonly negs: { id: string; slot: number; e: Float32Array }[] = [];
+  private best = new Float32Array(0);
   private scratch = new Float32Array(8);
-  /** WebAssembly SIMD row products when available (about 4× the plain loop). */
-  private readonly simd: SimdDots | null;
+  /** Rows [runEnd[i-1], runEnd[i]) all belong to slot runSlot[i] (see refreshRuns). */
+  private runSlot = new Int32Array(0);
+  private runEnd = new Int32Array(0);
+  private runCount = 0;
+  private runsStale = true;
 
   constructor(people: readonly Person[], samples: readonly Sample[], modelId: string, options: MatcherOptions) {
     this.modelId = modelId;
     this.options = { ...options };
-    const index = new Map<string, number>();
-    const names = new Map(people.map((p) => [p.id, p.name]));
-    // First pass: which samples count, grouped by person (no copies: the rows are written once, normalised, below).
-    const posOf: ArrayLike<number>[][] = [];
-    const negOf: [number, ArrayLike<number>][] = [];
-    let dim = 0;
+    for (const p of people) this.putPerson(p);
+    // First pass: which samples count (no copies: the rows are written once, normalised, below).
+    const pos: Sample[] = [];
     let skipped = 0;
     for (const s of samples) {
-      const e = s.embedding;
-      if (s.modelId !== modelId || !names.has(s.personId) || e.length === 0 || (dim && e.length !== dim) || !(norm2(e) > 0)) {
+      if (!this.accepts(s)) {
         skipped++;
         continue;
       }
-      dim ||= e.length;
-      let p = index.get(s.personId);
-      if (p === undefined) {
-        p = this.people.length;
-        index.set(s.personId, p);
-        this.people.push({ id: s.personId, name: names.get(s.personId)! });
-        posOf.push([]);
-      }
-      if (s.negative) negOf.push([p, e]);
-      else posOf[p]!.push(e);
+      this.d ||= s.embedding.length;
+      if (s.negative) this.addNegative(s);
+      else pos.push(s);
     }
-    this.dim = dim;
     this.skipped = skipped;
-    const withCentroid = (k: number) => (options.centroids && k > 1 ? k + 1 : k);
-    const n = posOf.reduce((a, r) => a + withCentroid(r.length), 0);
-    // The rows live once: in the SIMD kernel's memory when it runs, else in a plain array.
-    this.simd = n > 0 ? SimdDots.allocate(n, dim) : null;
-    this.pos = this.simd ? this.simd.matrix : new Float32Array(n * dim);
-    this.start = new Int32Array(this.people.length + 1);
-    let row = 0;
-    posOf.forEach((rows, p) => {
-      this.start[p] = row;
-      for (const e of rows) writeUnit(this.pos, row++, e, dim);
-      if (withCentroid(rows.length) > rows.length) writeCentroid(this.pos, this.start[p]!, row++, dim);
-    });
-    this.start[this.people.length] = row;
-    this.neg = new Float32Array(negOf.length * dim);
-    this.negPerson = new Int32Array(negOf.length);
-    negOf.forEach(([p, e], i) => {
-      writeUnit(this.neg, i, e, dim);
-      this.negPerson[i] = p;
-    });
-    this.sims = new Float32Array(n);
-    this.best = new Float32Array(this.people.length);
+    // Each person's rows side by side (a counting sort by slot): the best-of pass then runs over runs of one owner.
+    const at = new Uint32Array(this.refs.length + 1);
+    for (const s of pos) at[this.slotOf.get(s.personId)! + 1]!++;
+    const centroids = this.options.centroids ? at.reduce((a, k) => a + (k > 1 ? 1 : 0), 0) : 0;
+    for (let i = 1; i < at.length; i++) at[i]! += at[i - 1]!;
+    const grouped = new Array<Sample>(pos.length);
+    for (const s of pos) grouped[at[this.slotOf.get(s.personId)!]!++] = s;
+    if (pos.length) this.reserveRows(pos.length + centroids);
+    for (const s of grouped) this.appendRow(this.slotOf.get(s.personId)!, s.id, s.embedding);
+    for (let slot = 0; slot < this.refs.length; slot++) {
+      this.refreshCentroid(slot);
+      // A grown array keeps room for about 17 rows; a copy holds just its own (a megabyte at 10,000 people).
+      this.rowsOf[slot] = this.rowsOf[slot]!.slice();
+    }
   }
 
   /** How row products are computed. */
   get backend(): 'wasm-simd' | 'js' {
-    return this.simd ? 'wasm-simd' : 'js';
+    return this.rows?.backend ?? 'js';
+  }
+
+  /** Embedding size (0 while empty). */
+  get dim(): number {
+    return this.d;
   }
 
   /** Number of positive rows indexed (samples, and centroids when on). */
   get size(): number {
-    return this.sims.length;
+    return this.n;
+  }
+
+  /** Number of people with positive samples (the N of 1:N). */
+  get peopleCount(): number {
+    return this.enrolled;
+  }
+
+  /** The threshold a face is named at from now on (the facebank's size changed). */
+  setThreshold(threshold: number): void {
+    this.options.threshold = threshold;
+  }
+
+  // ---- following the facebank ----
+
+  /** A person created or renamed. */
+  putPerson(p: Person): void {
+    const slot = this.slotOf.get(p.id);
+    if (slot !== undefined) {
+      this.refs[slot] = { id: p.id, name: p.name };
+      return;
+    }
+    const s = this.freeSlots.pop() ?? this.refs.length;
+    this.refs[s] = { id: p.id, name: p.name };
+    this.rowsOf[s] = [];
+    this.centroidOf[s] = -1;
+    this.slotOf.set(p.id, s);
+  }
+
+  /** A person removed, with their samples. */
+  removePerson(id: string): void {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return;
+    const rows = this.rowsOf[slot]!;
+    if (rows.length) this.enrolled--;
+    while (rows.length) this.removeRow(rows.pop()!);
+    if (this.centroidOf[slot]! >= 0) this.removeRow(this.centroidOf[slot]!);
+    this.centroidOf[slot] = -1;
+    for (let i = this.negs.length - 1; i >= 0; i--) if (this.negs[i]!.slot === slot) this.negs.splice(i, 1);
+    this.refs[slot] = null;
+    this.slotOf.delete(id);
+    this.freeSlots.push(slot);
+  }
+
+  /** A sample added (left out, as when built, if it is of another model or its person is unknown). */
+  addSample(s: Sample): void {
+    if (!this.accepts(s)) return;
+    this.d ||= s.embedding.length;
+    if (s.negative) return this.addNegative(s);
+    const slot = this.slotOf.get(s.personId)!;
+    if (!this.rows) this.reserveRows(1);
+    this.appendRow(slot, s.id, s.embedding);
+    this.refreshCentroid(slot);
+  }
+
+  /** A sample removed. */
+  removeSample(id: string): void {
+    const neg = this.negs.findIndex((x) => x.id === id);
+    if (neg >= 0) {
+      this.negs.splice(neg, 1);
+      return;
+    }
+    const r = this.rowSample.indexOf(id);
+    if (r < 0 || r >= this.n) return;
+    const slot = this.owner[r]!;
+    const rows = this.rowsOf[slot]!;
+    rows.splice(rows.indexOf(r), 1);
+    this.removeRow(r);
+    if (!rows.length) this.enrolled--;
+    this.refreshCentroid(slot);
+  }
+
+  private accepts(s: Sample): boolean {
+    const e = s.embedding;
+    return s.modelId === this.modelId && this.slotOf.has(s.personId) && e.length > 0 && (!this.d || e.length === this.d) && norm2(e) > 0;
+  }
+
+  private addNegative(s: Sample): void {
+    this.negs.push({ id: s.id, slot: this.slotOf.get(s.personId)!, e: normalised(s.embedding)! });
+  }
+
+  private reserveRows(rows: number): void {
+    this.rows ??= Rows.allocate(rows, this.d);
+    this.rows.ensure(rows);
+    if (this.owner.length < this.rows.capacity) {
+      const owner = new Int32Array(this.rows.capacity);
+      owner.set(this.owner.subarray(0, this.n));
+      this.owner = owner;
+    }
+  }
+
+  private appendRow(slot: number, sampleId: string | null, v: ArrayLike<number>): number {
+    this.reserveRows(this.n + 1);
+    const r = this.n++;
+    this.runsStale = true;
+    writeUnit(this.rows!.matrix, r, v, this.d);
+    this.owner[r] = slot;
+    this.rowSample[r] = sampleId;
+    if (sampleId !== null) {
+      const rows = this.rowsOf[slot]!;
+      rows.push(r);
+      if (rows.length === 1) this.enrolled++;
+    } else this.centroidOf[slot] = r;
+    return r;
+  }
+
+  /** Row r leaves: the last row moves into its place (the caller has already taken r off its slot's list). */
+  private removeRow(r: number): void {
+    const last = --this.n;
+    this.runsStale = true;
+    if (r !== last) {
+      const m = this.rows!.matrix;
+      const d = this.d;
+      m.copyWithin(r * d, last * d, last * d + d);
+      const slot = this.owner[last]!;
+      this.owner[r] = slot;
+      this.rowSample[r] = this.rowSample[last]!;
+      if (this.rowSample[r] === null) this.centroidOf[slot] = r;
+      else {
+        const rows = this.rowsOf[slot]!;
+        rows[rows.indexOf(last)] = r;
+      }
+    }
+    this.rowSample.length = this.n;
+  }
+
+  /** A person's centroid row after their samples changed: written, moved or dropped (centroids need two samples). */
+  private refreshCentroid(slot: number): void {
+    const rows = this.rowsOf[slot]!;
+    const wanted = this.options.centroids === true && rows.length > 1;
+    let c = this.centroidOf[slot]!;
+    if (!wanted) {
+      if (c >= 0) {
+        this.centroidOf[slot] = -1;
+        this.removeRow(c);
+      }
+      return;
+    }
+    if (c < 0) {
+      this.reserveRows(this.n + 1); // first: growing would detach the view of the first row taken below
+      c = this.appendRow(slot, null, this.rows!.matrix.subarray(rows[0]! * this.d, rows[0]! * this.d + this.d));
+    }
+    writeCentroid(this.rows!.matrix, rows, c, this.d);
+  }
+
+  // ---- scoring ----
+
+  /** The normalised query, checked against the index. */
+  private query(embedding: ArrayLike<number>): Float32Array {
+    if (embedding.length !== this.d)
+      throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${this.d}.`);
+    const q = normalised(embedding);
+    if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
+    return q;
+  }
+
+  /** Each slot's best row similarity (sample rows, and centroid rows when `centroids`); -Infinity without rows. */
+  private bestPerSlot(sims: Float32Array, centroids: boolean): Float32Array {
+    const P = this.refs.length;
+    if (this.best.length < P) this.best = new Float32Array(Math.ceil(P * 1.125) + 16);
+    const best = this.best;
+    best.fill(-Infinity, 0, P);
+    // sims is the kernel's scratch output: centroids left out are simply scored -Infinity.
+    if (!centroids) for (let p = 0; p < P; p++) if (this.centroidOf[p]! >= 0) sims[this.centroidOf[p]!] = -Infinity;
+    // Over runs of rows of one owner (mostly one run a person): a small table, where the owner of every row would
+    // be another 4 bytes a row to read just after the kernel has streamed all rows through the cache.
+    this.refreshRuns();
+    const { runSlot, runEnd } = this;
+    let from = 0;
+    for (let i = 0; i < this.runCount; i++) {
+      const p = runSlot[i]!;
+      const to = runEnd[i]!;
+      let b = best[p]!;
+      for (let r = from; r < to; r++) {
+        const v = sims[r]!;
+        b = v > b ? v : b;
+      }
+      best[p] = b;
+      from = to;
+    }
+    return best;
+  }
+
+  /** The runs of rows with one owner, found again after rows were added, moved or removed. */
+  private refreshRuns(): void {
+    if (!this.runsStale) return;
+    const owner = this.owner;
+    let k = 0;
+    for (let r = 0; r < this.n; r++) if (r === 0 || owner[r] !== owner[r - 1]) k++;
+    if (this.runSlot.length < k) {
+      this.runSlot = new Int32Array(Math.ceil(k * 1.125) + 16);
+      this.runEnd = new Int32Array(this.runSlot.length);
+    }
+    k = 0;
+    for (let r = 0; r < this.n; r++) {
+      if (r > 0 && owner[r] === owner[r - 1]) continue;
+      if (k > 0) this.runEnd[k - 1] = r;
+      this.runSlot[k++] = owner[r]!;
+    }
+    if (k > 0) this.runEnd[k - 1] = this.n;
+    this.runCount = k;
+    this.runsStale = false;
   }
 
   /** Match one face; `threshold` overrides the options' (e.g. a track's threshold). */
   match(embedding: Float32Array, threshold = this.options.threshold): MatchResult {
-    const d = this.dim;
-    const P = this.people.length;
-    if (this.size === 0) return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold };
-    if (embedding.length !== d)
-      throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${d}.`);
-    const q = normalised(embedding);
-    if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
+    if (this.n === 0) return { person: null, similarity: -1, score: -1, candidate: null, secondBest: null, reason: 'empty', threshold };
+    const q = this.query(embedding);
     const { margin, trimFraction, negativeMargin } = this.options;
-    let sims = this.sims;
-    if (this.simd) sims = this.simd.dots(q);
-    else for (let r = 0; r < sims.length; r++) sims[r] = dot(this.pos, r, q, d);
-    const best = this.best;
-    const start = this.start;
-    for (let p = 0; p < P; p++) {
-      let b = -Infinity;
-      for (let r = start[p]!; r < start[p + 1]!; r++) if (sims[r]! > b) b = sims[r]!;
-      best[p] = b;
-    }
+    const sims = this.rows!.dots(q, this.n);
+    const best = this.bestPerSlot(sims, true);
     // Negative vetoes.
-    const vetoed = new Set<number>();
-    for (let i = 0; i < this.negPerson.length; i++) {
-      const p = this.negPerson[i]!;
-      if (best[p] === -Infinity) continue;
-      if (dot(this.neg, i, q, d) >= best[p]! + negativeMargin) vetoed.add(p);
+    let vetoed: Set<number> | null = null;
+    for (const x of this.negs) {
+      if (best[x.slot] === -Infinity) continue;
+      if (dotOf(x.e, q) >= best[x.slot]! + negativeMargin) (vetoed ??= new Set()).add(x.slot);
     }
     // One pass over the people: score ≤ best-of, so a person whose best-of is under the runner-up's score cannot
     // change the top two (nor outrank the top as a vetoed person) and is not scored.
     let top: Candidate | null = null;
     let second: Candidate | null = null;
     let topVetoed: Candidate | null = null;
+    const P = this.refs.length;
     for (let p = 0; p < P; p++) {
       const b = best[p]!;
       if (b === -Infinity || (second && b < second.score)) continue;
-      const c: Candidate = { person: this.people[p]!, similarity: b, score: (b + this.trimmedMean(sims, p, trimFraction)) / 2 };
-      if (vetoed.has(p)) {
+      const c: Candidate = { person: this.refs[p]!, similarity: b, score: (b + this.trimmedMean(sims, p, trimFraction)) / 2 };
+      if (vetoed?.has(p)) {
         if (!topVetoed || c.score > topVetoed.score) topVetoed = c;
         continue;
       }
@@ -240,35 +416,67 @@ export class Matcher {
     return { ...base, person: null, reason };
   }
 
-  /** Number of people with positive samples (the N of 1:N). */
-  get peopleCount(): number {
-    return this.people.length;
+  /** Best-of cosine of a face to one person's positive rows (centroid included); -1 for a person with none. */
+  similarityTo(embedding: Float32Array, personId: string): number {
+    const slot = this.slotOf.get(personId);
+    const q = slot === undefined || embedding.length !== this.d ? null : normalised(embedding);
+    if (!q) return -1;
+    const m = this.rows?.matrix;
+    let b = -1;
+    if (!m) return b;
+    for (const r of this.rowsOf[slot!]!) b = Math.max(b, rowDot(m, r, q, this.d));
+    if (this.centroidOf[slot!]! >= 0) b = Math.max(b, rowDot(m, this.centroidOf[slot!]!, q, this.d));
+    return b;
   }
 
-  /** Best-of cosine of a face to one person's positive samples; -1 for a person with none. */
-  similarityTo(embedding: Float32Array, personId: string): number {
-    const p = this.people.findIndex((x) => x.id === personId);
-    const q = p < 0 || embedding.length !== this.dim ? null : normalised(embedding);
-    if (!q) return -1;
-    let b = -1;
-    for (let r = this.start[p]!; r < this.start[p + 1]!; r++) b = Math.max(b, dot(this.pos, r, q, this.dim));
-    return b;
+  /**
+   * Each person's best similarity to a face over their samples (positive, or with `negative` the negative ones;
+   * centroids not counted), best first: the `top` most alike, plus the people in `also` that have samples. One pass
+   * over the rows, as match(); a face of another size than the index's resembles nobody.
+   */
+  resemblances(embedding: ArrayLike<number>, opts: { negative?: boolean; top: number; also?: readonly string[] }): PersonSimilarity[] {
+    const q = embedding.length === this.d ? normalised(embedding) : null;
+    if (!q) return [];
+    let best: Float32Array;
+    if (opts.negative) {
+      best = this.best.length < this.refs.length ? (this.best = new Float32Array(Math.ceil(this.refs.length * 1.125) + 16)) : this.best;
+      best.fill(-Infinity, 0, this.refs.length);
+      for (const x of this.negs) best[x.slot] = Math.max(best[x.slot]!, dotOf(x.e, q));
+    } else {
+      if (this.n === 0) return [];
+      best = this.bestPerSlot(this.rows!.dots(q, this.n), false);
+    }
+    const top: number[] = [];
+    for (let p = 0; p < this.refs.length; p++) {
+      const v = best[p]!;
+      if (v === -Infinity || (top.length === opts.top && v <= best[top[top.length - 1]!]!)) continue;
+      let i = top.length < opts.top ? top.length : top.length - 1;
+      if (top.length < opts.top) top.push(p);
+      for (; i > 0 && best[top[i - 1]!]! < v; i--) top[i] = top[i - 1]!;
+      top[i] = p;
+    }
+    for (const id of opts.also ?? []) {
+      const p = this.slotOf.get(id);
+      if (p !== undefined && best[p] !== -Infinity && !top.includes(p)) top.push(p);
+    }
+    return top.map((p) => ({ person: this.refs[p]!, similarity: best[p]! })).sort((a, b) => b.similarity - a.similarity);
   }
 
   matchMany(batch: readonly Float32Array[]): MatchResult[] {
     return batch.map((e) => this.match(e));
   }
 
-  /** Mean of person p's similarities after dropping the lowest floor(trim × k); sorts in a reused buffer (no allocation). */
+  /** Mean of person p's similarities (centroid included) after dropping the lowest floor(trim × k); no allocation. */
   private trimmedMean(sims: Float32Array, p: number, trim: number): number {
-    const a = this.start[p]!;
-    const k = this.start[p + 1]! - a;
-    if (k === 1) return sims[a]!;
+    const rows = this.rowsOf[p]!;
+    const c = this.centroidOf[p]!;
+    const k = rows.length + (c >= 0 ? 1 : 0);
+    if (k === 1) return sims[rows[0]!]!;
     const drop = Math.floor(trim * k);
     if (this.scratch.length < k) this.scratch = new Float32Array(k);
     const s = this.scratch;
     for (let i = 0; i < k; i++) {
-      const v = sims[a + i]!;
+      const v = sims[i < rows.length ? rows[i]! : c]!;
       let j = i;
       for (; j > 0 && s[j - 1]! > v; j--) s[j] = s[j - 1]!;
       s[j] = v;
@@ -277,6 +485,11 @@ export class Matcher {
     for (let i = drop; i < k; i++) sum += s[i]!;
     return sum / (k - drop);
   }
+}
+
+/** Dot product of two vectors of the same size. */
+function dotOf(a: Float32Array, b: Float32Array): number {
+  return rowDot(a, 0, b, b.length);
 }
 
 /** Matcher options from the config sections; threshold falls back to the embedder's own; centroids on (measured best). */

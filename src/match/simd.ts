@@ -1,5 +1,5 @@
 /**
- * Row dot products with WebAssembly SIMD (f32x4): out[r] = Σ m[r·d + i] · q[i], for all rows at once. The kernel
+ * Row dot products with WebAssembly SIMD (f32x4): out[r] = Σ m[r·d + i] · q[i], for the first n rows. The kernel
  * is src/wasm/dots.ts, built into dist/wasm/dots.wasm. Needs d % 4 == 0; else callers use plain JS.
  */
 import { heapStart, instantiateWasm, reserve, type WasmMemory } from '../util/wasm.js';
@@ -11,36 +11,30 @@ interface DotsKernel {
 }
 
 /**
- * A matrix of n rows × d held in wasm memory; dots(q) gives all row products (a view, overwritten by the next call).
- * `matrix` is that memory itself: the caller fills it in place, so the rows are held once.
+ * Room for `capacity` rows × d in wasm memory; dots(q, n) gives the products of the first n rows (a view,
+ * overwritten by the next call). `matrix` is that memory itself: the caller fills it in place, so the rows are
+ * held once. grow() adds room in place (the rows stay where they are; `matrix` is then a new view).
  */
 export class SimdDots {
-  /** The n × d rows, in wasm memory: fill before the first dots(). */
-  readonly matrix: Float32Array;
-  private readonly run: (m: number, q: number, out: number, n: number, d: number) => void;
-  private readonly q: Float32Array;
-  private readonly out: Float32Array;
-  private readonly qOff: number;
-  private readonly outOff: number;
+  /** The capacity × d rows, in wasm memory. */
+  matrix!: Float32Array;
+  capacity = 0;
+  private q!: Float32Array;
+  private out!: Float32Array;
+  private qOff = 0;
+  private outOff = 0;
   private readonly mOff: number;
 
   private constructor(
-    k: DotsKernel,
-    private readonly n: number,
+    private readonly k: DotsKernel,
+    capacity: number,
     private readonly d: number,
   ) {
     this.mOff = heapStart(k);
-    this.qOff = this.mOff + n * d * 4;
-    this.outOff = this.qOff + d * 4;
-    reserve(k.memory, this.outOff + n * 4);
-    // The memory does not grow after this, so these views stay valid.
-    this.matrix = new Float32Array(k.memory.buffer, this.mOff, n * d);
-    this.q = new Float32Array(k.memory.buffer, this.qOff, d);
-    this.out = new Float32Array(k.memory.buffer, this.outOff, n);
-    this.run = k.dots;
+    this.grow(capacity);
   }
 
-  /** An n × d matrix to fill; null when d is not a multiple of 4 (or WebAssembly is unavailable). */
+  /** Room for n × d rows; null when d is not a multiple of 4 (or WebAssembly is unavailable). */
   static allocate(n: number, d: number): SimdDots | null {
     if (!(d > 0 && d % 4 === 0)) return null;
     let k: DotsKernel;
@@ -60,9 +54,24 @@ export class SimdDots {
     return s;
   }
 
-  dots(q: Float32Array): Float32Array {
+  /** Room for `capacity` rows; the rows already written keep their place. The query and output follow the rows. */
+  grow(capacity: number): void {
+    if (capacity < this.capacity) return;
+    const { d, k } = this;
+    this.qOff = this.mOff + capacity * d * 4;
+    this.outOff = this.qOff + d * 4;
+    reserve(k.memory, this.outOff + capacity * 4);
+    // Growing detaches the old views; these stay valid until the next grow.
+    this.matrix = new Float32Array(k.memory.buffer, this.mOff, capacity * d);
+    this.q = new Float32Array(k.memory.buffer, this.qOff, d);
+    this.out = new Float32Array(k.memory.buffer, this.outOff, capacity);
+    this.capacity = capacity;
+  }
+
+  /** Products of q with the first n rows (all of them by default), in out[0..n). */
+  dots(q: Float32Array, n = this.capacity): Float32Array {
     this.q.set(q);
-    this.run(this.mOff, this.qOff, this.outOff, this.n, this.d);
+    this.k.dots(this.mOff, this.qOff, this.outOff, n, this.d);
     return this.out;
   }
 }

@@ -46,6 +46,8 @@ export interface LoopOptions {
   sources: FrameSource[];
   engine: FaceEngine;
   facebank: SampleSource;
+  /** The facebank's live matcher, shared with the enrolment service (one index in memory); else the loop builds one. */
+  matcher?: LiveMatcher;
   bus: Bus;
   config: Pick<Config, 'pipeline' | 'match' | 'track'>;
   log: Logger;
@@ -119,7 +121,7 @@ export class PipelineLoop {
     await this.loop;
     this.loop = null;
     await this.flush(this.clock.now());
-    this.matcher?.close();
+    if (this.matcher !== this.opts.matcher) this.matcher?.close();
     this.matcher = null;
     this.offCorrections?.();
     this.offCorrections = null;
@@ -257,7 +259,7 @@ export class PipelineLoop {
 
   private async currentMatcher() {
     const { engine, facebank, bus, config } = this.opts;
-    this.matcher ??= new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
+    this.matcher ??= this.opts.matcher ?? new LiveMatcher(facebank, bus, engine.embedderId, config.match, engine.defaultThreshold, engine.detectorId);
     const m = await this.matcher.current();
     this.logPoint(this.matcher.operatingPoint);
     return m;

@@ -6,6 +6,7 @@ import type { Camera } from '../../ingest/camera.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { PipelineLoop } from '../../pipeline/loop.js';
 import { stallingEngine } from '../../pipeline/stall-hook.js';
+import type { Enrolment } from '../../enrol/service.js';
 import type { Facebank } from '../../store/facebank.js';
 import type { Snapshots } from '../../store/snapshots.js';
 import type { Logger } from '../../util/log.js';
@@ -29,6 +30,8 @@ export interface LoopServices {
   snapshots: Snapshots;
   liveness: Liveness;
   facebank: Slot<Facebank>;
+  /** Its live matcher is the loop's: one index of the facebank, which enrolments keep up to date. */
+  enrol: Slot<Enrolment>;
   engine: Slot<FaceEngine>;
   cameras: Slot<Camera[]>;
 }
@@ -46,6 +49,7 @@ export function loopUnit(config: Pick<Config, 'pipeline' | 'match' | 'track' | '
         sources: services.cameras.peek() ?? [],
         engine: stallMs ? stallingEngine(engine, stallMs * 1000, log) : engine,
         facebank: services.facebank.get(),
+        matcher: services.enrol.get().matcher(),
         bus,
         config,
         log,

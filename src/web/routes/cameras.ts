@@ -8,7 +8,6 @@ import type { AppEnv } from '../env.js';
 import { fail, jsonBody } from '../http.js';
 import { annotatedJpeg, encodeJpeg } from '../images.js';
 import { overlayFaces } from '../overlay.js';
-import { resemblances } from '../../enrol/likeness.js';
 import { candidates } from '../../engine/choose-face.js';
 import { jpeg } from '../files.js';
 import { candidateJson, type Captures } from '../captures.js';
@@ -17,7 +16,7 @@ import type { CameraAdminPort, CameraTestResult } from '../ports.js';
 
 export function cameraRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { cameras, engine, facebank, config } = deps;
+  const { cameras, engine, config } = deps;
 
   const mustCamera = async (name: string | undefined) => {
     if (!name || !CAMERA_NAME_RE.test(name)) fail(400, 'bad_id', 'That is not a valid camera name.');
@@ -112,13 +111,12 @@ export function cameraRoutes(deps: AppDeps, captures: Captures): Hono<AppEnv> {
     const [r] = await engine.analyze([frame!], config.pipeline.quality);
     const faces = candidates(r!);
     const captureId = captures.put(name, faces, frame!);
-    const [people, samples] = await Promise.all([facebank.people(), facebank.samples()]);
     const { threshold } = await deps.enrol.operatingPoint();
     const json = await candidateJson(frame!, faces);
+    const best = await Promise.all(faces.map(async (cand) => (cand.ok ? (await deps.enrol.resemblances(cand.embedding, { top: 1 }))[0] : undefined)));
     const withMatch = json.map((f, i) => {
-      const cand = faces[i]!;
-      const best = cand.ok ? resemblances(cand.embedding, engine.embedderId, samples, people, false, { top: 1, also: [] })[0] : undefined;
-      return { ...f, match: best && best.similarity >= threshold ? best : null };
+      const b = best[i];
+      return { ...f, match: b && b.similarity >= threshold ? b : null };
     });
     const image = `data:image/jpeg;base64,${(await encodeJpeg(frame!, 85)).toString('base64')}`;
     return c.json({ captureId, camera: name, width: frame!.width, height: frame!.height, image, faces: withMatch });
