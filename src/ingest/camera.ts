@@ -17,6 +17,9 @@ import type { RgbImage } from '../vision/types.js';
 import { LatestFrame } from './framer.js';
 import { answers, probeTarget } from './probe.js';
 import { OutputSizeReader, failureReason, ffmpegBinary, inputOptionsFor, inputPath, outputOptionsFor, sourceKind } from './ffmpeg.js';
+
+/** ffmpeg's progress and summary lines, never the reason it stopped. */
+const FFMPEG_STATS = /^(frame=|size=|video:\d|\[out#\d|Exiting normally)/;
 import { redactUrl } from '../util/redact.js';
 
 export interface CameraSource {
@@ -252,8 +255,12 @@ export class Camera {
     if (!reason && this.staleKill) reason = `no frame for ${this.staleMs / 1000} s`;
     if (!reason && !err) reason = 'the stream ended';
     if (!reason) {
-      const last = this.stderrTail.filter((l) => l.trim()).at(-1);
-      reason = last ? `ffmpeg failed: ${last.trim().slice(0, 200)}` : `ffmpeg failed: ${err!.message}`;
+      // A stream that gave frames and stopped without a known error ended; else ffmpeg's last line that is not its
+      // progress or end-of-run summary ("frame=…", "video:2531kB audio:0kB …") says why.
+      const last = this.stderrTail.filter((l) => l.trim() && !FFMPEG_STATS.test(l.trim())).at(-1);
+      const said = last?.trim().slice(0, 200);
+      if (this.onlineSince) reason = said ? `the stream ended (ffmpeg: ${said})` : 'the stream ended';
+      else reason = `ffmpeg failed: ${said ?? err!.message}`;
     }
     reason = redactUrl(reason);
     if (!this.loggedReasons.has(reason)) {
