@@ -2,9 +2,8 @@
  * `npm run bench:facebank`: a benchmark, not a test. Builds a facebank of N people x K samples (random unit
  * embeddings of the default embedder's size and model id, one real face crop per sample) in D and leaves it there,
  * then measures real `facegate run` processes (no cameras, embedded broker, web on): start time, idle RSS (10 s
- * after start, and settled a minute later), a rename
- * and an enrolment through the local API socket (service time as the client sees it, bytes written from
- * /proc/<pid>/io) and peak RSS (VmHWM); and matching one face against the N x K samples (one row each, and as the
+ * after start, and settled a minute later), a rename and an enrolment through the local API socket (service time as
+ * the client sees it, bytes written from /proc/<pid>/io) and peak RSS (VmHWM); and matching one face against the N x K samples (one row each, and as the
  * live matcher does it, with each person's centroid row too).
  * Baselines measured in the same run: the same figures with a facebank of 1 person (what the appliance costs
  * without the store), and with --old <dist/cli.js of an older build> the same facebank as one facebank.json run by
