@@ -7,11 +7,13 @@
  * A face is named P when best(P) ≥ threshold AND score(P) − score(runner-up) ≥ margin.
  * Negatives: P is vetoed when the best similarity to one of P's negative samples ≥ best(P) + negativeMargin;
  * vetoed people are skipped and the ranking goes on with the rest.
+ * Similarities are computed on int16 fixed-point unit vectors (rows.ts): within similarityErrorBound(d) of the
+ * float ones (4.2e-4 at d = 192, typically about 1e-5).
  */
 import type { PersonRef } from '../events/types.js';
 import type { Person, Sample } from '../store/types.js';
 import { FacegateError } from '../util/errors.js';
-import { Rows, rowDot } from './rows.js';
+import { Rows, fixedUnit, norm2, rowDot, writeFixedUnit } from './rows.js';
 
 export type MatchReason = 'match' | 'below-threshold' | 'ambiguous' | 'negative' | 'empty';
 
@@ -52,37 +54,13 @@ export interface MatcherOptions {
   centroids?: boolean;
 }
 
-function normalised(v: ArrayLike<number>): Float32Array | null {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
-  if (!(n > 0) || !Number.isFinite(n)) return null;
-  const inv = 1 / Math.sqrt(n);
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! * inv;
-  return out;
-}
-
-function norm2(v: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
-  return Number.isFinite(n) ? n : 0;
-}
-
-/** Writes v, L2-normalised, as row r of m (v is finite and not zero: checked by the caller). */
-function writeUnit(m: Float32Array, r: number, v: ArrayLike<number>, dim: number): void {
-  const inv = 1 / Math.sqrt(norm2(v));
-  const o = r * dim;
-  for (let i = 0; i < dim; i++) m[o + i] = v[i]! * inv;
-}
-
-/** Row `to` of m becomes the normalised mean of `rows` (a person's samples); the first of them if the mean is zero. */
-function writeCentroid(m: Float32Array, rows: readonly number[], to: number, dim: number): void {
-  const o = to * dim;
-  for (let i = 0; i < dim; i++) m[o + i] = 0;
-  for (const r of rows) for (let i = 0; i < dim; i++) m[o + i]! += m[r * dim + i]!;
-  const n = norm2(m.subarray(o, o + dim));
-  if (n > 0) writeUnit(m, to, m.slice(o, o + dim), dim);
-  else m.copyWithin(o, rows[0]! * dim, rows[0]! * dim + dim);
+/** A person's centroid, row `to` of m: the normalised mean of `rows` (a person's samples); the first of them if the mean is zero. */
+function writeCentroid(m: Int16Array, rows: readonly number[], to: number, dim: number, sum: Float64Array): void {
+  // Integer sums: exact, so the centroid does not depend on the order of the rows.
+  sum.fill(0, 0, dim);
+  for (const r of rows) for (let i = 0; i < dim; i++) sum[i]! += m[r * dim + i]!;
+  if (norm2(sum.subarray(0, dim)) > 0) writeFixedUnit(m, to * dim, sum, dim);
+  else m.copyWithin(to * dim, rows[0]! * dim, rows[0]! * dim + dim);
 }
 
 /** A person's best similarity to a face (see Matcher.resemblances). */
@@ -115,10 +93,11 @@ export class Matcher {
   private n = 0;
   private owner = new Int32Array(0);
   private rowSample: (string | null)[] = [];
-  /** Negative samples: id, slot, normalised embedding. */
-  private readonly negs: { id: string; slot: number; e: Float32Array }[] = [];
+  /** Negative samples: id, slot, normalised embedding (fixed point, as the rows). */
+  private readonly negs: { id: string; slot: number; e: Int16Array }[] = [];
   private best = new Float32Array(0);
   private scratch = new Float32Array(8);
+  private centroidSum = new Float64Array(0);
   /** Rows [runEnd[i-1], runEnd[i]) all belong to slot runSlot[i] (see refreshRuns). */
   private runSlot = new Int32Array(0);
   private runEnd = new Int32Array(0);
@@ -248,7 +227,7 @@ export class Matcher {
   }
 
   private addNegative(s: Sample): void {
-    this.negs.push({ id: s.id, slot: this.slotOf.get(s.personId)!, e: normalised(s.embedding)! });
+    this.negs.push({ id: s.id, slot: this.slotOf.get(s.personId)!, e: fixedUnit(s.embedding) });
   }
 
   private reserveRows(rows: number): void {
@@ -261,11 +240,12 @@ export class Matcher {
     }
   }
 
-  private appendRow(slot: number, sampleId: string | null, v: ArrayLike<number>): number {
+  /** A new row for slot: a sample's (written from v) or, with sampleId null, the slot's centroid (written by the caller). */
+  private appendRow(slot: number, sampleId: string | null, v: ArrayLike<number> | null): number {
     this.reserveRows(this.n + 1);
     const r = this.n++;
     this.runsStale = true;
-    writeUnit(this.rows!.matrix, r, v, this.d);
+    if (v) writeFixedUnit(this.rows!.matrix, r * this.d, v, this.d);
     this.owner[r] = slot;
     this.rowSample[r] = sampleId;
     if (sampleId !== null) {
@@ -308,22 +288,19 @@ export class Matcher {
       }
       return;
     }
-    if (c < 0) {
-      this.reserveRows(this.n + 1); // first: growing would detach the view of the first row taken below
-      c = this.appendRow(slot, null, this.rows!.matrix.subarray(rows[0]! * this.d, rows[0]! * this.d + this.d));
-    }
-    writeCentroid(this.rows!.matrix, rows, c, this.d);
+    if (c < 0) c = this.appendRow(slot, null, null);
+    if (this.centroidSum.length < this.d) this.centroidSum = new Float64Array(this.d);
+    writeCentroid(this.rows!.matrix, rows, c, this.d, this.centroidSum);
   }
 
   // ---- scoring ----
 
-  /** The normalised query, checked against the index. */
-  private query(embedding: ArrayLike<number>): Float32Array {
+  /** The normalised query in fixed point, checked against the index. */
+  private query(embedding: ArrayLike<number>): Int16Array {
     if (embedding.length !== this.d)
       throw new FacegateError('dimension', `The face embedding has ${embedding.length} values; the facebank's ${this.modelId} samples have ${this.d}.`);
-    const q = normalised(embedding);
-    if (!q) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
-    return q;
+    if (!(norm2(embedding) > 0)) throw new FacegateError('invalid', 'The face embedding is zero or not finite.');
+    return fixedUnit(embedding);
   }
 
   /** Each slot's best row similarity (sample rows, and centroid rows when `centroids`); -Infinity without rows. */
@@ -419,7 +396,7 @@ export class Matcher {
   /** Best-of cosine of a face to one person's positive rows (centroid included); -1 for a person with none. */
   similarityTo(embedding: Float32Array, personId: string): number {
     const slot = this.slotOf.get(personId);
-    const q = slot === undefined || embedding.length !== this.d ? null : normalised(embedding);
+    const q = slot === undefined || embedding.length !== this.d || !(norm2(embedding) > 0) ? null : fixedUnit(embedding);
     if (!q) return -1;
     const m = this.rows?.matrix;
     let b = -1;
@@ -435,7 +412,7 @@ export class Matcher {
    * over the rows, as match(); a face of another size than the index's resembles nobody.
    */
   resemblances(embedding: ArrayLike<number>, opts: { negative?: boolean; top: number; also?: readonly string[] }): PersonSimilarity[] {
-    const q = embedding.length === this.d ? normalised(embedding) : null;
+    const q = embedding.length === this.d && norm2(embedding) > 0 ? fixedUnit(embedding) : null;
     if (!q) return [];
     let best: Float32Array;
     if (opts.negative) {
@@ -487,8 +464,8 @@ export class Matcher {
   }
 }
 
-/** Dot product of two vectors of the same size. */
-function dotOf(a: Float32Array, b: Float32Array): number {
+/** Similarity of two fixed-point unit vectors of the same size. */
+function dotOf(a: Int16Array, b: Int16Array): number {
   return rowDot(a, 0, b, b.length);
 }
 

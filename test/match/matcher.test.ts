@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Matcher, matcherOptions, type MatcherOptions } from '../../src/match/matcher.js';
 import { randomUnit, rng, unitWithCosine } from '../../src/match/random.js';
+import { similarityErrorBound } from '../../src/match/rows.js';
 import type { Person, Sample } from '../../src/store/types.js';
 import { defaultConfig } from '../../src/config/schema.js';
 
@@ -129,6 +130,7 @@ describe('Matcher', () => {
     const centres = people.map(() => randomUnit(D, rand));
     const samples = people.flatMap((p, i) => Array.from({ length: 1 + (i % 7) }, () => sample(p, unitWithCosine(centres[i]!, 0.6, rand))));
     const m = new Matcher(people, samples, 'm1', opts({ threshold: 0.3, trimFraction: 0.3 }));
+    let checked = 0;
     for (let t = 0; t < 30; t++) {
       const face = unitWithCosine(centres[t]!, 0.55, rand);
       const scores = people.map((p) => {
@@ -141,12 +143,20 @@ describe('Matcher', () => {
       });
       scores.sort((a, b) => b.score - a.score);
       const r = m.match(face);
-      expect(r.candidate?.person.name).toBe(scores[0]!.name);
-      expect(r.score).toBeCloseTo(scores[0]!.score, 4);
-      expect(r.secondBest?.person.name).toBe(scores[1]!.name);
-      const named = scores[0]!.best >= 0.3 && scores[0]!.score - scores[1]!.score >= 0.05;
-      expect(r.person?.name ?? null).toBe(named ? scores[0]!.name : null);
+      // The index's rows are int16 fixed point: its similarities (and so scores) are within `eps` of the float
+      // ones, and only people whose float scores are closer than twice that may trade places.
+      const eps = similarityErrorBound(D);
+      const apart = (x: number, y: number) => Math.abs(x - y) > 2 * eps;
+      if (apart(scores[0]!.score, scores[1]!.score)) expect(r.candidate?.person.name).toBe(scores[0]!.name);
+      expect(Math.abs(r.score - scores[0]!.score)).toBeLessThanOrEqual(eps);
+      if (apart(scores[1]!.score, scores[2]!.score) && apart(scores[0]!.score, scores[1]!.score)) expect(r.secondBest?.person.name).toBe(scores[1]!.name);
+      const gap = scores[0]!.score - scores[1]!.score;
+      const named = scores[0]!.best >= 0.3 && gap >= 0.05;
+      if (Math.abs(scores[0]!.best - 0.3) > eps && Math.abs(gap - 0.05) > 2 * eps) expect(r.person?.name ?? null).toBe(named ? scores[0]!.name : null);
+      checked += apart(scores[0]!.score, scores[1]!.score) ? 1 : 0;
     }
+    // Near-ties are rare: almost every face was checked in full.
+    expect(checked).toBeGreaterThanOrEqual(27);
   });
 });
 
