@@ -41,7 +41,9 @@ export async function withMirrors<F extends { embedding: ArrayLike<number>; crop
   const bySize = new Map<string, number[]>();
   faces.forEach((f, i) => {
     const key = `${f.crop.width}x${f.crop.height}`;
-    bySize.set(key, [...(bySize.get(key) ?? []), i]);
+    const group = bySize.get(key);
+    if (group) group.push(i);
+    else bySize.set(key, [i]);
   });
   const out = [...faces];
   for (const idx of bySize.values()) {

@@ -12,6 +12,7 @@
  * looks. A track's score for a person is the cosine of its faces' mean direction to them (track-evidence.ts); it is
  * named like a face, by the matcher's margin rule, at the track threshold.
  */
+import { meanOfPair } from '../enrol/mirror.js';
 import { Matcher } from '../match/matcher.js';
 import { rng } from '../match/random.js';
 import { meanOfUnits, trackEvidence } from '../match/track-evidence.js';
@@ -88,11 +89,11 @@ const noQuality = { size: 0, score: 0, blur: 0, yaw: 0, pitch: 0, roll: 0 };
 /** How many photos person `id` enrols: `photos`, but one left over for probes when they have several. */
 export const enrolCount = (id: Identity, photos: number) => (id.images.length >= 2 ? Math.min(photos, id.images.length - 1) : 1);
 
-/** The first k photos of a person as enrolled: each averaged with its mirror when `flip`. */
+/** The first k photos of a person as enrolled: each averaged with its mirror when `flip`, as enrolment does. */
 function enrolledPhotos(id: Identity, k: number, flip?: boolean): Float32Array[] {
   const vs = id.images.slice(0, k);
   const mirrors = id.mirrors;
-  return flip && mirrors ? vs.map((v, i) => unit(mean([unit(v), unit(mirrors[i]!)]))) : vs;
+  return flip && mirrors ? vs.map((v, i) => meanOfPair(v, mirrors[i]!)) : vs;
 }
 
 /** A matcher over `gallery`, each person enrolled per the options. */
