@@ -16,26 +16,24 @@ import { Snapshots } from '../../src/store/snapshots.js';
 import { StorageHealth, isNoSpace, isStorageFault } from '../../src/store/storage-health.js';
 import { UnknownStore } from '../../src/store/unknowns.js';
 import { createLogger } from '../../src/util/log.js';
+import { recognitionEvent } from '../web/events.js';
 import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.js';
 
 const disk = mountSmallDisk(3, 'the disk-full store tests');
 
 let n = 0;
-const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => ({
-  type: 'new',
-  id: `e${++n}`,
-  camera: 'door',
-  track: `door-${n}`,
-  person: null,
-  similarity: null,
-  confidence: 1,
-  box: [0, 0, 10, 10],
-  quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
-  frameTime: new Date().toISOString(),
-  publishTime: new Date().toISOString(),
-  snapshot: null,
-  ...over,
-});
+/** An unknown face's event with sequential ids (e1, e2, …: the assertions read them). */
+const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => {
+  n++;
+  return recognitionEvent({
+    id: `e${n}`,
+    track: `door-${n}`,
+    similarity: null,
+    box: [0, 0, 10, 10],
+    quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
+    ...over,
+  });
+};
 
 /** A StorageHealth with a quick probe, its log lines and its bus events kept for the test to read. */
 function watchedHealth() {

@@ -10,6 +10,7 @@ import { clusterEmbeddings } from '../../src/match/cluster.js';
 import { Bus } from '../../src/events/bus.js';
 import { openAuth } from '../../src/web/server.js';
 import { loadConfig } from '../../src/config/load.js';
+import { recognitionEvent } from './events.js';
 import type { RecognitionEvent } from '../../src/events/types.js';
 
 const dirs: string[] = [];
@@ -23,21 +24,18 @@ afterEach(async () => {
 });
 
 let n = 0;
-const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => ({
-  type: 'new',
-  id: `e${++n}`,
-  camera: 'door',
-  track: `door-${n}`,
-  person: null,
-  similarity: null,
-  confidence: 1,
-  box: [0, 0, 10, 10],
-  quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
-  frameTime: new Date().toISOString(),
-  publishTime: new Date().toISOString(),
-  snapshot: null,
-  ...over,
-});
+/** An unknown face's event with sequential ids (e1, e2, …: the assertions read them). */
+const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => {
+  n++;
+  return recognitionEvent({
+    id: `e${n}`,
+    track: `door-${n}`,
+    similarity: null,
+    box: [0, 0, 10, 10],
+    quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
+    ...over,
+  });
+};
 
 describe('password hashing', () => {
   it('uses scrypt with a random salt and verifies only the right password', async () => {
