@@ -72,10 +72,8 @@ export function trackEvidence(matcher: Matcher, faces: readonly TrackFace[], thr
   for (const x of m) len += x * x;
   len = Math.sqrt(len);
   if (!(len > 0)) return none;
-  const r = matcher.match(
-    m.map((x) => x / len),
-    threshold,
-  );
+  // The matcher normalises its query: the mean's direction is what it scores (a cosine).
+  const r = matcher.match(m, threshold);
   const similarity = r.candidate ? r.candidate.similarity : -1;
   const nameable = r.reason === 'match' || (r.reason === 'below-threshold' && (!r.secondBest || r.score - r.secondBest.score >= matcher.options.margin));
   return {
