@@ -3,10 +3,10 @@
  *
  * Identities are dealt into FOLDS folds (seeded). For a gallery size N and a fold f, N people are drawn from the
  * other folds and enrolled (their first `photos` images); every image of fold f's people is a stranger face
- * (never enrolled), and the enrolled people's other images are mated faces. Even folds are the fit half, odd
- * folds the check half: a threshold is chosen on the fit half's strangers and its false-name rate and DIR are
- * measured on the check half's, which the fit never saw. Dealing strangers out of the gallery fold by fold lets
- * N reach every identity but one fold.
+ * (never enrolled), and the enrolled people's other images are mated faces. Here the even folds are the fit half
+ * and the odd folds the check half (`check`): a threshold is chosen on the fit half's strangers and its false-name
+ * rate and DIR are measured on the check half's, which the fit never saw; the evaluation (run-identification.ts)
+ * also exchanges the two. Dealing strangers out of the gallery fold by fold lets N reach every identity but one fold.
  *
  * Tracks: `keys` different photos of one person stand for a track that saw that person from `keys` different
  * looks. A track's score for a person is the cosine of its faces' mean direction to them (track-evidence.ts); it is

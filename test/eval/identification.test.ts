@@ -20,12 +20,13 @@ describe.skipIf(!hasTestData)('eval identification (LFW subset, real models)', (
   }, 60_000);
   afterAll(() => engine?.close());
 
-  it('fits thresholds on one half of the people and checks them on the other, per face and per track, from a cache', async () => {
+  it('fits thresholds on one half of the people and checks them on the other, both ways over each deal, per face and per track, from a cache', async () => {
     const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'facegate-ident-'));
     try {
-      const opts = { limitIdentities: 160, sizes: [10, 'all'] as (number | 'all')[], keys: [1, 2], margin: 0.05, cacheDir };
+      const opts = { limitIdentities: 160, sizes: [10, 'all'] as (number | 'all')[], keys: [1, 2], margin: 0.05, deals: 2, cacheDir };
       const r = await evalIdentification(engine, dataPath('lfw'), opts);
       expect(r.identities).toBe(160);
+      expect(r.deals).toBe(2);
       expect(r.pairKey).toBe('yunet-n+onet+mobilefacenet');
       expect(r.keys.map((k) => k.keys)).toEqual([1, 2]);
       for (const k of r.keys) {
@@ -35,6 +36,13 @@ describe.skipIf(!hasTestData)('eval identification (LFW subset, real models)', (
         expect(k.checkStrangers).toBeGreaterThan(20);
         for (const s of k.sizes) {
           expect(s.rank1).toBeGreaterThanOrEqual(0.9);
+          // Two deals, each half fitting once: four splits, and the rule's entry is their mean threshold.
+          for (const p of s.points) {
+            expect(p.splitThresholds).toHaveLength(4);
+            const mean = p.splitThresholds.reduce((a, b) => a + b, 0) / 4;
+            expect(p.threshold).toBeCloseTo(mean, 3);
+            expect(p.checkFpirExpectedMax).toBeGreaterThanOrEqual(p.checkFpirExpected);
+          }
           // The threshold rises as the allowed false names fall.
           expect(s.points.map((p) => p.threshold)).toEqual([...s.points.map((p) => p.threshold)].sort((a, b) => a - b));
           // Held out at FPIR 1e-1: within what a few hundred strangers can resolve.

@@ -89,7 +89,7 @@ describe.skipIf(!hasTestData)(`names at site scale (${ENROLLED} LFW people + the
 
   it('the per-track rule keeps stranger tracks unnamed and names enrolled people from a few photos', async () => {
     const point = operatingPoint({ targetFpir: 1e-3 }, engine.embedderId, engine.defaultThreshold, ENROLLED, engine.detectorId);
-    expect(point).toMatchObject({ rule: 'yunet-n+onet+mobilefacenet', extrapolated: ENROLLED > 4005 });
+    expect(point).toMatchObject({ rule: 'yunet-n+onet+mobilefacenet', extrapolated: ENROLLED > 4003 });
     const gallery = ids.slice(0, ENROLLED);
     const matcher = galleryMatcher(gallery, { photos: 1, flip: true, margin: 0.05 });
     const judge = (faces: Float32Array[]) =>
@@ -111,7 +111,8 @@ describe.skipIf(!hasTestData)(`names at site scale (${ENROLLED} LFW people + the
       expect(stranger.length).toBeGreaterThan(50);
       // At a target of 1e-3 per track, a few hundred stranger tracks should see about no false name; allow 2.
       expect(falseNames).toBeLessThanOrEqual(2);
-      expect(named / mated.length).toBeGreaterThanOrEqual(0.8);
+      // Held out, tracks of 2 and 3 are named 90-92 % at 1,000 people and 78-89 % at 4,003 (src/eval/README.md).
+      expect(named / mated.length).toBeGreaterThanOrEqual(ENROLLED <= 1000 ? 0.85 : 0.75);
     }
   });
 
