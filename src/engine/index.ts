@@ -12,6 +12,7 @@ import { createEmbedder, l2normalise, type Embedder } from './embedder.js';
 import { createDetector } from './detectors.js';
 import type { Detector } from './detector.js';
 import { thresholdFor } from '../match/thresholds.js';
+import { meanOfPair } from '../match/cosine.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { FacegateError } from '../util/errors.js';
 
@@ -76,7 +77,7 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
     if (closed) throw new FacegateError('engine_closed', 'the face engine has been closed');
   };
 
-  /** Embeds `n` crops in `batch` (with flip TTA when configured); L2-normalised. */
+  /** Embeds `n` crops in `batch` (with flip TTA when configured: the unit mean of each crop's and its mirror's, as enrolment stores them); L2-normalised. */
   const embedCrops = async (batch: Uint8Array, n: number): Promise<Float32Array[]> => {
     if (n === 0) return [];
     if (!flip) return (await embedder.embedBatch(batch, n)).map(l2normalise);
@@ -84,11 +85,7 @@ export async function createFaceEngine(cfg: EngineConfig, opts: EngineOptions = 
     both.set(batch.subarray(0, n * per));
     both.set(mirrored(batch, n, size), n * per);
     const e = await embedder.embedBatch(both, 2 * n);
-    return e.slice(0, n).map((v, i) => {
-      const m = e[n + i]!;
-      for (let k = 0; k < v.length; k++) v[k]! += m[k]!;
-      return l2normalise(v);
-    });
+    return e.slice(0, n).map((v, i) => meanOfPair(v, e[n + i]!));
   };
 
   const engine: FaceEngine = {

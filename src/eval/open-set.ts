@@ -12,7 +12,7 @@
  * looks. A track's score for a person is the cosine of its faces' mean direction to them (track-evidence.ts); it is
  * named like a face, by the matcher's margin rule, at the track threshold.
  */
-import { meanOfPair } from '../enrol/mirror.js';
+import { meanOfPair } from '../match/cosine.js';
 import { Matcher } from '../match/matcher.js';
 import { rng } from '../match/random.js';
 import { meanOfUnits, trackEvidence } from '../match/track-evidence.js';

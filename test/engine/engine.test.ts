@@ -5,6 +5,8 @@ import { largestFace, OPEN_GATE } from '../../src/engine/largest.js';
 import type { FaceEngine } from '../../src/engine/types.js';
 import { decodeImage } from '../../src/ingest/still.js';
 import { cosine } from '../../src/eval/lfw.js';
+import { meanOfPair } from '../../src/match/cosine.js';
+import { flipHorizontal } from '../../src/vision/image.js';
 import { iou } from '../../src/vision/nms.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
 import { requireEngines, testEngineConfig } from './engines.js';
@@ -90,6 +92,21 @@ describe.skipIf(!hasTestData)('face engine (mtcnn + mobilefacenet)', { timeout: 
     // Strangers: LFW people who are not in the bank.
     for (const f of ['Aaron_Peirsol/Aaron_Peirsol_0001.jpg', 'Abdullah_Gul/Abdullah_Gul_0001.jpg', 'Adrien_Brody/Adrien_Brody_0002.jpg']) {
       expect(identify((await largestFace(engine, await decodeImage(dataPath('lfw/lfw-deepfunneled', f)))).embedding)).toBeNull();
+    }
+  });
+
+  it('flip test-time augmentation gives the unit mean of the crop and its mirror, as enrolment stores a face', async () => {
+    const face = await largestFace(engine, await decodeImage(knn('test', 'obama1.jpg')));
+    const flipped = await createFaceEngine(testEngineConfig({ detector: { kind: 'mtcnn' }, embedder: { flip: true } }));
+    try {
+      const [both] = await flipped.embedAligned([face.aligned]);
+      const [plain, mirror] = await engine.embedAligned([face.aligned, flipHorizontal(face.aligned)]);
+      const expected = meanOfPair(plain!, mirror!);
+      expect(cosine(both!, expected)).toBeGreaterThan(0.99999);
+      // The mirror is a different look: the augmented embedding is not the plain one.
+      expect(cosine(both!, plain!)).toBeLessThan(0.999);
+    } finally {
+      await flipped.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { meanOfPair, withMirrors } from '../../src/enrol/mirror.js';
+import { withMirrors } from '../../src/enrol/mirror.js';
+import { meanOfPair } from '../../src/match/cosine.js';
 import { FacegateError } from '../../src/util/errors.js';
 import type { RgbImage } from '../../src/vision/types.js';
 

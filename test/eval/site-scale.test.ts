@@ -20,7 +20,7 @@ import { galleryMatcher, windows, type Identity } from '../../src/eval/open-set.
 import { videoStrangerCheck, videoTracks } from '../../src/eval/video-tracks.js';
 import { operatingPoint, trackThresholdFor } from '../../src/match/operating-point.js';
 import { trackEvidence } from '../../src/match/track-evidence.js';
-import { meanOfPair } from '../../src/enrol/mirror.js';
+import { meanOfPair } from '../../src/match/cosine.js';
 import { flipHorizontal } from '../../src/vision/image.js';
 import type { Person, Sample } from '../../src/store/types.js';
 import { silentLogger } from '../../src/util/log.js';
