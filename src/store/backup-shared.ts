@@ -33,9 +33,11 @@ export function refuseGzip(e: unknown): FacegateError {
   return refuse(/unexpected end/i.test(m) ? 'the file is truncated' : `the file is damaged or not a facegate backup (${m})`, e);
 }
 
+/** The frames of a compacted journal of these records, one chunk of records at a time. */
+export const journalFramesOf = (fb: FacebankContent) => compactedFrames({ format: 'facegate-facebank', version: 2, seq: fb.seq }, fb.people, fb.samples);
+
 /** A compacted journal of these records (what a backup holds and a restore writes). */
-export const journalOf = (fb: FacebankContent) =>
-  Buffer.concat([...compactedFrames({ format: 'facegate-facebank', version: 2, seq: fb.seq }, fb.people, fb.samples)]);
+export const journalOf = (fb: FacebankContent) => Buffer.concat([...journalFramesOf(fb)]);
 
 /** A journal's load error as the reason a backup's facebank is refused. */
 export const invalidFacebank = (name: string, e: unknown) =>

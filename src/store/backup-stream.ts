@@ -24,11 +24,11 @@ import { BACKUP_FORMAT, isJpeg, refuse, refuseGzip, SAMPLES_DIR } from './backup
 
 export const STREAM_VERSION = 3;
 
-/** One file of an archive. */
-export interface ArchiveFile {
-  path: string;
-  bytes: Buffer;
-}
+/**
+ * One file of an archive: its bytes, or (for a file too big to hold twice) its size and sha256 and a way to make
+ * its bytes, chunk by chunk.
+ */
+export type ArchiveFile = { path: string; bytes: Buffer } | { path: string; size: number; sha256: string; chunks: () => Iterable<Buffer> };
 
 /** The paths a version 3 archive may hold (its facebank is always a journal). */
 const STREAM_PATH = new RegExp(`^(facebank\\.journal|auth\\.json|${SAMPLES_DIR}/${ID_PATTERN}\\.jpg)$`);
@@ -55,11 +55,22 @@ async function* archiveChunks(files: AsyncIterable<ArchiveFile>): AsyncGenerator
   const manifest = createHash('sha256');
   let count = 0;
   for await (const f of files) {
-    const head = line({ path: f.path, size: f.bytes.length, sha256: createHash('sha256').update(f.bytes).digest('hex') });
+    const head =
+      'bytes' in f
+        ? line({ path: f.path, size: f.bytes.length, sha256: createHash('sha256').update(f.bytes).digest('hex') })
+        : line({ path: f.path, size: f.size, sha256: f.sha256 });
     manifest.update(head);
     count++;
     yield head;
-    yield f.bytes;
+    if ('bytes' in f) yield f.bytes;
+    else {
+      let made = 0;
+      for (const chunk of f.chunks()) {
+        made += chunk.length;
+        yield chunk;
+      }
+      if (made !== f.size) throw new Error(`${f.path} came out as ${made} bytes, not the ${f.size} announced`);
+    }
   }
   yield line({ end: true, files: count, manifest: manifest.digest('hex') });
 }
@@ -136,7 +147,10 @@ class StreamReader {
   private readonly seen = new Set<string>();
   created = '';
 
-  constructor(private readonly staging: string) {}
+  constructor(
+    private readonly staging: string,
+    private readonly onFile: (path: string) => Promise<void>,
+  ) {}
 
   get files(): string[] {
     return [...this.seen];
@@ -240,16 +254,17 @@ class StreamReader {
     await b.h.sync();
     await b.h.close();
     this.body = null;
+    await this.onFile(b.path);
   }
 }
 
 /**
  * Reads the version 3 archive `file` into `staging` (which has a samples/ folder), checking every file's size and
- * sha256, the paths, the trailer and that nothing follows it. Throws 'backup_invalid' on any problem; the caller
- * removes the staging directory.
+ * sha256, the paths, the trailer and that nothing follows it; `onFile` is called as each file is written whole (and
+ * may refuse it). Throws 'backup_invalid' on any problem; the caller removes the staging directory.
  */
-export async function stageStreamArchive(file: string, staging: string): Promise<StagedArchive> {
-  const reader = new StreamReader(staging);
+export async function stageStreamArchive(file: string, staging: string, onFile: (path: string) => Promise<void>): Promise<StagedArchive> {
+  const reader = new StreamReader(staging, onFile);
   try {
     await pipeline(createReadStream(file), createGunzip(), reader.consume);
   } catch (e) {

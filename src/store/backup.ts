@@ -14,15 +14,15 @@
  * the old ones deleted. On any failure before the swap nothing in the data directory changes; a failure during the
  * swap is rolled back.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { type Dir, existsSync } from 'node:fs';
+import { mkdir, open, opendir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FacegateError } from '../util/errors.js';
 import { readFacebankFiles } from './facebank.js';
 import { JOURNAL_FILE, loadJournalFile } from './facebank-journal.js';
 import { LEGACY_FILE } from './facebank-legacy.js';
-import { type FacebankContent, invalidFacebank, journalOf, OPTIONAL_FILES, refuse, SAMPLES_DIR } from './backup-shared.js';
+import { type FacebankContent, invalidFacebank, journalFramesOf, OPTIONAL_FILES, refuse, SAMPLES_DIR } from './backup-shared.js';
 import { readLegacyBackup } from './backup-legacy.js';
 import { type ArchiveFile, stageStreamArchive, STREAM_VERSION, streamVersionOf, writeStreamArchive } from './backup-stream.js';
 
@@ -50,17 +50,28 @@ async function readFacebank(dataDir: string): Promise<FacebankContent> {
   }
 }
 
-/** What a backup takes from one read of the facebank (the records themselves are not kept). */
+/** What a backup takes from one read of the facebank; the records are let go once the journal is written. */
 interface FacebankCopy {
   seq: number;
-  journal: Buffer | null;
+  facebank: FacebankContent | null;
   sampleIds: string[];
   people: number;
 }
 
 async function copyFacebank(dataDir: string): Promise<FacebankCopy> {
   const fb = await readFacebank(dataDir);
-  return { seq: fb.seq, journal: journalOf(fb), sampleIds: fb.samples.map((s) => s.id), people: fb.people.length };
+  return { seq: fb.seq, facebank: fb, sampleIds: fb.samples.map((s) => s.id), people: fb.people.length };
+}
+
+/** The compacted journal of `fb` as an archive file: measured in a first pass, made again as it is written. */
+function journalFile(fb: FacebankContent): ArchiveFile {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const b of journalFramesOf(fb)) {
+    hash.update(b);
+    size += b.length;
+  }
+  return { path: FACEBANK_FILE, size, sha256: hash.digest('hex'), chunks: () => journalFramesOf(fb) };
 }
 
 /** The facebank changed while its crops were read: the backup starts again. */
@@ -72,9 +83,11 @@ class FacebankChanged extends Error {}
  * and the backup is made again.
  */
 async function* filesOf(dataDir: string, copy: FacebankCopy): AsyncGenerator<ArchiveFile> {
-  const journal = copy.journal!;
-  copy.journal = null;
-  yield { path: FACEBANK_FILE, bytes: journal };
+  let facebank = copy.facebank;
+  copy.facebank = null;
+  yield journalFile(facebank!);
+  facebank = null; // the records go once the journal is written
+
   for (const id of copy.sampleIds) {
     const rel = `${SAMPLES_DIR}/${id}.jpg`;
     let bytes: Buffer;
@@ -127,6 +140,34 @@ async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/**
+ * Deletes a directory tree entry by entry, without holding all its names (fs.rm's recursive walk added 140 MB of
+ * RSS on 50,000 crops). A folder read while it is emptied may skip names, so it is read again until rmdir succeeds.
+ */
+async function removeTree(dir: string): Promise<void> {
+  for (let pass = 0; ; pass++) {
+    let d: Dir;
+    try {
+      d = await opendir(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code === 'ENOTDIR') return rm(dir, { force: true });
+      throw e;
+    }
+    for await (const entry of d) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) await removeTree(p);
+      else await rm(p, { force: true });
+    }
+    try {
+      return await rmdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || pass >= 3) throw e;
+    }
+  }
+}
+
 export interface RestoreSummary {
   people: number;
   samples: number;
@@ -150,23 +191,31 @@ async function stageLegacy(file: string, staging: string, legacyMaxBytes?: numbe
   return { people: facebank.people.length, samples: facebank.samples.length, files: [...files.keys()], created };
 }
 
-/** A version 3 archive: streamed into `staging`, then its facebank checked record by record against its crops. */
-async function stageStream(file: string, staging: string): Promise<Staged> {
-  await mkdir(path.join(staging, SAMPLES_DIR), { recursive: true });
-  const { files, created } = await stageStreamArchive(file, staging);
-  const have = new Set(files);
-  if (!have.has(JOURNAL_FILE)) throw refuse(`it has no ${JOURNAL_FILE}`);
-  let people: number;
-  let sampleIds: string[];
+/** The facebank journal staged at `file`, checked record by record: its people count and its samples' ids. */
+async function checkJournal(file: string): Promise<{ people: number; sampleIds: string[] }> {
   try {
-    const j = await loadJournalFile(path.join(staging, JOURNAL_FILE));
-    if (j!.cut) throw new Error(`its last ${j!.cut} bytes are a cut-off change`);
-    if (j!.state.strays) throw new Error(`${j!.state.strays} samples name a person it does not hold`);
-    people = j!.state.people.size;
-    sampleIds = [...j!.state.samples.keys()];
+    const j = (await loadJournalFile(file))!;
+    if (j.cut) throw new Error(`its last ${j.cut} bytes are a cut-off change`);
+    if (j.state.strays) throw new Error(`${j.state.strays} samples name a person it does not hold`);
+    return { people: j.state.people.size, sampleIds: [...j.state.samples.keys()] };
   } catch (e) {
     throw invalidFacebank(JOURNAL_FILE, e);
   }
+}
+
+/**
+ * A version 3 archive: streamed into `staging`; its journal is checked as soon as it is written (before the crops,
+ * which a backup writes after it, so the records are let go before they come), then every sample's crop.
+ */
+async function stageStream(file: string, staging: string): Promise<Staged> {
+  await mkdir(path.join(staging, SAMPLES_DIR), { recursive: true });
+  const checked: Array<{ people: number; sampleIds: string[] }> = [];
+  const { files, created } = await stageStreamArchive(file, staging, async (rel) => {
+    if (rel === JOURNAL_FILE) checked.push(await checkJournal(path.join(staging, JOURNAL_FILE)));
+  });
+  if (!checked[0]) throw refuse(`it has no ${JOURNAL_FILE}`);
+  const { people, sampleIds } = checked[0];
+  const have = new Set(files);
   for (const id of sampleIds) if (!have.has(`${SAMPLES_DIR}/${id}.jpg`)) throw refuse(`sample ${id} has no crop ${SAMPLES_DIR}/${id}.jpg`);
   if (have.has('auth.json')) {
     try {
@@ -206,7 +255,7 @@ export async function restoreBackup(dataDir: string, file: string, options: Rest
   try {
     staged = version === null ? await stageLegacy(file, staging, options.legacyMaxBytes) : await stageStream(file, staging);
   } catch (e) {
-    await rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
     if (!existed) await rmdir(dataDir).catch(() => {});
     if (e instanceof FacegateError) throw e;
     throw new FacegateError('backup', `cannot stage the restore in ${dataDir}: ${(e as Error).message}; the data directory was not changed`, { cause: e });
@@ -236,17 +285,17 @@ export async function restoreBackup(dataDir: string, file: string, options: Rest
     let restored = true;
     for (const item of movedIn.reverse()) await rename(path.join(dataDir, item), path.join(staging, item)).catch(() => (restored = false));
     for (const item of movedAside.reverse()) await rename(path.join(aside, item), path.join(dataDir, item)).catch(() => (restored = false));
-    await rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
     if (!restored)
       throw new FacegateError(
         'backup',
         `restore failed while swapping files (${(e as Error).message}) and could not put everything back: the previous data is in ${aside}`,
         { cause: e },
       );
-    await rm(aside, { recursive: true, force: true });
+    await removeTree(aside);
     throw new FacegateError('backup', `restore failed while swapping files (${(e as Error).message}); the previous data was put back`, { cause: e });
   }
-  await rm(aside, { recursive: true, force: true });
-  await rm(staging, { recursive: true, force: true });
+  await removeTree(aside);
+  await removeTree(staging);
   return { people: staged.people, samples: staged.samples, files: staged.files, created: staged.created };
 }
