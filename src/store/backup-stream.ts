@@ -32,6 +32,8 @@ export type ArchiveFile = { path: string; bytes: Buffer } | { path: string; size
 
 /** The paths a version 3 archive may hold (its facebank is always a journal). */
 const STREAM_PATH = new RegExp(`^(facebank\\.journal|auth\\.json|${SAMPLES_DIR}/${ID_PATTERN}\\.jpg)$`);
+/** Files whose fsyncs run together while a restore is staged. */
+const SYNC_BATCH = 32;
 /** Longest header line read; a real one is under 200 bytes. */
 const MAX_LINE = 64 * 1024;
 
@@ -145,6 +147,7 @@ class StreamReader {
   private body: Body | null = null;
   private readonly manifest = createHash('sha256');
   private readonly seen = new Set<string>();
+  private syncing: Array<Promise<void>> = [];
   created = '';
 
   constructor(
@@ -193,11 +196,13 @@ class StreamReader {
       }
     }
     if (this.phase !== 'done') throw refuse('the file is truncated: it ends before its trailer');
+    await this.synced();
   }
 
   /** After a failure: waits for the read to stop (a pipeline rejects before it does), then closes its file. */
   async abort(): Promise<void> {
     await this.reading.catch(() => {});
+    await this.synced().catch(() => {});
     await this.body?.h.close().catch(() => {});
     this.body = null;
   }
@@ -251,10 +256,27 @@ class StreamReader {
     const b = this.body!;
     if (b.hash.digest('hex') !== b.sha256) throw refuse(`${b.path} is damaged: it fails its sha256 check`);
     if (b.path.startsWith(`${SAMPLES_DIR}/`) && !isJpeg(b.head)) throw refuse(`${b.path} is not a JPEG`);
-    await b.h.sync();
-    await b.h.close();
     this.body = null;
+    // fsync'd a batch at a time (the file system commits them together), every one before the read ends.
+    this.syncing.push(
+      b.h.sync().then(
+        () => b.h.close(),
+        async (e: unknown) => {
+          await b.h.close().catch(() => {});
+          throw e;
+        },
+      ),
+    );
+    if (this.syncing.length >= SYNC_BATCH) await this.synced();
     await this.onFile(b.path);
+  }
+
+  /** Waits for every pending fsync; throws the first that failed. */
+  private async synced(): Promise<void> {
+    const pending = this.syncing;
+    this.syncing = [];
+    const failed = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 }
 
