@@ -55,7 +55,7 @@ function round(build: string, cli: string, i: number): Round {
     .join(' ');
   const backup = timed(cli, ['backup', archive, '--data-dir', dataDir]);
   const archiveMB = statSync(archive).size / 1e6;
-  const cp = spawnSync('cp', ['-al', dataDir, copy]);
+  const cp = spawnSync('cp', ['-al', dataDir, copy], { encoding: 'utf8' });
   if (cp.status !== 0) throw new Error(`cp -al failed: ${cp.stderr}`);
   const restore = timed(cli, ['restore', archive, '--data-dir', copy]);
   rmSync(copy, { recursive: true, force: true });

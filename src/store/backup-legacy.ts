@@ -74,7 +74,10 @@ function inflate(gz: Uint8Array, maxBytes: number): string {
     return gunzipSync(gz, { maxOutputLength: maxBytes }).toString('utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-      throw refuse(`it is an old-format (version 1 or 2) archive that decompresses to more than ${humanBytes(maxBytes)}, more than facegate reads in that format`, e);
+      throw refuse(
+        `it is an old-format (version 1 or 2) archive that decompresses to more than ${humanBytes(maxBytes)}, more than facegate reads in that format`,
+        e,
+      );
     throw refuseGzip(e);
   }
 }

@@ -45,9 +45,7 @@ const entrySchema = z
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
   })
   .strict();
-const trailerSchema = z
-  .object({ end: z.literal(true), files: z.number().int().min(0), manifest: z.string().regex(/^[0-9a-f]{64}$/) })
-  .strict();
+const trailerSchema = z.object({ end: z.literal(true), files: z.number().int().min(0), manifest: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
 
 const line = (v: unknown) => Buffer.from(`${JSON.stringify(v)}\n`, 'utf8');
 
@@ -246,7 +244,7 @@ class StreamReader {
     const piece = chunk.subarray(at, at + Math.min(b.left, chunk.length - at));
     b.hash.update(piece);
     if (b.head.length < 4) b.head = Buffer.concat([b.head, piece.subarray(0, 4 - b.head.length)]);
-    for (let done = 0; done < piece.length; ) done += (await b.h.write(piece, done, piece.length - done)).bytesWritten;
+    for (let done = 0; done < piece.length;) done += (await b.h.write(piece, done, piece.length - done)).bytesWritten;
     b.left -= piece.length;
     if (b.left === 0) await this.finish();
     return at + piece.length;

@@ -218,7 +218,9 @@ describe('backup and restore', () => {
     const whole = a.entries.slice(0, 3).flatMap((e) => [line({ path: e.path, size: e.size, sha256: e.sha256 }), e.bytes]);
     writeFileSync(archive, gzipSync(Buffer.concat([line(a.header), ...whole])));
     const before = snapshot(data);
-    await expect(restoreBackup(data, archive)).rejects.toThrow(/backup refused: the file is truncated: it ends before its trailer; the data directory was not changed/);
+    await expect(restoreBackup(data, archive)).rejects.toThrow(
+      /backup refused: the file is truncated: it ends before its trailer; the data directory was not changed/,
+    );
     expect(snapshot(data)).toEqual(before);
     expect(leftovers(data)).toEqual([]);
   });
