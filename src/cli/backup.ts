@@ -22,8 +22,9 @@ function oneFile(positionals: string[], usage: string): string {
 
 const backupUsage = `Usage: facegate backup <file> [--config <file>] [--data-dir <dir>] [--json]
 
-Writes one archive (gzip'd JSON with a sha256 per file) of the data directory's facebank (facebank.journal), the crop
-of every sample (samples/<id>.jpg) and auth.json when present. Events and unknown faces are not included.`;
+Writes one archive (gzip, streamed file by file, a sha256 per file) of the data directory's facebank
+(facebank.journal), the crop of every sample (samples/<id>.jpg) and auth.json when present. Events and unknown
+faces are not included. The archive appears under <file> only once it is complete.`;
 
 export const backupCommand: Command = {
   name: 'backup',
@@ -44,8 +45,8 @@ export const backupCommand: Command = {
 const restoreUsage = `Usage: facegate restore <file> [--config <file>] [--data-dir <dir>] [--json]
 
 Replaces the facebank (and auth.json, when the backup has one) with the backup's. The whole backup is
-checked first (checksums, facebank schema, every crop present); a damaged backup is refused and nothing
-changes. Refused while \`facegate run\` uses the data directory: stop the service first (systemctl stop facegate).`;
+checked first (checksums, facebank schema, every crop present); a damaged or truncated backup is refused and
+nothing changes. Older (version 1 and 2) backups restore too. Refused while \`facegate run\` uses the data directory: stop the service first (systemctl stop facegate).`;
 
 export const restoreCommand: Command = {
   name: 'restore',

@@ -5,65 +5,32 @@
  * samples/<sampleId>.jpg of every sample, and auth.json (admin password hash, API token hashes, sessions) when
  * present. Not included: events, unknown faces, snapshots (history, not identity).
  *
- * Format (".fgbak"): gzip of one UTF-8 JSON object
- *   { "format": "facegate-backup", "version": 2, "created": ISO time,
- *     "manifest": [ { "path", "size", "sha256" } ... ],     // hex sha256 of each file's bytes
- *     "files": { "<path>": "<base64 bytes>" ... } }
- * Version 1 (older facegate) held facebank.json instead of facebank.journal; both restore. gzip's CRC catches most
- * damage, the per-file sha256 the rest, and every record is checked against the facebank schema. The whole archive
- * is held in memory (crops are a few kB each; the journal keeps embeddings as 4 bytes a value).
+ * Backups are written as version 3 archives (backup-stream.ts): streamed, one file at a time, so memory follows the
+ * largest file, not the archive. Versions 1 and 2 (one gzip'd JSON object, backup-legacy.ts) still restore.
  *
- * Restore validates everything into <dataDir>/.restore-<random>/ first, then swaps: the current items are
- * renamed aside into <dataDir>/.restore-old-<random>/, the new ones renamed in, then the old ones deleted.
- * On any failure before the swap nothing in the data directory changes; a failure during the swap is
- * rolled back.
+ * Restore checks everything into <dataDir>/.restore-<random>/ first (each file's size and sha256, the allowed
+ * paths, the archive's trailer, then every facebank record against the schema and a crop for every sample), then
+ * swaps: the current items are renamed aside into <dataDir>/.restore-old-<random>/, the new ones renamed in, then
+ * the old ones deleted. On any failure before the swap nothing in the data directory changes; a failure during the
+ * swap is rolled back.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { type Dir, existsSync } from 'node:fs';
+import { mkdir, open, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
 import { FacegateError } from '../util/errors.js';
-import { formatIssues } from '../config/issues.js';
-import { ID_PATTERN } from '../util/ids.js';
 import { readFacebankFiles } from './facebank.js';
-import { compactedFrames, JOURNAL_FILE, loadJournal } from './facebank-journal.js';
-import { LEGACY_FILE, parseLegacy } from './facebank-legacy.js';
-import type { Person, Sample } from './types.js';
+import { JOURNAL_FILE, loadJournalFile } from './facebank-journal.js';
+import { LEGACY_FILE } from './facebank-legacy.js';
+import { type FacebankContent, invalidFacebank, journalFramesOf, OPTIONAL_FILES, refuse, SAMPLES_DIR } from './backup-shared.js';
+import { readLegacyBackup } from './backup-legacy.js';
+import { type ArchiveFile, stageStreamArchive, STREAM_VERSION, streamVersionOf, writeStreamArchive } from './backup-stream.js';
 
-export const BACKUP_FORMAT = 'facegate-backup';
-export const BACKUP_VERSION = 2;
+export { BACKUP_FORMAT, OPTIONAL_FILES, SAMPLES_DIR, type FacebankContent } from './backup-shared.js';
+export { LEGACY_MAX_BYTES, readLegacyBackup } from './backup-legacy.js';
+/** The version `createBackup` writes. */
+export const BACKUP_VERSION = STREAM_VERSION;
 export const FACEBANK_FILE = JOURNAL_FILE;
-export const SAMPLES_DIR = 'samples';
-/** Included when present; restored only when in the backup (an existing one is otherwise kept). */
-export const OPTIONAL_FILES = ['auth.json'] as const;
-
-const ALLOWED_PATH = new RegExp(`^(facebank\\.journal|facebank\\.json|auth\\.json|samples/${ID_PATTERN}\\.jpg)$`);
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-const archiveSchema = z
-  .object({
-    format: z.literal(BACKUP_FORMAT),
-    version: z.union([z.literal(1), z.literal(BACKUP_VERSION)]),
-    created: z.string(),
-    manifest: z.array(
-      z.object({
-        path: z.string().regex(ALLOWED_PATH, 'not a file a backup may contain'),
-        size: z.number().int().min(0),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      }),
-    ),
-    files: z.record(z.string(), z.string()),
-  })
-  .strict();
-
-/** The records a backup holds. */
-export interface FacebankContent {
-  seq: number;
-  people: Person[];
-  samples: Sample[];
-}
 
 export interface BackupSummary {
   file: string;
@@ -72,12 +39,6 @@ export interface BackupSummary {
   files: string[];
   bytes: number;
 }
-
-const refuse = (message: string, cause?: unknown) =>
-  new FacegateError('backup_invalid', `backup refused: ${message}; the data directory was not changed`, { cause });
-
-/** A compacted journal of these records (what a backup holds and a restore writes). */
-const journalOf = (fb: FacebankContent) => Buffer.concat([...compactedFrames({ format: 'facegate-facebank', version: 2, seq: fb.seq }, fb.people, fb.samples)]);
 
 async function readFacebank(dataDir: string): Promise<FacebankContent> {
   if (!existsSync(path.join(dataDir, JOURNAL_FILE)) && !existsSync(path.join(dataDir, LEGACY_FILE)))
@@ -89,140 +50,84 @@ async function readFacebank(dataDir: string): Promise<FacebankContent> {
   }
 }
 
-const isJpeg = (b: Uint8Array) => b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+/** What a backup takes from one read of the facebank; the records are let go once the journal is written. */
+interface FacebankCopy {
+  seq: number;
+  facebank: FacebankContent | null;
+  sampleIds: string[];
+  people: number;
+}
+
+async function copyFacebank(dataDir: string): Promise<FacebankCopy> {
+  const fb = await readFacebank(dataDir);
+  return { seq: fb.seq, facebank: fb, sampleIds: fb.samples.map((s) => s.id), people: fb.people.length };
+}
+
+/** The compacted journal of `fb` as an archive file: measured in a first pass, made again as it is written. */
+function journalFile(fb: FacebankContent): ArchiveFile {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const b of journalFramesOf(fb)) {
+    hash.update(b);
+    size += b.length;
+  }
+  return { path: FACEBANK_FILE, size, sha256: hash.digest('hex'), chunks: () => journalFramesOf(fb) };
+}
+
+/** The facebank changed while its crops were read: the backup starts again. */
+class FacebankChanged extends Error {}
 
 /**
- * The facebank and the crop of every sample it names. A running appliance may delete a sample between the
- * two reads (it commits the change first, then deletes the crop): then the facebank has changed and is read again.
+ * The facebank's journal, the crop of every sample it names, and the optional files. A running appliance may delete
+ * a sample between the two reads (it commits the change first, then deletes the crop): then the facebank has changed
+ * and the backup is made again.
  */
-async function snapshotFacebank(dataDir: string): Promise<{ facebank: FacebankContent; entries: Array<[string, Buffer]> }> {
-  for (;;) {
-    const facebank = await readFacebank(dataDir);
-    const entries: Array<[string, Buffer]> = [[FACEBANK_FILE, journalOf(facebank)]];
-    let changed = false;
-    for (const s of facebank.samples) {
-      const rel = `${SAMPLES_DIR}/${s.id}.jpg`;
-      try {
-        entries.push([rel, await readFile(path.join(dataDir, rel))]);
-      } catch (e) {
-        const now = await readFacebank(dataDir).catch(() => null);
-        if (now && (now.seq !== facebank.seq || !now.samples.some((x) => x.id === s.id))) {
-          changed = true;
-          break;
-        }
-        throw new FacegateError('backup', `sample ${s.id} has no crop ${path.join(dataDir, rel)} (${(e as NodeJS.ErrnoException).code})`, { cause: e });
-      }
+async function* filesOf(dataDir: string, copy: FacebankCopy): AsyncGenerator<ArchiveFile> {
+  let facebank = copy.facebank;
+  copy.facebank = null;
+  yield journalFile(facebank!);
+  facebank = null; // the records go once the journal is written
+
+  for (const id of copy.sampleIds) {
+    const rel = `${SAMPLES_DIR}/${id}.jpg`;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(dataDir, rel));
+    } catch (e) {
+      const now = await readFacebank(dataDir).catch(() => null);
+      if (now && (now.seq !== copy.seq || !now.samples.some((x) => x.id === id))) throw new FacebankChanged();
+      throw new FacegateError('backup', `sample ${id} has no crop ${path.join(dataDir, rel)} (${(e as NodeJS.ErrnoException).code})`, { cause: e });
     }
-    if (!changed) return { facebank, entries };
+    yield { path: rel, bytes };
+  }
+  for (const name of OPTIONAL_FILES) {
+    const p = path.join(dataDir, name);
+    if (existsSync(p)) yield { path: name, bytes: await readFile(p) };
   }
 }
 
 /** Writes a backup of `dataDir` to `file` (atomically: a temp file renamed into place). */
 export async function createBackup(dataDir: string, file: string): Promise<BackupSummary> {
-  const { facebank, entries } = await snapshotFacebank(dataDir);
-  for (const name of OPTIONAL_FILES) {
-    const p = path.join(dataDir, name);
-    if (existsSync(p)) entries.push([name, await readFile(p)]);
-  }
-  const archive = {
-    format: BACKUP_FORMAT,
-    version: BACKUP_VERSION,
-    created: new Date().toISOString(),
-    manifest: entries.map(([p, b]) => ({ path: p, size: b.length, sha256: sha256(b) })),
-    files: Object.fromEntries(entries.map(([p, b]) => [p, b.toString('base64')])),
-  };
-  const gz = gzipSync(Buffer.from(JSON.stringify(archive), 'utf8'));
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
+  for (;;) {
+    const copy = await copyFacebank(dataDir);
+    const { people, sampleIds } = copy;
+    const names: string[] = [];
+    const listed = async function* (files: AsyncIterable<ArchiveFile>) {
+      for await (const f of files) {
+        names.push(f.path);
+        yield f;
+      }
+    };
+    let bytes: number;
     try {
-      await fh.writeFile(gz);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new FacegateError('backup', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  return { file, people: facebank.people.length, samples: facebank.samples.length, files: entries.map(([p]) => p), bytes: gz.length };
-}
-
-/** The facebank a backup holds: a journal (version 2) or a facebank.json (version 1), checked record by record. */
-function facebankOfBackup(version: 1 | 2, files: Map<string, Buffer>): FacebankContent {
-  const name = version === 1 ? LEGACY_FILE : JOURNAL_FILE;
-  const bytes = files.get(name);
-  if (!bytes) throw refuse(`it has no ${name}`);
-  const invalid = (e: unknown) =>
-    refuse(`its ${name} is not valid: ${(e as Error).message.replace(/^The facebank .*? is refused: /, '').replace(/\. Nothing was loaded.*$/, '')}`, e);
-  if (version === 1) {
-    try {
-      const old = parseLegacy(name, bytes);
-      if (old.dropped) throw new Error(`${old.dropped} samples name a person it does not hold`);
-      return old;
+      bytes = await writeStreamArchive(file, listed(filesOf(dataDir, copy)));
     } catch (e) {
-      throw invalid(e);
+      if (e instanceof FacebankChanged) continue;
+      if (e instanceof FacegateError) throw e;
+      throw new FacegateError('backup', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
     }
+    return { file, people, samples: sampleIds.length, files: names, bytes };
   }
-  try {
-    const j = loadJournal(name, bytes);
-    if (j.cut) throw new Error(`its last ${j.cut} bytes are a cut-off change`);
-    if (j.state.strays) throw new Error(`${j.state.strays} samples name a person it does not hold`);
-    return { seq: j.seq, people: [...j.state.people.values()], samples: [...j.state.samples.values()] };
-  } catch (e) {
-    throw invalid(e);
-  }
-}
-
-/** Parses and checks a backup completely; returns its files. Throws 'backup_invalid' on any problem. */
-export function readBackup(gz: Uint8Array): { files: Map<string, Buffer>; facebank: FacebankContent; created: string } {
-  let text: string;
-  try {
-    text = gunzipSync(gz).toString('utf8');
-  } catch (e) {
-    const m = (e as Error).message;
-    throw refuse(/unexpected end/i.test(m) ? 'the file is truncated' : `the file is damaged or not a facegate backup (${m})`, e);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw refuse(`the contents are not valid JSON (${(e as Error).message})`, e);
-  }
-  const a = archiveSchema.safeParse(json);
-  if (!a.success) throw refuse(`not a facegate backup version 1 or ${BACKUP_VERSION}: ${formatIssues(a.error.issues).slice(0, 5).join('; ')}`);
-  const { manifest, files: encoded, created, version } = a.data;
-  const files = new Map<string, Buffer>();
-  for (const entry of manifest) {
-    if (files.has(entry.path)) throw refuse(`${entry.path} is listed twice`);
-    const b64 = encoded[entry.path];
-    if (b64 === undefined) throw refuse(`${entry.path} is listed but missing`);
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw refuse(`${entry.path} is not valid base64`);
-    const bytes = Buffer.from(b64, 'base64');
-    if (bytes.length !== entry.size) throw refuse(`${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`);
-    if (sha256(bytes) !== entry.sha256) throw refuse(`${entry.path} fails its sha256 check`);
-    files.set(entry.path, bytes);
-  }
-  for (const p of Object.keys(encoded)) if (!files.has(p)) throw refuse(`${p} is not in the manifest`);
-  const facebank = facebankOfBackup(version, files);
-  for (const s of facebank.samples) {
-    const crop = files.get(`${SAMPLES_DIR}/${s.id}.jpg`);
-    if (!crop) throw refuse(`sample ${s.id} has no crop ${SAMPLES_DIR}/${s.id}.jpg`);
-    if (!isJpeg(crop)) throw refuse(`${SAMPLES_DIR}/${s.id}.jpg is not a JPEG`);
-  }
-  const auth = files.get('auth.json');
-  if (auth) {
-    try {
-      JSON.parse(auth.toString('utf8'));
-    } catch {
-      throw refuse('its auth.json is not valid JSON');
-    }
-  }
-  // What is restored: the journal (a version-1 facebank.json becomes one), the crops, auth.json.
-  files.delete(LEGACY_FILE);
-  files.set(JOURNAL_FILE, journalOf(facebank));
-  return { files, facebank, created };
 }
 
 async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
@@ -235,6 +140,42 @@ async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/**
+ * Deletes a directory tree entry by entry, without holding all its names (fs.rm's recursive walk added 140 MB of
+ * RSS on 50,000 crops). A folder read while it is emptied may skip names, so it is read again until rmdir succeeds.
+ */
+const UNLINK_BATCH = 64;
+async function removeTree(dir: string): Promise<void> {
+  for (let pass = 0; ; pass++) {
+    let d: Dir;
+    try {
+      d = await opendir(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code === 'ENOTDIR') return rm(dir, { force: true });
+      throw e;
+    }
+    let batch: string[] = [];
+    const unlinkBatch = async () => {
+      await Promise.all(batch.map((p) => unlink(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)))));
+      batch = [];
+    };
+    for await (const entry of d) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) await removeTree(p);
+      else batch.push(p);
+      if (batch.length >= UNLINK_BATCH) await unlinkBatch();
+    }
+    await unlinkBatch();
+    try {
+      return await rmdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || pass >= 3) throw e;
+    }
+  }
+}
+
 export interface RestoreSummary {
   people: number;
   samples: number;
@@ -242,30 +183,92 @@ export interface RestoreSummary {
   created: string;
 }
 
+/** What was staged for the swap, checked. */
+interface Staged {
+  people: number;
+  samples: number;
+  files: string[];
+  created: string;
+}
+
+/** A version 1 or 2 archive: read and checked in memory, then written into `staging`. */
+async function stageLegacy(file: string, staging: string, legacyMaxBytes?: number): Promise<Staged> {
+  const { files, facebank, created } = readLegacyBackup(await readFile(file), legacyMaxBytes);
+  await mkdir(path.join(staging, SAMPLES_DIR), { recursive: true });
+  for (const [rel, bytes] of files) await writeSynced(path.join(staging, rel), bytes);
+  return { people: facebank.people.length, samples: facebank.samples.length, files: [...files.keys()], created };
+}
+
+/** The facebank journal staged at `file`, checked record by record: its people count and its samples' ids. */
+async function checkJournal(file: string): Promise<{ people: number; sampleIds: string[] }> {
+  try {
+    const j = (await loadJournalFile(file))!;
+    if (j.cut) throw new Error(`its last ${j.cut} bytes are a cut-off change`);
+    if (j.state.strays) throw new Error(`${j.state.strays} samples name a person it does not hold`);
+    return { people: j.state.people.size, sampleIds: [...j.state.samples.keys()] };
+  } catch (e) {
+    throw invalidFacebank(JOURNAL_FILE, e);
+  }
+}
+
+/**
+ * A version 3 archive: streamed into `staging`; its journal is checked as soon as it is written (before the crops,
+ * which a backup writes after it, so the records are let go before they come), then every sample's crop.
+ */
+async function stageStream(file: string, staging: string): Promise<Staged> {
+  await mkdir(path.join(staging, SAMPLES_DIR), { recursive: true });
+  const checked: Array<{ people: number; sampleIds: string[] }> = [];
+  const { files, created } = await stageStreamArchive(file, staging, async (rel) => {
+    if (rel === JOURNAL_FILE) checked.push(await checkJournal(path.join(staging, JOURNAL_FILE)));
+  });
+  if (!checked[0]) throw refuse(`it has no ${JOURNAL_FILE}`);
+  const { people, sampleIds } = checked[0];
+  const have = new Set(files);
+  for (const id of sampleIds) if (!have.has(`${SAMPLES_DIR}/${id}.jpg`)) throw refuse(`sample ${id} has no crop ${SAMPLES_DIR}/${id}.jpg`);
+  if (have.has('auth.json')) {
+    try {
+      JSON.parse(await readFile(path.join(staging, 'auth.json'), 'utf8'));
+    } catch {
+      throw refuse('its auth.json is not valid JSON');
+    }
+  }
+  return { people, samples: sampleIds.length, files, created };
+}
+
+export interface RestoreOptions {
+  /** Largest decompressed version 1 or 2 archive read (default LEGACY_MAX_BYTES). */
+  legacyMaxBytes?: number;
+}
+
 /**
  * Replaces the facebank (and auth.json when the backup has one) in `dataDir` with the backup's.
  * The caller holds the data-dir lock (store/lock.ts): a running facegate keeps its facebank in memory.
  */
-export async function restoreBackup(dataDir: string, file: string): Promise<RestoreSummary> {
-  let gz: Buffer;
+export async function restoreBackup(dataDir: string, file: string, options: RestoreOptions = {}): Promise<RestoreSummary> {
+  let version: number | null;
   try {
-    gz = await readFile(file);
+    version = await streamVersionOf(file);
   } catch (e) {
     throw new FacegateError('backup', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
-  const { files, facebank, created } = readBackup(gz);
+  if (version !== null && version !== STREAM_VERSION)
+    throw refuse(`it is a version ${version} archive, and this facegate reads versions 1 to ${STREAM_VERSION}`);
 
+  const existed = existsSync(dataDir);
   await mkdir(dataDir, { recursive: true });
   const tag = randomBytes(6).toString('hex');
   const staging = path.join(dataDir, `.restore-${tag}`);
   const aside = path.join(dataDir, `.restore-old-${tag}`);
+  let staged: Staged;
   try {
-    await mkdir(path.join(staging, SAMPLES_DIR), { recursive: true });
-    for (const [rel, bytes] of files) await writeSynced(path.join(staging, rel), bytes);
+    staged = version === null ? await stageLegacy(file, staging, options.legacyMaxBytes) : await stageStream(file, staging);
   } catch (e) {
-    await rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
+    if (!existed) await rmdir(dataDir).catch(() => {});
+    if (e instanceof FacegateError) throw e;
     throw new FacegateError('backup', `cannot stage the restore in ${dataDir}: ${(e as Error).message}; the data directory was not changed`, { cause: e });
   }
+  const files = new Set(staged.files);
 
   // The items swapped: always the journal and samples/; optional files only when the backup has them. A facebank.json
   // not yet imported is set aside too (it would be imported over the restored facebank, or refused beside it).
@@ -290,17 +293,17 @@ export async function restoreBackup(dataDir: string, file: string): Promise<Rest
     let restored = true;
     for (const item of movedIn.reverse()) await rename(path.join(dataDir, item), path.join(staging, item)).catch(() => (restored = false));
     for (const item of movedAside.reverse()) await rename(path.join(aside, item), path.join(dataDir, item)).catch(() => (restored = false));
-    await rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
     if (!restored)
       throw new FacegateError(
         'backup',
         `restore failed while swapping files (${(e as Error).message}) and could not put everything back: the previous data is in ${aside}`,
         { cause: e },
       );
-    await rm(aside, { recursive: true, force: true });
+    await removeTree(aside);
     throw new FacegateError('backup', `restore failed while swapping files (${(e as Error).message}); the previous data was put back`, { cause: e });
   }
-  await rm(aside, { recursive: true, force: true });
-  await rm(staging, { recursive: true, force: true });
-  return { people: facebank.people.length, samples: facebank.samples.length, files: [...files.keys()], created };
+  await removeTree(aside);
+  await removeTree(staging);
+  return { people: staged.people, samples: staged.samples, files: staged.files, created: staged.created };
 }
