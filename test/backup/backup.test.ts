@@ -4,12 +4,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { backupCommand, restoreCommand } from '../../src/cli/backup.js';
 import { createBackup, readLegacyBackup, restoreBackup } from '../../src/store/backup.js';
 import { Facebank, readFacebankFiles } from '../../src/store/facebank.js';
 import { loadJournal } from '../../src/store/facebank-journal.js';
 import { dataPath, hasTestData } from '../helpers/data.js';
+
+/** Temporary directories of this file, removed when it ends. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Real face JPEGs from LFW when the shared data is there, else JPEGs encoded by sharp from noise. */
 async function jpeg(i: number): Promise<Buffer> {
@@ -56,7 +67,7 @@ function snapshot(dir: string): Record<string, string> {
 
 /** A data directory of the current layout (facebank.journal), or with `legacy` one still holding a facebank.json. */
 async function makeDataDir(people: number, samplesPerPerson: number, extra = true, legacy = false): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'facegate-data-'));
+  const dir = tempDir('facegate-data-');
   mkdirSync(path.join(dir, 'samples'));
   const fb = { version: 1, people: [] as object[], samples: [] as object[] };
   for (let p = 0; p < people; p++) {
@@ -157,7 +168,7 @@ describe('backup and restore', () => {
   let archive: string;
   beforeEach(async () => {
     data = await makeDataDir(3, 2);
-    archive = path.join(mkdtempSync(path.join(tmpdir(), 'facegate-bak-')), 'facebank.fgbak');
+    archive = path.join(tempDir('facegate-bak-'), 'facebank.fgbak');
   });
 
   it('round trip: a version 3 archive of every file, and restoring it gives the same bytes back', async () => {
@@ -317,7 +328,7 @@ describe('backup and restore', () => {
     await createBackup(data, archive);
     const a = unpack(archive);
     pack(archive, { ...a, header: { ...a.header, version: 4 } });
-    const fresh = path.join(mkdtempSync(path.join(tmpdir(), 'facegate-new-')), 'data');
+    const fresh = path.join(tempDir('facegate-new-'), 'data');
     await expect(restoreBackup(fresh, archive)).rejects.toThrow(/it is a version 4 archive, and this facegate reads versions 1 to 3/);
     await createBackup(data, archive);
     writeFileSync(archive, readFileSync(archive).subarray(0, 200));
@@ -362,7 +373,7 @@ describe('backup and restore', () => {
   });
 
   it('refuses to back up a data directory without a facebank', async () => {
-    const empty = mkdtempSync(path.join(tmpdir(), 'facegate-empty-'));
+    const empty = tempDir('facegate-empty-');
     await expect(createBackup(empty, archive)).rejects.toThrow(/nothing to back up/);
     expect(existsSync(archive)).toBe(false);
   });
@@ -370,7 +381,7 @@ describe('backup and restore', () => {
   it('restores into an empty data directory, without an auth.json in the backup', async () => {
     const plain = await makeDataDir(2, 1, false);
     await createBackup(plain, archive);
-    const fresh = path.join(mkdtempSync(path.join(tmpdir(), 'facegate-new-')), 'data');
+    const fresh = path.join(tempDir('facegate-new-'), 'data');
     await restoreBackup(fresh, archive);
     const { 'facebank.json.imported': _imported, ...current } = snapshot(plain);
     expect(snapshot(fresh)).toEqual(current);
@@ -407,7 +418,7 @@ describe('backup and restore', () => {
   it('backs up a data directory whose facebank.json was never imported, and the restore is the same facebank', async () => {
     const old = await makeDataDir(2, 1, false, true);
     await createBackup(old, archive);
-    const fresh = path.join(mkdtempSync(path.join(tmpdir(), 'facegate-new-')), 'data');
+    const fresh = path.join(tempDir('facegate-new-'), 'data');
     await restoreBackup(fresh, archive);
     expect(await records(fresh)).toEqual(await records(old));
   });
