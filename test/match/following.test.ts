@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Matcher, type MatcherOptions } from '../../src/match/matcher.js';
+import { cosine } from '../../src/match/cosine.js';
 import { similarityErrorBound } from '../../src/match/rows.js';
 import { LiveMatcher } from '../../src/match/live.js';
 import { randomUnit, rng, unitWithCosine } from '../../src/match/random.js';
@@ -19,17 +20,6 @@ import type { Person, Sample } from '../../src/store/types.js';
 
 const quality = { size: 112, score: 1, blur: 100, yaw: 0, pitch: 0, roll: 0 };
 const opts: MatcherOptions = { threshold: 0.3, margin: 0.05, trimFraction: 0.2, negativeMargin: 0, centroids: true };
-const cos = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    s += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return s / Math.sqrt(na * nb);
-};
 
 /** What a user sees of a match, for comparing two matchers. */
 function seen(m: Matcher, q: Float32Array) {
@@ -129,7 +119,10 @@ describe('Matcher following changes', () => {
     const q = randomUnit(dim, rand);
     for (const negative of [false, true]) {
       const want = people
-        .map((p) => ({ name: p.id, best: Math.max(...samples.filter((s) => s.personId === p.id && s.negative === negative).map((s) => cos(q, s.embedding))) }))
+        .map((p) => ({
+          name: p.id,
+          best: Math.max(...samples.filter((s) => s.personId === p.id && s.negative === negative).map((s) => cosine(q, s.embedding))),
+        }))
         .filter((x) => x.best > -Infinity)
         .sort((a, b) => b.best - a.best);
       const got = m.resemblances(q, { negative, top: 10 });

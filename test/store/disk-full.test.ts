@@ -9,31 +9,19 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bus, type StorageState } from '../../src/events/bus.js';
-import type { RecognitionEvent } from '../../src/events/types.js';
 import { DurableQueue } from '../../src/mqtt/queue.js';
 import { EventStore } from '../../src/store/events.js';
 import { Snapshots } from '../../src/store/snapshots.js';
 import { StorageHealth, isNoSpace, isStorageFault } from '../../src/store/storage-health.js';
 import { UnknownStore } from '../../src/store/unknowns.js';
 import { createLogger } from '../../src/util/log.js';
-import { recognitionEvent } from '../web/events.js';
+import { sequentialEvents } from '../web/events.js';
 import { mountSmallDisk, type SmallDisk } from '../helpers/tmpfs.js';
 
 const disk = mountSmallDisk(3, 'the disk-full store tests');
 
-let n = 0;
-/** An unknown face's event with sequential ids (e1, e2, …: the assertions read them). */
-const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => {
-  n++;
-  return recognitionEvent({
-    id: `e${n}`,
-    track: `door-${n}`,
-    similarity: null,
-    box: [0, 0, 10, 10],
-    quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
-    ...over,
-  });
-};
+/** Unknown faces' events with sequential ids (e1, e2, …: the assertions read them). */
+const ev = sequentialEvents();
 
 /** A StorageHealth with a quick probe, its log lines and its bus events kept for the test to read. */
 function watchedHealth() {

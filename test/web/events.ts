@@ -19,3 +19,22 @@ export function recognitionEvent(over: Partial<RecognitionEvent> = {}): Recognit
     ...over,
   };
 }
+
+/**
+ * An unknown face's events with sequential ids (e1, e2, …, tracks door-1, door-2, …) and a small face, for tests
+ * whose assertions read the ids; each call starts its own count.
+ */
+export function sequentialEvents(): (over?: Partial<RecognitionEvent>) => RecognitionEvent {
+  let n = 0;
+  return (over = {}) => {
+    n++;
+    return recognitionEvent({
+      id: `e${n}`,
+      track: `door-${n}`,
+      similarity: null,
+      box: [0, 0, 10, 10],
+      quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
+      ...over,
+    });
+  };
+}

@@ -10,8 +10,7 @@ import { clusterEmbeddings } from '../../src/match/cluster.js';
 import { Bus } from '../../src/events/bus.js';
 import { openAuth } from '../../src/web/server.js';
 import { loadConfig } from '../../src/config/load.js';
-import { recognitionEvent } from './events.js';
-import type { RecognitionEvent } from '../../src/events/types.js';
+import { sequentialEvents } from './events.js';
 
 const dirs: string[] = [];
 const tmp = async () => {
@@ -23,19 +22,8 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-let n = 0;
-/** An unknown face's event with sequential ids (e1, e2, …: the assertions read them). */
-const ev = (over: Partial<RecognitionEvent> = {}): RecognitionEvent => {
-  n++;
-  return recognitionEvent({
-    id: `e${n}`,
-    track: `door-${n}`,
-    similarity: null,
-    box: [0, 0, 10, 10],
-    quality: { size: 10, score: 1, blur: 50, yaw: 0, pitch: 0, roll: 0 },
-    ...over,
-  });
-};
+/** Unknown faces' events with sequential ids (e1, e2, …: the assertions read them). */
+const ev = sequentialEvents();
 
 describe('password hashing', () => {
   it('uses scrypt with a random salt and verifies only the right password', async () => {
