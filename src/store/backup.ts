@@ -183,13 +183,8 @@ export interface RestoreSummary {
   created: string;
 }
 
-/** What was staged for the swap, checked. */
-interface Staged {
-  people: number;
-  samples: number;
-  files: string[];
-  created: string;
-}
+/** What was staged for the swap, checked: what the restore reports once it is swapped in. */
+type Staged = RestoreSummary;
 
 /** A version 1 or 2 archive: read and checked in memory, then written into `staging`. */
 async function stageLegacy(file: string, staging: string, legacyMaxBytes?: number): Promise<Staged> {
@@ -305,5 +300,5 @@ export async function restoreBackup(dataDir: string, file: string, options: Rest
   }
   await removeTree(aside);
   await removeTree(staging);
-  return { people: staged.people, samples: staged.samples, files: staged.files, created: staged.created };
+  return staged;
 }
