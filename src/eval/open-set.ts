@@ -17,7 +17,7 @@ import { Matcher } from '../match/matcher.js';
 import { rng } from '../match/random.js';
 import { meanOfUnits, trackEvidence } from '../match/track-evidence.js';
 import type { Person, Sample } from '../store/types.js';
-import { atThreshold, thresholdAtFpir, type ProbeOutcome } from './identification.js';
+import type { ProbeOutcome } from './identification.js';
 
 export const FOLDS = 16;
 
@@ -181,45 +181,6 @@ export function trialOutcomes(ids: readonly Identity[], fold: readonly number[],
     }
   }
   return out;
-}
-
-export interface HeldOut {
-  fpir: number;
-  /** Threshold fitted on the fit half's strangers. */
-  threshold: number;
-  /** On the check half at that threshold: strangers named (FPIR), mated probes named right (DIR). */
-  checkFpir: number;
-  checkDir: number;
-  /** The same on the fit half (what the fit itself sees). */
-  fitFpir: number;
-  fitDir: number;
-  /** Strangers in each half: the resolution of the rates (one stranger named = 1/strangers). */
-  fitStrangers: number;
-  checkStrangers: number;
-  checkMated: number;
-}
-
-/** Fit the threshold at each target on the fit half; measure it on the check half. */
-export function heldOut(outcomes: readonly Outcome[], fpirs: readonly number[]): HeldOut[] {
-  const fit = outcomes.filter((o) => !o.check);
-  const chk = outcomes.filter((o) => o.check);
-  const fitNon = fit.filter((o) => !o.mated);
-  return fpirs.map((fpir) => {
-    const threshold = thresholdAtFpir(fitNon, fpir);
-    const a = atThreshold(chk, threshold);
-    const b = atThreshold(fit, threshold);
-    return {
-      fpir,
-      threshold,
-      checkFpir: a.fpir,
-      checkDir: a.dir,
-      fitFpir: b.fpir,
-      fitDir: b.dir,
-      fitStrangers: fitNon.length,
-      checkStrangers: chk.filter((o) => !o.mated).length,
-      checkMated: chk.filter((o) => o.mated).length,
-    };
-  });
 }
 
 /** rank-1 of the mated probes (closed set). */

@@ -167,6 +167,8 @@ interface HalfPoint {
 /** The same stranger scores with the halves' roles exchanged (the checking half fits). */
 const swapHalves = (t: StrangerTails): StrangerTails => ({ ...t, check: t.check.map((c) => !c) });
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 /** Galleries drawn per fold: many small ones, one of the largest. */
 const drawsFor = (size: number) => (size <= 10 ? 20 : size <= 100 ? 6 : size <= 1000 ? 4 : 1);
 
@@ -216,7 +218,6 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
           });
         }
       });
-      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const row: IdentificationSize = {
         size,
         draws: drawsFor(size),
@@ -255,9 +256,10 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     const t = table(k);
     if (k.keys === 1 || !faceTable) return t;
     return t.map((row, f) => {
-      const out = [...row];
-      for (let s = 1; s < out.length; s++) out[s] = Math.min(out[s]!, Math.round((out[s - 1]! + faceTable[f]![s]! - faceTable[f]![s - 1]!) * 1000) / 1000);
-      return out;
+      const faceRow = faceTable[f]!;
+      const kept = [...row];
+      for (let s = 1; s < kept.length; s++) kept[s] = Math.min(kept[s]!, Math.round((kept[s - 1]! + faceRow[s]! - faceRow[s - 1]!) * 1000) / 1000);
+      return kept;
     });
   };
   const fitted: IdentificationRule = {
