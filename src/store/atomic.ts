@@ -7,7 +7,8 @@ import path from 'node:path';
 /** Temp files left by a crash match this; owners delete them when they open their folder. */
 export const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Makes a rename or a new file in `dir` survive a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');
   try {
     await h.sync();

@@ -19,7 +19,7 @@ import { constants as zlibConstants, createGunzip, createGzip, gunzipSync } from
 import { z } from 'zod';
 import { FacegateError } from '../util/errors.js';
 import { ID_PATTERN } from '../util/ids.js';
-import { fsyncDir } from './facebank-journal.js';
+import { fsyncDir } from './atomic.js';
 import { BACKUP_FORMAT, isJpeg, refuse, refuseGzip, SAMPLES_DIR } from './backup-shared.js';
 
 export const STREAM_VERSION = 3;

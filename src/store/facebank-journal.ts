@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir } from './atomic.js';
 import { encodeFrame, JOURNAL_MAGIC, scanFrames, type JournalMeta, type JournalOp, type RawFrame, type ScanEnd } from './facebank-codec.js';
 import { checkFrame, FacebankState, refused } from './facebank-state.js';
 import type { Person, Sample } from './types.js';
@@ -110,15 +111,6 @@ export function* compactedFrames(meta: JournalMeta, people: readonly Person[], s
 }
 
 export const tempBeside = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
 
 /**
  * Writes `frames` to a temp file beside `file`, fsyncs it, then calls `beforeRename` with the open handle (to add
