@@ -70,8 +70,6 @@ export interface TransportStats {
 /** Groups in flight at once. */
 const WINDOW = 16;
 const ACK_TIMEOUT_MS = 30_000;
-/** MQTT 5 DISCONNECT reason "session taken over". */
-const SESSION_TAKEN_OVER = 0x8e;
 /** Under MQTT 3.1.1 the broker just closes: a session shorter than this, this many times in a row, is a take-over. */
 const SHORT_SESSION_MS = 5000;
 const SHORT_SESSIONS = 3;
@@ -142,14 +140,9 @@ export class MqttTransport {
     // mqtt.js takes only acks as signs of life and pings otherwise; a client receiving thousands of retained
     // messages on a busy CPU would time out on the pong, reconnect and receive them all again.
     client.on('packetreceive', (packet) => packet.cmd === 'publish' && client.reschedulePing());
-    client.on('disconnect', (packet) => {
-      if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
-      this.connectedAt = 0; // counted here, not again as a short session
-      this.onTakenOver(1);
-    });
     client.on('error', (err) => {
-      // CONNACK 4/5 (MQTT 3.1.1) and 134/135 (MQTT 5): the broker answered but refused who we are.
-      const refused = [4, 5, 134, 135].includes(Number((err as { code?: unknown }).code));
+      // CONNACK 4/5 (MQTT 3.1.1): the broker answered but refused who we are.
+      const refused = [4, 5].includes(Number((err as { code?: unknown }).code));
       this.logOnce(
         refused
           ? `MQTT broker refused the credentials (${err.message}): check mqtt.username and mqtt.password (or FACEGATE_MQTT_PASSWORD); events are queued and retried`
