@@ -3,7 +3,7 @@ import type { Command } from './command.js';
 import { engineFromConfig } from '../engine/setup.js';
 import { configFromArgs, engineOptions, engineOptionsUsage } from './engine-options.js';
 import { evalDetection, evalLfw } from '../eval/run.js';
-import { evalIdentification, type IdentificationReport } from '../eval/run-identification.js';
+import { evalIdentification, siteRuleSnippet, type IdentificationReport } from '../eval/run-identification.js';
 import { evalVideo, type VideoReport } from '../eval/run-video.js';
 import { parseAppearance } from '../eval/video.js';
 import { chooseFace } from '../engine/choose-face.js';
@@ -27,7 +27,8 @@ const usage = `Usage:
       1e-1, 1e-2, 1e-3 are fitted on the even folds' strangers (at the 95 % upper bound of the rate) and
       checked on the odd folds' (held out), then the other way round. False names and DIR (named, and named
       right) are means over the splits. "all" is everyone outside one fold. --cache keeps the embeddings (per detector +
-      embedder) so a second run does not run the models. Prints the fitted rule for match/thresholds.ts.
+      embedder) so a second run does not run the models. Prints the fitted rule (for match/thresholds.ts),
+      and the config lines (match.rules) that make an appliance with this detector and embedder file use it.
   facegate eval video <file> --appears "Name[@s-e,...]" ... [--enrol "Name=photo" ...] [--fps N] [--json]
       Runs the live pipeline over a video and counts its tracks named correctly, named wrongly (a name of
       someone not on screen then: not listed, or outside the listed seconds) and left unknown, and the boxes
@@ -93,6 +94,7 @@ export const evalCommand: Command = {
           sizes,
           margin: config.match.margin,
           targetFpir: config.match.targetFpir,
+          siteRules: config.match.rules,
           limitIdentities: int('limit-identities'),
           cacheDir: values.cache as string | undefined,
           deals: int('deals'),
@@ -175,6 +177,7 @@ function printIdentification(r: IdentificationReport, out: (s: string) => void):
       );
   }
   out(`\n  fitted rule for '${r.pairKey}': ${JSON.stringify(r.fitted)}`);
+  out(`\n  To name people by this rule on an appliance running this detector and embedder file, add to its config file:\n${siteRuleSnippet(r)}`);
 }
 
 /** A facebank in memory: one sample per "Name=photo". */

@@ -17,6 +17,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) lines.push(`${formatPath([...issue.path, key])}: unknown option`);
+    } else if (issue.code === 'invalid_key') {
+      // A record's key: say what the key must be, not only that it is wrong.
+      lines.push(`${formatPath(issue.path)}: not a valid key: ${issue.issues.map((i) => i.message).join('; ')}`);
     } else {
       lines.push(`${formatPath(issue.path)}: ${issue.message}`);
     }

@@ -137,6 +137,30 @@ export const qualitySchema = z
   })
   .strict();
 
+/** An open-set rule as `facegate eval identification` prints it (match/thresholds.ts IdentificationRule). */
+const identificationRuleSchema = z
+  .object({
+    sizes: z.array(z.number().int().min(2)).min(1).max(32),
+    fpirs: z.array(z.number().gt(0).max(0.5)).min(1).max(8),
+    thresholds: z.array(z.array(z.number().min(-1).max(1))),
+    tracks: z
+      .array(z.array(z.array(z.number().min(-1).max(1))))
+      .max(16)
+      .optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const problem = (message: string, path: (string | number)[]) => ctx.addIssue({ code: z.ZodIssueCode.custom, message, path });
+    r.sizes.forEach((n, i) => i > 0 && n <= r.sizes[i - 1]! && problem('sizes must rise', ['sizes', i]));
+    r.fpirs.forEach((f, i) => i > 0 && f >= r.fpirs[i - 1]! && problem('fpirs must fall (e.g. [0.1, 0.01, 0.001])', ['fpirs', i]));
+    const shape = (t: number[][], path: (string | number)[]) => {
+      if (t.length !== r.fpirs.length) return problem(`needs one row per fpir (${r.fpirs.length}), has ${t.length}`, path);
+      t.forEach((row, i) => row.length !== r.sizes.length && problem(`needs one threshold per size (${r.sizes.length}), has ${row.length}`, [...path, i]));
+    };
+    shape(r.thresholds, ['thresholds']);
+    r.tracks?.forEach((t, k) => shape(t, ['tracks', k]));
+  });
+
 export const matchSchema = z
   .object({
     threshold: z
@@ -163,6 +187,15 @@ export const matchSchema = z
       .max(1)
       .default(0.0)
       .describe('A face closer to a "not this person" sample than to the person\'s own samples (plus this margin) is not named as them.'),
+    rules: z
+      .record(
+        z.string().regex(/^.+\+[^+]+@[0-9a-f]{12}$/, 'a key as `facegate eval identification` prints it: "<detector>+<embedder>@<12 hex digits>"'),
+        identificationRuleSchema,
+      )
+      .default({})
+      .describe(
+        "This site's own open-set rules, as `facegate eval identification` prints them for the detector + embedder it ran, keyed by the pair and the embedder file's hash. The rule for the running pair is used before the built-in ones, so a bring-your-own embedder gets a threshold that rises with the facebank instead of one fixed threshold. A rule for another model file is ignored.",
+      ),
   })
   .strict();
 

@@ -14,7 +14,15 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FaceEngine } from '../engine/types.js';
-import { detectorModelOf, identificationThreshold, ruleFor, trackThresholds, type IdentificationRule } from '../match/thresholds.js';
+import {
+  detectorModelOf,
+  identificationThreshold,
+  ruleFor,
+  siteRuleKey,
+  trackThresholds,
+  type IdentificationRule,
+  type SiteRules,
+} from '../match/thresholds.js';
 import { FacegateError } from '../util/errors.js';
 import { embedWithCache } from './embedding-cache.js';
 import { mergeSamePerson } from './lfw-aliases.js';
@@ -80,6 +88,8 @@ export interface IdentificationReport {
   ruleKey: string | null;
   /** The pair's key for a new rule: "<detector model>+<embedder model>". */
   pairKey: string;
+  /** The key of this rule in a site's config (match.rules): the pair with the embedder file's hash. */
+  siteKey: string;
   keys: KeysReport[];
   /** The rule these measurements fit (paste into match/thresholds.ts); a track's entries rise with N no faster than a face's. */
   fitted: IdentificationRule;
@@ -95,6 +105,8 @@ export interface IdentificationOptions {
   margin: number;
   /** The shipped rule is checked at this FPIR (match.targetFpir). */
   targetFpir?: number;
+  /** The site's own rules (match.rules): the rule checked is the one the appliance would use. */
+  siteRules?: SiteRules;
   /** Faces per probe to measure: 1 (faces) and tracks of 2, 3 different photos by default. */
   keys?: number[];
   /** Use only the first N identities (by name). */
@@ -185,7 +197,7 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
   const sizes = [...new Set((opts.sizes ?? [...DEFAULT_SIZES]).map((s) => (s === 'all' ? all : s)).filter((s) => s <= all))].sort((a, b) => a - b);
   if (!sizes.length) throw new FacegateError('invalid', `Every gallery size asked for is larger than the ${all} people outside one fold.`);
   const target = opts.targetFpir ?? 1e-3;
-  const found = ruleFor(engine.embedderId, engine.detectorId);
+  const found = ruleFor(engine.embedderId, engine.detectorId, opts.siteRules);
   const keysList = [...new Set(opts.keys ?? [1, 2, 3])].sort((a, b) => a - b);
   const out: KeysReport[] = [];
   for (const keys of keysList) {
@@ -195,8 +207,8 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     for (const size of sizes) {
       const shipped =
         keys === 1
-          ? identificationThreshold(engine.embedderId, size, target, engine.detectorId)
-          : trackThresholds(engine.embedderId, size, target, engine.detectorId)?.[Math.min(keys, 99) - 1];
+          ? identificationThreshold(engine.embedderId, size, target, engine.detectorId, opts.siteRules)
+          : trackThresholds(engine.embedderId, size, target, engine.detectorId, opts.siteRules)?.[Math.min(keys, 99) - 1];
       const perSplit: { fit: HalfPoint[]; rule: { fpir: number; dir: number } | null }[] = [];
       let rank1Sum = 0;
       let first: Outcome[] = [];
@@ -279,10 +291,16 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     ruleFpir: found ? target : null,
     ruleKey: found?.key ?? null,
     pairKey: `${detectorModelOf(engine.detectorId)}+${engine.embedderId.split('@')[0]!}`,
+    siteKey: siteRuleKey(engine.embedderId, engine.detectorId),
     keys: out,
     fitted,
     seconds: (Date.now() - t0) / 1000,
     detectorId: engine.detectorId,
     embedderId: engine.embedderId,
   };
+}
+
+/** The YAML that makes an appliance name people by this fitted rule (config match.rules, merged with the rest). */
+export function siteRuleSnippet(r: Pick<IdentificationReport, 'siteKey' | 'fitted'>): string {
+  return `match:\n  rules:\n    ${JSON.stringify(r.siteKey)}: ${JSON.stringify(r.fitted)}\n`;
 }

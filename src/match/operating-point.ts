@@ -1,9 +1,10 @@
 /**
  * The matcher's operating point for the facebank as it is: which threshold applies with N people enrolled, and
- * why. match.threshold wins; else the embedder's open-set rule for match.targetFpir at N (match/thresholds.ts),
- * tied to the 1:1 threshold at N = 1; else the embedder's 1:1 threshold at FAR 1e-3.
+ * why. match.threshold wins; else the open-set rule for match.targetFpir at N (the site's own for this detector and
+ * embedder file, match.rules, else the built-in one: match/thresholds.ts), tied to the 1:1 threshold at N = 1;
+ * else the embedder's 1:1 threshold at FAR 1e-3.
  */
-import { identificationThreshold, largestRuleSize, ruleFor, smallestRuleSize, trackThresholds } from './thresholds.js';
+import { identificationThreshold, largestRuleSize, ruleFor, smallestRuleSize, trackThresholds, type SiteRules } from './thresholds.js';
 import type { OperatingPoint } from '../events/types.js';
 import type { Sample } from '../store/types.js';
 
@@ -12,6 +13,8 @@ export type { OperatingPoint };
 export interface OperatingConfig {
   threshold?: number;
   targetFpir: number;
+  /** The site's own open-set rules (config match.rules), used before the built-in ones for the pair they name. */
+  rules?: SiteRules;
 }
 
 /** People with at least one positive sample of `modelId`. */
@@ -29,15 +32,16 @@ export const ONE_TO_ONE_FAR = 1e-3;
  * size measured the point says so (extrapolated, largestMeasured), for the log and the page.
  */
 export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne: number, people: number, detectorModelId?: string): OperatingPoint {
-  const found = ruleFor(modelId, detectorModelId);
-  const largest = found ? largestRuleSize(modelId, detectorModelId) : null;
+  const site = match.rules;
+  const found = ruleFor(modelId, detectorModelId, site);
+  const largest = found ? largestRuleSize(modelId, detectorModelId, site) : null;
   const about = { people, extrapolated: largest !== null && people > largest, largestMeasured: largest, rule: found?.key ?? null };
   if (match.threshold !== undefined)
     return { threshold: match.threshold, targetFpir: null, source: 'config', trackThresholds: [match.threshold], ...about, extrapolated: false };
-  const face = identificationThreshold(modelId, people, match.targetFpir, detectorModelId);
-  const tracks = trackThresholds(modelId, people, match.targetFpir, detectorModelId);
+  const face = identificationThreshold(modelId, people, match.targetFpir, detectorModelId, site);
+  const tracks = trackThresholds(modelId, people, match.targetFpir, detectorModelId, site);
   if (face === null || !tracks) return { threshold: oneToOne, targetFpir: null, source: 'one-to-one', trackThresholds: [oneToOne], ...about };
-  const small = (t: number) => smallFacebank(modelId, oneToOne, people, match.targetFpir, t, detectorModelId) ?? t;
+  const small = (t: number) => smallFacebank(modelId, oneToOne, people, match.targetFpir, t, detectorModelId, site) ?? t;
   const round = (t: number) => Math.ceil(t * 1000) / 1000;
   return {
     threshold: round(small(face)),
@@ -55,8 +59,16 @@ export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne
  * stricter targets the smallest size's figure stays (null). `atSmallest` is the rule's threshold, which below
  * the smallest size is that size's.
  */
-function smallFacebank(modelId: string, oneToOne: number, people: number, targetFpir: number, atSmallest: number, detectorModelId?: string): number | null {
-  const smallest = smallestRuleSize(modelId, detectorModelId);
+function smallFacebank(
+  modelId: string,
+  oneToOne: number,
+  people: number,
+  targetFpir: number,
+  atSmallest: number,
+  detectorModelId?: string,
+  site?: SiteRules,
+): number | null {
+  const smallest = smallestRuleSize(modelId, detectorModelId, site);
   if (smallest === null || people >= smallest || targetFpir < ONE_TO_ONE_FAR) return null;
   if (oneToOne >= atSmallest) return null;
   const f = Math.log10(Math.max(people, 1)) / Math.log10(smallest);

@@ -105,8 +105,25 @@ function piecewise(xs: readonly number[], ys: readonly number[], x0: number): nu
 /** The model id a detector's engine id stands for: "yunet:yunet-n@1a2b+onet" → "yunet-n+onet", "mtcnn@1a2b" → "mtcnn". */
 export const detectorModelOf = (detectorId: string): string => detectorId.replace(/^[^:@+]+:/, '').replace(/@[0-9a-f]+/gi, '');
 
-/** The rule of a detector + embedder pair, else of the embedder; ids may carry "@<hash>". */
-export function ruleFor(modelId: string, detectorModelId?: string): { key: string; rule: IdentificationRule } | null {
+/** A site's own rules (config `match.rules`), keyed by `siteRuleKey`: fitted by `facegate eval identification`. */
+export type SiteRules = Readonly<Record<string, IdentificationRule>>;
+
+/**
+ * The key of a site's own rule: "<detector model id>+<embedder id with its hash>", e.g.
+ * "yunet-n+onet+w600k_r50@1a2b3c4d5e6f". The hash ties the rule to the model file it was measured with.
+ */
+export const siteRuleKey = (embedderId: string, detectorId: string): string => `${detectorModelOf(detectorId)}+${embedderId}`;
+
+/**
+ * The rule of a detector + embedder pair: the site's own for this exact embedder file first, then the built-in
+ * pair's, then the embedder's; ids may carry "@<hash>" (only a site rule needs it).
+ */
+export function ruleFor(modelId: string, detectorModelId?: string, site: SiteRules = {}): { key: string; rule: IdentificationRule } | null {
+  if (detectorModelId !== undefined && modelId.includes('@')) {
+    const key = siteRuleKey(modelId, detectorModelId);
+    const own = site[key];
+    if (own) return { key, rule: own };
+  }
   const emb = modelId.split('@')[0]!;
   const pair = detectorModelId !== undefined ? `${detectorModelOf(detectorModelId)}+${emb}` : undefined;
   if (pair && IDENTIFICATION_RULES[pair]) return { key: pair, rule: IDENTIFICATION_RULES[pair] };
@@ -138,8 +155,8 @@ function fromTable(r: IdentificationRule, table: number[][], people: number, tar
  * Fewer people than the smallest size measured use that size (stricter); more people and smaller targets extend
  * the nearest measured segment.
  */
-export function identificationThreshold(modelId: string, people: number, targetFpir: number, detectorModelId?: string): number | null {
-  const found = ruleFor(modelId, detectorModelId);
+export function identificationThreshold(modelId: string, people: number, targetFpir: number, detectorModelId?: string, site?: SiteRules): number | null {
+  const found = ruleFor(modelId, detectorModelId, site);
   return found ? fromTable(found.rule, found.rule.thresholds, people, targetFpir) : null;
 }
 
@@ -147,19 +164,19 @@ export function identificationThreshold(modelId: string, people: number, targetF
  * Per-track thresholds for 1, 2, … key faces (index k-1; more keys than measured use the last), or null without a
  * rule. A rule without track tables gives the per-face threshold for every k.
  */
-export function trackThresholds(modelId: string, people: number, targetFpir: number, detectorModelId?: string): number[] | null {
-  const found = ruleFor(modelId, detectorModelId);
+export function trackThresholds(modelId: string, people: number, targetFpir: number, detectorModelId?: string, site?: SiteRules): number[] | null {
+  const found = ruleFor(modelId, detectorModelId, site);
   if (!found) return null;
   const tables = found.rule.tracks ?? [found.rule.thresholds];
   return tables.map((t) => fromTable(found.rule, t, people, targetFpir));
 }
 
 /** The smallest facebank size the model's open-set rule was measured at, or null without a rule. */
-export function smallestRuleSize(modelId: string, detectorModelId?: string): number | null {
-  return ruleFor(modelId, detectorModelId)?.rule.sizes[0] ?? null;
+export function smallestRuleSize(modelId: string, detectorModelId?: string, site?: SiteRules): number | null {
+  return ruleFor(modelId, detectorModelId, site)?.rule.sizes[0] ?? null;
 }
 
 /** The largest facebank size the model's open-set rule was measured at, or null without a rule. */
-export function largestRuleSize(modelId: string, detectorModelId?: string): number | null {
-  return ruleFor(modelId, detectorModelId)?.rule.sizes.at(-1) ?? null;
+export function largestRuleSize(modelId: string, detectorModelId?: string, site?: SiteRules): number | null {
+  return ruleFor(modelId, detectorModelId, site)?.rule.sizes.at(-1) ?? null;
 }

@@ -8,7 +8,10 @@ import { createFaceEngine } from '../../src/engine/index.js';
 import type { FaceEngine } from '../../src/engine/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { evalIdentification, type IdentificationReport } from '../../src/eval/run-identification.js';
+import { evalIdentification, siteRuleSnippet, type IdentificationReport } from '../../src/eval/run-identification.js';
+import { parse } from 'yaml';
+import { configSchema } from '../../src/config/schema.js';
+import { ruleFor } from '../../src/match/thresholds.js';
 import { silentLogger } from '../../src/util/log.js';
 import { dataPath, hasTestData, repoRoot } from '../helpers/data.js';
 import { testEngineConfig } from '../engine/engines.js';
@@ -28,6 +31,10 @@ describe.skipIf(!hasTestData)('eval identification (LFW subset, real models)', (
       expect(r.identities).toBe(160);
       expect(r.deals).toBe(2);
       expect(r.pairKey).toBe('yunet-n+onet+mobilefacenet');
+      // The config lines it prints make an appliance running this pair (this very embedder file) use the fitted rule.
+      expect(r.siteKey).toBe(`yunet-n+onet+${engine.embedderId}`);
+      const site = configSchema.parse(parse(siteRuleSnippet(r))).match.rules;
+      expect(ruleFor(engine.embedderId, engine.detectorId, site)).toEqual({ key: r.siteKey, rule: r.fitted });
       expect(r.keys.map((k) => k.keys)).toEqual([1, 2]);
       for (const k of r.keys) {
         expect(k.sizes.map((s) => s.size)).toEqual([10, 150]);
