@@ -14,15 +14,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FaceEngine } from '../engine/types.js';
-import {
-  detectorModelOf,
-  identificationThreshold,
-  ruleFor,
-  siteRuleKey,
-  trackThresholds,
-  type IdentificationRule,
-  type SiteRules,
-} from '../match/thresholds.js';
+import { detectorModelOf, ruleFaceThreshold, ruleFor, ruleTrackThresholds, siteRuleKey, type IdentificationRule, type SiteRules } from '../match/thresholds.js';
 import { FacegateError } from '../util/errors.js';
 import { embedWithCache } from './embedding-cache.js';
 import { mergeSamePerson } from './lfw-aliases.js';
@@ -205,10 +197,11 @@ export async function evalIdentification(engine: FaceEngine, dataDir: string, op
     const tails = folds.map((fold, d) => strangerTails(ids, fold, protocols[d]!));
     const rows: IdentificationSize[] = [];
     for (const size of sizes) {
-      const shipped =
-        keys === 1
-          ? identificationThreshold(engine.embedderId, size, target, engine.detectorId, opts.siteRules)
-          : trackThresholds(engine.embedderId, size, target, engine.detectorId, opts.siteRules)?.[Math.min(keys, 99) - 1];
+      const shipped = !found
+        ? null
+        : keys === 1
+          ? ruleFaceThreshold(found.rule, size, target)
+          : ruleTrackThresholds(found.rule, size, target)[Math.min(keys, 99) - 1];
       const perSplit: { fit: HalfPoint[]; rule: { fpir: number; dir: number } | null }[] = [];
       let rank1Sum = 0;
       let first: Outcome[] = [];

@@ -4,7 +4,7 @@
  * embedder file, match.rules, else the built-in one: match/thresholds.ts), tied to the 1:1 threshold at N = 1;
  * else the embedder's 1:1 threshold at FAR 1e-3.
  */
-import { identificationThreshold, largestRuleSize, ruleFor, smallestRuleSize, trackThresholds, type SiteRules } from './thresholds.js';
+import { ruleFaceThreshold, ruleFor, ruleTrackThresholds, type SiteRules } from './thresholds.js';
 import type { OperatingPoint } from '../events/types.js';
 import type { Sample } from '../store/types.js';
 
@@ -32,16 +32,15 @@ export const ONE_TO_ONE_FAR = 1e-3;
  * size measured the point says so (extrapolated, largestMeasured), for the log and the page.
  */
 export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne: number, people: number, detectorModelId?: string): OperatingPoint {
-  const site = match.rules;
-  const found = ruleFor(modelId, detectorModelId, site);
-  const largest = found ? largestRuleSize(modelId, detectorModelId, site) : null;
+  const found = ruleFor(modelId, detectorModelId, match.rules);
+  const largest = found?.rule.sizes.at(-1) ?? null;
   const about = { people, extrapolated: largest !== null && people > largest, largestMeasured: largest, rule: found?.key ?? null };
   if (match.threshold !== undefined)
     return { threshold: match.threshold, targetFpir: null, source: 'config', trackThresholds: [match.threshold], ...about, extrapolated: false };
-  const face = identificationThreshold(modelId, people, match.targetFpir, detectorModelId, site);
-  const tracks = trackThresholds(modelId, people, match.targetFpir, detectorModelId, site);
-  if (face === null || !tracks) return { threshold: oneToOne, targetFpir: null, source: 'one-to-one', trackThresholds: [oneToOne], ...about };
-  const small = (t: number) => smallFacebank(modelId, oneToOne, people, match.targetFpir, t, detectorModelId, site) ?? t;
+  if (!found) return { threshold: oneToOne, targetFpir: null, source: 'one-to-one', trackThresholds: [oneToOne], ...about };
+  const face = ruleFaceThreshold(found.rule, people, match.targetFpir);
+  const tracks = ruleTrackThresholds(found.rule, people, match.targetFpir);
+  const small = (t: number) => smallFacebank(found.rule.sizes[0]!, oneToOne, people, match.targetFpir, t) ?? t;
   const round = (t: number) => Math.ceil(t * 1000) / 1000;
   return {
     threshold: round(small(face)),
@@ -59,17 +58,8 @@ export function operatingPoint(match: OperatingConfig, modelId: string, oneToOne
  * stricter targets the smallest size's figure stays (null). `atSmallest` is the rule's threshold, which below
  * the smallest size is that size's.
  */
-function smallFacebank(
-  modelId: string,
-  oneToOne: number,
-  people: number,
-  targetFpir: number,
-  atSmallest: number,
-  detectorModelId?: string,
-  site?: SiteRules,
-): number | null {
-  const smallest = smallestRuleSize(modelId, detectorModelId, site);
-  if (smallest === null || people >= smallest || targetFpir < ONE_TO_ONE_FAR) return null;
+function smallFacebank(smallest: number, oneToOne: number, people: number, targetFpir: number, atSmallest: number): number | null {
+  if (people >= smallest || targetFpir < ONE_TO_ONE_FAR) return null;
   if (oneToOne >= atSmallest) return null;
   const f = Math.log10(Math.max(people, 1)) / Math.log10(smallest);
   return Math.ceil((oneToOne + (atSmallest - oneToOne) * f) * 1000) / 1000;

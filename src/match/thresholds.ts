@@ -150,33 +150,22 @@ function fromTable(r: IdentificationRule, table: number[][], people: number, tar
   );
 }
 
+/** A rule's per-face threshold for `people` enrolled at a target FPIR. */
+export const ruleFaceThreshold = (rule: IdentificationRule, people: number, targetFpir: number): number => fromTable(rule, rule.thresholds, people, targetFpir);
+
 /**
- * The rule's per-face threshold for `people` enrolled at a target FPIR, or null when the model has no rule.
+ * A rule's per-track thresholds for 1, 2, … key faces (index k-1; more keys than measured use the last). A rule
+ * without track tables gives the per-face threshold for every k.
+ */
+export const ruleTrackThresholds = (rule: IdentificationRule, people: number, targetFpir: number): number[] =>
+  (rule.tracks ?? [rule.thresholds]).map((t) => fromTable(rule, t, people, targetFpir));
+
+/**
+ * The built-in rule's per-face threshold for `people` enrolled at a target FPIR, or null when the model has no rule.
  * Fewer people than the smallest size measured use that size (stricter); more people and smaller targets extend
  * the nearest measured segment.
  */
-export function identificationThreshold(modelId: string, people: number, targetFpir: number, detectorModelId?: string, site?: SiteRules): number | null {
-  const found = ruleFor(modelId, detectorModelId, site);
-  return found ? fromTable(found.rule, found.rule.thresholds, people, targetFpir) : null;
-}
-
-/**
- * Per-track thresholds for 1, 2, … key faces (index k-1; more keys than measured use the last), or null without a
- * rule. A rule without track tables gives the per-face threshold for every k.
- */
-export function trackThresholds(modelId: string, people: number, targetFpir: number, detectorModelId?: string, site?: SiteRules): number[] | null {
-  const found = ruleFor(modelId, detectorModelId, site);
-  if (!found) return null;
-  const tables = found.rule.tracks ?? [found.rule.thresholds];
-  return tables.map((t) => fromTable(found.rule, t, people, targetFpir));
-}
-
-/** The smallest facebank size the model's open-set rule was measured at, or null without a rule. */
-export function smallestRuleSize(modelId: string, detectorModelId?: string, site?: SiteRules): number | null {
-  return ruleFor(modelId, detectorModelId, site)?.rule.sizes[0] ?? null;
-}
-
-/** The largest facebank size the model's open-set rule was measured at, or null without a rule. */
-export function largestRuleSize(modelId: string, detectorModelId?: string, site?: SiteRules): number | null {
-  return ruleFor(modelId, detectorModelId, site)?.rule.sizes.at(-1) ?? null;
+export function identificationThreshold(modelId: string, people: number, targetFpir: number, detectorModelId?: string): number | null {
+  const found = ruleFor(modelId, detectorModelId);
+  return found ? ruleFaceThreshold(found.rule, people, targetFpir) : null;
 }
