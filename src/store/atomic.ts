@@ -7,6 +7,9 @@ import path from 'node:path';
 /** Temp files left by a crash match this; owners delete them when they open their folder. */
 export const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
+/** A fresh temp file name beside `file`, of the TEMP_FILE form. */
+export const tempBeside = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+
 /** Makes a rename or a new file in `dir` survive a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');
@@ -20,7 +23,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 /** After this resolves the file holds `data` even across a power cut; a crash before leaves the old content. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempBeside(file);
   const h = await open(tmp, 'w', 0o600);
   try {
     await h.writeFile(data);

@@ -3,10 +3,9 @@
  * per change (write + fdatasync; a failed append is cut off again, so the file never keeps half a change), and
  * rewritten as a fresh file of the current records (temp file, fsync, rename) when it has grown past its bound.
  */
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir } from './atomic.js';
+import { fsyncDir, tempBeside } from './atomic.js';
 import { encodeFrame, JOURNAL_MAGIC, scanFrames, type JournalMeta, type JournalOp, type RawFrame, type ScanEnd } from './facebank-codec.js';
 import { checkFrame, FacebankState, refused } from './facebank-state.js';
 import type { Person, Sample } from './types.js';
@@ -109,8 +108,6 @@ export function* compactedFrames(meta: JournalMeta, people: readonly Person[], s
       ops: samples.slice(i, i + CHUNK).map(({ embedding, ...sample }): JournalOp => ({ t: 'sample', sample, embedding })),
     });
 }
-
-export const tempBeside = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
 
 /**
  * Writes `frames` to a temp file beside `file`, fsyncs it, then calls `beforeRename` with the open handle (to add

@@ -19,13 +19,13 @@ import { FacegateError } from '../util/errors.js';
 import { normalizeName } from './names.js';
 import type { Logger } from '../util/log.js';
 import type { RgbImage } from '../vision/types.js';
-import { fsyncDir, TEMP_FILE, writeFileAtomic } from './atomic.js';
+import { fsyncDir, tempBeside, TEMP_FILE, writeFileAtomic } from './atomic.js';
 import { DataDirLock } from './lock.js';
 import { personSchema, SAMPLE_SOURCES, sampleSchema, type FacebankChange, type NewSample, type Person, type RecordOp, type Sample } from './types.js';
 import { formatIssues } from '../config/issues.js';
 import { encodeFrame, type JournalMeta, type JournalOp, type SampleMeta } from './facebank-codec.js';
 import { FacebankState, refused } from './facebank-state.js';
-import { compactedFrames, JOURNAL_FILE, JournalAppender, loadJournalFile, tempBeside, writeJournalFile } from './facebank-journal.js';
+import { compactedFrames, JOURNAL_FILE, JournalAppender, loadJournalFile, writeJournalFile } from './facebank-journal.js';
 import { LEGACY_FILE, parseLegacy, sha256Of } from './facebank-legacy.js';
 
 export type { FacebankChange, RecordOp };
